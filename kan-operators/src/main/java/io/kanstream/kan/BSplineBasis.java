@@ -1,0 +1,160 @@
+package io.kanstream.kan;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * B-spline bases of one layer's knot grid, evaluated by the Cox–de Boor recursion on the
+ * device, vectorized over batch and features.
+ *
+ * <p>Every knot difference the recursion divides by depends on the grid only, so its guarded
+ * reciprocal is computed once per grid on the host: a zero-width span (coincident knots) gets
+ * reciprocal 0, which drops that term instead of producing NaN or Inf.
+ */
+final class BSplineBasis implements AutoCloseable {
+    private final int order;
+    private final int coefficients;
+    private final NDArray lower; // (in, m-1)   t_j
+    private final NDArray upper; // (in, m-1)   t_(j+1)
+    private final NDArray[] leftKnot; // [p] (in, m-1-p)   t_j
+    private final NDArray[] leftInv; // [p] (in, m-1-p)   1/(t_(j+p) - t_j)
+    private final NDArray[] rightKnot; // [p] (in, m-1-p)   t_(j+p+1)
+    private final NDArray[] rightInv; // [p] (in, m-1-p)   1/(t_(j+p+1) - t_(j+1))
+    private final NDArray derivLeft; // (in, G+k)   k/(t_(j+k) - t_j)
+    private final NDArray derivRight; // (in, G+k)   k/(t_(j+k+1) - t_(j+1))
+
+    BSplineBasis(KnotGrid grid, NDManager manager) {
+        this.order = grid.splineOrder();
+        this.coefficients = grid.gridSize() + order;
+        int in = grid.features();
+        int m = grid.gridSize() + 2 * order + 1;
+        float[][] t = grid.toArray();
+        lower = persistent(manager, slice(t, 0, m - 1), in);
+        upper = persistent(manager, slice(t, 1, m - 1), in);
+        leftKnot = new NDArray[order + 1];
+        leftInv = new NDArray[order + 1];
+        rightKnot = new NDArray[order + 1];
+        rightInv = new NDArray[order + 1];
+        for (int p = 1; p <= order; p++) {
+            int width = m - 1 - p;
+            float[] lk = new float[in * width];
+            float[] li = new float[in * width];
+            float[] rk = new float[in * width];
+            float[] ri = new float[in * width];
+            for (int i = 0; i < in; i++) {
+                for (int j = 0; j < width; j++) {
+                    lk[i * width + j] = t[i][j];
+                    li[i * width + j] = guardedInverse(t[i][j + p] - t[i][j], 1);
+                    rk[i * width + j] = t[i][j + p + 1];
+                    ri[i * width + j] = guardedInverse(t[i][j + p + 1] - t[i][j + 1], 1);
+                }
+            }
+            leftKnot[p] = persistent(manager, lk, in);
+            leftInv[p] = persistent(manager, li, in);
+            rightKnot[p] = persistent(manager, rk, in);
+            rightInv[p] = persistent(manager, ri, in);
+        }
+        if (order >= 1) {
+            float[] dl = new float[in * coefficients];
+            float[] dr = new float[in * coefficients];
+            for (int i = 0; i < in; i++) {
+                for (int j = 0; j < coefficients; j++) {
+                    dl[i * coefficients + j] = guardedInverse(t[i][j + order] - t[i][j], order);
+                    dr[i * coefficients + j] =
+                            guardedInverse(t[i][j + order + 1] - t[i][j + 1], order);
+                }
+            }
+            derivLeft = persistent(manager, dl, in);
+            derivRight = persistent(manager, dr, in);
+        } else {
+            derivLeft = null;
+            derivRight = null;
+        }
+    }
+
+    /** The bases of order k and, for the derivative, of order k − 1. */
+    record Bases(NDArray value, NDArray previous) {}
+
+    /**
+     * @param x (batch, in)
+     * @return value (batch, in, G+k); previous (batch, in, G+k+1), null when k = 0
+     */
+    Bases evaluate(NDArray x) {
+        NDArray xe = x.expandDims(2); // (batch, in, 1)
+        NDArray b =
+                xe.gte(lower).logicalAnd(xe.lt(upper)).toType(DataType.FLOAT32, false); // (batch, in, m-1)
+        NDArray previous = null;
+        for (int p = 1; p <= order; p++) {
+            long width = b.getShape().get(2) - 1;
+            NDArray left = xe.sub(leftKnot[p]).mul(leftInv[p]).mul(b.get(head(width)));
+            NDArray right = xe.sub(rightKnot[p]).mul(rightInv[p]).mul(b.get(tail(width)));
+            previous = b;
+            b = left.sub(right); // (batch, in, m-1-p)
+        }
+        return new Bases(b, previous);
+    }
+
+    /**
+     * dB/dx of the order-k bases from the order k − 1 ones; only for k ≥ 1 (order-0 bases are
+     * piecewise constant, their derivative is zero).
+     *
+     * @param previous (batch, in, G+k+1)
+     * @return (batch, in, G+k)
+     */
+    NDArray derivative(NDArray previous) {
+        return previous.get(head(coefficients))
+                .mul(derivLeft)
+                .sub(previous.get(tail(coefficients)).mul(derivRight));
+    }
+
+    int order() {
+        return order;
+    }
+
+    private static NDIndex head(long width) {
+        return new NDIndex(":, :, 0:{}", width);
+    }
+
+    private static NDIndex tail(long width) {
+        return new NDIndex(":, :, 1:{}", width + 1);
+    }
+
+    private static float guardedInverse(float difference, int scale) {
+        // Coincident knots: the Cox–de Boor convention 0/0 = 0 drops the term.
+        return difference > 1e-12f && Float.isFinite(difference) ? scale / difference : 0f;
+    }
+
+    private static float[] slice(float[][] t, int from, int width) {
+        float[] flat = new float[t.length * width];
+        for (int i = 0; i < t.length; i++) {
+            System.arraycopy(t[i], from, flat, i * width, width);
+        }
+        return flat;
+    }
+
+    private static NDArray persistent(NDManager manager, float[] values, int rows) {
+        NDArray array = manager.create(values, new Shape(rows, values.length / Math.max(rows, 1)));
+        NDScope.unregister(array);
+        return array;
+    }
+
+    @Override
+    public void close() {
+        lower.close();
+        upper.close();
+        for (int p = 1; p <= order; p++) {
+            leftKnot[p].close();
+            leftInv[p].close();
+            rightKnot[p].close();
+            rightInv[p].close();
+        }
+        if (derivLeft != null) {
+            derivLeft.close();
+            derivRight.close();
+        }
+    }
+}

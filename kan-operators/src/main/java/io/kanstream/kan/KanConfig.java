@@ -1,0 +1,321 @@
+package io.kanstream.kan;
+
+import java.util.List;
+
+/**
+ * Everything that defines a KAN learner except its learned state: architecture, task,
+ * optimizer, grid and refit settings, and the device. Validated on construction; the defaults
+ * live in {@link Builder} and nowhere else.
+ *
+ * @param layers widths, input first, output last (at least two entries)
+ * @param gridSize G, the number of grid intervals
+ * @param splineOrder k, the B-spline degree
+ * @param task what the outputs mean and which loss trains them
+ * @param learningRate Adam step size
+ * @param beta1 Adam first-moment decay
+ * @param beta2 Adam second-moment decay
+ * @param adamEpsilon Adam denominator guard
+ * @param weightDecay decoupled (AdamW) weight decay per step, 0 for none
+ * @param clipNorm global gradient-norm clip, 0 for none
+ * @param gridEps weight of the uniform grid against the quantile grid in a refit
+ * @param gridMargin how far a refit grid reaches beyond the sample's range, in input units
+ * @param gridLow lower end of the initial grid
+ * @param gridHigh upper end of the initial grid
+ * @param scaleNoise spline-weight initialization noise
+ * @param scaleBase base-weight initialization scale
+ * @param scaleSpline spline-scaler initialization scale
+ * @param normalize standardize inputs (and regression targets) with running statistics
+ * @param statsWindow how many recent inputs per layer are kept for grid refits
+ * @param refitBlend fraction of the way knots move toward the refit target (1 = all the way)
+ * @param refitSmoothing weight of the second-difference penalty in the refit least squares
+ * @param seed initialization seed
+ * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
+ */
+public record KanConfig(
+        List<Integer> layers,
+        int gridSize,
+        int splineOrder,
+        Task task,
+        double learningRate,
+        double beta1,
+        double beta2,
+        double adamEpsilon,
+        double weightDecay,
+        double clipNorm,
+        double gridEps,
+        double gridMargin,
+        double gridLow,
+        double gridHigh,
+        double scaleNoise,
+        double scaleBase,
+        double scaleSpline,
+        boolean normalize,
+        int statsWindow,
+        double refitBlend,
+        double refitSmoothing,
+        long seed,
+        String device) {
+
+    public KanConfig {
+        layers = List.copyOf(layers);
+        if (layers.size() < 2) {
+            throw new IllegalArgumentException(
+                    "layers must name at least an input and an output width, got " + layers);
+        }
+        for (int width : layers) {
+            if (width < 1) {
+                throw new IllegalArgumentException(
+                        "every layer width must be at least 1, got " + layers);
+            }
+        }
+        require(gridSize >= 1, "gridSize must be at least 1, got " + gridSize);
+        require(splineOrder >= 0, "splineOrder must be at least 0, got " + splineOrder);
+        require(task != null, "task must be set");
+        task.checkOutputs(layers.get(layers.size() - 1));
+        require(learningRate > 0 && Double.isFinite(learningRate), "learningRate must be > 0");
+        require(beta1 >= 0 && beta1 < 1, "beta1 must be in [0, 1), got " + beta1);
+        require(beta2 >= 0 && beta2 < 1, "beta2 must be in [0, 1), got " + beta2);
+        require(adamEpsilon > 0, "adamEpsilon must be > 0");
+        require(weightDecay >= 0, "weightDecay must be >= 0, got " + weightDecay);
+        require(clipNorm >= 0, "clipNorm must be >= 0 (0 turns clipping off), got " + clipNorm);
+        require(gridEps >= 0 && gridEps <= 1, "gridEps must be in [0, 1], got " + gridEps);
+        require(gridMargin > 0, "gridMargin must be > 0, got " + gridMargin);
+        require(gridLow < gridHigh, "gridLow must be below gridHigh");
+        require(statsWindow >= 2, "statsWindow must be at least 2, got " + statsWindow);
+        require(
+                refitBlend > 0 && refitBlend <= 1,
+                "refitBlend must be in (0, 1], got " + refitBlend);
+        require(refitSmoothing >= 0, "refitSmoothing must be >= 0");
+        DeviceSetting.parse(device);
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    public int inputs() {
+        return layers.get(0);
+    }
+
+    public int outputs() {
+        return layers.get(layers.size() - 1);
+    }
+
+    /** Number of B-spline coefficients per edge, G + k. */
+    public int coefficients() {
+        return gridSize + splineOrder;
+    }
+
+    /** Parses {@code 2,5,1}. */
+    public static List<Integer> parseLayers(String text) {
+        try {
+            return java.util.Arrays.stream(text.split(","))
+                    .map(String::trim)
+                    .map(Integer::valueOf)
+                    .toList();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "layers '" + text + "' must be comma-separated widths such as 2,5,1");
+        }
+    }
+
+    public static Builder builder(List<Integer> layers) {
+        return new Builder(layers);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(layers)
+                .gridSize(gridSize)
+                .splineOrder(splineOrder)
+                .task(task)
+                .learningRate(learningRate)
+                .beta1(beta1)
+                .beta2(beta2)
+                .adamEpsilon(adamEpsilon)
+                .weightDecay(weightDecay)
+                .clipNorm(clipNorm)
+                .gridEps(gridEps)
+                .gridMargin(gridMargin)
+                .gridRange(gridLow, gridHigh)
+                .scaleNoise(scaleNoise)
+                .scaleBase(scaleBase)
+                .scaleSpline(scaleSpline)
+                .normalize(normalize)
+                .statsWindow(statsWindow)
+                .refitBlend(refitBlend)
+                .refitSmoothing(refitSmoothing)
+                .seed(seed)
+                .device(device);
+    }
+
+    /** The defaults: efficient-kan's for the layer, Adam's usual ones for the optimizer. */
+    public static final class Builder {
+        private List<Integer> layers;
+        private int gridSize = 5;
+        private int splineOrder = 3;
+        private Task task = Task.REGRESSION;
+        private double learningRate = 0.01;
+        private double beta1 = 0.9;
+        private double beta2 = 0.999;
+        private double adamEpsilon = 1e-8;
+        private double weightDecay = 0;
+        private double clipNorm = 1.0;
+        private double gridEps = 0.02;
+        private double gridMargin = 0.01;
+        private double gridLow = -1;
+        private double gridHigh = 1;
+        private double scaleNoise = 0.1;
+        private double scaleBase = 1;
+        private double scaleSpline = 1;
+        private boolean normalize = true;
+        private int statsWindow = 512;
+        private double refitBlend = 1.0;
+        private double refitSmoothing = 0;
+        private long seed = 42;
+        private String device = "auto";
+
+        private Builder(List<Integer> layers) {
+            this.layers = layers;
+        }
+
+        public Builder layers(List<Integer> value) {
+            layers = value;
+            return this;
+        }
+
+        public Builder gridSize(int value) {
+            gridSize = value;
+            return this;
+        }
+
+        public Builder splineOrder(int value) {
+            splineOrder = value;
+            return this;
+        }
+
+        public Builder task(Task value) {
+            task = value;
+            return this;
+        }
+
+        public Builder learningRate(double value) {
+            learningRate = value;
+            return this;
+        }
+
+        public Builder beta1(double value) {
+            beta1 = value;
+            return this;
+        }
+
+        public Builder beta2(double value) {
+            beta2 = value;
+            return this;
+        }
+
+        public Builder adamEpsilon(double value) {
+            adamEpsilon = value;
+            return this;
+        }
+
+        public Builder weightDecay(double value) {
+            weightDecay = value;
+            return this;
+        }
+
+        public Builder clipNorm(double value) {
+            clipNorm = value;
+            return this;
+        }
+
+        public Builder gridEps(double value) {
+            gridEps = value;
+            return this;
+        }
+
+        public Builder gridMargin(double value) {
+            gridMargin = value;
+            return this;
+        }
+
+        public Builder gridRange(double low, double high) {
+            gridLow = low;
+            gridHigh = high;
+            return this;
+        }
+
+        public Builder scaleNoise(double value) {
+            scaleNoise = value;
+            return this;
+        }
+
+        public Builder scaleBase(double value) {
+            scaleBase = value;
+            return this;
+        }
+
+        public Builder scaleSpline(double value) {
+            scaleSpline = value;
+            return this;
+        }
+
+        public Builder normalize(boolean value) {
+            normalize = value;
+            return this;
+        }
+
+        public Builder statsWindow(int value) {
+            statsWindow = value;
+            return this;
+        }
+
+        public Builder refitBlend(double value) {
+            refitBlend = value;
+            return this;
+        }
+
+        public Builder refitSmoothing(double value) {
+            refitSmoothing = value;
+            return this;
+        }
+
+        public Builder seed(long value) {
+            seed = value;
+            return this;
+        }
+
+        public Builder device(String value) {
+            device = value;
+            return this;
+        }
+
+        public KanConfig build() {
+            return new KanConfig(
+                    layers,
+                    gridSize,
+                    splineOrder,
+                    task,
+                    learningRate,
+                    beta1,
+                    beta2,
+                    adamEpsilon,
+                    weightDecay,
+                    clipNorm,
+                    gridEps,
+                    gridMargin,
+                    gridLow,
+                    gridHigh,
+                    scaleNoise,
+                    scaleBase,
+                    scaleSpline,
+                    normalize,
+                    statsWindow,
+                    refitBlend,
+                    refitSmoothing,
+                    seed,
+                    device);
+        }
+    }
+}

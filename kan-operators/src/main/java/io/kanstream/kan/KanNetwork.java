@@ -1,0 +1,175 @@
+package io.kanstream.kan;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** A stack of {@link KanLayer}s: forward, closed-form backward, and efficient-kan's init. */
+final class KanNetwork implements AutoCloseable {
+    private final List<KanLayer> layers;
+    private final NDManager manager;
+
+    KanNetwork(List<KanLayer> layers, NDManager manager) {
+        this.layers = List.copyOf(layers);
+        this.manager = manager;
+    }
+
+    /**
+     * efficient-kan's initialization: Wb and S Kaiming-uniform with a = √5·scale, C the
+     * least-squares fit of small noise at the grid's G + 1 interior knots.
+     */
+    static KanNetwork initialize(KanConfig config, NDManager manager) {
+        SplittableRandom random = new SplittableRandom(config.seed());
+        List<KanLayer> layers = new ArrayList<>();
+        List<Integer> widths = config.layers();
+        int g = config.gridSize();
+        int k = config.splineOrder();
+        int c = g + k;
+        for (int l = 0; l + 1 < widths.size(); l++) {
+            int in = widths.get(l);
+            int out = widths.get(l + 1);
+            KnotGrid grid = KnotGrid.uniform(in, g, k, config.gridLow(), config.gridHigh());
+            float[] base = kaimingUniform(random, out * in, in, config.scaleBase());
+            float[] scaler = kaimingUniform(random, out * in, in, config.scaleSpline());
+            KanLayer layer = new KanLayer(grid, base, new float[out * in * c], scaler, out, manager);
+            // noise at the interior knots: (G+1, in, out)
+            float[] points = new float[(g + 1) * in]; // (G+1, in)
+            for (int j = 0; j <= g; j++) {
+                for (int i = 0; i < in; i++) {
+                    points[j * in + i] = grid.knot(i, k + j);
+                }
+            }
+            double[] noise = new double[(g + 1) * in * out];
+            for (int q = 0; q < noise.length; q++) {
+                noise[q] = (random.nextDouble() - 0.5) * config.scaleNoise() / g;
+            }
+            float[] bases = layer.basesOnHost(points, g + 1); // (G+1, in, c)
+            float[] spline = new float[out * in * c];
+            for (int i = 0; i < in; i++) {
+                double[] a = new double[(g + 1) * c];
+                double[] y = new double[(g + 1) * out];
+                for (int j = 0; j <= g; j++) {
+                    for (int b = 0; b < c; b++) {
+                        a[j * c + b] = bases[(j * in + i) * c + b];
+                    }
+                    for (int o = 0; o < out; o++) {
+                        y[j * out + o] = noise[(j * in + i) * out + o];
+                    }
+                }
+                double[] coefficients = SplineFit.solve(a, g + 1, c, y, out, 0); // (out, c)
+                for (int o = 0; o < out; o++) {
+                    for (int b = 0; b < c; b++) {
+                        spline[(o * in + i) * c + b] = (float) coefficients[o * c + b];
+                    }
+                }
+            }
+            layer.setSplineWeight(spline, c);
+            layers.add(layer);
+        }
+        return new KanNetwork(layers, manager);
+    }
+
+    private static float[] kaimingUniform(SplittableRandom random, int size, int fanIn, double scale) {
+        double a = Math.sqrt(5) * scale;
+        double gain = Math.sqrt(2 / (1 + a * a));
+        double bound = gain * Math.sqrt(3.0 / fanIn);
+        float[] values = new float[size];
+        for (int q = 0; q < size; q++) {
+            values[q] = (float) ((random.nextDouble() * 2 - 1) * bound);
+        }
+        return values;
+    }
+
+    List<KanLayer> layers() {
+        return layers;
+    }
+
+    KanLayer layer(int index) {
+        return layers.get(index);
+    }
+
+    int size() {
+        return layers.size();
+    }
+
+    int inputs() {
+        return layers.get(0).in;
+    }
+
+    int outputs() {
+        return layers.get(layers.size() - 1).out;
+    }
+
+    NDManager manager() {
+        return manager;
+    }
+
+    /** Forward pass keeping what the backward pass needs, one entry per layer. */
+    List<KanLayer.Activations> forward(NDArray x) {
+        List<KanLayer.Activations> activations = new ArrayList<>(layers.size());
+        NDArray input = x;
+        for (KanLayer layer : layers) {
+            KanLayer.Activations a = layer.forward(input);
+            activations.add(a);
+            input = a.output();
+        }
+        return activations;
+    }
+
+    /** Parameter gradients of every layer, from dLoss/dOutput of the last one. */
+    List<KanLayer.Gradients> backward(List<KanLayer.Activations> activations, NDArray dOut) {
+        KanLayer.Gradients[] gradients = new KanLayer.Gradients[layers.size()];
+        NDArray upstream = dOut;
+        for (int l = layers.size() - 1; l >= 0; l--) {
+            KanLayer layer = layers.get(l);
+            gradients[l] = layer.parameterGradients(activations.get(l), upstream);
+            if (l > 0) {
+                upstream = layer.inputGradient(activations.get(l), upstream);
+            }
+        }
+        return List.of(gradients);
+    }
+
+    /**
+     * Outputs on the host.
+     *
+     * @param x (n, in) row-major, already normalized
+     * @return (n, out) row-major
+     */
+    float[] outputs(float[] x, int n) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray input = manager.create(x, new Shape(n, inputs()));
+            List<KanLayer.Activations> activations = forward(input);
+            return activations.get(activations.size() - 1).output().toFloatArray();
+        }
+    }
+
+    /**
+     * Every layer's input on the host, plus the final output.
+     *
+     * @return [l] (n, in_l) for each layer l, then (n, out)
+     */
+    float[][] layerInputs(float[] x, int n) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray input = manager.create(x, new Shape(n, inputs()));
+            List<KanLayer.Activations> activations = forward(input);
+            float[][] result = new float[layers.size() + 1][];
+            for (int l = 0; l < layers.size(); l++) {
+                result[l] = activations.get(l).input().toFloatArray();
+            }
+            result[layers.size()] = activations.get(layers.size() - 1).output().toFloatArray();
+            return result;
+        }
+    }
+
+    @Override
+    public void close() {
+        layers.forEach(KanLayer::close);
+    }
+}

@@ -1,0 +1,124 @@
+package io.kanstream.kan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+
+class EfficientKanInteropTest {
+    static final List<String> CASES = ReferenceData.CASES;
+
+    @TempDir Path temp;
+
+    private static KanLearner importCase(String name) throws Exception {
+        return EfficientKanWeights.importLearner(
+                ReferenceData.file(name + ".weights.npz"),
+                KanConfig.builder(List.of(1, 1)).device("cpu"), null);
+    }
+
+    @ParameterizedTest
+    @FieldSource("CASES")
+    void importedModelReproducesEfficientKanOutputs(String name) throws Exception {
+        float[][] input = ReferenceData.csv(name + ".input.csv");
+        float[] expected = ReferenceData.flat(ReferenceData.csv(name + ".output.csv"));
+        try (KanLearner learner = importCase(name)) {
+            float[] actual = learner.outputs(ReferenceData.flat(input), input.length);
+            assertThat(actual).hasSameSizeAs(expected);
+            for (int q = 0; q < expected.length; q++) {
+                assertThat(actual[q]).as("output %d", q).isCloseTo(expected[q], within(1e-4f));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @FieldSource("CASES")
+    void exportWritesWhatImportReadsBitForBit(String name) throws Exception {
+        Path exported = temp.resolve(name + ".npz");
+        try (KanLearner original = importCase(name)) {
+            EfficientKanWeights.write(original, exported);
+            List<LayerParameters> before = original.parameters();
+            List<LayerParameters> after = EfficientKanWeights.read(exported);
+            assertThat(after).hasSameSizeAs(before);
+            for (int l = 0; l < before.size(); l++) {
+                assertThat(after.get(l).baseWeight()).containsExactly(before.get(l).baseWeight());
+                assertThat(after.get(l).splineWeight()).containsExactly(before.get(l).splineWeight());
+                assertThat(after.get(l).splineScaler()).containsExactly(before.get(l).splineScaler());
+                assertThat(after.get(l).grid().toArray()).isDeepEqualTo(before.get(l).grid().toArray());
+            }
+        }
+        // numpy's own reader needs these exact entry names (np.load → state_dict keys)
+        try (var zip = new java.util.zip.ZipFile(exported.toFile())) {
+            assertThat(zip.stream().map(java.util.zip.ZipEntry::getName))
+                    .contains("layers.0.grid.npy", "layers.0.base_weight.npy",
+                            "layers.0.spline_weight.npy", "layers.0.spline_scaler.npy");
+        }
+    }
+
+    @ParameterizedTest
+    @FieldSource("CASES")
+    void refitCoversTheSampleAndChangesOutputsLessThanEfficientKan(String name) throws Exception {
+        float[][] sample = ReferenceData.csv(name + ".refit-sample.csv");
+        float[] rows = ReferenceData.flat(sample);
+        double efficientKanFixed =
+                ReferenceData.manifestFigure(name, "efficient_kan_refit_scaler_fixed_rel_l2_change");
+        try (KanLearner learner = importCase(name)) {
+            float[] before = learner.outputs(rows, sample.length);
+            RefitResult result = learner.refit(rows, sample.length, learner.config().gridSize());
+            float[] after = learner.outputs(rows, sample.length);
+            double change = ReferenceData.relativeL2(before, after);
+            System.out.printf(
+                    "%s refit: relative L2 change %.4f (efficient-kan with the scaler fixed %.4f)%n",
+                    name, change, efficientKanFixed);
+            assertThat(change).isLessThanOrEqualTo(efficientKanFixed);
+            assertThat(coverage(learner.grid(0), sample)).isGreaterThanOrEqualTo(0.99);
+            assertThat(result.insideFraction()[0]).isGreaterThanOrEqualTo(0.99);
+        }
+    }
+
+    @ParameterizedTest
+    @FieldSource("CASES")
+    void refitOntoAThreeTimesFinerGridChangesOutputsAtMostTenPercent(String name) throws Exception {
+        float[][] sample = ReferenceData.csv(name + ".refit-sample.csv");
+        float[] rows = ReferenceData.flat(sample);
+        try (KanLearner learner = importCase(name)) {
+            int finer = 3 * learner.config().gridSize();
+            float[] before = learner.outputs(rows, sample.length);
+            learner.refit(rows, sample.length, finer);
+            float[] after = learner.outputs(rows, sample.length);
+            double change = ReferenceData.relativeL2(before, after);
+            System.out.printf("%s refit onto G=%d: relative L2 change %.4f%n", name, finer, change);
+            assertThat(learner.config().gridSize()).isEqualTo(finer);
+            assertThat(learner.grid(0).gridSize()).isEqualTo(finer);
+            assertThat(change).isLessThanOrEqualTo(0.10);
+            assertThat(coverage(learner.grid(0), sample)).isGreaterThanOrEqualTo(0.99);
+        }
+    }
+
+    /** Worst feature's fraction of sample values inside the interior [t_k, t_(G+k)]. */
+    static double coverage(KnotGrid grid, float[][] sample) {
+        double worst = 1;
+        for (int i = 0; i < grid.features(); i++) {
+            int inside = 0;
+            for (float[] row : sample) {
+                if (row[i] >= grid.interiorLow(i) && row[i] <= grid.interiorHigh(i)) {
+                    inside++;
+                }
+            }
+            worst = Math.min(worst, (double) inside / sample.length);
+        }
+        return worst;
+    }
+
+    @org.junit.jupiter.api.Test
+    void importNamesTheFileWhenItIsNotAnNpz() throws Exception {
+        Path bogus = temp.resolve("bogus.npz");
+        Files.writeString(bogus, "not a zip");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> EfficientKanWeights.read(bogus))
+                .hasMessageContaining(bogus.toString());
+    }
+}

@@ -1,0 +1,447 @@
+#!/usr/bin/env bash
+# kafka-local.sh — run a real single-node Kafka broker (KRaft, broker+controller in one JVM)
+# straight from Maven artifacts: no Docker, no Kafka tarball, no ZooKeeper.
+#
+# The broker's runtime classpath comes from scripts/kafka/pom.xml (org.apache.kafka:kafka_2.13).
+# Maven is asked for it once; the result is cached in the state dir and reused afterwards,
+# so only the very first use may download anything.
+#
+# Everything the broker writes lives under one state dir (default <repo>/.kanstream/kafka):
+#   classpath.txt      cached runtime classpath (re-resolved when scripts/kafka/pom.xml changes)
+#   server.properties  generated on every start (port/partitions follow the current env/flags)
+#   log4j2.xml         broker logging -> logs/server.log
+#   tools-log4j2.xml   CLI tools logging -> stderr, WARN only
+#   cluster.id         KRaft cluster id used to format data/
+#   data/              log.dirs (topic data + __cluster_metadata); meta.properties == "formatted"
+#   logs/              server.log (broker log4j) and console.out (JVM stdout/stderr, GC/crash output)
+#   kafka.pid          pid of the running broker JVM
+set -euo pipefail
+
+readonly KAFKA_MAIN=kafka.Kafka
+readonly STORAGE_TOOL=kafka.tools.StorageTool
+readonly TOPIC_TOOL=org.apache.kafka.tools.TopicCommand
+
+# Resolve paths from the script location, so the script works from any cwd.
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+POM="$SCRIPT_DIR/kafka/pom.xml"
+
+STATE_DIR="${KANSTREAM_HOME:-$REPO_ROOT/.kanstream}/kafka"
+DATA_DIR="$STATE_DIR/data"
+LOG_DIR="$STATE_DIR/logs"
+PID_FILE="$STATE_DIR/kafka.pid"
+CP_FILE="$STATE_DIR/classpath.txt"
+SERVER_PROPS="$STATE_DIR/server.properties"
+LOG4J_BROKER="$STATE_DIR/log4j2.xml"
+LOG4J_TOOLS="$STATE_DIR/tools-log4j2.xml"
+CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
+
+PORT="${KAFKA_PORT:-9092}"
+NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-4}"
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"   # seconds until the broker must answer
+STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"     # seconds of grace after SIGTERM before SIGKILL
+# Modest heap: this is a dev/test broker on a small (2-core) machine next to Flink + DJL.
+HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+# CLI tools are short-lived: small heap, C1 only and serial GC start noticeably faster.
+TOOL_JVM_OPTS=(-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto)
+
+usage() {
+  cat <<EOF
+Usage: $(basename "$0") COMMAND [OPTIONS]
+
+Run a single-node Kafka 4.1.1 broker (KRaft) from Maven artifacts, without Docker.
+
+Commands:
+  start [--port N] [--clean]     start in the background and wait until it answers
+                                 (already running: says so, exit 0; --clean stops it first,
+                                 wipes data/ and logs/ and starts from an empty cluster)
+  stop                           SIGTERM, wait up to ${STOP_TIMEOUT}s, then SIGKILL (idempotent)
+  status                         print running/stopped and the bootstrap address;
+                                 exit 0 if running, 3 if stopped
+  topics create NAME [PARTS]     create a topic (replication 1, default PARTS=$NUM_PARTITIONS), idempotent
+  topics list                    list topics
+  tool MAIN_CLASS [ARGS...]      run any Kafka CLI class with the broker classpath, e.g.
+                                 tool org.apache.kafka.tools.ConsoleProducer --bootstrap-server localhost:9092 --topic t
+  classpath                      print the (cached) runtime classpath
+  -h, --help                     this help
+
+Options (also for status/stop/topics, to pick the port when no broker state exists yet):
+  --port N                       PLAINTEXT port (env KAFKA_PORT, default 9092); controller uses N+1
+
+Environment:
+  KANSTREAM_HOME          state lives in \$KANSTREAM_HOME/kafka (default: <repo>/.kanstream/kafka)
+  KAFKA_PORT              PLAINTEXT port (default 9092)
+  KAFKA_NUM_PARTITIONS    num.partitions for auto-created topics (default 4)
+  KAFKA_START_TIMEOUT     seconds to wait for the broker (default 60)
+  KAFKA_STOP_TIMEOUT      seconds to wait after SIGTERM (default 30)
+  KAFKA_HEAP_OPTS         broker heap flags (default "-Xms256m -Xmx512m")
+
+State dir: $STATE_DIR
+EOF
+}
+
+log() { echo "kafka-local: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Classpath: resolved once by Maven, cached in the state dir.
+# ---------------------------------------------------------------------------------------------
+ensure_classpath() {
+  mkdir -p "$STATE_DIR"
+  # Re-resolve when the pom changed (e.g. version bump); otherwise never call Maven again.
+  if [[ -s "$CP_FILE" && ! "$POM" -nt "$CP_FILE" ]]; then
+    return 0
+  fi
+  command -v mvn >/dev/null || die "mvn not on PATH (needed once to resolve the Kafka classpath)"
+  log "resolving Kafka classpath with Maven (first use may download ~60 MB)..."
+  local tmp="$CP_FILE.tmp.$$"
+  # -B: no ANSI colours/progress; -q: keep the caller's output clean. Write to a temp file and
+  # rename so that an interrupted resolve never leaves a truncated classpath behind.
+  if ! mvn -B -q -f "$POM" dependency:build-classpath -Dmdep.outputFile="$tmp" >&2; then
+    rm -f "$tmp"
+    die "Maven could not resolve $POM"
+  fi
+  [[ -s "$tmp" ]] || { rm -f "$tmp"; die "Maven wrote an empty classpath"; }
+  mv -f "$tmp" "$CP_FILE"
+}
+
+classpath() { cat "$CP_FILE"; }
+
+# Run a Kafka CLI main class (TopicCommand, ConsoleProducer, ...) with quiet logging.
+run_tool() {
+  ensure_classpath
+  write_tools_log4j
+  local main="$1"; shift
+  java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$LOG4J_TOOLS" \
+    -cp "$(classpath)" "$main" "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Process bookkeeping
+# ---------------------------------------------------------------------------------------------
+
+# Every broker JVM we start carries this marker, so that we can (a) verify that the pid in the
+# pid file is really *our* broker (pids get reused) and (b) find it again if the pid file is lost,
+# without ever touching another Kafka (e.g. one started with a different KANSTREAM_HOME).
+marker() { echo "-Dkanstream.kafka.home=$STATE_DIR"; }
+
+is_our_broker() {
+  local pid="$1"
+  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
+  local cmd
+  cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
+  [[ "$cmd" == *"$(marker) "* && "$cmd" == *" $KAFKA_MAIN "* ]]
+}
+
+# Prints the broker pid if it is running; returns 1 otherwise. Cleans up a stale pid file.
+running_pid() {
+  local pid=""
+  if [[ -f "$PID_FILE" ]]; then
+    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
+    if is_our_broker "$pid"; then echo "$pid"; return 0; fi
+    rm -f "$PID_FILE"   # stale: process gone or pid reused by something else
+  fi
+  # Fallback: pid file lost but our JVM still alive (pgrep -f matches the full command line).
+  local p
+  for p in $(pgrep -f -- "$(marker) " 2>/dev/null || true); do
+    if is_our_broker "$p"; then echo "$p" > "$PID_FILE"; echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# The port of the running broker comes from the properties it was started with, not from the
+# current env, so that `status`/`topics` keep working when called without --port.
+effective_port() {
+  if running_pid >/dev/null && [[ -f "$SERVER_PROPS" ]]; then
+    local p
+    p="$(sed -n 's#^listeners=PLAINTEXT://[^:]*:\([0-9]*\).*#\1#p' "$SERVER_PROPS")"
+    [[ -n "$p" ]] && { echo "$p"; return; }
+  fi
+  echo "$PORT"
+}
+
+port_open() {
+  # bash's /dev/tcp: no nc/curl dependency. Subshell so the fd is closed right away.
+  (exec 3<>"/dev/tcp/localhost/$1") 2>/dev/null
+}
+
+log_tail() {
+  local f
+  for f in "$LOG_DIR/server.log" "$LOG_DIR/console.out"; do
+    if [[ -s "$f" ]]; then
+      echo "----- last 40 lines of $f -----" >&2
+      tail -n 40 "$f" >&2
+    fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Config files
+# ---------------------------------------------------------------------------------------------
+write_server_props() {
+  local controller_port="$1"
+  # Regenerated on every start so that --port / KAFKA_NUM_PARTITIONS take effect. That is safe with
+  # a *static* quorum (controller.quorum.voters): formatting does not record the voters' endpoints.
+  cat > "$SERVER_PROPS" <<EOF
+# Generated by scripts/kafka-local.sh — edits are overwritten on the next start.
+# Single node acting as both KRaft controller and broker.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@localhost:$controller_port
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://localhost:$PORT,CONTROLLER://localhost:$controller_port
+advertised.listeners=PLAINTEXT://localhost:$PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+
+log.dirs=$DATA_DIR
+
+# One broker: every internal topic must live with replication factor 1 / min ISR 1, otherwise
+# consumer groups, transactions (Flink exactly-once) and share groups never become available.
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# Fewer internal partitions than the default 50: faster first group/transaction on a 2-core box.
+# (Only read when the internal topic is first created, i.e. after a format / --clean.)
+offsets.topic.num.partitions=10
+transaction.state.log.num.partitions=10
+
+auto.create.topics.enable=true
+num.partitions=$NUM_PARTITIONS
+
+# Flink's KafkaSink (EXACTLY_ONCE) uses transaction timeouts up to 15 min; the broker default
+# cap is also 15 min but we set it explicitly so the contract is visible here.
+transaction.max.timeout.ms=900000
+# Tests start consumers one after another: don't wait 3 s for more members before the first rebalance.
+group.initial.rebalance.delay.ms=0
+EOF
+}
+
+write_broker_log4j() {
+  # log4j2 XML (not Kafka's log4j2.yaml): XML needs nothing besides log4j-core.
+  # Selected with -Dlog4j2.configurationFile (the old log4j 1 property log4j.configuration is ignored).
+  cat > "$LOG4J_BROKER" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN">
+  <Appenders>
+    <RollingFile name="server" fileName="$LOG_DIR/server.log" filePattern="$LOG_DIR/server.log.%i">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+      <Policies><SizeBasedTriggeringPolicy size="50 MB"/></Policies>
+      <DefaultRolloverStrategy max="3"/>
+    </RollingFile>
+  </Appenders>
+  <Loggers>
+    <Root level="INFO"><AppenderRef ref="server"/></Root>
+    <!-- Quiet the chattiest INFO sources; WARN+ still lands in server.log. -->
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Logger name="state.change.logger" level="WARN"/>
+    <Logger name="org.apache.kafka.clients" level="WARN"/>
+    <Logger name="org.apache.kafka.common.utils.AppInfoParser" level="WARN"/>
+  </Loggers>
+</Configuration>
+EOF
+}
+
+write_tools_log4j() {
+  [[ -f "$LOG4J_TOOLS" ]] && return 0
+  mkdir -p "$STATE_DIR"
+  # Tools print their data (topic names, records) on stdout; keep log noise off it.
+  cat > "$LOG4J_TOOLS" <<'EOF'
+<?xml version="1.0" encoding="UTF-8"?>
+<Configuration status="WARN">
+  <Appenders>
+    <Console name="stderr" target="SYSTEM_ERR"><PatternLayout pattern="[%d] %p %m (%c)%n"/></Console>
+  </Appenders>
+  <Loggers>
+    <Root level="WARN"><AppenderRef ref="stderr"/></Root>
+  </Loggers>
+</Configuration>
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+cmd_start() {
+  local clean="$1" pid
+  if pid="$(running_pid)"; then
+    if [[ "$clean" != true ]]; then
+      log "already running (pid $pid) on localhost:$(effective_port)"
+      return 0
+    fi
+    log "--clean: stopping the running broker first"
+    cmd_stop
+  fi
+
+  local controller_port="${KAFKA_CONTROLLER_PORT:-$((PORT + 1))}"
+  # Fail fast with a clear message instead of a BindException buried in the log.
+  local p
+  for p in "$PORT" "$controller_port"; do
+    port_open "$p" && die "port $p is already in use by another process"
+  done
+
+  ensure_classpath
+  if [[ "$clean" == true ]]; then
+    log "--clean: wiping $DATA_DIR and $LOG_DIR"
+    rm -rf "$DATA_DIR" "$LOG_DIR" "$CLUSTER_ID_FILE"
+  fi
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
+  write_server_props "$controller_port"
+  write_broker_log4j
+  write_tools_log4j
+
+  # Format storage only once: meta.properties in log.dirs means "already formatted", and
+  # formatting again would fail (or, with --ignore-formatted, silently keep the old cluster id).
+  # No --standalone: that is for a *dynamic* quorum; we use the static controller.quorum.voters.
+  if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
+    if [[ ! -s "$CLUSTER_ID_FILE" ]]; then
+      run_tool "$STORAGE_TOOL" random-uuid > "$CLUSTER_ID_FILE.tmp"
+      mv -f "$CLUSTER_ID_FILE.tmp" "$CLUSTER_ID_FILE"
+    fi
+    log "formatting $DATA_DIR (cluster id $(cat "$CLUSTER_ID_FILE"))"
+    if ! run_tool "$STORAGE_TOOL" format -t "$(cat "$CLUSTER_ID_FILE")" -c "$SERVER_PROPS" \
+        > "$LOG_DIR/format.out" 2>&1; then
+      cat "$LOG_DIR/format.out" >&2
+      die "storage format failed"
+    fi
+  fi
+
+  local t0=$SECONDS
+  # shellcheck disable=SC2086  # HEAP_OPTS is intentionally word-split
+  #  - setsid: own session, so a Ctrl-C / SIGHUP aimed at the caller's process group (terminal,
+  #    Maven, a JUnit fork) does not kill the broker; only `stop` does. In a non-interactive
+  #    shell the background child is not a group leader, so setsid execs in place and $! is
+  #    the JVM's pid.
+  #  - stdin/stdout/stderr detached to files: a caller reading our output through a pipe
+  #    (ProcessBuilder, $(...)) would otherwise block until the *broker* exits.
+  setsid java $HEAP_OPTS \
+    -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+    -Djava.awt.headless=true \
+    -Dkafka.logs.dir="$LOG_DIR" \
+    -Dlog4j2.configurationFile="$LOG4J_BROKER" \
+    "$(marker)" \
+    -cp "$(classpath)" "$KAFKA_MAIN" "$SERVER_PROPS" \
+    < /dev/null > "$LOG_DIR/console.out" 2>&1 &
+  local pid=$!
+  echo "$pid" > "$PID_FILE"
+  log "started pid $pid, waiting up to ${START_TIMEOUT}s for localhost:$PORT"
+
+  # Ready = port accepts connections AND an admin request (list topics) succeeds. The port alone
+  # is not enough: the socket server can accept before the broker has caught up with metadata.
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while (( SECONDS < deadline )); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log_tail
+      rm -f "$PID_FILE"
+      die "broker exited during startup"
+    fi
+    if port_open "$PORT"; then
+      # Each probe is capped at 15 s so one hung attempt cannot eat the whole budget.
+      local left=$((deadline - SECONDS)); (( left > 15 )) && left=15; (( left < 5 )) && left=5
+      # timeout: the AdminClient would otherwise retry for default.api.timeout.ms (60 s).
+      if timeout "$left" java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$LOG4J_TOOLS" \
+          -cp "$(classpath)" "$TOPIC_TOOL" --bootstrap-server "localhost:$PORT" --list \
+          > /dev/null 2>>"$LOG_DIR/readiness.err"; then
+        log "ready: bootstrap localhost:$PORT (pid $pid, $((SECONDS - t0))s)"
+        return 0
+      fi
+    fi
+    sleep 0.5
+  done
+  log_tail
+  # Don't leave a half-started broker behind: callers treat a failed start as "nothing running".
+  log "not ready after ${START_TIMEOUT}s, stopping pid $pid"
+  cmd_stop || true
+  exit 1
+}
+
+cmd_stop() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$PID_FILE"
+    log "not running"
+    return 0
+  fi
+  log "stopping pid $pid (SIGTERM, up to ${STOP_TIMEOUT}s)"
+  # SIGTERM triggers Kafka's shutdown hook: controlled shutdown, flush and close of the logs,
+  # so the next start needs no log recovery.
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.5; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "still alive after ${STOP_TIMEOUT}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  fi
+  rm -f "$PID_FILE"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid
+  if pid="$(running_pid)"; then
+    echo "running pid=$pid bootstrap=localhost:$(effective_port) state=$STATE_DIR"
+    return 0
+  fi
+  echo "stopped bootstrap=localhost:$PORT state=$STATE_DIR"
+  return 3
+}
+
+cmd_topics() {
+  local sub="${1:-}"; shift || true
+  local bs; bs="localhost:$(effective_port)"
+  case "$sub" in
+    create)
+      [[ $# -ge 1 ]] || die "usage: topics create NAME [PARTITIONS]"
+      # --if-not-exists makes this idempotent (handy for test setup).
+      run_tool "$TOPIC_TOOL" --bootstrap-server "$bs" --create --if-not-exists \
+        --topic "$1" --partitions "${2:-$NUM_PARTITIONS}" --replication-factor 1
+      ;;
+    list)
+      run_tool "$TOPIC_TOOL" --bootstrap-server "$bs" --list
+      ;;
+    *) die "usage: topics create NAME [PARTITIONS] | topics list" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------------
+# Argument parsing: COMMAND first, options anywhere after it (tool/topics pass the rest through).
+# ---------------------------------------------------------------------------------------------
+main() {
+  [[ $# -ge 1 ]] || { usage >&2; exit 2; }
+  local cmd="$1"; shift
+  case "$cmd" in
+    -h|--help|help) usage; exit 0 ;;
+    tool)
+      [[ $# -ge 1 ]] || die "usage: tool MAIN_CLASS [ARGS...]"
+      run_tool "$@"; exit $? ;;
+  esac
+
+  local clean=false
+  local rest=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --port) [[ $# -ge 2 ]] || die "--port needs a value"; PORT="$2"; shift 2 ;;
+      --port=*) PORT="${1#--port=}"; shift ;;
+      --clean) clean=true; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) rest+=("$1"); shift ;;
+    esac
+  done
+  [[ "$PORT" =~ ^[0-9]+$ ]] || die "invalid port: $PORT"
+
+  case "$cmd" in
+    start)     [[ ${#rest[@]} -eq 0 ]] || die "unexpected arguments: ${rest[*]}"; cmd_start "$clean" ;;
+    stop)      cmd_stop ;;
+    status)    cmd_status ;;
+    topics)    cmd_topics "${rest[@]+"${rest[@]}"}" ;;
+    classpath) ensure_classpath; classpath; echo ;;
+    *) log "unknown command: $cmd"; usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
