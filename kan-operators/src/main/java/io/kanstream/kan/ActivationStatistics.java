@@ -3,16 +3,16 @@ package io.kanstream.kan;
 import java.util.Arrays;
 
 /**
- * What the learner knows about where each layer's inputs live, for deciding when and how to
- * refit grids.
+ * What the learner knows about where each layer's inputs live, for deciding when and how to refit
+ * grids.
  *
  * <ul>
- *   <li>A window of the most recent (normalized) network inputs, as whole rows. A refit pushes
- *       this window through the current network, so every layer is refit from its inputs as
- *       the model computes them now, not as an older model did.
+ *   <li>A window of the most recent (normalized) network inputs, as whole rows. A refit pushes this
+ *       window through the current network, so every layer is refit from its inputs as the model
+ *       computes them now, not as an older model did.
  *   <li>Per layer and feature since the last refit: how many values were seen, how many fell
- *       outside the grid's interior [t_k, t_(G+k)) — where every spline basis is zero and only
- *       the SiLU branch acts — and the range seen.
+ *       outside the grid's interior [t_k, t_(G+k)) — where every spline basis is zero and only the
+ *       SiLU branch acts — and the range seen.
  * </ul>
  */
 final class ActivationStatistics {
@@ -144,8 +144,14 @@ final class ActivationStatistics {
         return max;
     }
 
-    void restore(float[] rawWindow, int filled, int next, long[][] seen, long[][] outside,
-            float[][] min, float[][] max) {
+    void restore(
+            float[] rawWindow,
+            int filled,
+            int next,
+            long[][] seen,
+            long[][] outside,
+            float[][] min,
+            float[][] max) {
         System.arraycopy(rawWindow, 0, window, 0, window.length);
         this.filled = filled;
         this.next = next;

@@ -6,10 +6,9 @@ import ai.djl.ndarray.NDScope;
 import java.util.List;
 
 /**
- * Adam with bias correction and decoupled weight decay (AdamW), updating a network's
- * parameters in place. Moments are kept per parameter, in the order base weight, spline
- * weight, spline scaler for each layer; the step count drives the bias correction, so it is
- * part of the state.
+ * Adam with bias correction and decoupled weight decay (AdamW), updating a network's parameters in
+ * place. Moments are kept per parameter, in the order base weight, spline weight, spline scaler for
+ * each layer; the step count drives the bias correction, so it is part of the state.
  */
 final class AdamOptimizer implements AutoCloseable {
     private final KanConfig config;

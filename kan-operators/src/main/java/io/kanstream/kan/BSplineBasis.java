@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * B-spline bases of one layer's knot grid, evaluated by the Cox–de Boor recursion on the
- * device, vectorized over batch and features.
+ * B-spline bases of one layer's knot grid, evaluated by the Cox–de Boor recursion on the device,
+ * vectorized over batch and features.
  *
  * <p>Every knot difference the recursion divides by depends on the grid only, so its guarded
  * reciprocal is computed once per grid on the host: a zero-width span (coincident knots) gets
@@ -86,7 +86,9 @@ final class BSplineBasis implements AutoCloseable {
     Bases evaluate(NDArray x) {
         NDArray xe = x.expandDims(2); // (batch, in, 1)
         NDArray b =
-                xe.gte(lower).logicalAnd(xe.lt(upper)).toType(DataType.FLOAT32, false); // (batch, in, m-1)
+                xe.gte(lower)
+                        .logicalAnd(xe.lt(upper))
+                        .toType(DataType.FLOAT32, false); // (batch, in, m-1)
         NDArray previous = null;
         for (int p = 1; p <= order; p++) {
             long width = b.getShape().get(2) - 1;

@@ -5,9 +5,9 @@ import ai.djl.engine.Engine;
 import java.util.Locale;
 
 /**
- * The {@code auto|cpu|gpu[:N]} setting. {@code auto} takes a GPU when the engine sees one and
- * the CPU otherwise; {@code gpu} fails loudly when there is none rather than running slowly on
- * the CPU without saying so.
+ * The {@code auto|cpu|gpu[:N]} setting. {@code auto} takes a GPU when the engine sees one and the
+ * CPU otherwise; {@code gpu} fails loudly when there is none rather than running slowly on the CPU
+ * without saying so.
  */
 public final class DeviceSetting {
     private DeviceSetting() {}

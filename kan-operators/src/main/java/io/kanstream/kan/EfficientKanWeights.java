@@ -18,9 +18,9 @@ import java.util.Map;
 
 /**
  * efficient-kan's {@code state_dict}, saved with numpy as {@code .npz}: per layer N the arrays
- * {@code layers.N.grid} (in, G+2k+1), {@code layers.N.base_weight} (out, in),
- * {@code layers.N.spline_weight} (out, in, G+k) and {@code layers.N.spline_scaler} (out, in),
- * float32. The shapes give the layer sizes, G and k; nothing else is needed.
+ * {@code layers.N.grid} (in, G+2k+1), {@code layers.N.base_weight} (out, in), {@code
+ * layers.N.spline_weight} (out, in, G+k) and {@code layers.N.spline_scaler} (out, in), float32. The
+ * shapes give the layer sizes, G and k; nothing else is needed.
  */
 public final class EfficientKanWeights {
     private static final String[] NAMES = {"grid", "base_weight", "spline_weight", "spline_scaler"};
@@ -66,8 +66,15 @@ public final class EfficientKanWeights {
         for (int l = 1; l < layers.size(); l++) {
             if (layers.get(l).in() != layers.get(l - 1).out()) {
                 throw new IllegalArgumentException(
-                        file + ": layer " + (l - 1) + " has " + layers.get(l - 1).out()
-                                + " outputs but layer " + l + " has " + layers.get(l).in()
+                        file
+                                + ": layer "
+                                + (l - 1)
+                                + " has "
+                                + layers.get(l - 1).out()
+                                + " outputs but layer "
+                                + l
+                                + " has "
+                                + layers.get(l).in()
                                 + " inputs");
             }
         }
@@ -83,20 +90,41 @@ public final class EfficientKanWeights {
         Shape scaler = shapes.get(prefix + "spline_scaler");
         if (base.dimension() != 2 || spline.dimension() != 3 || grid.dimension() != 2) {
             throw new IllegalArgumentException(
-                    file + " " + prefix + "*: expected base_weight (out, in), spline_weight (out, in,"
-                            + " G+k), grid (in, G+2k+1); got " + base + ", " + spline + ", " + grid);
+                    file
+                            + " "
+                            + prefix
+                            + "*: expected base_weight (out, in), spline_weight (out, in,"
+                            + " G+k), grid (in, G+2k+1); got "
+                            + base
+                            + ", "
+                            + spline
+                            + ", "
+                            + grid);
         }
         int out = (int) base.get(0);
         int in = (int) base.get(1);
         int coefficients = (int) spline.get(2);
         int k = (int) grid.get(1) - coefficients - 1;
         int g = coefficients - k;
-        if (spline.get(0) != out || spline.get(1) != in || grid.get(0) != in || k < 0 || g < 1
+        if (spline.get(0) != out
+                || spline.get(1) != in
+                || grid.get(0) != in
+                || k < 0
+                || g < 1
                 || !scaler.equals(new Shape(out, in))) {
             throw new IllegalArgumentException(
-                    file + " " + prefix + "*: shapes do not fit together: base_weight " + base
-                            + ", spline_weight " + spline + ", spline_scaler " + scaler + ", grid "
-                            + grid + " (expected (out, in), (out, in, G+k), (out, in),"
+                    file
+                            + " "
+                            + prefix
+                            + "*: shapes do not fit together: base_weight "
+                            + base
+                            + ", spline_weight "
+                            + spline
+                            + ", spline_scaler "
+                            + scaler
+                            + ", grid "
+                            + grid
+                            + " (expected (out, in), (out, in, G+k), (out, in),"
                             + " (in, G+2k+1))");
         }
         float[] flat = values.get(prefix + "grid");
@@ -123,12 +151,12 @@ public final class EfficientKanWeights {
     }
 
     /**
-     * A learner from efficient-kan weights: no input normalization (the first layer expects
-     * inputs as they come), fresh optimizer state.
+     * A learner from efficient-kan weights: no input normalization (the first layer expects inputs
+     * as they come), fresh optimizer state.
      *
      * @param settings optimizer and refit settings; layers, G and k come from the file
-     * @param task what the outputs mean; null infers regression for one output and multiclass
-     *     for several
+     * @param task what the outputs mean; null infers regression for one output and multiclass for
+     *     several
      */
     public static KanLearner importLearner(Path file, KanConfig.Builder settings, Task task)
             throws IOException {
@@ -143,9 +171,17 @@ public final class EfficientKanWeights {
             KnotGrid grid = layers.get(l).grid();
             if (grid.gridSize() != first.gridSize() || grid.splineOrder() != first.splineOrder()) {
                 throw new IllegalArgumentException(
-                        file + ": layer " + l + " has G=" + grid.gridSize() + ", k="
-                                + grid.splineOrder() + " but layer 0 has G=" + first.gridSize()
-                                + ", k=" + first.splineOrder()
+                        file
+                                + ": layer "
+                                + l
+                                + " has G="
+                                + grid.gridSize()
+                                + ", k="
+                                + grid.splineOrder()
+                                + " but layer 0 has G="
+                                + first.gridSize()
+                                + ", k="
+                                + first.splineOrder()
                                 + "; kanstream needs one G and k per network");
             }
         }
@@ -154,8 +190,12 @@ public final class EfficientKanWeights {
                         .gridSize(first.gridSize())
                         .splineOrder(first.splineOrder())
                         .normalize(false)
-                        .task(task != null ? task : widths.get(widths.size() - 1) == 1
-                                ? Task.REGRESSION : Task.MULTICLASS)
+                        .task(
+                                task != null
+                                        ? task
+                                        : widths.get(widths.size() - 1) == 1
+                                                ? Task.REGRESSION
+                                                : Task.MULTICLASS)
                         .build();
         return KanLearner.fromParameters(config, layers);
     }
@@ -172,10 +212,20 @@ public final class EfficientKanWeights {
                 int c = p.grid().gridSize() + p.grid().splineOrder();
                 int m = p.grid().gridSize() + 2 * p.grid().splineOrder() + 1;
                 String prefix = "layers." + l + ".";
-                arrays.add(named(manager.create(p.baseWeight(), new Shape(p.out(), in)), prefix + "base_weight"));
-                arrays.add(named(manager.create(p.splineWeight(), new Shape(p.out(), in, c)), prefix + "spline_weight"));
-                arrays.add(named(manager.create(p.splineScaler(), new Shape(p.out(), in)), prefix + "spline_scaler"));
-                arrays.add(named(manager.create(p.grid().flat(), new Shape(in, m)), prefix + "grid"));
+                arrays.add(
+                        named(
+                                manager.create(p.baseWeight(), new Shape(p.out(), in)),
+                                prefix + "base_weight"));
+                arrays.add(
+                        named(
+                                manager.create(p.splineWeight(), new Shape(p.out(), in, c)),
+                                prefix + "spline_weight"));
+                arrays.add(
+                        named(
+                                manager.create(p.splineScaler(), new Shape(p.out(), in)),
+                                prefix + "spline_scaler"));
+                arrays.add(
+                        named(manager.create(p.grid().flat(), new Shape(in, m)), prefix + "grid"));
             }
             arrays.encode(out, NDList.Encoding.NPZ);
         }

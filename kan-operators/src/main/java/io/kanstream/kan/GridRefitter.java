@@ -3,17 +3,17 @@ package io.kanstream.kan;
 import java.util.Arrays;
 
 /**
- * Refits every layer's knot grid to a sample of network inputs, preserving the network's
- * function as closely as a spline on the new grid can.
+ * Refits every layer's knot grid to a sample of network inputs, preserving the network's function
+ * as closely as a spline on the new grid can.
  *
  * <p>Layer by layer, first to last: the new knots of a feature come from the quantiles of that
- * feature's values as the (already refit) layers below now produce them; then the spline
- * weights are re-solved so that each edge maps its new input to what the old edge produced
- * from the old input. For the first layer the inputs are the same, so this is exactly
- * "every edge's spline output with the new grid equals its output with the old grid"; for
- * deeper layers it also absorbs the small error of the layers below instead of passing it on.
- * The fit is of the effective coefficients C ⊙ S, and C = fit / S, so the scaler is applied
- * once — not twice as in efficient-kan's {@code update_grid}.
+ * feature's values as the (already refit) layers below now produce them; then the spline weights
+ * are re-solved so that each edge maps its new input to what the old edge produced from the old
+ * input. For the first layer the inputs are the same, so this is exactly "every edge's spline
+ * output with the new grid equals its output with the old grid"; for deeper layers it also absorbs
+ * the small error of the layers below instead of passing it on. The fit is of the effective
+ * coefficients C ⊙ S, and C = fit / S, so the scaler is applied once — not twice as in
+ * efficient-kan's {@code update_grid}.
  */
 final class GridRefitter {
     private final KanConfig config;
@@ -77,7 +77,9 @@ final class GridRefitter {
                     for (int o = 0; o < out; o++) {
                         double edge = 0; // the old edge (o, i) at the old input
                         for (int c = 0; c < oldC; c++) {
-                            edge += oldBases[(s * in + i) * oldC + c] * scaled[(o * in + i) * oldC + c];
+                            edge +=
+                                    oldBases[(s * in + i) * oldC + c]
+                                            * scaled[(o * in + i) * oldC + c];
                         }
                         y[s * out + o] = edge;
                     }
@@ -104,9 +106,9 @@ final class GridRefitter {
     /**
      * A layer is linear in its base and spline weights, so they can be fit jointly to the old
      * layer's outputs on the sample; for the last layer that is the old network's output. This
-     * absorbs what the per-edge fits could not preserve, including the small error of the
-     * layers below. A ridge toward the per-edge solution keeps directions the
-     * sample does not determine where they were, so a small window cannot overfit.
+     * absorbs what the per-edge fits could not preserve, including the small error of the layers
+     * below. A ridge toward the per-edge solution keeps directions the sample does not determine
+     * where they were, so a small window cannot overfit.
      *
      * @param x (n, in) the layer's new inputs
      * @param bases (n, in, c) their bases under the new grid

@@ -1,14 +1,14 @@
 package io.kanstream.kan;
 
 /**
- * Maps raw features of any scale onto the initial grid: z = (x − mean) / (2·std), so about 95%
- * of a roughly normal feature lands in [−1, 1]. Mean and std are running statistics of the
- * examples the learner trained on; until a feature has spread (fewer than two examples, or a
- * constant feature) its scale is 1. Regression targets are standardized the same way (without
- * the factor 2) so that a label in the thousands needs no hand tuning of the learning rate.
+ * Maps raw features of any scale onto the initial grid: z = (x − mean) / (2·std), so about 95% of a
+ * roughly normal feature lands in [−1, 1]. Mean and std are running statistics of the examples the
+ * learner trained on; until a feature has spread (fewer than two examples, or a constant feature)
+ * its scale is 1. Regression targets are standardized the same way (without the factor 2) so that a
+ * label in the thousands needs no hand tuning of the learning rate.
  *
- * <p>Disabled, it is the identity — as for a model imported from efficient-kan, whose first
- * layer expects its inputs as they come.
+ * <p>Disabled, it is the identity — as for a model imported from efficient-kan, whose first layer
+ * expects its inputs as they come.
  */
 final class InputNormalizer {
     private static final double MIN_STD = 1e-9;
@@ -57,7 +57,9 @@ final class InputNormalizer {
         }
     }
 
-    /** @param rows (n, in) raw, row-major; @return (n, in) normalized */
+    /**
+     * @param rows (n, in) raw, row-major; @return (n, in) normalized
+     */
     float[] apply(float[] rows, int n) {
         if (!enabled) {
             return rows;

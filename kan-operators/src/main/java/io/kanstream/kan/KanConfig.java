@@ -3,9 +3,9 @@ package io.kanstream.kan;
 import java.util.List;
 
 /**
- * Everything that defines a KAN learner except its learned state: architecture, task,
- * optimizer, grid and refit settings, and the device. Validated on construction; the defaults
- * live in {@link Builder} and nowhere else.
+ * Everything that defines a KAN learner except its learned state: architecture, task, optimizer,
+ * grid and refit settings, and the device. Validated on construction; the defaults live in {@link
+ * Builder} and nowhere else.
  *
  * @param layers widths, input first, output last (at least two entries)
  * @param gridSize G, the number of grid intervals

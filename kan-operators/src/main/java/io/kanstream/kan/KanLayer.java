@@ -7,16 +7,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 
 /**
- * One KAN layer, in → out: y = silu(x) · Wbᵀ + flatten(B(x)) · flatten(C ⊙ S)ᵀ, with B the
- * B-spline bases of the layer's knot grid (see {@code KAN.md}).
+ * One KAN layer, in → out: y = silu(x) · Wbᵀ + flatten(B(x)) · flatten(C ⊙ S)ᵀ, with B the B-spline
+ * bases of the layer's knot grid (see {@code KAN.md}).
  *
- * <p>Gradients are closed-form: given the bases the layer is linear in Wb, C and S, and the
- * input gradient needs only the SiLU derivative and the B-spline derivative. That keeps a
- * training step free of DJL's JVM-global gradient collector, which allows one collection at
- * a time per JVM and would serialize every Flink subtask in a TaskManager.
+ * <p>Gradients are closed-form: given the bases the layer is linear in Wb, C and S, and the input
+ * gradient needs only the SiLU derivative and the B-spline derivative. That keeps a training step
+ * free of DJL's JVM-global gradient collector, which allows one collection at a time per JVM and
+ * would serialize every Flink subtask in a TaskManager.
  *
- * <p>The parameters live on the learner's manager and are updated in place; everything a
- * forward or backward pass creates belongs to the caller's {@link NDScope}.
+ * <p>The parameters live on the learner's manager and are updated in place; everything a forward or
+ * backward pass creates belongs to the caller's {@link NDScope}.
  */
 final class KanLayer implements AutoCloseable {
     final int in;
@@ -28,8 +28,13 @@ final class KanLayer implements AutoCloseable {
     NDArray splineWeight; // (out, in, G+k)
     final NDArray splineScaler; // (out, in)
 
-    KanLayer(KnotGrid grid, float[] baseWeight, float[] splineWeight, float[] splineScaler,
-            int out, NDManager manager) {
+    KanLayer(
+            KnotGrid grid,
+            float[] baseWeight,
+            float[] splineWeight,
+            float[] splineScaler,
+            int out,
+            NDManager manager) {
         this.in = grid.features();
         this.out = out;
         this.manager = manager;
@@ -53,7 +58,11 @@ final class KanLayer implements AutoCloseable {
     void setGrid(KnotGrid newGrid) {
         if (newGrid.features() != in) {
             throw new IllegalArgumentException(
-                    "grid has " + newGrid.features() + " features, the layer has " + in + " inputs");
+                    "grid has "
+                            + newGrid.features()
+                            + " features, the layer has "
+                            + in
+                            + " inputs");
         }
         BSplineBasis old = basis;
         basis = new BSplineBasis(newGrid, manager);
@@ -65,8 +74,7 @@ final class KanLayer implements AutoCloseable {
 
     /** Replaces the spline weights, possibly with another number of coefficients. */
     void setSplineWeight(float[] values, int coefficients) {
-        NDArray replacement =
-                persistent(manager.create(values, new Shape(out, in, coefficients)));
+        NDArray replacement = persistent(manager.create(values, new Shape(out, in, coefficients)));
         splineWeight.close();
         splineWeight = replacement;
     }
@@ -81,7 +89,9 @@ final class KanLayer implements AutoCloseable {
             NDArray scaledFlat, // (out, in*(G+k))
             NDArray output) {} // (batch, out)
 
-    /** @param x (batch, in) */
+    /**
+     * @param x (batch, in)
+     */
     Activations forward(NDArray x) {
         long batch = x.getShape().get(0);
         int coefficients = coefficients();
@@ -95,8 +105,7 @@ final class KanLayer implements AutoCloseable {
                         .mul(splineScaler.expandDims(2))
                         .reshape(out, (long) in * coefficients); // (out, in*(G+k))
         NDArray output = baseOut.add(basesFlat.matMul(scaledFlat.transpose())); // (batch, out)
-        return new Activations(
-                x, sigmoid, silu, basesFlat, bases.previous(), scaledFlat, output);
+        return new Activations(x, sigmoid, silu, basesFlat, bases.previous(), scaledFlat, output);
     }
 
     /** Parameter gradients, in the order base weight, spline weight, spline scaler. */
@@ -110,7 +119,8 @@ final class KanLayer implements AutoCloseable {
         int coefficients = coefficients();
         NDArray dOutT = dOut.transpose(); // (out, batch)
         NDArray gBase = dOutT.matMul(a.silu()); // (out, in)
-        NDArray gScaled = dOutT.matMul(a.basesFlat()).reshape(out, in, coefficients); // (out, in, G+k)
+        NDArray gScaled =
+                dOutT.matMul(a.basesFlat()).reshape(out, in, coefficients); // (out, in, G+k)
         NDArray gSpline = gScaled.mul(splineScaler.expandDims(2)); // (out, in, G+k)
         NDArray gScaler = gScaled.mul(splineWeight).sum(new int[] {2}); // (out, in)
         return new Gradients(gBase, gSpline, gScaler);
@@ -128,7 +138,8 @@ final class KanLayer implements AutoCloseable {
         NDArray dx = dOut.matMul(baseWeight).mul(siluGrad); // (batch, in)
         if (basis.order() >= 1) {
             NDArray dBases =
-                    dOut.matMul(a.scaledFlat()).reshape(batch, in, coefficients()); // (batch, in, G+k)
+                    dOut.matMul(a.scaledFlat())
+                            .reshape(batch, in, coefficients()); // (batch, in, G+k)
             NDArray basesGrad = basis.derivative(a.previousBases()); // (batch, in, G+k)
             dx = dx.add(dBases.mul(basesGrad).sum(new int[] {2}));
         }

@@ -8,12 +8,12 @@ import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
- * A KAN that a stream can drive: score rows, learn from labeled mini-batches, refit its grids,
- * and round-trip its whole state through {@link LearnerStateCodec}.
+ * A KAN that a stream can drive: score rows, learn from labeled mini-batches, refit its grids, and
+ * round-trip its whole state through {@link LearnerStateCodec}.
  *
- * <p>Rows are passed flat, row-major, {@code (n, inputs)} floats in the user's units; the
- * learner normalizes them itself (see {@link InputNormalizer}). Not thread-safe: one learner
- * per key, used by one task thread at a time.
+ * <p>Rows are passed flat, row-major, {@code (n, inputs)} floats in the user's units; the learner
+ * normalizes them itself (see {@link InputNormalizer}). Not thread-safe: one learner per key, used
+ * by one task thread at a time.
  */
 public final class KanLearner implements AutoCloseable {
     KanConfig config;
@@ -28,7 +28,8 @@ public final class KanLearner implements AutoCloseable {
     int gridEpoch;
     long version;
 
-    KanLearner(KanConfig config, NDManager manager, KanNetwork network, InputNormalizer normalizer) {
+    KanLearner(
+            KanConfig config, NDManager manager, KanNetwork network, InputNormalizer normalizer) {
         config.task().checkOutputs(network.outputs());
         this.config = config;
         this.manager = manager;
@@ -45,11 +46,15 @@ public final class KanLearner implements AutoCloseable {
 
     /** A freshly initialized learner (efficient-kan's initialization) on the configured device. */
     public static KanLearner create(KanConfig config) {
-        NDManager manager = NDManager.newBaseManager(DeviceSetting.resolve(config.device()), "PyTorch");
+        NDManager manager =
+                NDManager.newBaseManager(DeviceSetting.resolve(config.device()), "PyTorch");
         try {
             KanNetwork network = KanNetwork.initialize(config, manager);
             return new KanLearner(
-                    config, manager, network, new InputNormalizer(config.normalize(), config.inputs()));
+                    config,
+                    manager,
+                    network,
+                    new InputNormalizer(config.normalize(), config.inputs()));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -57,19 +62,24 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /**
-     * A learner with the given parameters, fresh optimizer state, and the normalizer and
-     * statistics empty — as for a model imported from another implementation.
+     * A learner with the given parameters, fresh optimizer state, and the normalizer and statistics
+     * empty — as for a model imported from another implementation.
      */
     public static KanLearner fromParameters(KanConfig config, List<LayerParameters> layers) {
         checkArchitecture(config, layers);
-        NDManager manager = NDManager.newBaseManager(DeviceSetting.resolve(config.device()), "PyTorch");
+        NDManager manager =
+                NDManager.newBaseManager(DeviceSetting.resolve(config.device()), "PyTorch");
         try {
             java.util.ArrayList<KanLayer> built = new java.util.ArrayList<>();
             for (LayerParameters p : layers) {
                 built.add(
                         new KanLayer(
-                                p.grid(), p.baseWeight(), p.splineWeight(), p.splineScaler(),
-                                p.out(), manager));
+                                p.grid(),
+                                p.baseWeight(),
+                                p.splineWeight(),
+                                p.splineScaler(),
+                                p.out(),
+                                manager));
             }
             return new KanLearner(
                     config,
@@ -85,22 +95,39 @@ public final class KanLearner implements AutoCloseable {
     private static void checkArchitecture(KanConfig config, List<LayerParameters> layers) {
         if (layers.size() != config.layers().size() - 1) {
             throw new IllegalArgumentException(
-                    "config names " + (config.layers().size() - 1) + " layers, got parameters for "
+                    "config names "
+                            + (config.layers().size() - 1)
+                            + " layers, got parameters for "
                             + layers.size());
         }
         for (int l = 0; l < layers.size(); l++) {
             LayerParameters p = layers.get(l);
             if (p.in() != config.layers().get(l) || p.out() != config.layers().get(l + 1)) {
                 throw new IllegalArgumentException(
-                        "layer " + l + " is " + p.in() + " -> " + p.out() + ", config says "
-                                + config.layers().get(l) + " -> " + config.layers().get(l + 1));
+                        "layer "
+                                + l
+                                + " is "
+                                + p.in()
+                                + " -> "
+                                + p.out()
+                                + ", config says "
+                                + config.layers().get(l)
+                                + " -> "
+                                + config.layers().get(l + 1));
             }
             if (p.grid().gridSize() != config.gridSize()
                     || p.grid().splineOrder() != config.splineOrder()) {
                 throw new IllegalArgumentException(
-                        "layer " + l + " has grid size " + p.grid().gridSize() + " and spline order "
-                                + p.grid().splineOrder() + ", config says " + config.gridSize()
-                                + " and " + config.splineOrder());
+                        "layer "
+                                + l
+                                + " has grid size "
+                                + p.grid().gridSize()
+                                + " and spline order "
+                                + p.grid().splineOrder()
+                                + ", config says "
+                                + config.gridSize()
+                                + " and "
+                                + config.splineOrder());
             }
         }
     }
@@ -238,7 +265,8 @@ public final class KanLearner implements AutoCloseable {
             statistics.record(layerInputs, n, grids());
 
             float[] gradient = new float[outputs.length];
-            double loss = config.task().lossAndGradient(outputs, network.outputs(), targets, gradient);
+            double loss =
+                    config.task().lossAndGradient(outputs, network.outputs(), targets, gradient);
             if (!Double.isFinite(loss)) {
                 skippedSteps++;
                 return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
@@ -251,7 +279,9 @@ public final class KanLearner implements AutoCloseable {
                 return new StepResult(loss, norm, false, steps(), skippedSteps);
             }
             double scale =
-                    config.clipNorm() > 0 && norm > config.clipNorm() ? config.clipNorm() / norm : 1;
+                    config.clipNorm() > 0 && norm > config.clipNorm()
+                            ? config.clipNorm() / norm
+                            : 1;
             optimizer.update(network, gradients, scale);
             version++;
             return new StepResult(loss, norm, true, steps(), skippedSteps);
@@ -270,8 +300,8 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /**
-     * The largest fraction of any layer's inputs that fell outside its grid since the last
-     * refit — where only the SiLU branch acts.
+     * The largest fraction of any layer's inputs that fell outside its grid since the last refit —
+     * where only the SiLU branch acts.
      */
     public double outsideGridFraction() {
         return statistics.outsideFraction();

@@ -35,7 +35,8 @@ final class KanNetwork implements AutoCloseable {
             KnotGrid grid = KnotGrid.uniform(in, g, k, config.gridLow(), config.gridHigh());
             float[] base = kaimingUniform(random, out * in, in, config.scaleBase());
             float[] scaler = kaimingUniform(random, out * in, in, config.scaleSpline());
-            KanLayer layer = new KanLayer(grid, base, new float[out * in * c], scaler, out, manager);
+            KanLayer layer =
+                    new KanLayer(grid, base, new float[out * in * c], scaler, out, manager);
             // noise at the interior knots: (G+1, in, out)
             float[] points = new float[(g + 1) * in]; // (G+1, in)
             for (int j = 0; j <= g; j++) {
@@ -73,7 +74,8 @@ final class KanNetwork implements AutoCloseable {
         return new KanNetwork(layers, manager);
     }
 
-    private static float[] kaimingUniform(SplittableRandom random, int size, int fanIn, double scale) {
+    private static float[] kaimingUniform(
+            SplittableRandom random, int size, int fanIn, double scale) {
         double a = Math.sqrt(5) * scale;
         double gain = Math.sqrt(2 / (1 + a * a));
         double bound = gain * Math.sqrt(3.0 / fanIn);

@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * One layer's knot grid on the host: per input feature, G + 2k + 1 strictly increasing knots.
- * Immutable. The interior, where the B-spline bases of a feature sum to one, runs from knot k
- * to knot G + k.
+ * Immutable. The interior, where the B-spline bases of a feature sum to one, runs from knot k to
+ * knot G + k.
  */
 public final class KnotGrid {
     private final float[][] knots; // (in, G + 2k + 1)
@@ -57,14 +57,15 @@ public final class KnotGrid {
     }
 
     /**
-     * The refit target for one feature, from samples of it: efficient-kan's mix of sample
-     * quantiles (weight 1 − eps) and a uniform grid over [min − margin, max + margin] (weight
-     * eps), extended by k uniform steps on each side, then pushed apart to a minimum spacing so
-     * constant features, ties and outliers never collapse two knots.
+     * The refit target for one feature, from samples of it: efficient-kan's mix of sample quantiles
+     * (weight 1 − eps) and a uniform grid over [min − margin, max + margin] (weight eps), extended
+     * by k uniform steps on each side, then pushed apart to a minimum spacing so constant features,
+     * ties and outliers never collapse two knots.
      *
      * @param sorted the feature's samples, ascending, finite, at least one
      */
-    static float[] fitKnots(double[] sorted, int gridSize, int splineOrder, double eps, double margin) {
+    static float[] fitKnots(
+            double[] sorted, int gridSize, int splineOrder, double eps, double margin) {
         int n = sorted.length;
         double min = sorted[0];
         double max = sorted[n - 1];
@@ -104,7 +105,8 @@ public final class KnotGrid {
         for (int i = 0; i < knots.length; i++) {
             mixed[i] = new float[knots[i].length];
             for (int j = 0; j < knots[i].length; j++) {
-                mixed[i][j] = (float) ((1 - fraction) * knots[i][j] + fraction * target.knots[i][j]);
+                mixed[i][j] =
+                        (float) ((1 - fraction) * knots[i][j] + fraction * target.knots[i][j]);
                 if (j > 0 && !(mixed[i][j] > mixed[i][j - 1])) {
                     mixed[i][j] = Math.nextUp(mixed[i][j - 1]);
                 }

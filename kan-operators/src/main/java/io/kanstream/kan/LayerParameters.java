@@ -15,7 +15,11 @@ public record LayerParameters(
         int in = grid.features();
         int c = grid.gridSize() + grid.splineOrder();
         checkLength("base_weight", baseWeight, out * in, "(" + out + ", " + in + ")");
-        checkLength("spline_weight", splineWeight, out * in * c, "(" + out + ", " + in + ", " + c + ")");
+        checkLength(
+                "spline_weight",
+                splineWeight,
+                out * in * c,
+                "(" + out + ", " + in + ", " + c + ")");
         checkLength("spline_scaler", splineScaler, out * in, "(" + out + ", " + in + ")");
     }
 

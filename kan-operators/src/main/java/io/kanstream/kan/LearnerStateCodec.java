@@ -12,12 +12,12 @@ import java.util.List;
 
 /**
  * The one binary format of a learner's whole state: configuration, parameters, knot grids,
- * optimizer moments and step, normalizer, activation statistics and counters. Model files,
- * Flink state and savepoints all hold this.
+ * optimizer moments and step, normalizer, activation statistics and counters. Model files, Flink
+ * state and savepoints all hold this.
  *
- * <p>Layout: the magic {@code KANS}, a format version, then the version's body. Floats are
- * written as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions
- * and training continues exactly where it stopped.
+ * <p>Layout: the magic {@code KANS}, a format version, then the version's body. Floats are written
+ * as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions and training
+ * continues exactly where it stopped.
  *
  * <p>Reads version 1 (current). A later version adds a {@code decodeV2} and keeps this one.
  */
@@ -73,8 +73,8 @@ public final class LearnerStateCodec {
     }
 
     /**
-     * @param device overrides the encoded device setting when not null (a model trained on a
-     *     GPU can be scored on a CPU and the other way round)
+     * @param device overrides the encoded device setting when not null (a model trained on a GPU
+     *     can be scored on a CPU and the other way round)
      */
     public static KanLearner decode(byte[] bytes, String device) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
@@ -270,7 +270,10 @@ public final class LearnerStateCodec {
         int length = in.readInt();
         if (length != expected) {
             throw new IllegalArgumentException(
-                    "corrupt model state: an array of " + length + " floats where " + expected
+                    "corrupt model state: an array of "
+                            + length
+                            + " floats where "
+                            + expected
                             + " belong");
         }
         byte[] raw = new byte[length * Float.BYTES];

@@ -1,8 +1,8 @@
 package io.kanstream.kan;
 
 /**
- * Running mean and variance per dimension (Welford), the basis of input and target
- * normalization. Plain doubles, so state round-trips exactly.
+ * Running mean and variance per dimension (Welford), the basis of input and target normalization.
+ * Plain doubles, so state round-trips exactly.
  */
 final class RunningMoments {
     private long count;

@@ -8,15 +8,14 @@ import org.apache.commons.math3.linear.RealMatrix;
 import org.apache.commons.math3.linear.SingularValueDecomposition;
 
 /**
- * Least-squares fit of spline coefficients to target curves, for one feature at a time: the
- * step that turns "these edges should output Y at these inputs" into coefficients under a new
- * grid. Used by initialization (efficient-kan's curve-to-coefficients) and by grid refits.
+ * Least-squares fit of spline coefficients to target curves, for one feature at a time: the step
+ * that turns "these edges should output Y at these inputs" into coefficients under a new grid. Used
+ * by initialization (efficient-kan's curve-to-coefficients) and by grid refits.
  *
- * <p>Solved on the host in double precision. The normal equations carry a small
- * second-difference (P-spline) penalty and a tiny ridge, both relative to the data's scale, so
- * spans with few or no samples get smooth, bounded coefficients instead of an error, and the
- * pseudo-inverse of the SVD takes whatever rank is left. It never throws on rank-deficient
- * systems.
+ * <p>Solved on the host in double precision. The normal equations carry a small second-difference
+ * (P-spline) penalty and a tiny ridge, both relative to the data's scale, so spans with few or no
+ * samples get smooth, bounded coefficients instead of an error, and the pseudo-inverse of the SVD
+ * takes whatever rank is left. It never throws on rank-deficient systems.
  */
 final class SplineFit {
     private static final double RIDGE = 1e-9;
@@ -25,8 +24,8 @@ final class SplineFit {
 
     /**
      * Ridge regression toward a prior: minimizes ‖Aθ − y‖² + λ·‖θ − θ₀‖² per output, with λ
-     * relative to mean(diag(AᵀA)). Cholesky on the (positive definite) normal equations, the
-     * SVD's pseudo-inverse should rounding make them indefinite.
+     * relative to mean(diag(AᵀA)). Cholesky on the (positive definite) normal equations, the SVD's
+     * pseudo-inverse should rounding make them indefinite.
      *
      * @param design (n, p) row-major
      * @param targets (n, out) row-major
@@ -34,7 +33,13 @@ final class SplineFit {
      * @return (out, p) row-major
      */
     static double[] solveTowards(
-            double[] design, int n, int p, double[] targets, int out, double[] prior, double ridge) {
+            double[] design,
+            int n,
+            int p,
+            double[] targets,
+            int out,
+            double[] prior,
+            double ridge) {
         double[][] normal = new double[p][p];
         double[][] rhs = new double[p][out];
         for (int s = 0; s < n; s++) {
@@ -89,7 +94,8 @@ final class SplineFit {
      * @param smoothing weight of the second-difference penalty, relative to mean(diag(AᵀA))
      * @return (out, c) row-major coefficients
      */
-    static double[] solve(double[] bases, int n, int c, double[] targets, int out, double smoothing) {
+    static double[] solve(
+            double[] bases, int n, int c, double[] targets, int out, double smoothing) {
         double[][] normal = new double[c][c];
         double[][] rhs = new double[c][out];
         for (int s = 0; s < n; s++) {

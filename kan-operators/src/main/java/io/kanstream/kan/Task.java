@@ -5,9 +5,9 @@ import java.util.Locale;
 /**
  * What the network's outputs mean, which loss trains them, and how a label is read.
  *
- * <p>The loss and its gradient with respect to the network outputs are computed on the host:
- * the outputs are copied out once per step anyway (scores), and this keeps the device work to
- * the layers themselves.
+ * <p>The loss and its gradient with respect to the network outputs are computed on the host: the
+ * outputs are copied out once per step anyway (scores), and this keeps the device work to the
+ * layers themselves.
  */
 public enum Task {
     /** One output, mean squared error. Labels are real numbers. */
@@ -130,8 +130,8 @@ public enum Task {
     }
 
     /**
-     * The single-number score of one sample: the prediction for regression, P(class 1) for
-     * binary, the probability of the predicted class for multiclass.
+     * The single-number score of one sample: the prediction for regression, P(class 1) for binary,
+     * the probability of the predicted class for multiclass.
      */
     public double score(float[] outputs, int offset, int out) {
         return switch (this) {

@@ -18,7 +18,8 @@ class EfficientKanInteropTest {
     private static KanLearner importCase(String name) throws Exception {
         return EfficientKanWeights.importLearner(
                 ReferenceData.file(name + ".weights.npz"),
-                KanConfig.builder(List.of(1, 1)).device("cpu"), null);
+                KanConfig.builder(List.of(1, 1)).device("cpu"),
+                null);
     }
 
     @ParameterizedTest
@@ -46,16 +47,22 @@ class EfficientKanInteropTest {
             assertThat(after).hasSameSizeAs(before);
             for (int l = 0; l < before.size(); l++) {
                 assertThat(after.get(l).baseWeight()).containsExactly(before.get(l).baseWeight());
-                assertThat(after.get(l).splineWeight()).containsExactly(before.get(l).splineWeight());
-                assertThat(after.get(l).splineScaler()).containsExactly(before.get(l).splineScaler());
-                assertThat(after.get(l).grid().toArray()).isDeepEqualTo(before.get(l).grid().toArray());
+                assertThat(after.get(l).splineWeight())
+                        .containsExactly(before.get(l).splineWeight());
+                assertThat(after.get(l).splineScaler())
+                        .containsExactly(before.get(l).splineScaler());
+                assertThat(after.get(l).grid().toArray())
+                        .isDeepEqualTo(before.get(l).grid().toArray());
             }
         }
         // numpy's own reader needs these exact entry names (np.load → state_dict keys)
         try (var zip = new java.util.zip.ZipFile(exported.toFile())) {
             assertThat(zip.stream().map(java.util.zip.ZipEntry::getName))
-                    .contains("layers.0.grid.npy", "layers.0.base_weight.npy",
-                            "layers.0.spline_weight.npy", "layers.0.spline_scaler.npy");
+                    .contains(
+                            "layers.0.grid.npy",
+                            "layers.0.base_weight.npy",
+                            "layers.0.spline_weight.npy",
+                            "layers.0.spline_scaler.npy");
         }
     }
 
@@ -65,7 +72,8 @@ class EfficientKanInteropTest {
         float[][] sample = ReferenceData.csv(name + ".refit-sample.csv");
         float[] rows = ReferenceData.flat(sample);
         double efficientKanFixed =
-                ReferenceData.manifestFigure(name, "efficient_kan_refit_scaler_fixed_rel_l2_change");
+                ReferenceData.manifestFigure(
+                        name, "efficient_kan_refit_scaler_fixed_rel_l2_change");
         try (KanLearner learner = importCase(name)) {
             float[] before = learner.outputs(rows, sample.length);
             RefitResult result = learner.refit(rows, sample.length, learner.config().gridSize());

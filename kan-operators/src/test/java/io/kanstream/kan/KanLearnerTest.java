@@ -21,7 +21,8 @@ class KanLearnerTest {
 
     @Test
     void closedFormGradientsMatchAutograd() {
-        try (KanLearner learner = KanLearner.create(config(3, 4, 2).task(Task.MULTICLASS).normalize(false).build())) {
+        try (KanLearner learner =
+                KanLearner.create(config(3, 4, 2).task(Task.MULTICLASS).normalize(false).build())) {
             KanNetwork network = learner.network;
             SplittableRandom random = new SplittableRandom(3);
             int n = 16;
@@ -44,7 +45,8 @@ class KanLearnerTest {
                         p.setRequiresGradient(true);
                     }
                 }
-                try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+                try (GradientCollector collector =
+                        Engine.getEngine("PyTorch").newGradientCollector()) {
                     List<KanLayer.Activations> activations = network.forward(input);
                     NDArray out = activations.get(activations.size() - 1).output();
                     collector.backward(out.mul(upstream).sum());
@@ -58,7 +60,9 @@ class KanLearnerTest {
                         for (int q = 0; q < expected.length; q++) {
                             assertThat(actual[q])
                                     .as("layer %d parameter %d element %d", l, p, q)
-                                    .isCloseTo(expected[q], within(1e-4f + 1e-4f * Math.abs(expected[q])));
+                                    .isCloseTo(
+                                            expected[q],
+                                            within(1e-4f + 1e-4f * Math.abs(expected[q])));
                         }
                     }
                 }
@@ -102,7 +106,8 @@ class KanLearnerTest {
         for (Task task : List.of(Task.BINARY, Task.MULTICLASS)) {
             int outputs = task == Task.BINARY ? 1 : 3;
             try (KanLearner learner =
-                    KanLearner.create(config(2, 6, outputs).task(task).learningRate(0.02).build())) {
+                    KanLearner.create(
+                            config(2, 6, outputs).task(task).learningRate(0.02).build())) {
                 SplittableRandom random = new SplittableRandom(5);
                 for (int step = 0; step < 300; step++) {
                     float[] rows = new float[64];
@@ -125,7 +130,8 @@ class KanLearnerTest {
         }
     }
 
-    private static void sample(SplittableRandom random, float[] rows, double[] labels, int outputs) {
+    private static void sample(
+            SplittableRandom random, float[] rows, double[] labels, int outputs) {
         for (int s = 0; s < labels.length; s++) {
             double a = random.nextDouble() * 2 - 1;
             double b = random.nextDouble() * 2 - 1;
@@ -204,7 +210,8 @@ class KanLearnerTest {
                 original.refitFromStatistics();
                 copy.refitFromStatistics();
                 assertThat(copy.outputs(probe, 50)).containsExactly(original.outputs(probe, 50));
-                assertThat(LearnerStateCodec.encode(copy)).isEqualTo(LearnerStateCodec.encode(original));
+                assertThat(LearnerStateCodec.encode(copy))
+                        .isEqualTo(LearnerStateCodec.encode(original));
                 assertThat(copy.gridEpoch()).isEqualTo(2);
             }
         }

@@ -2,23 +2,26 @@ package io.kanstream.kan;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The efficient-kan reference cases copied into the test resources, with their SOURCE.md. */
+/**
+ * The efficient-kan reference cases in {@code data/reference/efficient-kan}, with their SOURCE.md.
+ */
 final class ReferenceData {
     static final List<String> CASES = List.of("k3g5_3-5-2", "k2g8_4-8-1");
 
     private ReferenceData() {}
 
+    /** A file of {@code data/reference/efficient-kan/} in the repository. */
     static Path file(String name) {
-        try {
-            return Path.of(ReferenceData.class.getResource("/efficient-kan/" + name).toURI());
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
+        String dir = System.getProperty("kanstream.data.dir", "../data");
+        Path path = Path.of(dir, "reference", "efficient-kan", name);
+        if (!Files.exists(path)) {
+            throw new IllegalStateException("reference file missing: " + path.toAbsolutePath());
         }
+        return path;
     }
 
     /** A CSV of numbers without header, as rows. */
@@ -58,7 +61,8 @@ final class ReferenceData {
             int key = manifest.indexOf("\"" + field + "\"", at);
             int colon = manifest.indexOf(':', key);
             int end = colon + 1;
-            while (end < manifest.length() && "0123456789.eE+- ".indexOf(manifest.charAt(end)) >= 0) {
+            while (end < manifest.length()
+                    && "0123456789.eE+- ".indexOf(manifest.charAt(end)) >= 0) {
                 end++;
             }
             return Double.parseDouble(manifest.substring(colon + 1, end).trim());

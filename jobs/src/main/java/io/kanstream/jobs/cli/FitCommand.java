@@ -1,0 +1,178 @@
+package io.kanstream.jobs.cli;
+
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.RefitPolicy;
+import io.kanstream.kan.StepResult;
+import io.kanstream.kan.Task;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "fit",
+        mixinStandardHelpOptions = true,
+        description =
+                "Train a model on a CSV (last column the label) in mini-batches, in file order, with"
+                        + " the learner and refit policy the stream uses: a warm start from history.")
+final class FitCommand implements Callable<Integer> {
+    @Option(
+            names = "--data",
+            required = true,
+            description = "CSV; a non-numeric first row is a header.")
+    Path data;
+
+    @Option(names = "--layers", required = true, description = "Widths, input first: 2,5,1.")
+    String layers;
+
+    @Option(names = "--out", required = true, description = "Model file to write.")
+    Path out;
+
+    @Option(
+            names = "--grid-size",
+            defaultValue = "5",
+            description = "G (default ${DEFAULT-VALUE}).")
+    int gridSize;
+
+    @Option(
+            names = "--spline-order",
+            defaultValue = "3",
+            description = "k (default ${DEFAULT-VALUE}).")
+    int splineOrder;
+
+    @Option(
+            names = "--batch",
+            defaultValue = "32",
+            description = "Mini-batch size (default ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(
+            names = "--lr",
+            defaultValue = "0.01",
+            description = "Adam learning rate (default ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(
+            names = "--epochs",
+            defaultValue = "1",
+            description = "Passes over the data (default ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(
+            names = "--task",
+            defaultValue = "regression",
+            description = "regression|binary|multiclass (default ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Initialization seed.")
+    long seed;
+
+    @Option(
+            names = "--no-normalize",
+            description = "Feed features as they are instead of standardizing them.")
+    boolean noNormalize;
+
+    @Option(
+            names = "--refit-every",
+            defaultValue = "2000",
+            description = "Refit grids every N examples, 0 for never (default ${DEFAULT-VALUE}).")
+    long refitEvery;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto|cpu|gpu[:N].")
+    String device;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1 || epochs < 1) {
+            throw new IllegalArgumentException("--batch and --epochs must be at least 1");
+        }
+        KanConfig config =
+                KanConfig.builder(KanConfig.parseLayers(layers))
+                        .gridSize(gridSize)
+                        .splineOrder(splineOrder)
+                        .task(Task.parse(task))
+                        .learningRate(learningRate)
+                        .seed(seed)
+                        .normalize(!noNormalize)
+                        .device(device)
+                        .build();
+        CsvMatrix table =
+                CsvMatrix.read(data)
+                        .requireWidth(
+                                config.inputs() + 1, "--layers " + layers + " plus a label column");
+        float[] features = table.leading(config.inputs());
+        double[] labels = table.column(config.inputs());
+        RefitPolicy policy =
+                new RefitPolicy(
+                        refitEvery,
+                        RefitPolicy.defaults().outsideThreshold(),
+                        RefitPolicy.defaults().minExamples());
+        int in = config.inputs();
+        try (KanLearner learner = KanLearner.create(config)) {
+            for (int epoch = 1; epoch <= epochs; epoch++) {
+                double lossSum = 0;
+                int batches = 0;
+                for (int start = 0; start < table.n(); start += batch) {
+                    int rows = Math.min(batch, table.n() - start);
+                    float[] x = new float[rows * in];
+                    System.arraycopy(features, start * in, x, 0, x.length);
+                    double[] y = new double[rows];
+                    System.arraycopy(labels, start, y, 0, rows);
+                    StepResult step;
+                    try {
+                        step = learner.learn(x, y);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException(
+                                data
+                                        + " rows "
+                                        + (start + 1)
+                                        + ".."
+                                        + (start + rows)
+                                        + ": "
+                                        + e.getMessage());
+                    }
+                    if (step.applied()) {
+                        lossSum += step.loss();
+                        batches++;
+                    }
+                    if (policy.due(learner)) {
+                        learner.refitFromStatistics();
+                    }
+                }
+                System.out.printf(
+                        "epoch %d: mean batch loss %.6f over %d steps, %d skipped, grid epoch %d%n",
+                        epoch,
+                        lossSum / Math.max(batches, 1),
+                        batches,
+                        learner.skippedSteps(),
+                        learner.gridEpoch());
+            }
+            System.out.println(trainingFit(learner, features, labels, table.n()));
+            ModelFile.write(learner, out);
+            System.out.printf("wrote %s%n", out);
+        }
+        return 0;
+    }
+
+    private static String trainingFit(
+            KanLearner learner, float[] features, double[] labels, int n) {
+        float[] outputs = learner.outputs(features, n);
+        int out = learner.outputs();
+        Task task = learner.config().task();
+        if (task == Task.REGRESSION) {
+            double sum = 0;
+            for (int s = 0; s < n; s++) {
+                sum += Math.pow(outputs[s] - labels[s], 2);
+            }
+            return String.format("training RMSE %.6f on %d rows", Math.sqrt(sum / n), n);
+        }
+        int correct = 0;
+        for (int s = 0; s < n; s++) {
+            if (task.prediction(outputs, s * out, out) == labels[s]) {
+                correct++;
+            }
+        }
+        return String.format("training accuracy %.4f on %d rows", (double) correct / n, n);
+    }
+}

@@ -1,0 +1,46 @@
+package io.kanstream.jobs.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code kanstream <command>}: the command line over the learner and the jobs. */
+@Command(
+        name = "kanstream",
+        mixinStandardHelpOptions = true,
+        version = "kanstream 0.1.0",
+        description = "Online learning of Kolmogorov-Arnold Networks on Flink and Kafka.",
+        subcommands = {
+            ImportCommand.class,
+            ExportCommand.class,
+            PredictCommand.class,
+            RefitCommand.class,
+            FitCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class KanstreamCli implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command; bad input prints one line naming what was wrong and exits 2. */
+    public static int execute(String... args) {
+        CommandLine commandLine = new CommandLine(new KanstreamCli());
+        commandLine.setExecutionExceptionHandler(
+                (exception, cmd, parseResult) -> {
+                    if (exception instanceof IllegalArgumentException
+                            || exception instanceof IllegalStateException) {
+                        cmd.getErr().println("error: " + exception.getMessage());
+                        return 2;
+                    }
+                    throw exception;
+                });
+        return commandLine.execute(args);
+    }
+}

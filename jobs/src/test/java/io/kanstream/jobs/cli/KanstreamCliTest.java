@@ -1,0 +1,259 @@
+package io.kanstream.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.kanstream.kan.KanLearner;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class KanstreamCliTest {
+    @TempDir Path temp;
+
+    static Path reference(String name) {
+        return Path.of(
+                System.getProperty("kanstream.data.dir", "../data"),
+                "reference",
+                "efficient-kan",
+                name);
+    }
+
+    /** Runs the CLI in-process and returns its exit code and everything it printed. */
+    record Run(int exit, String output) {}
+
+    static Run run(String... args) {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        PrintStream originalOut = System.out;
+        PrintStream originalErr = System.err;
+        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+        System.setOut(capture);
+        System.setErr(capture);
+        try {
+            int exit = KanstreamCli.execute(args);
+            return new Run(exit, buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(originalOut);
+            System.setErr(originalErr);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k3g5_3-5-2", "k2g8_4-8-1"})
+    void importedWeightsPredictEfficientKanOutputsFromTheCommandLine(String name) throws Exception {
+        Path model = temp.resolve("m.kans");
+        Path predictions = temp.resolve("y.csv");
+        assertThat(
+                        run(
+                                        "import",
+                                        "--from",
+                                        "efficient-kan",
+                                        "--weights",
+                                        reference(name + ".weights.npz").toString(),
+                                        "--out",
+                                        model.toString())
+                                .exit())
+                .isZero();
+        Run predict =
+                run(
+                        "predict",
+                        "--model",
+                        model.toString(),
+                        "--input",
+                        reference(name + ".input.csv").toString(),
+                        "--output",
+                        predictions.toString());
+        assertThat(predict.exit()).as(predict.output()).isZero();
+        float[] expected = CsvMatrix.read(reference(name + ".output.csv")).rows();
+        CsvMatrix actual = CsvMatrix.read(predictions);
+        assertThat(actual.n()).isEqualTo(64);
+        for (int q = 0; q < expected.length; q++) {
+            assertThat(actual.rows()[q]).isCloseTo(expected[q], within(1e-4f));
+        }
+    }
+
+    @Test
+    void refitWithAFinerGridWritesAModelThatStillPredictsTheSame() throws Exception {
+        Path model = temp.resolve("m.kans");
+        Path refit = temp.resolve("m2.kans");
+        run(
+                "import",
+                "--from",
+                "efficient-kan",
+                "--weights",
+                reference("k2g8_4-8-1.weights.npz").toString(),
+                "--out",
+                model.toString());
+        Path sample = reference("k2g8_4-8-1.refit-sample.csv");
+        Run result =
+                run(
+                        "refit",
+                        "--model",
+                        model.toString(),
+                        "--sample",
+                        sample.toString(),
+                        "--out",
+                        refit.toString(),
+                        "--grid-size",
+                        "24");
+        assertThat(result.exit()).as(result.output()).isZero();
+        assertThat(result.output()).contains("G=24", "inside the new grid 100.00%");
+        CsvMatrix data = CsvMatrix.read(sample);
+        try (KanLearner before = ModelFile.read(model, "cpu");
+                KanLearner after = ModelFile.read(refit, "cpu")) {
+            assertThat(after.config().gridSize()).isEqualTo(24);
+            assertThat(after.gridEpoch()).isEqualTo(1);
+            float[] a = before.outputs(data.rows(), data.n());
+            float[] b = after.outputs(data.rows(), data.n());
+            double diff = 0;
+            double norm = 0;
+            for (int q = 0; q < a.length; q++) {
+                diff += Math.pow(a[q] - b[q], 2);
+                norm += Math.pow(a[q], 2);
+            }
+            assertThat(Math.sqrt(diff / norm)).isLessThan(0.10);
+        }
+    }
+
+    @Test
+    void exportThenImportGivesTheSamePredictions() throws Exception {
+        Path model = temp.resolve("m.kans");
+        Path npz = temp.resolve("w.npz");
+        Path again = temp.resolve("again.kans");
+        run(
+                "import",
+                "--from",
+                "efficient-kan",
+                "--weights",
+                reference("k3g5_3-5-2.weights.npz").toString(),
+                "--out",
+                model.toString());
+        assertThat(
+                        run(
+                                        "export",
+                                        "--to",
+                                        "efficient-kan",
+                                        "--model",
+                                        model.toString(),
+                                        "--out",
+                                        npz.toString())
+                                .exit())
+                .isZero();
+        assertThat(
+                        run(
+                                        "import",
+                                        "--from",
+                                        "efficient-kan",
+                                        "--weights",
+                                        npz.toString(),
+                                        "--out",
+                                        again.toString())
+                                .exit())
+                .isZero();
+        CsvMatrix input = CsvMatrix.read(reference("k3g5_3-5-2.input.csv"));
+        try (KanLearner a = ModelFile.read(model, "cpu");
+                KanLearner b = ModelFile.read(again, "cpu")) {
+            assertThat(b.outputs(input.rows(), input.n()))
+                    .containsExactly(a.outputs(input.rows(), input.n()));
+        }
+    }
+
+    @Test
+    void fitWarmStartsARegressionModelFromAHistoryCsvWithAHeader() throws Exception {
+        Path data = temp.resolve("history.csv");
+        StringBuilder csv = new StringBuilder("temperature,load,price\n");
+        SplittableRandom random = new SplittableRandom(1);
+        double labelSum = 0;
+        double labelSquares = 0;
+        int rows = 3000;
+        for (int r = 0; r < rows; r++) {
+            double a = 20 + 10 * random.nextGaussian();
+            double b = 500 + 200 * random.nextDouble();
+            double y = 50 + 0.05 * (a - 20) * (a - 20) + 0.1 * b;
+            labelSum += y;
+            labelSquares += y * y;
+            csv.append(String.format(Locale.ROOT, "%.4f,%.4f,%.4f%n", a, b, y));
+        }
+        Files.writeString(data, csv);
+        Path model = temp.resolve("fit.kans");
+        Run fit =
+                run(
+                        "fit",
+                        "--data",
+                        data.toString(),
+                        "--layers",
+                        "2,5,1",
+                        "--epochs",
+                        "3",
+                        "--lr",
+                        "0.02",
+                        "--out",
+                        model.toString());
+        assertThat(fit.exit()).as(fit.output()).isZero();
+        assertThat(fit.output()).contains("epoch 3", "training RMSE");
+        double std = Math.sqrt(labelSquares / rows - Math.pow(labelSum / rows, 2));
+        double rmse =
+                Double.parseDouble(
+                        fit.output().replaceAll("(?s).*training RMSE ([0-9.]+).*", "$1"));
+        assertThat(rmse).as("RMSE against the label's std %.3f", std).isLessThan(0.2 * std);
+    }
+
+    @Test
+    void badInputNamesTheFileLineAndColumnAndExitsWithTwo() throws Exception {
+        Path data = temp.resolve("bad.csv");
+        Files.writeString(data, "1,2,3\n4,five,6\n");
+        Run fit =
+                run(
+                        "fit",
+                        "--data",
+                        data.toString(),
+                        "--layers",
+                        "2,3,1",
+                        "--out",
+                        temp.resolve("x.kans").toString());
+        assertThat(fit.exit()).isEqualTo(2);
+        assertThat(fit.output()).contains("bad.csv line 2, column 2: 'five' is not a number");
+
+        Path model = temp.resolve("m.kans");
+        run(
+                "import",
+                "--from",
+                "efficient-kan",
+                "--weights",
+                reference("k3g5_3-5-2.weights.npz").toString(),
+                "--out",
+                model.toString());
+        Run predict =
+                run(
+                        "predict",
+                        "--model",
+                        model.toString(),
+                        "--input",
+                        reference("k2g8_4-8-1.input.csv").toString(),
+                        "--output",
+                        temp.resolve("y.csv").toString());
+        assertThat(predict.exit()).isEqualTo(2);
+        assertThat(predict.output()).contains("has 4 columns, the model", "expects 3");
+
+        Run notAModel =
+                run(
+                        "predict",
+                        "--model",
+                        data.toString(),
+                        "--input",
+                        data.toString(),
+                        "--output",
+                        temp.resolve("z.csv").toString());
+        assertThat(notAModel.output()).contains("bad.csv", "not a kanstream model");
+        assertThat(List.of(notAModel.exit())).containsExactly(2);
+    }
+}
