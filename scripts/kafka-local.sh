@@ -15,7 +15,11 @@
 #   data/              log.dirs (topic data + __cluster_metadata); meta.properties == "formatted"
 #   logs/              server.log (broker log4j) and console.out (JVM stdout/stderr, GC/crash output)
 #   kafka.pid          pid of the running broker JVM
-set -euo pipefail
+#   .lock              flock serialising concurrent start/stop calls
+set -Eeuo pipefail
+# With set -e a failing command would otherwise end the script without a word; say where.
+on_err() { echo "kafka-local: ERROR: command failed (exit $1) at line $2: $3" >&2; }
+trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
 
 readonly KAFKA_MAIN=kafka.Kafka
 readonly STORAGE_TOOL=kafka.tools.StorageTool
@@ -90,17 +94,25 @@ ensure_classpath() {
   mkdir -p "$STATE_DIR"
   # Re-resolve when the pom changed (e.g. version bump); otherwise never call Maven again.
   if [[ -s "$CP_FILE" && ! "$POM" -nt "$CP_FILE" ]]; then
-    return 0
+    # ...unless a jar vanished from ~/.m2 (cleaned local repo): then resolve again.
+    local jar ok=true jars=()
+    IFS=: read -r -a jars < "$CP_FILE" || true   # no trailing newline -> read returns 1
+    for jar in "${jars[@]}"; do [[ -f "$jar" ]] || { ok=false; break; }; done
+    [[ "$ok" == true ]] && return 0
   fi
   command -v mvn >/dev/null || die "mvn not on PATH (needed once to resolve the Kafka classpath)"
-  log "resolving Kafka classpath with Maven (first use may download ~60 MB)..."
-  local tmp="$CP_FILE.tmp.$$"
-  # -B: no ANSI colours/progress; -q: keep the caller's output clean. Write to a temp file and
-  # rename so that an interrupted resolve never leaves a truncated classpath behind.
-  if ! mvn -B -q -f "$POM" dependency:build-classpath -Dmdep.outputFile="$tmp" >&2; then
-    rm -f "$tmp"
+  log "resolving Kafka classpath with Maven (first use may download ~50 MB of jars)..."
+  local tmp="$CP_FILE.tmp.$$" out="$CP_FILE.mvn.$$"
+  # Maven's output is kept out of the caller's stdout/stderr (Debian's mvn emits ANSI resets even
+  # with -q -B) and only shown on failure. Write to a temp file and rename, so an interrupted
+  # resolve never leaves a truncated classpath behind.
+  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:build-classpath \
+      -Dmdep.outputFile="$tmp" > "$out" 2>&1; then
+    cat "$out" >&2
+    rm -f "$tmp" "$out"
     die "Maven could not resolve $POM"
   fi
+  rm -f "$out"
   [[ -s "$tmp" ]] || { rm -f "$tmp"; die "Maven wrote an empty classpath"; }
   mv -f "$tmp" "$CP_FILE"
 }
@@ -165,14 +177,29 @@ port_open() {
   (exec 3<>"/dev/tcp/localhost/$1") 2>/dev/null
 }
 
+# server.log is appended across runs, so only show what this run wrote (from byte offset $1).
 log_tail() {
-  local f
-  for f in "$LOG_DIR/server.log" "$LOG_DIR/console.out"; do
-    if [[ -s "$f" ]]; then
-      echo "----- last 40 lines of $f -----" >&2
-      tail -n 40 "$f" >&2
-    fi
-  done
+  local from="${1:-0}"
+  local lines=""
+  [[ -f "$LOG_DIR/server.log" ]] && lines="$(tail -c "+$((from + 1))" "$LOG_DIR/server.log" | tail -n 40)"
+  if [[ -n "$lines" ]]; then
+    echo "----- last 40 lines of $LOG_DIR/server.log (this run) -----" >&2
+    echo "$lines" >&2
+  fi
+  if [[ -s "$LOG_DIR/console.out" ]]; then   # truncated on each start
+    echo "----- last 40 lines of $LOG_DIR/console.out -----" >&2
+    tail -n 40 "$LOG_DIR/console.out" >&2
+  fi
+}
+
+# Serialise start/stop: two test JVMs (e.g. parallel Maven forks) calling `start` at the same time
+# must not both launch a broker. fd 9 holds an flock on the state dir until this script exits.
+# The broker itself is launched with 9>&- so it does not inherit (and hold) the lock forever.
+take_lock() {
+  mkdir -p "$STATE_DIR"
+  exec 9> "$STATE_DIR/.lock"
+  local wait=$((START_TIMEOUT + STOP_TIMEOUT + 120))
+  flock -w "$wait" 9 || die "another kafka-local.sh start/stop holds $STATE_DIR/.lock for ${wait}s"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -310,14 +337,16 @@ cmd_start() {
     fi
   fi
 
-  local t0=$SECONDS
-  # shellcheck disable=SC2086  # HEAP_OPTS is intentionally word-split
+  local t0=$SECONDS log_from=0
+  [[ -f "$LOG_DIR/server.log" ]] && log_from="$(stat -c %s "$LOG_DIR/server.log")"
   #  - setsid: own session, so a Ctrl-C / SIGHUP aimed at the caller's process group (terminal,
   #    Maven, a JUnit fork) does not kill the broker; only `stop` does. In a non-interactive
   #    shell the background child is not a group leader, so setsid execs in place and $! is
   #    the JVM's pid.
   #  - stdin/stdout/stderr detached to files: a caller reading our output through a pipe
-  #    (ProcessBuilder, $(...)) would otherwise block until the *broker* exits.
+  #    (ProcessBuilder, $(...)) would otherwise block until the *broker* exits. 9>&-: see take_lock.
+  #  - the marker property lets stop/status recognise this exact broker (see marker()).
+  # shellcheck disable=SC2086  # HEAP_OPTS is intentionally word-split
   setsid java $HEAP_OPTS \
     -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true \
@@ -325,7 +354,7 @@ cmd_start() {
     -Dlog4j2.configurationFile="$LOG4J_BROKER" \
     "$(marker)" \
     -cp "$(classpath)" "$KAFKA_MAIN" "$SERVER_PROPS" \
-    < /dev/null > "$LOG_DIR/console.out" 2>&1 &
+    < /dev/null > "$LOG_DIR/console.out" 2>&1 9>&- &
   local pid=$!
   echo "$pid" > "$PID_FILE"
   log "started pid $pid, waiting up to ${START_TIMEOUT}s for localhost:$PORT"
@@ -335,7 +364,7 @@ cmd_start() {
   local deadline=$((SECONDS + START_TIMEOUT))
   while (( SECONDS < deadline )); do
     if ! kill -0 "$pid" 2>/dev/null; then
-      log_tail
+      log_tail "$log_from"
       rm -f "$PID_FILE"
       die "broker exited during startup"
     fi
@@ -352,7 +381,7 @@ cmd_start() {
     fi
     sleep 0.5
   done
-  log_tail
+  log_tail "$log_from"
   # Don't leave a half-started broker behind: callers treat a failed start as "nothing running".
   log "not ready after ${START_TIMEOUT}s, stopping pid $pid"
   cmd_stop || true
@@ -435,9 +464,10 @@ main() {
   [[ "$PORT" =~ ^[0-9]+$ ]] || die "invalid port: $PORT"
 
   case "$cmd" in
-    start)     [[ ${#rest[@]} -eq 0 ]] || die "unexpected arguments: ${rest[*]}"; cmd_start "$clean" ;;
-    stop)      cmd_stop ;;
-    status)    cmd_status ;;
+    start)     [[ ${#rest[@]} -eq 0 ]] || die "unexpected arguments: ${rest[*]}"
+               take_lock; cmd_start "$clean" ;;
+    stop)      take_lock; cmd_stop ;;
+    status)    cmd_status || exit $? ;;   # exit 3 = stopped, not an error worth a trap message
     topics)    cmd_topics "${rest[@]+"${rest[@]}"}" ;;
     classpath) ensure_classpath; classpath; echo ;;
     *) log "unknown command: $cmd"; usage >&2; exit 2 ;;

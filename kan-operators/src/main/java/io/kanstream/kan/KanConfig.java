@@ -54,7 +54,8 @@ public record KanConfig(
         double refitBlend,
         double refitSmoothing,
         long seed,
-        String device) {
+        String device)
+        implements java.io.Serializable {
 
     public KanConfig {
         layers = List.copyOf(layers);

@@ -10,7 +10,8 @@ package io.kanstream.kan;
  * @param outsideThreshold refit once this fraction of any layer's inputs lies outside its grid
  * @param minExamples never refit from fewer examples than this since the last refit
  */
-public record RefitPolicy(long everyExamples, double outsideThreshold, long minExamples) {
+public record RefitPolicy(long everyExamples, double outsideThreshold, long minExamples)
+        implements java.io.Serializable {
 
     public RefitPolicy {
         if (everyExamples < 0) {

@@ -51,7 +51,7 @@ public enum Task {
     }
 
     /** Checks a label and names the row it came from when it is not one this task accepts. */
-    void checkLabel(double label, int outputs, int row) {
+    public void checkLabel(double label, int outputs, int row) {
         if (!Double.isFinite(label)) {
             throw new IllegalArgumentException("label of row " + row + " is " + label);
         }

@@ -1,0 +1,147 @@
+package io.kanstream.stream;
+
+import io.kanstream.kan.Task;
+
+/**
+ * Everything about one key that changes with every event, apart from the model itself: the pending
+ * mini-batch, counters, the prequential window behind the next metric record, and the times that
+ * drive its timers. Kept in its own state so the model is rewritten only when it changes (a step or
+ * a refit), not on every event. Serialized by {@link KeyProgressSerializer}.
+ */
+final class KeyProgress {
+    // pending mini-batch: (batchCount, inputs) row-major and its labels
+    float[] batchRows;
+    double[] batchLabels;
+    int batchCount;
+
+    /** Processing time at which a partial batch is learned from; 0 when none is pending. */
+    long batchDeadline;
+
+    long events;
+    long labeled;
+    long awaitingDropped;
+
+    /** Entries in the awaiting map (events waiting for labels and labels for events). */
+    int awaitingCount;
+
+    long lastSeen;
+
+    // prequential window since the last metric record
+    long windowCount;
+    double windowLoss;
+    double windowHits; // accuracy: correct predictions; regression: squared error sum
+    double windowBaselineHits; // the same for the no-change baseline (the key's last label)
+    long windowBaselineCount;
+    double lastLabel = Double.NaN;
+
+    KeyProgress(int inputs, int batchSize) {
+        batchRows = new float[inputs * batchSize];
+        batchLabels = new double[batchSize];
+    }
+
+    KeyProgress(float[] batchRows, double[] batchLabels) {
+        this.batchRows = batchRows;
+        this.batchLabels = batchLabels;
+    }
+
+    /** Adds a labeled example; returns true when the batch is full. */
+    boolean add(float[] features, double label) {
+        int inputs = features.length;
+        if (batchCount == batchLabels.length) {
+            throw new IllegalStateException("batch already full");
+        }
+        System.arraycopy(features, 0, batchRows, batchCount * inputs, inputs);
+        batchLabels[batchCount] = label;
+        batchCount++;
+        return batchCount == batchLabels.length;
+    }
+
+    float[] takeRows(int inputs) {
+        float[] rows = new float[batchCount * inputs];
+        System.arraycopy(batchRows, 0, rows, 0, rows.length);
+        return rows;
+    }
+
+    double[] takeLabels() {
+        double[] labels = new double[batchCount];
+        System.arraycopy(batchLabels, 0, labels, 0, batchCount);
+        return labels;
+    }
+
+    void clearBatch() {
+        batchCount = 0;
+        batchDeadline = 0;
+    }
+
+    /**
+     * Prequential bookkeeping of one labeled example, scored before the model learned from it.
+     *
+     * @param outputs the network's outputs for the example when it was scored
+     */
+    void evaluate(Task task, float[] outputs, double label) {
+        int out = outputs.length;
+        windowCount++;
+        if (task == Task.REGRESSION) {
+            double error = outputs[0] - label;
+            windowLoss += error * error;
+            windowHits += error * error;
+            if (!Double.isNaN(lastLabel)) {
+                windowBaselineHits += (lastLabel - label) * (lastLabel - label);
+                windowBaselineCount++;
+            }
+        } else {
+            double probability;
+            if (task == Task.BINARY) {
+                double p1 = task.score(outputs, 0, out);
+                probability = label == 1 ? p1 : 1 - p1;
+            } else {
+                double max = Double.NEGATIVE_INFINITY;
+                for (float o : outputs) {
+                    max = Math.max(max, o);
+                }
+                double sum = 0;
+                for (float o : outputs) {
+                    sum += Math.exp(o - max);
+                }
+                probability = Math.exp(outputs[(int) label] - max) / sum;
+            }
+            windowLoss += -Math.log(Math.max(probability, 1e-15));
+            if (task.prediction(outputs, 0, out) == label) {
+                windowHits++;
+            }
+            if (!Double.isNaN(lastLabel)) {
+                windowBaselineCount++;
+                if (lastLabel == label) {
+                    windowBaselineHits++;
+                }
+            }
+        }
+        lastLabel = label;
+    }
+
+    void clearWindow() {
+        windowCount = 0;
+        windowLoss = 0;
+        windowHits = 0;
+        windowBaselineHits = 0;
+        windowBaselineCount = 0;
+    }
+
+    KeyProgress copy() {
+        KeyProgress c = new KeyProgress(batchRows.clone(), batchLabels.clone());
+        c.batchCount = batchCount;
+        c.batchDeadline = batchDeadline;
+        c.events = events;
+        c.labeled = labeled;
+        c.awaitingDropped = awaitingDropped;
+        c.awaitingCount = awaitingCount;
+        c.lastSeen = lastSeen;
+        c.windowCount = windowCount;
+        c.windowLoss = windowLoss;
+        c.windowHits = windowHits;
+        c.windowBaselineHits = windowBaselineHits;
+        c.windowBaselineCount = windowBaselineCount;
+        c.lastLabel = lastLabel;
+        return c;
+    }
+}

@@ -1,0 +1,59 @@
+package io.kanstream.stream;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * How a Flink job uses the online learner: events and labels in, scores out, metrics and rejected
+ * labels on side outputs.
+ *
+ * <pre>{@code
+ * SingleOutputStreamOperator<Score> scores = OnlineKan.apply(events, labels, config);
+ * DataStream<Metric> metrics = scores.getSideOutput(OnlineKan.METRICS);
+ * }</pre>
+ */
+public final class OnlineKan {
+    /** Per-key prequential metrics, every {@code metricsEvery} labeled examples. */
+    public static final OutputTag<Metric> METRICS =
+            new OutputTag<>("kan-metrics", TypeInformation.of(Metric.class));
+
+    /** Labels the model's task cannot take (a class index out of range, say), with the reason. */
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("kan-dead-letters", TypeInformation.of(DeadLetter.class));
+
+    /** The operator's uid: keep it stable, savepoints map state to operators by it. */
+    public static final String UID = "online-kan";
+
+    private OnlineKan() {}
+
+    public static SingleOutputStreamOperator<Score> apply(
+            DataStream<Event> events, DataStream<Label> labels, OnlineKanConfig config) {
+        return events.keyBy(new EventKey())
+                .connect(labels.keyBy(new LabelKey()))
+                .transform(
+                        "online-kan",
+                        TypeInformation.of(Score.class),
+                        new OnlineKanOperator(config))
+                .uid(UID)
+                .name("online KAN learner");
+    }
+
+    /** Keys events by model key. */
+    public static final class EventKey implements KeySelector<Event, String> {
+        @Override
+        public String getKey(Event event) {
+            return event.key();
+        }
+    }
+
+    /** Keys labels by model key. */
+    public static final class LabelKey implements KeySelector<Label, String> {
+        @Override
+        public String getKey(Label label) {
+            return label.key();
+        }
+    }
+}

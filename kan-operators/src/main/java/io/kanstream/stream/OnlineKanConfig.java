@@ -1,0 +1,151 @@
+package io.kanstream.stream;
+
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.RefitPolicy;
+import java.io.Serializable;
+import java.time.Duration;
+
+/**
+ * Settings of the online-learning operator; the model's own settings are in {@link KanConfig}.
+ * Defaults live in {@link Builder}.
+ *
+ * @param model architecture, task, optimizer and grid settings of every key's model
+ * @param warmStart a model file's bytes that every new key starts from, or null for a fresh
+ *     initialization (same seed for every key)
+ * @param batchSize labeled examples per gradient step
+ * @param batchTimeout a partial batch is learned from after this long (processing time); zero to
+ *     wait for a full batch
+ * @param labelTtl how long an unlabeled event waits for its label (and a label for its event)
+ * @param maxAwaitingPerKey at most this many unlabeled events wait per key; more are scored but not
+ *     kept for a label (counted)
+ * @param maxLiveKeys at most this many keys hold state per subtask; a new key evicts the least
+ *     recently seen one (counted)
+ * @param idleKeyTtl a key unseen for this long is dropped with its state (counted); zero for never
+ * @param maxResidentModels at most this many models stay decoded in memory per subtask; the rest
+ *     live only in Flink state and are decoded when their key comes back
+ * @param refitPolicy when grids are refit
+ * @param metricsEvery a key's metric record is emitted every this many labeled examples
+ */
+public record OnlineKanConfig(
+        KanConfig model,
+        byte[] warmStart,
+        int batchSize,
+        Duration batchTimeout,
+        Duration labelTtl,
+        int maxAwaitingPerKey,
+        int maxLiveKeys,
+        Duration idleKeyTtl,
+        int maxResidentModels,
+        RefitPolicy refitPolicy,
+        int metricsEvery)
+        implements Serializable {
+
+    public OnlineKanConfig {
+        require(model != null, "model config must be set");
+        require(batchSize >= 1, "batch size must be at least 1, got " + batchSize);
+        require(!batchTimeout.isNegative(), "batch timeout must not be negative");
+        require(!labelTtl.isNegative() && !labelTtl.isZero(), "label TTL must be positive");
+        require(maxAwaitingPerKey >= 0, "max awaiting events per key must be >= 0");
+        require(
+                maxLiveKeys >= 1,
+                "max live keys per subtask must be at least 1, got " + maxLiveKeys);
+        require(!idleKeyTtl.isNegative(), "idle key TTL must not be negative");
+        require(maxResidentModels >= 1, "max resident models must be at least 1");
+        require(refitPolicy != null, "refit policy must be set");
+        require(metricsEvery >= 1, "metrics interval must be at least 1, got " + metricsEvery);
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    public static Builder builder(KanConfig model) {
+        return new Builder(model);
+    }
+
+    /** The defaults. */
+    public static final class Builder {
+        private final KanConfig model;
+        private byte[] warmStart;
+        private int batchSize = 32;
+        private Duration batchTimeout = Duration.ofSeconds(5);
+        private Duration labelTtl = Duration.ofMinutes(10);
+        private int maxAwaitingPerKey = 10_000;
+        private int maxLiveKeys = 10_000;
+        private Duration idleKeyTtl = Duration.ofHours(24);
+        private int maxResidentModels = 1_000;
+        private RefitPolicy refitPolicy = RefitPolicy.defaults();
+        private int metricsEvery = 100;
+
+        private Builder(KanConfig model) {
+            this.model = model;
+        }
+
+        public Builder warmStart(byte[] value) {
+            warmStart = value;
+            return this;
+        }
+
+        public Builder batchSize(int value) {
+            batchSize = value;
+            return this;
+        }
+
+        public Builder batchTimeout(Duration value) {
+            batchTimeout = value;
+            return this;
+        }
+
+        public Builder labelTtl(Duration value) {
+            labelTtl = value;
+            return this;
+        }
+
+        public Builder maxAwaitingPerKey(int value) {
+            maxAwaitingPerKey = value;
+            return this;
+        }
+
+        public Builder maxLiveKeys(int value) {
+            maxLiveKeys = value;
+            return this;
+        }
+
+        public Builder idleKeyTtl(Duration value) {
+            idleKeyTtl = value;
+            return this;
+        }
+
+        public Builder maxResidentModels(int value) {
+            maxResidentModels = value;
+            return this;
+        }
+
+        public Builder refitPolicy(RefitPolicy value) {
+            refitPolicy = value;
+            return this;
+        }
+
+        public Builder metricsEvery(int value) {
+            metricsEvery = value;
+            return this;
+        }
+
+        public OnlineKanConfig build() {
+            return new OnlineKanConfig(
+                    model,
+                    warmStart,
+                    batchSize,
+                    batchTimeout,
+                    labelTtl,
+                    maxAwaitingPerKey,
+                    maxLiveKeys,
+                    idleKeyTtl,
+                    maxResidentModels,
+                    refitPolicy,
+                    metricsEvery);
+        }
+    }
+}

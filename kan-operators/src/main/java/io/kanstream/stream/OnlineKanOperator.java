@@ -1,0 +1,499 @@
+package io.kanstream.stream;
+
+import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
+import io.kanstream.kan.StepResult;
+import io.kanstream.kan.Task;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * The keyed online-learning operator: one KAN learner per model key, as Flink keyed state.
+ *
+ * <p>Input 1 is events, input 2 is labels that arrive later, both keyed by model key. For every
+ * event it emits a {@link Score} at once; a labeled example is scored first and then learned from
+ * (prequential). Examples collect in a mini-batch that is learned from when full or when its
+ * timeout fires; grids are refit by the {@link io.kanstream.kan.RefitPolicy}. Per-key {@link
+ * Metric}s go to {@link OnlineKan#METRICS}, labels the task cannot accept to {@link
+ * OnlineKan#DEAD_LETTERS}.
+ *
+ * <p>State per key: the model ({@link LearnerStateCodec} bytes, rewritten after every step or
+ * refit), its progress ({@link KeyProgressSerializer}: pending batch, counters, metric window), and
+ * events and labels waiting for each other ({@link AwaitingSerializer}). Decoded models stay
+ * resident in a bounded cache; state is written through on every change, so the cache is never the
+ * only copy and a checkpoint needs no flush.
+ *
+ * <p>State stays bounded: at most {@code maxLiveKeys} keys per subtask (a new key evicts the least
+ * recently seen), keys idle for {@code idleKeyTtl} are dropped, waiting entries expire after {@code
+ * labelTtl}; all counted.
+ */
+public class OnlineKanOperator extends AbstractStreamOperator<Score>
+        implements TwoInputStreamOperator<Event, Label, Score>, Triggerable<String, VoidNamespace> {
+    private static final long serialVersionUID = 1L;
+    static final String MODEL_STATE = "kan-model";
+    static final String PROGRESS_STATE = "kan-progress";
+    static final String AWAITING_STATE = "kan-awaiting";
+
+    private final OnlineKanConfig config;
+
+    private transient ValueState<byte[]> model;
+    private transient ValueState<KeyProgress> progress;
+    private transient MapState<String, Awaiting> awaiting;
+    private transient InternalTimerService<VoidNamespace> timers;
+    private transient LinkedHashMap<String, KanLearner> resident; // access order
+    private transient LinkedHashMap<String, Long> live; // access order, key -> last seen
+    private transient Counters counters;
+
+    public OnlineKanOperator(OnlineKanConfig config) {
+        this.config = config;
+    }
+
+    /** Subtask-level Flink metrics; per-key figures go to the metrics side output instead. */
+    private static final class Counters {
+        Counter events;
+        Counter labeled;
+        Counter steps;
+        Counter skippedSteps;
+        Counter refits;
+        Counter evictions;
+        Counter idleExpirations;
+        Counter expiredAwaiting;
+        Counter rejectedLabels;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        model =
+                getKeyedStateStore()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        MODEL_STATE, BytePrimitiveArraySerializer.INSTANCE));
+        progress =
+                getKeyedStateStore()
+                        .getState(
+                                new ValueStateDescriptor<>(
+                                        PROGRESS_STATE, KeyProgressSerializer.INSTANCE));
+        awaiting =
+                getKeyedStateStore()
+                        .getMapState(
+                                new MapStateDescriptor<>(
+                                        AWAITING_STATE,
+                                        StringSerializer.INSTANCE,
+                                        AwaitingSerializer.INSTANCE));
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        timers = getInternalTimerService("kan-timers", VoidNamespaceSerializer.INSTANCE, this);
+        resident = new LinkedHashMap<>(16, 0.75f, true);
+        live = new LinkedHashMap<>(16, 0.75f, true);
+        counters = new Counters();
+        var group = getMetricGroup();
+        counters.events = group.counter("kanEvents");
+        counters.labeled = group.counter("kanLabeled");
+        counters.steps = group.counter("kanSteps");
+        counters.skippedSteps = group.counter("kanSkippedSteps");
+        counters.refits = group.counter("kanRefits");
+        counters.evictions = group.counter("kanEvictions");
+        counters.idleExpirations = group.counter("kanIdleExpirations");
+        counters.expiredAwaiting = group.counter("kanExpiredAwaiting");
+        counters.rejectedLabels = group.counter("kanRejectedLabels");
+        group.gauge("kanLiveKeys", () -> live.size());
+        group.gauge("kanResidentModels", () -> resident.size());
+        rebuildLiveKeys();
+    }
+
+    /** After a restore (or rescale) the live-key set is whatever keys this subtask now holds. */
+    private void rebuildLiveKeys() throws Exception {
+        List<String> keys = new ArrayList<>();
+        try (var stream = getKeyedStateBackend().getKeys(PROGRESS_STATE, VoidNamespace.INSTANCE)) {
+            stream.forEach(key -> keys.add((String) key));
+        }
+        List<Map.Entry<String, Long>> seen = new ArrayList<>();
+        for (String key : keys) {
+            setCurrentKey(key);
+            KeyProgress p = progress.value();
+            if (p != null) {
+                seen.add(Map.entry(key, p.lastSeen));
+            }
+        }
+        seen.sort(Map.Entry.comparingByValue());
+        for (Map.Entry<String, Long> entry : seen) {
+            live.put(entry.getKey(), entry.getValue());
+        }
+    }
+
+    @Override
+    public void processElement1(StreamRecord<Event> record) throws Exception {
+        long started = System.nanoTime();
+        Event event = record.getValue();
+        String key = currentKey();
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        KeyProgress p = touch(key, now);
+        KanLearner learner = learner(key);
+        float[] features = event.features();
+        float[] outputs = learner.outputs(features, 1);
+        Task task = learner.config().task();
+        p.events++;
+        counters.events.inc();
+        double latencyMs = (System.nanoTime() - started) / 1e6;
+        output.collect(
+                timestamped(
+                        new Score(
+                                event.id(),
+                                key,
+                                event.ts(),
+                                task.score(outputs, 0, outputs.length),
+                                task.prediction(outputs, 0, outputs.length),
+                                learner.modelVersion(),
+                                learner.gridEpoch(),
+                                latencyMs),
+                        record));
+        if (event.label() != null) {
+            learnFrom(
+                    key, p, learner, features, outputs, event.label(), event.ts(), now, event.id());
+        } else {
+            Awaiting early = awaiting.get(event.id());
+            if (early != null && !early.isEvent()) {
+                awaiting.remove(event.id());
+                p.awaitingCount--;
+                learnFrom(
+                        key,
+                        p,
+                        learner,
+                        features,
+                        outputs,
+                        early.label(),
+                        event.ts(),
+                        now,
+                        event.id());
+            } else if (early == null) {
+                await(
+                        p,
+                        event.id(),
+                        Awaiting.event(features, outputs, now + config.labelTtl().toMillis()));
+            }
+        }
+        progress.update(p);
+    }
+
+    @Override
+    public void processElement2(StreamRecord<Label> record) throws Exception {
+        Label label = record.getValue();
+        String key = currentKey();
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        KeyProgress p = touch(key, now);
+        Awaiting waiting = awaiting.get(label.id());
+        if (waiting != null && waiting.isEvent()) {
+            awaiting.remove(label.id());
+            p.awaitingCount--;
+            KanLearner learner = learner(key);
+            learnFrom(
+                    key,
+                    p,
+                    learner,
+                    waiting.features(),
+                    waiting.outputs(),
+                    label.label(),
+                    label.ts(),
+                    now,
+                    label.id());
+        } else if (waiting == null) {
+            // the label came first: keep it until its event arrives, or it expires
+            await(p, label.id(), Awaiting.label(label.label(), now + config.labelTtl().toMillis()));
+        }
+        progress.update(p);
+    }
+
+    private void await(KeyProgress p, String id, Awaiting entry) throws Exception {
+        if (p.awaitingCount >= config.maxAwaitingPerKey()) {
+            p.awaitingDropped++;
+            return;
+        }
+        awaiting.put(id, entry);
+        p.awaitingCount++;
+        timers.registerProcessingTimeTimer(
+                VoidNamespace.INSTANCE, roundUp(entry.expiresAt(), 1000));
+    }
+
+    private void learnFrom(
+            String key,
+            KeyProgress p,
+            KanLearner learner,
+            float[] features,
+            float[] outputs,
+            double label,
+            long ts,
+            long now,
+            String id)
+            throws Exception {
+        Task task = learner.config().task();
+        try {
+            task.checkLabel(label, outputs.length, 0);
+        } catch (IllegalArgumentException e) {
+            counters.rejectedLabels.inc();
+            output.collect(
+                    OnlineKan.DEAD_LETTERS,
+                    new StreamRecord<>(
+                            new DeadLetter(
+                                    "label of event "
+                                            + id
+                                            + " for key "
+                                            + key
+                                            + " rejected: "
+                                            + e.getMessage().replace("of row 0 ", ""),
+                                    "{\"id\":\""
+                                            + id
+                                            + "\",\"key\":\""
+                                            + key
+                                            + "\",\"label\":"
+                                            + label
+                                            + "}",
+                                    null,
+                                    -1,
+                                    -1L),
+                            ts));
+            return;
+        }
+        p.labeled++;
+        counters.labeled.inc();
+        p.evaluate(task, outputs, label);
+        if (p.add(features, label)) {
+            step(key, p, learner);
+        } else if (!config.batchTimeout().isZero() && p.batchDeadline == 0) {
+            p.batchDeadline = now + config.batchTimeout().toMillis();
+            timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, p.batchDeadline);
+        }
+        if (p.windowCount >= config.metricsEvery()) {
+            emitMetric(key, p, learner, ts);
+        }
+    }
+
+    private void step(String key, KeyProgress p, KanLearner learner) throws Exception {
+        StepResult result = learner.learn(p.takeRows(learner.inputs()), p.takeLabels());
+        p.clearBatch();
+        if (result.applied()) {
+            counters.steps.inc();
+        } else {
+            counters.skippedSteps.inc();
+        }
+        if (config.refitPolicy().due(learner)) {
+            learner.refitFromStatistics();
+            counters.refits.inc();
+        }
+        model.update(LearnerStateCodec.encode(learner));
+    }
+
+    private void emitMetric(String key, KeyProgress p, KanLearner learner, long ts) {
+        Task task = learner.config().task();
+        boolean regression = task == Task.REGRESSION;
+        double value =
+                regression ? Math.sqrt(p.windowHits / p.windowCount) : p.windowHits / p.windowCount;
+        double baseline =
+                p.windowBaselineCount == 0
+                        ? Double.NaN
+                        : regression
+                                ? Math.sqrt(p.windowBaselineHits / p.windowBaselineCount)
+                                : p.windowBaselineHits / p.windowBaselineCount;
+        output.collect(
+                OnlineKan.METRICS,
+                new StreamRecord<>(
+                        new Metric(
+                                key,
+                                ts,
+                                p.events,
+                                p.labeled,
+                                learner.steps(),
+                                learner.skippedSteps(),
+                                p.windowLoss / p.windowCount,
+                                regression ? "rmse" : "accuracy",
+                                value,
+                                baseline,
+                                p.windowCount,
+                                learner.gridEpoch(),
+                                learner.gridEpoch(),
+                                counters.evictions.getCount() + counters.idleExpirations.getCount(),
+                                false),
+                        ts));
+        p.clearWindow();
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        String key = timer.getKey();
+        long now = timer.getTimestamp();
+        KeyProgress p = progress.value();
+        if (p == null) {
+            return; // evicted or expired meanwhile
+        }
+        if (!config.idleKeyTtl().isZero() && now - p.lastSeen >= config.idleKeyTtl().toMillis()) {
+            clearKey(key);
+            counters.idleExpirations.inc();
+            return;
+        }
+        if (p.batchCount > 0 && p.batchDeadline > 0 && now >= p.batchDeadline) {
+            step(key, p, learner(key));
+        }
+        if (p.awaitingCount > 0) {
+            Iterator<Map.Entry<String, Awaiting>> entries = awaiting.iterator();
+            while (entries.hasNext()) {
+                if (entries.next().getValue().expiresAt() <= now) {
+                    entries.remove();
+                    p.awaitingCount--;
+                    counters.expiredAwaiting.inc();
+                }
+            }
+        }
+        progress.update(p);
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) {
+        // no event-time timers
+    }
+
+    /** Marks the key as seen, making room for it first if it is new; returns its progress. */
+    private KeyProgress touch(String key, long now) throws Exception {
+        if (!live.containsKey(key)) {
+            while (live.size() >= config.maxLiveKeys()) {
+                String victim = live.keySet().iterator().next();
+                setCurrentKey(victim);
+                clearKey(victim);
+                setCurrentKey(key);
+                counters.evictions.inc();
+            }
+        }
+        live.put(key, now);
+        KeyProgress p = progress.value();
+        if (p == null) {
+            p = new KeyProgress(config.model().inputs(), config.batchSize());
+        }
+        p.lastSeen = now;
+        if (!config.idleKeyTtl().isZero()) {
+            long ttl = config.idleKeyTtl().toMillis();
+            timers.registerProcessingTimeTimer(
+                    VoidNamespace.INSTANCE, roundUp(now + ttl, Math.max(1000, ttl / 8)));
+        }
+        return p;
+    }
+
+    /** Drops everything held for the key in the current key context. */
+    private void clearKey(String key) {
+        model.clear();
+        progress.clear();
+        awaiting.clear();
+        live.remove(key);
+        KanLearner learner = resident.remove(key);
+        if (learner != null) {
+            learner.close();
+        }
+    }
+
+    /** The key's model: resident, decoded from state, or new (warm start or fresh). */
+    private KanLearner learner(String key) throws Exception {
+        KanLearner learner = resident.get(key);
+        if (learner != null) {
+            return learner;
+        }
+        byte[] bytes = model.value();
+        if (bytes != null) {
+            learner = LearnerStateCodec.decode(bytes);
+        } else {
+            learner =
+                    config.warmStart() != null
+                            ? LearnerStateCodec.decode(config.warmStart(), config.model().device())
+                            : KanLearner.create(config.model());
+            model.update(LearnerStateCodec.encode(learner));
+        }
+        resident.put(key, learner);
+        while (resident.size() > config.maxResidentModels()) {
+            Iterator<Map.Entry<String, KanLearner>> eldest = resident.entrySet().iterator();
+            eldest.next().getValue().close();
+            eldest.remove();
+        }
+        return learner;
+    }
+
+    /** Keys holding model progress in this subtask's state backend. */
+    long keysInState() throws Exception {
+        try (var stream = getKeyedStateBackend().getKeys(PROGRESS_STATE, VoidNamespace.INSTANCE)) {
+            return stream.count();
+        }
+    }
+
+    /** Awaiting entries over all keys of this subtask. */
+    long awaitingInState() throws Exception {
+        List<String> keys = new ArrayList<>();
+        try (var stream = getKeyedStateBackend().getKeys(AWAITING_STATE, VoidNamespace.INSTANCE)) {
+            stream.forEach(key -> keys.add((String) key));
+        }
+        Object current = getCurrentKey();
+        long count = 0;
+        for (String key : keys) {
+            setCurrentKey(key);
+            for (var ignored : awaiting.keys()) {
+                count++;
+            }
+        }
+        if (current != null) {
+            setCurrentKey(current);
+        }
+        return count;
+    }
+
+    long evictions() {
+        return counters.evictions.getCount();
+    }
+
+    long idleExpirations() {
+        return counters.idleExpirations.getCount();
+    }
+
+    long expiredAwaiting() {
+        return counters.expiredAwaiting.getCount();
+    }
+
+    private String currentKey() {
+        return (String) getCurrentKey();
+    }
+
+    private static long roundUp(long time, long granularity) {
+        return (time + granularity - 1) / granularity * granularity;
+    }
+
+    private static <T> StreamRecord<T> timestamped(T value, StreamRecord<?> source) {
+        return source.hasTimestamp()
+                ? new StreamRecord<>(value, source.getTimestamp())
+                : new StreamRecord<>(value);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (resident != null) {
+            resident.values().forEach(KanLearner::close);
+            resident.clear();
+        }
+        super.close();
+    }
+}

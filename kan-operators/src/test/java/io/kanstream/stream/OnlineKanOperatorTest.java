@@ -1,0 +1,237 @@
+package io.kanstream.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.RefitPolicy;
+import io.kanstream.kan.Task;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class OnlineKanOperatorTest {
+
+    static OnlineKanConfig.Builder config(Task task) {
+        KanConfig model =
+                KanConfig.builder(List.of(2, 4, task == Task.MULTICLASS ? 3 : 1))
+                        .task(task)
+                        .learningRate(0.03)
+                        .device("cpu")
+                        .build();
+        return OnlineKanConfig.builder(model)
+                .batchSize(8)
+                .batchTimeout(Duration.ZERO)
+                .metricsEvery(50)
+                .refitPolicy(new RefitPolicy(400, 0.2, 64));
+    }
+
+    static KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> harness(
+            OnlineKanConfig config) throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new OnlineKanOperator(config),
+                new OnlineKan.EventKey(),
+                new OnlineKan.LabelKey(),
+                Types.STRING);
+    }
+
+    static OnlineKanOperator operator(
+            KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> harness) {
+        return (OnlineKanOperator) harness.getOperator();
+    }
+
+    /** A binary stream: class 1 inside a circle whose radius differs per key. */
+    static Event labeled(SplittableRandom random, int n, String key) {
+        float a = (float) (random.nextDouble() * 2 - 1);
+        float b = (float) (random.nextDouble() * 2 - 1);
+        double radius = key.equals("k0") ? 0.5 : 0.7;
+        double label = Math.hypot(a, b) < radius ? 1 : 0;
+        return new Event("e-" + key + "-" + n, key, 1_000L + n, new float[] {a, b}, label);
+    }
+
+    static List<Score> scores(
+            KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> h) {
+        List<Score> scores = new ArrayList<>();
+        for (Object o : h.getOutput()) {
+            if (o instanceof StreamRecord<?> r && r.getValue() instanceof Score s) {
+                scores.add(s);
+            }
+        }
+        return scores;
+    }
+
+    static List<Metric> metrics(
+            KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> h) {
+        List<Metric> metrics = new ArrayList<>();
+        var side = h.getSideOutput(OnlineKan.METRICS);
+        if (side != null) {
+            for (StreamRecord<Metric> r : side) {
+                metrics.add(r.getValue());
+            }
+        }
+        return metrics;
+    }
+
+    @Test
+    void scoresEveryEventAtOnceAndLearnsFromLabelsPrequentially() throws Exception {
+        try (var h = harness(config(Task.BINARY).build())) {
+            h.open();
+            SplittableRandom random = new SplittableRandom(1);
+            int n = 1200;
+            for (int i = 0; i < n; i++) {
+                h.processElement1(labeled(random, i, "k" + (i % 2)), 1_000L + i);
+            }
+            List<Score> scores = scores(h);
+            assertThat(scores).hasSize(n);
+            assertThat(scores.stream().map(Score::id).distinct().count()).isEqualTo(n);
+            assertThat(scores.get(n - 1).modelVersion())
+                    .isGreaterThan(scores.get(0).modelVersion());
+            List<Metric> metrics = metrics(h);
+            for (String key : List.of("k0", "k1")) {
+                List<Metric> own = metrics.stream().filter(m -> m.key().equals(key)).toList();
+                assertThat(own).hasSizeGreaterThanOrEqualTo(10);
+                Metric first = own.get(0);
+                Metric last = own.get(own.size() - 1);
+                assertThat(last.steps()).isEqualTo(last.labeled() / 8);
+                assertThat(last.loss()).as("%s prequential loss", key).isLessThan(first.loss());
+                assertThat(last.metricValue()).as("%s accuracy", key).isGreaterThan(0.85);
+                assertThat(last.gridEpoch()).as("%s refits", key).isGreaterThanOrEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void restoredOperatorProducesIdenticalOutputsToTheOriginal() throws Exception {
+        OnlineKanConfig config = config(Task.BINARY).build();
+        SplittableRandom random = new SplittableRandom(2);
+        List<Event> before = new ArrayList<>();
+        List<Event> after = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            before.add(labeled(random, i, "k" + (i % 3)));
+        }
+        for (int i = 300; i < 600; i++) {
+            after.add(labeled(random, i, "k" + (i % 3)));
+        }
+        OperatorSubtaskState snapshot;
+        List<Score> originalScores;
+        try (var original = harness(config)) {
+            original.open();
+            for (Event e : before) {
+                original.processElement1(e, e.ts());
+            }
+            original.processElement1(
+                    new Event("pending", "k1", 2_000L, new float[] {0.1f, 0.2f}), 2_000L);
+            snapshot = original.snapshot(1L, 2_000L);
+            original.getOutput().clear();
+            for (Event e : after) {
+                original.processElement1(e, e.ts());
+            }
+            original.processElement2(new Label("pending", "k1", 1, 3_000L), 3_000L);
+            originalScores = scores(original);
+        }
+        try (var restored = harness(config)) {
+            restored.initializeState(snapshot);
+            restored.open();
+            for (Event e : after) {
+                restored.processElement1(e, e.ts());
+            }
+            restored.processElement2(new Label("pending", "k1", 1, 3_000L), 3_000L);
+            List<Score> restoredScores = scores(restored);
+            assertThat(restoredScores).hasSameSizeAs(originalScores);
+            for (int i = 0; i < originalScores.size(); i++) {
+                Score a = originalScores.get(i);
+                Score b = restoredScores.get(i);
+                assertThat(b.id()).isEqualTo(a.id());
+                assertThat(b.score()).as("score of %s", a.id()).isEqualTo(a.score());
+                assertThat(b.modelVersion()).isEqualTo(a.modelVersion());
+                assertThat(b.gridEpoch()).isEqualTo(a.gridEpoch());
+            }
+            assertThat(operator(restored).awaitingInState()).isZero();
+        }
+    }
+
+    @Test
+    void delayedLabelsTrainTheModelAndLabelsThatNeverComeExpire() throws Exception {
+        OnlineKanConfig config = config(Task.REGRESSION).labelTtl(Duration.ofSeconds(10)).build();
+        try (var h = harness(config)) {
+            h.setProcessingTime(0);
+            h.open();
+            for (int i = 0; i < 40; i++) {
+                h.processElement1(new Event("u" + i, "k", i, new float[] {i / 40f, 0.5f}), i);
+            }
+            // a label may also come before its event
+            h.processElement2(new Label("early", "k", 0.25, 41), 41);
+            h.processElement1(new Event("early", "k", 42, new float[] {0.3f, 0.1f}), 42);
+            for (int i = 0; i < 23; i++) {
+                h.processElement2(new Label("u" + i, "k", i / 40.0, 50 + i), 50 + i);
+            }
+            assertThat(scores(h)).hasSize(41);
+            assertThat(operator(h).awaitingInState()).isEqualTo(17);
+            h.setProcessingTime(11_000);
+            assertThat(operator(h).awaitingInState()).isZero();
+            assertThat(operator(h).expiredAwaiting()).isEqualTo(17);
+            h.processElement1(new Event("probe", "k", 100, new float[] {0.5f, 0.5f}), 100);
+            Score probe = scores(h).get(scores(h).size() - 1);
+            // 24 labeled examples (23 late labels and one early), batches of 8: 3 steps
+            assertThat(probe.modelVersion()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aPartialBatchIsLearnedFromWhenItsTimeoutFires() throws Exception {
+        OnlineKanConfig config =
+                config(Task.REGRESSION).batchTimeout(Duration.ofMillis(500)).build();
+        try (var h = harness(config)) {
+            h.setProcessingTime(0);
+            h.open();
+            for (int i = 0; i < 3; i++) {
+                h.processElement1(new Event("e" + i, "k", i, new float[] {i, 1}, 0.5 * i), i);
+            }
+            h.setProcessingTime(600);
+            h.processElement1(new Event("probe", "k", 9, new float[] {0, 0}), 9);
+            assertThat(scores(h).get(3).modelVersion()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void liveKeysStayBoundedAndIdleKeysExpireWithEvictionsCounted() throws Exception {
+        OnlineKanConfig config =
+                config(Task.REGRESSION)
+                        .maxLiveKeys(5)
+                        .maxResidentModels(2)
+                        .idleKeyTtl(Duration.ofSeconds(60))
+                        .build();
+        try (var h = harness(config)) {
+            h.setProcessingTime(0);
+            h.open();
+            for (int i = 0; i < 50; i++) {
+                h.processElement1(
+                        new Event("e" + i, "key-" + i, i, new float[] {0.1f, 0.2f}, 1.0), i);
+            }
+            OnlineKanOperator op = operator(h);
+            assertThat(op.keysInState()).isEqualTo(5);
+            assertThat(op.evictions()).isEqualTo(45);
+            assertThat(scores(h)).hasSize(50);
+            h.setProcessingTime(120_000);
+            assertThat(op.keysInState()).isZero();
+            assertThat(op.idleExpirations()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aLabelTheTaskCannotTakeGoesToTheDeadLettersWithItsReason() throws Exception {
+        try (var h = harness(config(Task.BINARY).build())) {
+            h.open();
+            h.processElement1(new Event("bad", "k", 1, new float[] {0.1f, 0.2f}, 7.0), 1);
+            assertThat(scores(h)).hasSize(1);
+            var dead = h.getSideOutput(OnlineKan.DEAD_LETTERS);
+            assertThat(dead).hasSize(1);
+            assertThat(dead.peek().getValue().reason()).contains("bad", "binary labels are 0 or 1");
+        }
+    }
+}
