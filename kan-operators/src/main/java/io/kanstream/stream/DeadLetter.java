@@ -8,24 +8,24 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.Objects;
 
 /**
  * A record the job could not use, kept with the reason and where it came from, so nothing is
  * dropped silently and the original can be found again.
  *
  * <p>The raw value is kept as text when it is valid UTF-8 and as base64 otherwise ({@code
- * rawBase64}). It is cut to a bound ({@link #DEFAULT_MAX_RAW_BYTES} by default) because the
- * reason a record is here may be its size, and a dead letter larger than the topic's message
- * limit would fail the job instead; {@code rawSize} keeps the original length, and topic,
- * partition and offset point at the whole record.
+ * rawBase64}). It is cut to a bound ({@link #DEFAULT_MAX_RAW_BYTES} by default) because the reason
+ * a record is here may be its size, and a dead letter larger than the topic's message limit would
+ * fail the job instead; {@code rawSize} keeps the original length, and topic, partition and offset
+ * point at the whole record.
  *
  * @param reason why the record was rejected, for a person
- * @param raw the record's value (possibly cut), as text or base64; {@code null} when the record
- *     had no value (a Kafka tombstone)
+ * @param raw the record's value (possibly cut), as text or base64; {@code null} when the record had
+ *     no value (a Kafka tombstone)
  * @param rawBase64 whether {@code raw} is base64 because the bytes were not valid UTF-8
  * @param rawSize the original value's length in bytes, -1 when it had none
- * @param topic the topic it was read from (or a file name for file sources)
+ * @param topic the topic it was read from (or a file name for file sources); {@code null} when the
+ *     operator itself rejected something it built (a late label that fails the task's check)
  * @param partition the partition, -1 when the source has none
  * @param offset the offset in the partition (or the line number in a file)
  */
@@ -45,9 +45,9 @@ public record DeadLetter(
         if (reason == null || reason.isBlank()) {
             throw new IllegalArgumentException("a dead letter needs a reason");
         }
-        Objects.requireNonNull(topic, "a dead letter must name the topic (or file) it came from");
         if (rawSize < -1) {
-            throw new IllegalArgumentException("rawSize must be -1 (no value) or more, got " + rawSize);
+            throw new IllegalArgumentException(
+                    "rawSize must be -1 (no value) or more, got " + rawSize);
         }
     }
 
@@ -106,9 +106,9 @@ public record DeadLetter(
     }
 
     /**
-     * Decodes the first {@code length} bytes as strict UTF-8, or returns null if they are not.
-     * When the value was cut, a multi-byte character split by the cut is dropped rather than
-     * making the whole prefix look invalid.
+     * Decodes the first {@code length} bytes as strict UTF-8, or returns null if they are not. When
+     * the value was cut, a multi-byte character split by the cut is dropped rather than making the
+     * whole prefix look invalid.
      */
     private static String utf8Prefix(byte[] raw, int length, boolean cut) {
         CharsetDecoder decoder =

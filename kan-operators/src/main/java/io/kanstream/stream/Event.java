@@ -4,11 +4,10 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One input to a model: what arrives on the events topic, after validation by {@link
- * EventCodec}.
+ * One input to a model: what arrives on the events topic, after validation by {@link EventCodec}.
  *
- * <p>The features are copied in and out, so an event cannot change after it is built; use
- * {@link #feature(int)} or {@link #copyFeaturesInto} on hot paths to avoid the copy of {@link
+ * <p>The features are copied in and out, so an event cannot change after it is built; use {@link
+ * #feature(int)} or {@link #copyFeaturesInto} on hot paths to avoid the copy of {@link
  * #features()}.
  *
  * @param id unique per event; the late label is joined on it, and replays are deduplicated by it

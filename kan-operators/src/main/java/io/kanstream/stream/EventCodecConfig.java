@@ -11,13 +11,13 @@ import java.util.Set;
  *
  * @param maxRecordBytes records longer than this are rejected before parsing, so one huge record
  *     cannot cost a parse
- * @param maxDepth deepest nesting of objects and arrays allowed anywhere in a record, counting
- *     the record's own object as 1 (an event's feature array is at depth 2)
+ * @param maxDepth deepest nesting of objects and arrays allowed anywhere in a record, counting the
+ *     record's own object as 1 (an event's feature array is at depth 2)
  * @param maxIdLength longest {@code id}, in characters (Unicode code points)
  * @param maxKeyLength longest {@code key}, in characters; every key becomes Flink state, so an
  *     unbounded key would let one bad producer grow it without limit
- * @param featureNames the model's inputs by name, in input order; when not empty, {@code
- *     features} may also be an object of named values. Empty: arrays only
+ * @param featureNames the model's inputs by name, in input order; when not empty, {@code features}
+ *     may also be an object of named values. Empty: arrays only
  */
 public record EventCodecConfig(
         int maxRecordBytes,

@@ -30,20 +30,37 @@ final class JsonWire {
     /**
      * A factory for records nested at most {@code maxDepth} deep.
      *
-     * <p>NaN and Infinity tokens are allowed on read so the parser can say which field and
-     * index hold one, rather than fail with a syntax error; every reader rejects them after
-     * tokenizing. Jackson's own depth limit sits one above ours, as a backstop: our check runs
-     * first and names the field.
+     * <p>NaN and Infinity tokens are allowed on read so the parser can say which field and index
+     * hold one, rather than fail with a syntax error; every reader rejects them after tokenizing.
+     * Jackson's own depth limit sits one above ours, as a backstop: our check runs first and names
+     * the field.
      */
     static JsonFactory factory(int maxDepth) {
         return JsonFactory.builder()
                 .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                // Field names come from untrusted producers; crafted hash collisions must cost
+                // at most a slower parse (bounded by the record size), not an exception.
+                // (Turning canonicalization off instead would switch Jackson to its reader-based
+                // parser, which decodes invalid UTF-8 leniently.)
+                .disable(JsonFactory.Feature.FAIL_ON_SYMBOL_HASH_OVERFLOW)
                 // Schubfach: the shortest decimal that reads back to the same float or double.
                 // Java 17's Float/Double.toString are not always the shortest.
                 .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
                 .streamReadConstraints(
                         StreamReadConstraints.builder().maxNestingDepth(maxDepth + 1).build())
                 .build();
+    }
+
+    /**
+     * Stops a reader at the first problem in a record; the message is the rejection reason. Carries
+     * no stack trace: it is control flow for bad input, which is common, not a bug.
+     */
+    static final class Invalid extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Invalid(String reason) {
+            super(reason, null, false, false);
+        }
     }
 
     /** Something that writes one JSON value. */
@@ -74,8 +91,7 @@ final class JsonWire {
     }
 
     /** Writes a string, or {@code null}. */
-    static void writeStringOrNull(JsonGenerator g, String field, String value)
-            throws IOException {
+    static void writeStringOrNull(JsonGenerator g, String field, String value) throws IOException {
         g.writeFieldName(field);
         if (value == null) {
             g.writeNull();
@@ -84,9 +100,35 @@ final class JsonWire {
         }
     }
 
+    /**
+     * Why the record cannot be UTF-8 JSON judging by its first bytes, or null. Jackson would
+     * otherwise guess UTF-16 or UTF-32 from a byte-order mark or zero bytes and switch to a decoder
+     * that replaces invalid input instead of failing; JSON between systems is UTF-8 (RFC 8259), and
+     * neither zero bytes nor 0xFE/0xFF can start a UTF-8 JSON text.
+     */
+    static String notUtf8(byte[] raw) {
+        if (raw.length > 0 && (raw[0] == (byte) 0xFE || raw[0] == (byte) 0xFF)) {
+            return String.format(
+                    "record is not UTF-8: it starts with byte 0x%02x (a UTF-16 or UTF-32 byte-order"
+                            + " mark?)",
+                    raw[0] & 0xFF);
+        }
+        for (int i = 0; i < Math.min(4, raw.length); i++) {
+            if (raw[i] == 0) {
+                return "record is not UTF-8: byte "
+                        + i
+                        + " is 0x00 (UTF-16 or UTF-32 text, or binary data?)";
+            }
+        }
+        return null;
+    }
+
     /** A parser failure as a reason: what kind, where, and Jackson's words without its noise. */
     static String describeFailure(JsonProcessingException e, JsonParser p) {
-        JsonLocation location = e.getLocation() != null ? e.getLocation() : p.currentLocation();
+        JsonLocation location = e.getLocation();
+        if (location == null && p != null) {
+            location = p.currentLocation();
+        }
         String what;
         if (e instanceof JsonEOFException) {
             what = "truncated JSON";
@@ -148,7 +190,9 @@ final class JsonWire {
                             && i + 1 < text.length()
                             && Character.isLowSurrogate(text.charAt(i + 1));
             boolean pairedLow =
-                    Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(text.charAt(i - 1));
+                    Character.isLowSurrogate(c)
+                            && i > 0
+                            && Character.isHighSurrogate(text.charAt(i - 1));
             if (Character.isISOControl(c)
                     || (Character.isSurrogate(c) && !pairedHigh && !pairedLow)
                     || (pairedHigh && i + 1 == end)) {

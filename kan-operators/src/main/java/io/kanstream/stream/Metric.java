@@ -6,10 +6,10 @@ import java.util.Objects;
  * How one key's model is doing, emitted every N events or T seconds on the metrics topic.
  *
  * <p>Counters are cumulative since the key's state was created (they survive restores), so a
- * consumer gets rates by differencing two records and loses nothing when one record is lost.
- * The figures ({@code loss}, {@code metricValue}, {@code baselineValue}) cover the evaluation
- * window the operator is configured with (prequential: each example is scored before it is
- * learned from), and {@code metricSamples} says how many labeled examples that was.
+ * consumer gets rates by differencing two records and loses nothing when one record is lost. The
+ * figures ({@code loss}, {@code metricValue}, {@code baselineValue}) cover the evaluation window
+ * the operator is configured with (prequential: each example is scored before it is learned from),
+ * and {@code metricSamples} says how many labeled examples that was.
  *
  * <p>Doubles are NaN when undefined (no step yet, AUC with one class seen); on the wire NaN is
  * written as JSON {@code null}.

@@ -6,9 +6,9 @@ import java.util.function.Function;
 /**
  * The outcome of reading one untrusted record: the record, or the reason it was turned away.
  *
- * <p>Bad input is ordinary in a stream, so parsers return a {@link Rejected} instead of
- * throwing; the caller routes it to the dead-letter topic with {@link DeadLetter#of}. The reason
- * is written for a person: it names the field, what was found and what was expected.
+ * <p>Bad input is ordinary in a stream, so parsers return a {@link Rejected} instead of throwing;
+ * the caller routes it to the dead-letter topic with {@link DeadLetter#of}. The reason is written
+ * for a person: it names the field, what was found and what was expected.
  *
  * @param <T> the record type
  */

@@ -15,8 +15,8 @@ import java.util.Objects;
  * @param score one number per event: the prediction for regression, P(class 1) for binary, the
  *     probability of the predicted class for multiclass
  * @param prediction the predicted value, 0/1, or class index
- * @param modelVersion the number of gradient steps the scoring model had taken; two scores with
- *     the same key and version came from identical weights
+ * @param modelVersion the number of gradient steps the scoring model had taken; two scores with the
+ *     same key and version came from identical weights
  * @param gridEpoch how many times the model's knot grids had been refit
  * @param latencyMs time from the event entering the operator to its score, milliseconds
  */
