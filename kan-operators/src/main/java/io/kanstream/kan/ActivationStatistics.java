@@ -44,10 +44,11 @@ final class ActivationStatistics {
     }
 
     /**
+     * @param raw (n, in_0) row-major, the examples as they came
      * @param layerInputs [l] (n, in_l) row-major, the inputs of each layer for n examples
      */
-    void record(float[][] layerInputs, int n, KnotGrid[] grids) {
-        float[] rows = layerInputs[0];
+    void record(float[] raw, float[][] layerInputs, int n, KnotGrid[] grids) {
+        float[] rows = raw;
         for (int s = 0; s < n; s++) {
             System.arraycopy(rows, s * inputs, window, next * inputs, inputs);
             next = (next + 1) % capacity;
@@ -94,7 +95,7 @@ final class ActivationStatistics {
         return filled;
     }
 
-    /** The window's rows, oldest first, (filled, inputs) row-major. */
+    /** The window's raw rows, oldest first, (filled, inputs) row-major. */
     float[] windowRows() {
         float[] rows = new float[filled * inputs];
         int start = filled < capacity ? 0 : next;

@@ -56,6 +56,11 @@ final class AdamOptimizer implements AutoCloseable {
         second[index] = persistent(like.zerosLike());
     }
 
+    /** Zeroes one parameter's first moment. */
+    void resetFirstMoment(int index) {
+        first[index].muli(0);
+    }
+
     void restore(long step, float[][] firstValues, float[][] secondValues) {
         this.step = step;
         for (int q = 0; q < first.length; q++) {

@@ -262,7 +262,7 @@ public final class KanLearner implements AutoCloseable {
                 layerInputs[l] = activations.get(l).input().toFloatArray();
             }
             float[] outputs = activations.get(network.size() - 1).output().toFloatArray();
-            statistics.record(layerInputs, n, grids());
+            statistics.record(rows, layerInputs, n, grids());
 
             float[] gradient = new float[outputs.length];
             double loss =
@@ -318,7 +318,11 @@ public final class KanLearner implements AutoCloseable {
         if (n == 0) {
             throw new IllegalStateException("no inputs seen yet: nothing to refit the grids from");
         }
-        return refitNormalized(statistics.windowRows(), n, config.gridSize(), config.refitBlend());
+        return refitNormalized(
+                normalizer.apply(statistics.windowRows(), n),
+                n,
+                config.gridSize(),
+                config.refitBlend());
     }
 
     /**
@@ -343,6 +347,14 @@ public final class KanLearner implements AutoCloseable {
             config = config.toBuilder().gridSize(gridSize).build();
             for (int l = 0; l < network.size(); l++) {
                 optimizer.resetMoments(3 * l + 1, network.layer(l).splineWeight);
+            }
+        } else {
+            // The refit re-expressed the base and spline weights: their momentum points along
+            // the old coordinates. Keep the second moments (the scale is still right) so the
+            // next steps are not oversized, but drop the directions.
+            for (int l = 0; l < network.size(); l++) {
+                optimizer.resetFirstMoment(3 * l);
+                optimizer.resetFirstMoment(3 * l + 1);
             }
         }
         statistics.resetSinceRefit();

@@ -27,7 +27,7 @@ public record RefitPolicy(long everyExamples, double outsideThreshold, long minE
     }
 
     public static RefitPolicy defaults() {
-        return new RefitPolicy(2000, 0.05, 64);
+        return new RefitPolicy(2000, 0.5, 256);
     }
 
     /** Whether the learner should refit now. */

@@ -2,8 +2,10 @@ package io.kanstream.stream;
 
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.api.java.typeutils.EitherTypeInfo;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.types.Either;
 import org.apache.flink.util.OutputTag;
 
 /**
@@ -39,6 +41,35 @@ public final class OnlineKan {
                         new OnlineKanOperator(config))
                 .uid(UID)
                 .name("online KAN learner");
+    }
+
+    /**
+     * The same learner over one ordered stream of events and late labels: deterministic, for
+     * replaying history.
+     */
+    public static SingleOutputStreamOperator<Score> applySequenced(
+            DataStream<Either<Event, Label>> sequence, OnlineKanConfig config) {
+        return sequence.keyBy(new SequenceKey())
+                .transform(
+                        "online-kan",
+                        TypeInformation.of(Score.class),
+                        new SequencedOnlineKanOperator(config))
+                .uid(UID)
+                .name("online KAN learner (sequenced)");
+    }
+
+    /** The type of a sequenced stream, for sources that need it spelled out. */
+    public static TypeInformation<Either<Event, Label>> sequenceType() {
+        return new EitherTypeInfo<>(
+                TypeInformation.of(Event.class), TypeInformation.of(Label.class));
+    }
+
+    /** Keys a sequenced stream by model key. */
+    public static final class SequenceKey implements KeySelector<Either<Event, Label>, String> {
+        @Override
+        public String getKey(Either<Event, Label> value) {
+            return value.isLeft() ? value.left().key() : value.right().key();
+        }
     }
 
     /** Keys events by model key. */
