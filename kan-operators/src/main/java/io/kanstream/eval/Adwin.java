@@ -30,7 +30,7 @@ import java.util.List;
  * <p>State format version 1: configuration, counters, window totals, then the buckets row by row,
  * oldest first.
  */
-public final class Adwin {
+public final class Adwin implements DriftDetector {
     private static final int VERSION = 1;
 
     /**
@@ -117,6 +117,7 @@ public final class Adwin {
      *
      * @return true if the window was cut: the mean has changed
      */
+    @Override
     public boolean add(double value) {
         if (!Double.isFinite(value)) {
             return false;
@@ -167,11 +168,13 @@ public final class Adwin {
     }
 
     /** Changes detected in all. */
+    @Override
     public long detections() {
         return detections;
     }
 
     /** Whether the newer part's mean was the higher at the last change; false before any. */
+    @Override
     public boolean lastChangeWasIncrease() {
         return lastChangeWasIncrease;
     }
@@ -299,6 +302,7 @@ public final class Adwin {
         variance = squares;
     }
 
+    @Override
     public void write(DataOutput out) throws IOException {
         out.writeByte(VERSION);
         out.writeDouble(config.delta());

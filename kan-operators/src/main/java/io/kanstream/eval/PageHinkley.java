@@ -16,7 +16,7 @@ import java.io.IOException;
  *
  * <p>State format version 1: configuration, then the statistic and counters.
  */
-public final class PageHinkley {
+public final class PageHinkley implements DriftDetector {
     private static final int VERSION = 1;
 
     /**
@@ -79,6 +79,7 @@ public final class PageHinkley {
      *
      * @return true if the mean has increased, after which the test starts afresh
      */
+    @Override
     public boolean add(double value) {
         if (!Double.isFinite(value)) {
             return false;
@@ -124,11 +125,14 @@ public final class PageHinkley {
     }
 
     /** Changes signalled in all. */
+    @Override
     public long detections() {
         return detections;
     }
 
+    @Override
     public void write(DataOutput out) throws IOException {
+
         out.writeByte(VERSION);
         out.writeDouble(config.delta());
         out.writeDouble(config.lambda());
@@ -140,6 +144,12 @@ public final class PageHinkley {
         out.writeDouble(minimum);
         out.writeLong(seen);
         out.writeLong(detections);
+    }
+
+    /** Page-Hinkley only watches for increases. */
+    @Override
+    public boolean lastChangeWasIncrease() {
+        return true;
     }
 
     public static PageHinkley read(DataInput in) throws IOException {

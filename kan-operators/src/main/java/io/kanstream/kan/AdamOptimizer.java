@@ -73,15 +73,21 @@ final class AdamOptimizer implements AutoCloseable {
      * One update. Must run inside the caller's {@link NDScope}: temporaries are released there.
      *
      * @param gradientScale multiplies every gradient first (the clipping factor)
+     * @param learningRateScale multiplies the learning rate (a drift boost)
      */
-    void update(KanNetwork network, List<KanLayer.Gradients> gradients, double gradientScale) {
+    void update(
+            KanNetwork network,
+            List<KanLayer.Gradients> gradients,
+            double gradientScale,
+            double learningRateScale) {
         step++;
         double b1 = config.beta1();
         double b2 = config.beta2();
         double correction1 = 1 - Math.pow(b1, step);
         double correction2 = 1 - Math.pow(b2, step);
-        double stepSize = config.learningRate() / correction1;
-        double decay = 1 - config.learningRate() * config.weightDecay();
+        double learningRate = config.learningRate() * learningRateScale;
+        double stepSize = learningRate / correction1;
+        double decay = 1 - learningRate * config.weightDecay();
         for (int l = 0; l < network.size(); l++) {
             NDArray[] params = parameters(network.layer(l));
             NDArray[] grads = gradients(gradients.get(l));

@@ -27,6 +27,8 @@ public final class KanLearner implements AutoCloseable {
     long skippedSteps;
     int gridEpoch;
     long version;
+    double learningRateScale = 1;
+    long boostStepsLeft;
 
     KanLearner(
             KanConfig config, NDManager manager, KanNetwork network, InputNormalizer normalizer) {
@@ -282,7 +284,10 @@ public final class KanLearner implements AutoCloseable {
                     config.clipNorm() > 0 && norm > config.clipNorm()
                             ? config.clipNorm() / norm
                             : 1;
-            optimizer.update(network, gradients, scale);
+            optimizer.update(network, gradients, scale, learningRateScale);
+            if (boostStepsLeft > 0 && --boostStepsLeft == 0) {
+                learningRateScale = 1;
+            }
             version++;
             return new StepResult(loss, norm, true, steps(), skippedSteps);
         }
@@ -297,6 +302,36 @@ public final class KanLearner implements AutoCloseable {
             }
         }
         return Math.sqrt(total.getFloat());
+    }
+
+    /**
+     * Multiplies the learning rate by {@code factor} for the next {@code steps} applied steps: how
+     * a detected drift speeds up adaptation without raising the rate for good.
+     */
+    public void boostLearningRate(double factor, long steps) {
+        if (!(factor > 0) || steps < 0) {
+            throw new IllegalArgumentException(
+                    "boost needs a positive factor and steps >= 0, got " + factor + ", " + steps);
+        }
+        learningRateScale = steps == 0 ? 1 : factor;
+        boostStepsLeft = steps;
+    }
+
+    /** The current learning-rate multiplier (1 unless boosted). */
+    public double learningRateScale() {
+        return learningRateScale;
+    }
+
+    /**
+     * The scale of the labels in their own units: the running std for regression (1 before there is
+     * one), 1 for classification. Lets error-based drift detectors see unit-free errors.
+     */
+    public double labelScale() {
+        if (config.task() != Task.REGRESSION || !normalizer.enabled()) {
+            return 1;
+        }
+        double std = normalizer.target().std(0);
+        return std > 1e-9 ? std : 1;
     }
 
     /**

@@ -37,6 +37,8 @@ public final class LearnerStateCodec {
             out.writeLong(learner.skippedSteps);
             out.writeInt(learner.gridEpoch);
             out.writeLong(learner.version);
+            out.writeDouble(learner.learningRateScale);
+            out.writeLong(learner.boostStepsLeft);
             for (LayerParameters p : learner.parameters()) {
                 writeFloats(out, p.grid().flat());
                 writeFloats(out, p.baseWeight());
@@ -109,6 +111,8 @@ public final class LearnerStateCodec {
         long skipped = in.readLong();
         int gridEpoch = in.readInt();
         long version = in.readLong();
+        double learningRateScale = in.readDouble();
+        long boostStepsLeft = in.readLong();
         List<LayerParameters> layers = new ArrayList<>();
         List<Integer> widths = config.layers();
         int g = config.gridSize();
@@ -165,6 +169,8 @@ public final class LearnerStateCodec {
             learner.skippedSteps = skipped;
             learner.gridEpoch = gridEpoch;
             learner.version = version;
+            learner.learningRateScale = learningRateScale;
+            learner.boostStepsLeft = boostStepsLeft;
             if (in.available() != 0) {
                 throw new IllegalArgumentException(
                         "corrupt model state: " + in.available() + " bytes left after the end");

@@ -1,5 +1,6 @@
 package io.kanstream.stream;
 
+import io.kanstream.eval.DriftDetector;
 import io.kanstream.kan.Task;
 
 /**
@@ -33,6 +34,11 @@ final class KeyProgress {
     double windowBaselineHits; // the same for the no-change baseline (the key's last label)
     long windowBaselineCount;
     double lastLabel = Double.NaN;
+
+    /** Watches this key's prequential errors; null when drift detection is off. */
+    DriftDetector detector;
+
+    long drifts;
 
     KeyProgress(int inputs, int batchSize) {
         batchRows = new float[inputs * batchSize];
@@ -142,6 +148,8 @@ final class KeyProgress {
         c.windowBaselineHits = windowBaselineHits;
         c.windowBaselineCount = windowBaselineCount;
         c.lastLabel = lastLabel;
+        c.drifts = drifts;
+        c.detector = KeyProgressSerializer.copyDetector(detector);
         return c;
     }
 }

@@ -1,10 +1,14 @@
 package io.kanstream.stream;
 
+import io.kanstream.eval.Adwin;
+import io.kanstream.eval.DriftDetector;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 
 /**
@@ -67,6 +71,47 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
         out.writeDouble(p.windowBaselineHits);
         out.writeLong(p.windowBaselineCount);
         out.writeDouble(p.lastLabel);
+        out.writeLong(p.drifts);
+        writeDetector(p.detector, out);
+    }
+
+    private static void writeDetector(DriftDetector detector, DataOutputView out)
+            throws IOException {
+        if (detector == null) {
+            out.writeByte(-1);
+            return;
+        }
+        out.writeByte(
+                (detector instanceof Adwin
+                                ? DriftDetector.Kind.ADWIN
+                                : DriftDetector.Kind.PAGE_HINKLEY)
+                        .ordinal());
+        detector.write(out);
+    }
+
+    private static DriftDetector readDetector(DataInputView in) throws IOException {
+        int kind = in.readByte();
+        if (kind < 0) {
+            return null;
+        }
+        if (kind >= DriftDetector.Kind.values().length) {
+            throw new IOException(
+                    "Unrecognized version or corrupt state: drift detector kind " + kind);
+        }
+        return DriftDetector.Kind.values()[kind].read(in);
+    }
+
+    static DriftDetector copyDetector(DriftDetector detector) {
+        if (detector == null) {
+            return null;
+        }
+        try {
+            DataOutputSerializer out = new DataOutputSerializer(256);
+            writeDetector(detector, out);
+            return readDetector(new DataInputDeserializer(out.getSharedBuffer(), 0, out.length()));
+        } catch (IOException e) {
+            throw new IllegalStateException("drift detector copy failed", e);
+        }
     }
 
     @Override
@@ -106,6 +151,8 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
         p.windowBaselineHits = in.readDouble();
         p.windowBaselineCount = in.readLong();
         p.lastLabel = in.readDouble();
+        p.drifts = in.readLong();
+        p.detector = readDetector(in);
         return p;
     }
 

@@ -1,5 +1,6 @@
 package io.kanstream.stream;
 
+import io.kanstream.eval.DriftDetector;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.RefitPolicy;
 import java.io.Serializable;
@@ -25,6 +26,10 @@ import java.time.Duration;
  *     live only in Flink state and are decoded when their key comes back
  * @param refitPolicy when grids are refit
  * @param metricsEvery a key's metric record is emitted every this many labeled examples
+ * @param drift the detector watching each key's prequential errors, or null for none
+ * @param driftAction what a detected increase of the errors triggers
+ * @param boostFactor the learning-rate multiplier of a drift boost
+ * @param boostSteps how many steps a drift boost lasts
  */
 public record OnlineKanConfig(
         KanConfig model,
@@ -37,7 +42,11 @@ public record OnlineKanConfig(
         Duration idleKeyTtl,
         int maxResidentModels,
         RefitPolicy refitPolicy,
-        int metricsEvery)
+        int metricsEvery,
+        DriftDetector.Kind drift,
+        DriftAction driftAction,
+        double boostFactor,
+        int boostSteps)
         implements Serializable {
 
     public OnlineKanConfig {
@@ -53,6 +62,9 @@ public record OnlineKanConfig(
         require(maxResidentModels >= 1, "max resident models must be at least 1");
         require(refitPolicy != null, "refit policy must be set");
         require(metricsEvery >= 1, "metrics interval must be at least 1, got " + metricsEvery);
+        require(driftAction != null, "drift action must be set (none to only report)");
+        require(boostFactor > 0, "boost factor must be > 0, got " + boostFactor);
+        require(boostSteps >= 0, "boost steps must be >= 0, got " + boostSteps);
     }
 
     private static void require(boolean condition, String message) {
@@ -78,6 +90,10 @@ public record OnlineKanConfig(
         private int maxResidentModels = 1_000;
         private RefitPolicy refitPolicy = RefitPolicy.defaults();
         private int metricsEvery = 100;
+        private DriftDetector.Kind drift = DriftDetector.Kind.ADWIN;
+        private DriftAction driftAction = DriftAction.REFIT_AND_BOOST;
+        private double boostFactor = 3;
+        private int boostSteps = 50;
 
         private Builder(KanConfig model) {
             this.model = model;
@@ -133,6 +149,22 @@ public record OnlineKanConfig(
             return this;
         }
 
+        public Builder drift(DriftDetector.Kind value) {
+            drift = value;
+            return this;
+        }
+
+        public Builder driftAction(DriftAction value) {
+            driftAction = value;
+            return this;
+        }
+
+        public Builder boost(double factor, int steps) {
+            boostFactor = factor;
+            boostSteps = steps;
+            return this;
+        }
+
         public OnlineKanConfig build() {
             return new OnlineKanConfig(
                     model,
@@ -145,7 +177,11 @@ public record OnlineKanConfig(
                     idleKeyTtl,
                     maxResidentModels,
                     refitPolicy,
-                    metricsEvery);
+                    metricsEvery,
+                    drift,
+                    driftAction,
+                    boostFactor,
+                    boostSteps);
         }
     }
 }

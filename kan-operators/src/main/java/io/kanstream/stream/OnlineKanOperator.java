@@ -78,6 +78,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         Counter idleExpirations;
         Counter expiredAwaiting;
         Counter rejectedLabels;
+        Counter drifts;
     }
 
     @Override
@@ -119,6 +120,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         counters.idleExpirations = group.counter("kanIdleExpirations");
         counters.expiredAwaiting = group.counter("kanExpiredAwaiting");
         counters.rejectedLabels = group.counter("kanRejectedLabels");
+        counters.drifts = group.counter("kanDrifts");
         group.gauge("kanLiveKeys", () -> live.size());
         group.gauge("kanResidentModels", () -> resident.size());
         rebuildLiveKeys();
@@ -279,14 +281,53 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         p.labeled++;
         counters.labeled.inc();
         p.evaluate(task, outputs, label);
+        boolean drifted = watchForDrift(p, learner, outputs, label);
         if (p.add(features, label)) {
             step(key, p, learner);
         } else if (!config.batchTimeout().isZero() && p.batchDeadline == 0) {
             p.batchDeadline = now + config.batchTimeout().toMillis();
             timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, p.batchDeadline);
         }
-        if (p.windowCount >= config.metricsEvery()) {
-            emitMetric(key, p, learner, ts);
+        if (drifted) {
+            adapt(p, learner);
+        }
+        if (drifted || p.windowCount >= config.metricsEvery()) {
+            emitMetric(key, p, learner, ts, drifted);
+        }
+    }
+
+    /** Feeds the example's error to the key's detector; true on an upward change. */
+    private boolean watchForDrift(
+            KeyProgress p, KanLearner learner, float[] outputs, double label) {
+        if (p.detector == null) {
+            return false;
+        }
+        Task task = learner.config().task();
+        double error =
+                task == Task.REGRESSION
+                        ? Math.min(1, Math.abs(outputs[0] - label) / (3 * learner.labelScale()))
+                        : task.prediction(outputs, 0, outputs.length) == label ? 0 : 1;
+        if (p.detector.add(error) && p.detector.lastChangeWasIncrease()) {
+            p.drifts++;
+            counters.drifts.inc();
+            return true;
+        }
+        return false;
+    }
+
+    private void adapt(KeyProgress p, KanLearner learner) throws Exception {
+        boolean changed = false;
+        if (config.driftAction().refits() && learner.examplesSinceRefit() > 0) {
+            learner.refitFromStatistics();
+            counters.refits.inc();
+            changed = true;
+        }
+        if (config.driftAction().boosts()) {
+            learner.boostLearningRate(config.boostFactor(), config.boostSteps());
+            changed = true;
+        }
+        if (changed) {
+            model.update(LearnerStateCodec.encode(learner));
         }
     }
 
@@ -305,7 +346,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         model.update(LearnerStateCodec.encode(learner));
     }
 
-    private void emitMetric(String key, KeyProgress p, KanLearner learner, long ts) {
+    private void emitMetric(String key, KeyProgress p, KanLearner learner, long ts, boolean drift) {
+        if (p.windowCount == 0) {
+            return;
+        }
         Task task = learner.config().task();
         boolean regression = task == Task.REGRESSION;
         double value =
@@ -334,7 +378,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                 learner.gridEpoch(),
                                 learner.gridEpoch(),
                                 counters.evictions.getCount() + counters.idleExpirations.getCount(),
-                                false),
+                                drift),
                         ts));
         p.clearWindow();
     }
@@ -388,6 +432,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         KeyProgress p = progress.value();
         if (p == null) {
             p = new KeyProgress(config.model().inputs(), config.batchSize());
+            p.detector = config.drift() == null ? null : config.drift().create();
         }
         p.lastSeen = now;
         if (!config.idleKeyTtl().isZero()) {

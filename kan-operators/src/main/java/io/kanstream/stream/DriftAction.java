@@ -1,0 +1,38 @@
+package io.kanstream.stream;
+
+import java.util.Locale;
+
+/** What the operator does for a key whose error stream drifted upward. */
+public enum DriftAction {
+    /** Report it (metric with drift=true) and nothing else. */
+    NONE,
+    /** Refit the grids from the recent inputs, where the data now lives. */
+    REFIT,
+    /** Raise the learning rate for a number of steps. */
+    BOOST,
+    /** Both. */
+    REFIT_AND_BOOST;
+
+    public boolean refits() {
+        return this == REFIT || this == REFIT_AND_BOOST;
+    }
+
+    public boolean boosts() {
+        return this == BOOST || this == REFIT_AND_BOOST;
+    }
+
+    /** Parses {@code none|refit|boost|refit+boost}. */
+    public static DriftAction parse(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "none" -> NONE;
+            case "refit" -> REFIT;
+            case "boost" -> BOOST;
+            case "refit+boost", "both", "refit-and-boost" -> REFIT_AND_BOOST;
+            default ->
+                    throw new IllegalArgumentException(
+                            "drift action '"
+                                    + text
+                                    + "' is not one of none, refit, boost, refit+boost");
+        };
+    }
+}
