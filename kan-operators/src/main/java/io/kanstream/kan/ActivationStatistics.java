@@ -73,14 +73,23 @@ final class ActivationStatistics {
         }
     }
 
-    /** The largest fraction of values outside its grid, over all layers and features. */
+    /**
+     * The fraction of a layer's input values that fell outside its grids since the last refit, the
+     * largest over layers. Over all of a layer's features, not the worst one: a single trending
+     * feature (a date, a counter) always runs off its grid and should not drive refits on its own;
+     * a shift of the distribution moves many.
+     */
     double outsideFraction() {
         double worst = 0;
         for (int l = 0; l < seen.length; l++) {
+            long total = 0;
+            long out = 0;
             for (int i = 0; i < seen[l].length; i++) {
-                if (seen[l][i] > 0) {
-                    worst = Math.max(worst, (double) outside[l][i] / seen[l][i]);
-                }
+                total += seen[l][i];
+                out += outside[l][i];
+            }
+            if (total > 0) {
+                worst = Math.max(worst, (double) out / total);
             }
         }
         return worst;

@@ -30,8 +30,15 @@ final class GridRefitter {
      * @param x0 (n, in) normalized network inputs, row-major
      * @param newGridSize the grid size after the refit (the current one, or a finer/coarser one)
      * @param blend how far knots move toward their target when the size is unchanged
+     * @param relativeMargin extra margin on each side, as a fraction of each feature's range
      */
-    Outcome refit(KanNetwork network, float[] x0, int n, int newGridSize, double blend) {
+    Outcome refit(
+            KanNetwork network,
+            float[] x0,
+            int n,
+            int newGridSize,
+            double blend,
+            double relativeMargin) {
         if (n < 1) {
             throw new IllegalArgumentException("a grid refit needs at least one sample, got none");
         }
@@ -55,9 +62,8 @@ final class GridRefitter {
                     column[s] = current[s * in + i];
                 }
                 Arrays.sort(column);
-                knots[i] =
-                        KnotGrid.fitKnots(
-                                column, newGridSize, k, config.gridEps(), config.gridMargin());
+                double margin = config.gridMargin() + relativeMargin * (column[n - 1] - column[0]);
+                knots[i] = KnotGrid.fitKnots(column, newGridSize, k, config.gridEps(), margin);
             }
             KnotGrid target = new KnotGrid(knots, newGridSize, k);
             KnotGrid grid = layer.grid().blend(target, blend);

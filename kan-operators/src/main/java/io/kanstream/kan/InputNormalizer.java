@@ -12,16 +12,25 @@ package io.kanstream.kan;
  */
 final class InputNormalizer {
     private static final double MIN_STD = 1e-9;
+
+    /**
+     * Normalized inputs are clipped to ±this: a feature that wakes up after a long constant stretch
+     * must not reach the network at a thousand standard deviations.
+     */
+    static final float CLIP = 5f;
+
     private final boolean enabled;
+    private final long horizon;
     private final RunningMoments features;
     private final RunningMoments target;
 
-    InputNormalizer(boolean enabled, int inputs) {
-        this(enabled, new RunningMoments(inputs), new RunningMoments(1));
+    InputNormalizer(boolean enabled, int inputs, long horizon) {
+        this(enabled, horizon, new RunningMoments(inputs), new RunningMoments(1));
     }
 
-    InputNormalizer(boolean enabled, RunningMoments features, RunningMoments target) {
+    InputNormalizer(boolean enabled, long horizon, RunningMoments features, RunningMoments target) {
         this.enabled = enabled;
+        this.horizon = horizon;
         this.features = features;
         this.target = target;
     }
@@ -44,7 +53,7 @@ final class InputNormalizer {
         }
         int in = features.dimensions();
         for (int s = 0; s < n; s++) {
-            features.add(rows, s * in);
+            features.add(rows, s * in, horizon);
         }
     }
 
@@ -53,7 +62,7 @@ final class InputNormalizer {
             return;
         }
         for (double label : labels) {
-            target.add(label);
+            target.add(label, horizon);
         }
     }
 
@@ -70,7 +79,8 @@ final class InputNormalizer {
             double mean = offset(d);
             double scale = scale(d);
             for (int s = 0; s < n; s++) {
-                z[s * in + d] = (float) ((rows[s * in + d] - mean) / scale);
+                float value = (float) ((rows[s * in + d] - mean) / scale);
+                z[s * in + d] = Math.max(-CLIP, Math.min(CLIP, value));
             }
         }
         return z;

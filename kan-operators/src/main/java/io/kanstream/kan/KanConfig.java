@@ -28,6 +28,12 @@ import java.util.List;
  * @param statsWindow how many recent inputs per layer are kept for grid refits
  * @param refitBlend fraction of the way knots move toward the refit target (1 = all the way)
  * @param refitSmoothing weight of the second-difference penalty in the refit least squares
+ * @param refitMargin extra room a refit from the stream's recent inputs leaves on each side of each
+ *     feature's range, as a fraction of that range: trending features then stay inside the grid for
+ *     a while instead of landing on its edge at once
+ * @param normalizerHorizon the normalizer's memory in examples: exact running moments up to this
+ *     many, then exponentially weighted with this horizon, so it follows a drifting stream instead
+ *     of averaging over all of history
  * @param seed initialization seed
  * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
  */
@@ -53,6 +59,8 @@ public record KanConfig(
         int statsWindow,
         double refitBlend,
         double refitSmoothing,
+        double refitMargin,
+        long normalizerHorizon,
         long seed,
         String device)
         implements java.io.Serializable {
@@ -87,6 +95,10 @@ public record KanConfig(
                 refitBlend > 0 && refitBlend <= 1,
                 "refitBlend must be in (0, 1], got " + refitBlend);
         require(refitSmoothing >= 0, "refitSmoothing must be >= 0");
+        require(refitMargin >= 0, "refitMargin must be >= 0, got " + refitMargin);
+        require(
+                normalizerHorizon >= 2,
+                "normalizerHorizon must be at least 2, got " + normalizerHorizon);
         DeviceSetting.parse(device);
     }
 
@@ -147,6 +159,8 @@ public record KanConfig(
                 .statsWindow(statsWindow)
                 .refitBlend(refitBlend)
                 .refitSmoothing(refitSmoothing)
+                .refitMargin(refitMargin)
+                .normalizerHorizon(normalizerHorizon)
                 .seed(seed)
                 .device(device);
     }
@@ -173,7 +187,9 @@ public record KanConfig(
         private boolean normalize = true;
         private int statsWindow = 512;
         private double refitBlend = 1.0;
-        private double refitSmoothing = 0;
+        private double refitSmoothing = 1e-4;
+        private double refitMargin = 0.25;
+        private long normalizerHorizon = 1_000_000;
         private long seed = 42;
         private String device = "auto";
 
@@ -282,6 +298,16 @@ public record KanConfig(
             return this;
         }
 
+        public Builder refitMargin(double value) {
+            refitMargin = value;
+            return this;
+        }
+
+        public Builder normalizerHorizon(long value) {
+            normalizerHorizon = value;
+            return this;
+        }
+
         public Builder seed(long value) {
             seed = value;
             return this;
@@ -315,6 +341,8 @@ public record KanConfig(
                     statsWindow,
                     refitBlend,
                     refitSmoothing,
+                    refitMargin,
+                    normalizerHorizon,
                     seed,
                     device);
         }

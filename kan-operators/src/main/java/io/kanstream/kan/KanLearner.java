@@ -56,7 +56,8 @@ public final class KanLearner implements AutoCloseable {
                     config,
                     manager,
                     network,
-                    new InputNormalizer(config.normalize(), config.inputs()));
+                    new InputNormalizer(
+                            config.normalize(), config.inputs(), config.normalizerHorizon()));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -87,7 +88,8 @@ public final class KanLearner implements AutoCloseable {
                     config,
                     manager,
                     new KanNetwork(built, manager),
-                    new InputNormalizer(config.normalize(), config.inputs()));
+                    new InputNormalizer(
+                            config.normalize(), config.inputs(), config.normalizerHorizon()));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -357,7 +359,8 @@ public final class KanLearner implements AutoCloseable {
                 normalizer.apply(statistics.windowRows(), n),
                 n,
                 config.gridSize(),
-                config.refitBlend());
+                config.refitBlend(),
+                config.refitMargin());
     }
 
     /**
@@ -371,13 +374,14 @@ public final class KanLearner implements AutoCloseable {
         if (gridSize < 1) {
             throw new IllegalArgumentException("grid size must be at least 1, got " + gridSize);
         }
-        return refitNormalized(normalizer.apply(rows, n), n, gridSize, 1.0);
+        return refitNormalized(normalizer.apply(rows, n), n, gridSize, 1.0, 0);
     }
 
-    private RefitResult refitNormalized(float[] z, int n, int gridSize, double blend) {
+    private RefitResult refitNormalized(
+            float[] z, int n, int gridSize, double blend, double relativeMargin) {
         int oldSize = config.gridSize();
         GridRefitter.Outcome outcome =
-                new GridRefitter(config).refit(network, z, n, gridSize, blend);
+                new GridRefitter(config).refit(network, z, n, gridSize, blend, relativeMargin);
         if (gridSize != oldSize) {
             config = config.toBuilder().gridSize(gridSize).build();
             for (int l = 0; l < network.size(); l++) {

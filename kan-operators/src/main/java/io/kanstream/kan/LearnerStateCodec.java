@@ -215,6 +215,8 @@ public final class LearnerStateCodec {
         out.writeInt(c.statsWindow());
         out.writeDouble(c.refitBlend());
         out.writeDouble(c.refitSmoothing());
+        out.writeDouble(c.refitMargin());
+        out.writeLong(c.normalizerHorizon());
         out.writeLong(c.seed());
         out.writeUTF(c.device());
     }
@@ -248,6 +250,8 @@ public final class LearnerStateCodec {
                 .statsWindow(in.readInt())
                 .refitBlend(in.readDouble())
                 .refitSmoothing(in.readDouble())
+                .refitMargin(in.readDouble())
+                .normalizerHorizon(in.readLong())
                 .seed(in.readLong())
                 .device(in.readUTF())
                 .build();

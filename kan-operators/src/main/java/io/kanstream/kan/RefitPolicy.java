@@ -7,7 +7,8 @@ package io.kanstream.kan;
  * be trained live.
  *
  * @param everyExamples refit after this many examples since the last refit; 0 for never
- * @param outsideThreshold refit once this fraction of any layer's inputs lies outside its grid
+ * @param outsideThreshold refit once this fraction of a layer's input values (over all its
+ *     features) lies outside its grids
  * @param minExamples never refit from fewer examples than this since the last refit
  */
 public record RefitPolicy(long everyExamples, double outsideThreshold, long minExamples)
@@ -27,7 +28,7 @@ public record RefitPolicy(long everyExamples, double outsideThreshold, long minE
     }
 
     public static RefitPolicy defaults() {
-        return new RefitPolicy(2000, 0.5, 256);
+        return new RefitPolicy(2000, 0.3, 256);
     }
 
     /** Whether the learner should refit now. */

@@ -19,21 +19,36 @@ final class RunningMoments {
         this.m2 = m2.clone();
     }
 
-    void add(float[] row, int offset) {
-        count++;
+    void add(float[] row, int offset, long horizon) {
+        boolean saturated = count >= horizon;
+        if (!saturated) {
+            count++;
+        }
         for (int d = 0; d < mean.length; d++) {
-            double x = row[offset + d];
-            double delta = x - mean[d];
-            mean[d] += delta / count;
-            m2[d] += delta * (x - mean[d]);
+            update(d, row[offset + d], saturated);
         }
     }
 
-    void add(double value) {
-        count++;
-        double delta = value - mean[0];
-        mean[0] += delta / count;
-        m2[0] += delta * (value - mean[0]);
+    void add(double value, long horizon) {
+        boolean saturated = count >= horizon;
+        if (!saturated) {
+            count++;
+        }
+        update(0, value, saturated);
+    }
+
+    /**
+     * Welford's step with n = count: mean += δ/n, m2 += δ·(x − mean'). Once the count has reached
+     * the horizon N it stays there and m2 first decays by (N − 1)/N, which makes m2/N the
+     * exponentially weighted variance var' = (1 − 1/N)·(var + δ²/N).
+     */
+    private void update(int d, double x, boolean saturated) {
+        double delta = x - mean[d];
+        mean[d] += delta / count;
+        if (saturated) {
+            m2[d] *= (count - 1.0) / count;
+        }
+        m2[d] += delta * (x - mean[d]);
     }
 
     void restoreFrom(RunningMoments other) {

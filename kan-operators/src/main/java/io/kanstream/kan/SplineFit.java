@@ -18,7 +18,7 @@ import org.apache.commons.math3.linear.SingularValueDecomposition;
  * takes whatever rank is left. It never throws on rank-deficient systems.
  */
 final class SplineFit {
-    private static final double RIDGE = 1e-9;
+    private static final double RIDGE = 1e-4;
 
     private SplineFit() {}
 

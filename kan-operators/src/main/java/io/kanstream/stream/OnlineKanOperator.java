@@ -377,7 +377,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                 p.windowCount,
                                 learner.gridEpoch(),
                                 learner.gridEpoch(),
-                                counters.evictions.getCount() + counters.idleExpirations.getCount(),
+                                p.awaitingDropped,
                                 drift),
                         ts));
         p.clearWindow();
@@ -402,7 +402,11 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         if (p.awaitingCount > 0) {
             Iterator<Map.Entry<String, Awaiting>> entries = awaiting.iterator();
             while (entries.hasNext()) {
-                if (entries.next().getValue().expiresAt() <= now) {
+                Awaiting entry = entries.next().getValue();
+                if (entry.expiresAt() <= now) {
+                    if (entry.isEvent()) {
+                        p.awaitingDropped++; // its label never came
+                    }
                     entries.remove();
                     p.awaitingCount--;
                     counters.expiredAwaiting.inc();

@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
             PredictCommand.class,
             RefitCommand.class,
             FitCommand.class,
+            ReplayCommand.class,
+            RunCommand.class,
+            ProduceCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class KanstreamCli implements Runnable {

@@ -1,0 +1,551 @@
+package io.kanstream.jobs.cli;
+
+import io.kanstream.jobs.online.OnlineJobConfig;
+import io.kanstream.jobs.online.OnlineLearningJob;
+import io.kanstream.jobs.online.ParseInput;
+import io.kanstream.jobs.online.RetainedCheckpoint;
+import io.kanstream.jobs.online.StartFrom;
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
+import io.kanstream.kan.Task;
+import io.kanstream.stream.EventCodecConfig;
+import io.kanstream.stream.OnlineKanConfig;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        defaultValueProvider = RunCommand.Defaults.class,
+        description = {
+            "Run the streaming job: events and labels from Kafka, one score per event, models that"
+                    + " learn from labels, per-key metrics and dead letters back to Kafka, exactly"
+                    + " once.",
+            "Runs on an embedded Flink MiniCluster. Started again with the same --checkpoint-dir,"
+                    + " it resumes from the newest retained checkpoint. Under `flink run` (the"
+                    + " job jar on a cluster) it runs on that cluster."
+        })
+final class RunCommand implements Callable<Integer> {
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--bootstrap-servers", description = "Kafka (default ${DEFAULT-VALUE}).")
+    String bootstrapServers;
+
+    @Option(names = "--events-topic", description = "Events in (default ${DEFAULT-VALUE}).")
+    String eventsTopic;
+
+    @Option(names = "--labels-topic", description = "Late labels in (default ${DEFAULT-VALUE}).")
+    String labelsTopic;
+
+    @Option(names = "--scores-topic", description = "Scores out (default ${DEFAULT-VALUE}).")
+    String scoresTopic;
+
+    @Option(names = "--metrics-topic", description = "Metrics out (default ${DEFAULT-VALUE}).")
+    String metricsTopic;
+
+    @Option(
+            names = "--dead-letter-topic",
+            description = "Rejected records out, with the reason (default ${DEFAULT-VALUE}).")
+    String deadLetterTopic;
+
+    @Option(
+            names = "--layers",
+            description = "Widths, input first (default ${DEFAULT-VALUE}: the synthetic stream's).")
+    String layers;
+
+    @Option(
+            names = "--task",
+            description = "regression|binary|multiclass (default ${DEFAULT-VALUE}).")
+    String task;
+
+    @Option(names = "--grid-size", description = "G, grid intervals (default ${DEFAULT-VALUE}).")
+    int gridSize;
+
+    @Option(names = "--lr", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(
+            names = "--model",
+            description =
+                    "Warm start: every new key starts from this model file (from `fit` or"
+                            + " `import`); its layers, task and learning rate apply.")
+    Path model;
+
+    @Option(
+            names = "--batch-size",
+            description = "Labeled examples per gradient step (default ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(
+            names = "--batch-timeout",
+            converter = DurationConverter.class,
+            description =
+                    "Learn from a partial batch after this long; 0s waits for a full one"
+                            + " (default ${DEFAULT-VALUE}).")
+    Duration batchTimeout;
+
+    @Option(
+            names = "--label-ttl",
+            converter = DurationConverter.class,
+            description = "How long an event waits for its label (default ${DEFAULT-VALUE}).")
+    Duration labelTtl;
+
+    @Option(
+            names = "--max-live-keys",
+            description =
+                    "Keys holding state per subtask; more evict the least recent"
+                            + " (default ${DEFAULT-VALUE}).")
+    int maxLiveKeys;
+
+    @Option(
+            names = "--idle-key-ttl",
+            converter = DurationConverter.class,
+            description = "Drop a key unseen this long; 0s never (default ${DEFAULT-VALUE}).")
+    Duration idleKeyTtl;
+
+    @Option(
+            names = "--metrics-every",
+            description =
+                    "A key's metric record every N labeled events (default ${DEFAULT-VALUE}).")
+    int metricsEvery;
+
+    @Option(
+            names = "--max-record-bytes",
+            description = "Larger records go to the dead letters (default ${DEFAULT-VALUE}).")
+    int maxRecordBytes;
+
+    @Option(
+            names = "--checkpoint-dir",
+            description = "Checkpoints and savepoints: a path or URI (default ${DEFAULT-VALUE}).")
+    String checkpointDir;
+
+    @Option(
+            names = "--checkpoint-interval",
+            converter = DurationConverter.class,
+            description =
+                    "Checkpoint (and commit output) this often, e.g. 500ms, 2s, 1m"
+                            + " (default ${DEFAULT-VALUE}).")
+    Duration checkpointInterval;
+
+    @Option(names = "--parallelism", description = "Parallel subtasks (default ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(
+            names = "--start-from",
+            description =
+                    "Where partitions without a restored offset start: earliest, latest, or epoch"
+                            + " ms / ISO instant (default ${DEFAULT-VALUE}).")
+    String startFrom;
+
+    @Option(names = "--state-backend", description = "hashmap|rocksdb (default ${DEFAULT-VALUE}).")
+    String stateBackend;
+
+    @Option(
+            names = "--transactional-id-prefix",
+            description =
+                    "Kafka transactional id prefix, unique per job on the cluster"
+                            + " (default ${DEFAULT-VALUE}).")
+    String transactionalIdPrefix;
+
+    @Option(
+            names = "--transaction-timeout",
+            converter = DurationConverter.class,
+            description =
+                    "Kafka transaction timeout, at most the broker's 15m"
+                            + " (default ${DEFAULT-VALUE}).")
+    Duration transactionTimeout;
+
+    @Option(
+            names = "--restart-attempts",
+            description = "Restarts after failures before giving up (default ${DEFAULT-VALUE}).")
+    int restartAttempts;
+
+    @Option(
+            names = "--bounded",
+            description = "Stop at the offsets that are the latest at start (a replay).")
+    boolean bounded;
+
+    @Option(
+            names = "--fresh",
+            description = "Ignore retained checkpoints under --checkpoint-dir: start anew.")
+    boolean fresh;
+
+    @Option(
+            names = "--restore-from",
+            description = "Restore from this checkpoint (chk-N) or savepoint directory.")
+    String restoreFrom;
+
+    @Option(
+            names = "--create-topics",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
+            description = "Create missing topics first (default ${DEFAULT-VALUE}).")
+    boolean createTopics;
+
+    @Option(
+            names = "--partitions",
+            defaultValue = "4",
+            description = "Partitions of topics it creates (default ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(
+            names = "--web-ui",
+            description = "Serve Flink's web UI on http://localhost:8081 (embedded cluster).")
+    boolean webUi;
+
+    @Option(
+            names = "--duration",
+            converter = DurationConverter.class,
+            description =
+                    "Stop with a savepoint after this long (scripted runs); default: run until"
+                            + " killed.")
+    Duration duration;
+
+    @Option(
+            names = "--progress-every",
+            converter = DurationConverter.class,
+            defaultValue = "10s",
+            description = "Print progress this often; 0s for never (default ${DEFAULT-VALUE}).")
+    Duration progressEvery;
+
+    @Option(
+            names = "--target",
+            description =
+                    "host:port of a Flink cluster to submit to: not supported yet; submit the job"
+                            + " jar with `flink run` instead.")
+    String target;
+
+    @Override
+    public Integer call() throws Exception {
+        if (target != null) {
+            throw new IllegalArgumentException(
+                    "--target is not supported yet: submit jobs/target/kanstream-job.jar to the"
+                            + " cluster with `flink run kanstream-job.jar run --bootstrap-servers"
+                            + " ...` (README, 'Running the streaming job')");
+        }
+        OnlineJobConfig config = config();
+        StreamExecutionEnvironment env =
+                OnlineLearningJob.environment(config, webUi, new Configuration());
+        if (!OnlineLearningJob.isLocal(env)) {
+            return runOnCluster(env, config);
+        }
+        config = resume(config);
+        if (createTopics) {
+            List<String> created = OnlineLearningJob.createMissingTopics(config, partitions);
+            if (!created.isEmpty()) {
+                say("created topics %s (%d partitions)", created, partitions);
+            }
+        }
+        // accumulators (the progress lines) reach the client with task heartbeats: beat faster
+        Configuration local = new Configuration();
+        local.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
+        env = OnlineLearningJob.environment(config, webUi, local);
+        OnlineLearningJob.define(env, config);
+        JobClient client = env.executeAsync(OnlineLearningJob.NAME);
+        say(
+                "job %s running on an embedded Flink cluster, parallelism %d, %s state;"
+                        + " checkpoints every %s to %s%s",
+                client.getJobID(),
+                config.parallelism(),
+                config.stateBackend().flinkName(),
+                DurationConverter.format(config.checkpointInterval()),
+                config.checkpointUri(),
+                webUi ? "; web UI http://localhost:8081" : "");
+        return follow(client, config);
+    }
+
+    private OnlineJobConfig config() throws Exception {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        KanConfig kan;
+        byte[] warmStart = null;
+        if (model != null) {
+            for (String flag : List.of("--layers", "--task", "--grid-size", "--lr", "--seed")) {
+                if (parsed.hasMatchedOption(flag)) {
+                    throw new IllegalArgumentException(
+                            flag
+                                    + " cannot be combined with --model: a warm-started model keeps"
+                                    + " its own architecture and settings");
+                }
+            }
+            try {
+                warmStart = Files.readAllBytes(model);
+            } catch (NoSuchFileException e) {
+                throw new IllegalArgumentException("no such model file: " + model);
+            }
+            try (KanLearner learner = LearnerStateCodec.decode(warmStart)) {
+                kan = learner.config();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
+            }
+        } else {
+            kan =
+                    KanConfig.builder(KanConfig.parseLayers(layers))
+                            .task(Task.parse(task))
+                            .gridSize(gridSize)
+                            .learningRate(learningRate)
+                            .seed(seed)
+                            .build();
+        }
+        OnlineKanConfig learner =
+                OnlineKanConfig.builder(kan)
+                        .warmStart(warmStart)
+                        .batchSize(batchSize)
+                        .batchTimeout(batchTimeout)
+                        .labelTtl(labelTtl)
+                        .maxLiveKeys(maxLiveKeys)
+                        .idleKeyTtl(idleKeyTtl)
+                        .metricsEvery(metricsEvery)
+                        .build();
+        return OnlineJobConfig.builder(learner)
+                .bootstrapServers(bootstrapServers)
+                .eventsTopic(eventsTopic)
+                .labelsTopic(labelsTopic)
+                .scoresTopic(scoresTopic)
+                .metricsTopic(metricsTopic)
+                .deadLetterTopic(deadLetterTopic)
+                .startFrom(StartFrom.parse(startFrom))
+                .bounded(bounded)
+                .codec(EventCodecConfig.builder().maxRecordBytes(maxRecordBytes).build())
+                .parallelism(parallelism)
+                .checkpointInterval(checkpointInterval)
+                .checkpointDir(checkpointDir)
+                .stateBackend(OnlineJobConfig.StateBackend.parse(stateBackend))
+                .transactionalIdPrefix(transactionalIdPrefix)
+                .transactionTimeout(transactionTimeout)
+                .restartAttempts(restartAttempts)
+                .restoreFrom(restoreFrom)
+                .build();
+    }
+
+    /** Picks the newest retained checkpoint unless told where to restore from, or not to. */
+    private OnlineJobConfig resume(OnlineJobConfig config) {
+        if (config.restoreFrom() != null) {
+            say("restoring from %s (--restore-from)", config.restoreFrom());
+            return config;
+        }
+        Path dir = config.localCheckpointDir();
+        if (fresh || dir == null) {
+            say("starting fresh: sources from %s", config.startFrom());
+            return config;
+        }
+        return RetainedCheckpoint.newest(dir)
+                .map(
+                        found -> {
+                            say("resuming from %s", found);
+                            return config.restoringFrom(found.directory().toString());
+                        })
+                .orElseGet(
+                        () -> {
+                            say(
+                                    "no retained checkpoint under %s: starting fresh, sources from"
+                                            + " %s",
+                                    dir, config.startFrom());
+                            return config;
+                        });
+    }
+
+    private int runOnCluster(StreamExecutionEnvironment env, OnlineJobConfig config)
+            throws Exception {
+        OnlineLearningJob.define(env, config);
+        JobExecutionResult result = env.execute(OnlineLearningJob.NAME);
+        say("job %s submitted", result.getJobID());
+        return 0;
+    }
+
+    /** Waits for the job, printing progress, and stops it with a savepoint after --duration. */
+    private int follow(JobClient client, OnlineJobConfig config) throws Exception {
+        long started = System.nanoTime();
+        long deadline = duration == null ? Long.MAX_VALUE : started + duration.toNanos();
+        long tick = progressEvery.isZero() ? Long.MAX_VALUE : progressEvery.toNanos();
+        Progress progress = new Progress(started);
+        while (true) {
+            long now = System.nanoTime();
+            long wait = Math.max(1, Math.min(tick, deadline - now));
+            try {
+                client.getJobExecutionResult().get(wait, TimeUnit.NANOSECONDS);
+                say("job finished: %s", progress.line(client, config));
+                return 0;
+            } catch (TimeoutException e) {
+                if (System.nanoTime() >= deadline) {
+                    say(
+                            "--duration %s reached, stopping with a savepoint",
+                            DurationConverter.format(duration));
+                    String savepoint =
+                            client.stopWithSavepoint(
+                                            false,
+                                            config.savepointUri(),
+                                            SavepointFormatType.CANONICAL)
+                                    .get(5, TimeUnit.MINUTES);
+                    say("stopped; savepoint %s", savepoint);
+                    say("final: %s", progress.line(client, config));
+                    return 0;
+                }
+                say("%s", progress.line(client, config));
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                spec.commandLine()
+                        .getErr()
+                        .println(
+                                "error: job failed: "
+                                        + rootMessage(cause)
+                                        + (config.restoreFrom() != null
+                                                ? " (restored from "
+                                                        + config.restoreFrom()
+                                                        + "; --fresh starts anew)"
+                                                : ""));
+                return 1;
+            }
+        }
+    }
+
+    /** Counts from the job's accumulators, and the newest checkpoint on disk. */
+    private static final class Progress {
+        private long lastEvents;
+        private long lastNanos;
+        private long labels;
+        private long rejected;
+
+        Progress(long started) {
+            lastNanos = started;
+        }
+
+        String line(JobClient client, OnlineJobConfig config) {
+            Map<String, Object> acc;
+            try {
+                acc = client.getAccumulators().get(10, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                acc = Map.of();
+            }
+            // counts only grow; a client that could not fetch them sees none
+            long events =
+                    Math.max(lastEvents, count(acc, ParseInput.acceptedAccumulator("events")));
+            labels = Math.max(labels, count(acc, ParseInput.acceptedAccumulator("labels")));
+            rejected =
+                    Math.max(
+                            rejected,
+                            count(acc, ParseInput.rejectedAccumulator("events"))
+                                    + count(acc, ParseInput.rejectedAccumulator("labels")));
+            long now = System.nanoTime();
+            double rate = (events - lastEvents) / Math.max((now - lastNanos) / 1e9, 1e-9);
+            lastEvents = events;
+            lastNanos = now;
+            Path dir = config.localCheckpointDir();
+            String checkpoint =
+                    dir == null
+                            ? ""
+                            : RetainedCheckpoint.newest(dir)
+                                    .map(c -> ", newest checkpoint " + c.directory().getFileName())
+                                    .orElse("");
+            return String.format(
+                    Locale.ROOT,
+                    "events %d (%.0f/s), late labels %d, dead-lettered at parse %d%s",
+                    events,
+                    rate,
+                    labels,
+                    rejected,
+                    checkpoint);
+        }
+
+        private static long count(Map<String, Object> acc, String name) {
+            return acc.get(name) instanceof Number n ? n.longValue() : 0;
+        }
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == t ? t.toString() : t.getMessage() + " (cause: " + root + ")";
+    }
+
+    private void say(String format, Object... args) {
+        spec.commandLine()
+                .getOut()
+                .printf(
+                        Locale.ROOT,
+                        "%s %s%n",
+                        LocalTime.now().format(CLOCK),
+                        String.format(Locale.ROOT, format, args));
+        spec.commandLine().getOut().flush();
+    }
+
+    /** Shows and applies the defaults of {@link OnlineJobConfig} and the operator's config. */
+    static final class Defaults implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            if (!(arg instanceof OptionSpec option)) {
+                return null;
+            }
+            OnlineJobConfig d = OnlineJobConfig.builder(OnlineJobConfig.defaultLearner()).build();
+            OnlineKanConfig l = d.learner();
+            KanConfig m = l.model();
+            Object value =
+                    switch (option.longestName()) {
+                        case "--bootstrap-servers" -> d.bootstrapServers();
+                        case "--events-topic" -> d.eventsTopic();
+                        case "--labels-topic" -> d.labelsTopic();
+                        case "--scores-topic" -> d.scoresTopic();
+                        case "--metrics-topic" -> d.metricsTopic();
+                        case "--dead-letter-topic" -> d.deadLetterTopic();
+                        case "--layers" ->
+                                m.layers().stream()
+                                        .map(String::valueOf)
+                                        .collect(Collectors.joining(","));
+                        case "--task" -> m.task().name().toLowerCase(Locale.ROOT);
+                        case "--grid-size" -> m.gridSize();
+                        case "--lr" -> m.learningRate();
+                        case "--seed" -> m.seed();
+                        case "--batch-size" -> l.batchSize();
+                        case "--batch-timeout" -> DurationConverter.format(l.batchTimeout());
+                        case "--label-ttl" -> DurationConverter.format(l.labelTtl());
+                        case "--max-live-keys" -> l.maxLiveKeys();
+                        case "--idle-key-ttl" -> DurationConverter.format(l.idleKeyTtl());
+                        case "--metrics-every" -> l.metricsEvery();
+                        case "--max-record-bytes" -> d.codec().maxRecordBytes();
+                        case "--checkpoint-dir" -> d.checkpointDir();
+                        case "--checkpoint-interval" ->
+                                DurationConverter.format(d.checkpointInterval());
+                        case "--parallelism" -> d.parallelism();
+                        case "--start-from" -> d.startFrom().toString();
+                        case "--state-backend" -> d.stateBackend().flinkName();
+                        case "--transactional-id-prefix" -> d.transactionalIdPrefix();
+                        case "--transaction-timeout" ->
+                                DurationConverter.format(d.transactionTimeout());
+                        case "--restart-attempts" -> d.restartAttempts();
+                        default -> null;
+                    };
+            return value == null ? null : String.valueOf(value);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+package io.kanstream.jobs.online;
+
+import io.kanstream.stream.Event;
+import io.kanstream.stream.EventCodec;
+import io.kanstream.stream.Label;
+import io.kanstream.stream.Metric;
+import io.kanstream.stream.OnlineKan;
+import io.kanstream.stream.OutputCodec;
+import io.kanstream.stream.Score;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.function.SerializableFunction;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/**
+ * The streaming job: Kafka events and labels in; scores, per-key metrics and dead letters out,
+ * exactly once.
+ *
+ * <pre>
+ * events ─► KafkaSource ─► parse ─┬─────────────► OnlineKan (keyed by model key) ─► scores
+ * labels ─► KafkaSource ─► parse ─┼──────────────►        │  metrics side output ─► metrics
+ *                                 └ rejected ─┬───────────┘  label rejections
+ *                                             └──────────────────────────────────► dead-letters
+ * </pre>
+ *
+ * <p>Every sink is transactional (exactly once): output becomes visible to {@code read_committed}
+ * consumers when the checkpoint that covers it completes. Sources read {@code read_committed} too,
+ * so a job may consume another job's transactional output. Checkpoints are retained when the job is
+ * cancelled or dies, so a new run can resume from the newest one ({@link RetainedCheckpoint}).
+ * Operator uids are fixed: savepoints map state to operators by them.
+ */
+public final class OnlineLearningJob {
+    /** The Flink job name. */
+    public static final String NAME = "kanstream online learning";
+
+    private OnlineLearningJob() {}
+
+    /**
+     * Flink settings for the job: checkpointing, state backend, restarts, parallelism, and the
+     * checkpoint to restore when there is one.
+     */
+    public static Configuration flinkConfiguration(OnlineJobConfig config) {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.NAME, NAME);
+        conf.set(CoreOptions.DEFAULT_PARALLELISM, config.parallelism());
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
+        conf.set(
+                CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
+                CheckpointingMode.EXACTLY_ONCE);
+        conf.set(
+                CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        // The learner is slower per record than Kafka can feed it: with a backlog (a restart, a
+        // replay) the network buffers fill with records that an aligned checkpoint barrier must
+        // wait behind. Debloated buffers hold about a second of processing instead of a fixed
+        // amount, so checkpoints (and with them the commits of the output) keep their pace.
+        conf.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
+        conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointUri());
+        conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, config.savepointUri());
+        conf.set(StateBackendOptions.STATE_BACKEND, config.stateBackend().flinkName());
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(
+                RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS,
+                config.restartAttempts());
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, config.restartDelay());
+        if (config.restoreFrom() != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, config.restoreFrom());
+        }
+        return conf;
+    }
+
+    /**
+     * An environment for the job: the context's when the program runs under {@code flink run},
+     * otherwise an embedded MiniCluster (with Flink's web UI on port 8081 when asked).
+     *
+     * @param extra settings on top of {@link #flinkConfiguration}, e.g. a metric reporter
+     */
+    public static StreamExecutionEnvironment environment(
+            OnlineJobConfig config, boolean webUi, Configuration extra) {
+        Configuration conf = flinkConfiguration(config);
+        conf.addAll(extra);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        if (webUi && env instanceof LocalStreamEnvironment) {
+            env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        }
+        return env;
+    }
+
+    /** Whether the environment runs the job in this process (rather than on a cluster). */
+    public static boolean isLocal(StreamExecutionEnvironment env) {
+        return env instanceof LocalStreamEnvironment;
+    }
+
+    /** Defines the job and starts it; the returned client follows, stops or cancels it. */
+    public static JobClient start(OnlineJobConfig config, boolean webUi, Configuration extra)
+            throws Exception {
+        return start(config, webUi, extra, UnaryOperator.identity());
+    }
+
+    static JobClient start(
+            OnlineJobConfig config,
+            boolean webUi,
+            Configuration extra,
+            UnaryOperator<DataStream<Event>> afterParse)
+            throws Exception {
+        StreamExecutionEnvironment env = environment(config, webUi, extra);
+        define(env, config, afterParse);
+        return env.executeAsync(NAME);
+    }
+
+    /** Adds the job's sources, operators and sinks to {@code env}. */
+    public static void define(StreamExecutionEnvironment env, OnlineJobConfig config) {
+        define(env, config, UnaryOperator.identity());
+    }
+
+    /**
+     * @param afterParse applied to the parsed events before they reach the learner; tests use it to
+     *     inject a failure
+     */
+    static void define(
+            StreamExecutionEnvironment env,
+            OnlineJobConfig config,
+            UnaryOperator<DataStream<Event>> afterParse) {
+        EventCodec codec = new EventCodec(config.codec());
+        int width = config.learner().model().inputs();
+
+        SingleOutputStreamOperator<Event> events =
+                env.fromSource(
+                                source(config, config.eventsTopic(), "events"),
+                                WatermarkStrategy.noWatermarks(),
+                                "events: " + config.eventsTopic())
+                        .uid("events-source")
+                        .process(ParseInput.events(codec, width), TypeInformation.of(Event.class))
+                        .uid("parse-events")
+                        .name("parse events");
+        SingleOutputStreamOperator<Label> labels =
+                env.fromSource(
+                                source(config, config.labelsTopic(), "labels"),
+                                WatermarkStrategy.noWatermarks(),
+                                "labels: " + config.labelsTopic())
+                        .uid("labels-source")
+                        .process(ParseInput.labels(codec), TypeInformation.of(Label.class))
+                        .uid("parse-labels")
+                        .name("parse labels");
+
+        SingleOutputStreamOperator<Score> scores =
+                OnlineKan.apply(afterParse.apply(events), labels, config.learner());
+
+        scores.sinkTo(
+                        sink(
+                                config,
+                                config.scoresTopic(),
+                                "scores",
+                                Score::key,
+                                OutputCodec::writeScore))
+                .uid("scores-sink")
+                .name("scores: " + config.scoresTopic());
+        scores.getSideOutput(OnlineKan.METRICS)
+                .sinkTo(
+                        sink(
+                                config,
+                                config.metricsTopic(),
+                                "metrics",
+                                Metric::key,
+                                OutputCodec::writeMetric))
+                .uid("metrics-sink")
+                .name("metrics: " + config.metricsTopic());
+        events.getSideOutput(ParseInput.REJECTED)
+                .union(
+                        labels.getSideOutput(ParseInput.REJECTED),
+                        scores.getSideOutput(OnlineKan.DEAD_LETTERS))
+                .sinkTo(
+                        sink(
+                                config,
+                                config.deadLetterTopic(),
+                                "dead-letters",
+                                d -> null,
+                                OutputCodec::writeDeadLetter))
+                .uid("dead-letters-sink")
+                .name("dead letters: " + config.deadLetterTopic());
+    }
+
+    private static KafkaSource<RawRecord> source(
+            OnlineJobConfig config, String topic, String role) {
+        var builder =
+                KafkaSource.<RawRecord>builder()
+                        .setBootstrapServers(config.bootstrapServers())
+                        .setTopics(topic)
+                        .setGroupId(config.transactionalIdPrefix() + "-" + role)
+                        .setClientIdPrefix(config.transactionalIdPrefix() + "-" + role)
+                        .setStartingOffsets(config.startFrom().offsets())
+                        .setDeserializer(new RawRecordDeserializer())
+                        // another transactional producer's aborted records are never input
+                        .setProperty("isolation.level", "read_committed")
+                        // offsets live in the job's checkpoints; the group's are never read back
+                        .setProperty("commit.offsets.on.checkpoint", "false");
+        if (config.bounded()) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    private static <T> KafkaSink<T> sink(
+            OnlineJobConfig config,
+            String topic,
+            String role,
+            SerializableFunction<T, String> key,
+            SerializableFunction<T, byte[]> value) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setRecordSerializer(new JsonRecordSerializer<>(topic, key, value))
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + role)
+                .setProperty(
+                        "transaction.timeout.ms",
+                        Long.toString(config.transactionTimeout().toMillis()))
+                .build();
+    }
+
+    /**
+     * Creates whichever of the job's topics do not exist yet (so a first run on an empty broker
+     * works), with {@code partitions} partitions and the broker's default replication factor.
+     *
+     * @return the topics that were created
+     */
+    public static List<String> createMissingTopics(OnlineJobConfig config, int partitions)
+            throws Exception {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        Set<String> wanted =
+                new LinkedHashSet<>(
+                        List.of(
+                                config.eventsTopic(),
+                                config.labelsTopic(),
+                                config.scoresTopic(),
+                                config.metricsTopic(),
+                                config.deadLetterTopic()));
+        List<String> created = new ArrayList<>();
+        try (Admin admin = Admin.create(props)) {
+            Set<String> existing =
+                    new HashSet<>(admin.listTopics().names().get(30, TimeUnit.SECONDS));
+            for (String topic : wanted) {
+                if (existing.contains(topic)) {
+                    continue;
+                }
+                try {
+                    admin.createTopics(
+                                    List.of(
+                                            new NewTopic(
+                                                    topic,
+                                                    java.util.Optional.of(partitions),
+                                                    java.util.Optional.empty())))
+                            .all()
+                            .get(30, TimeUnit.SECONDS);
+                    created.add(topic);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        return created;
+    }
+}

@@ -1,0 +1,244 @@
+package io.kanstream.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kanstream.jobs.LocalKafka;
+import io.kanstream.jobs.LocalKafka.Broker;
+import io.kanstream.stream.Event;
+import io.kanstream.stream.EventCodec;
+import io.kanstream.stream.Label;
+import io.kanstream.stream.OutputCodec;
+import io.kanstream.stream.Score;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kanstream run} and {@code kanstream produce} from the command line, in process. */
+@ExtendWith(LocalKafka.class)
+class RunAndProduceCommandTest {
+    @TempDir Path temp;
+
+    record Run(int exit, String output) {}
+
+    static Run cli(String... args) {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+        System.setOut(capture);
+        System.setErr(capture);
+        try {
+            return new Run(KanstreamCli.execute(args), buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+            System.out.print(buffer.toString(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void runHelpListsEveryFlagWithTheDefaultsOfTheJobConfig() {
+        Run help = cli("run", "--help");
+        assertThat(help.exit()).isZero();
+        assertThat(help.output().replaceAll("\\s+", " "))
+                .contains("--bootstrap-servers", "default localhost:9092")
+                .contains("--layers", "default 4,8,1")
+                .contains("--checkpoint-interval", "default 2s")
+                .contains("--checkpoint-dir", "default .kanstream/checkpoints")
+                .contains("--state-backend", "default hashmap")
+                .contains("--start-from", "default earliest")
+                .contains("--dead-letter-topic", "default dead-letters")
+                .contains("--web-ui", "--duration", "--model", "--max-live-keys", "--label-ttl");
+    }
+
+    @Test
+    void runRejectsASubmitTargetAndAModelCombinedWithLayersWithAMessage() throws Exception {
+        Run target = cli("run", "--target", "flink:8081");
+        assertThat(target.exit()).isEqualTo(2);
+        assertThat(target.output()).contains("--target is not supported yet", "flink run");
+
+        Path model = temp.resolve("m.kans");
+        Files.write(model, new byte[] {1, 2, 3});
+        Run both = cli("run", "--model", model.toString(), "--layers", "2,3,1");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.output()).contains("--layers cannot be combined with --model");
+
+        Run duration = cli("run", "--checkpoint-interval", "soon");
+        assertThat(duration.exit()).isEqualTo(2);
+        assertThat(duration.output()).contains("'soon' is not a duration");
+    }
+
+    @Test
+    void produceSendsASyntheticStreamWithLabelsDelayedOnTheLabelsTopic(Broker broker) {
+        broker.createTopics(2, "produce-events", "produce-labels");
+        Run produce =
+                cli(
+                        "produce",
+                        "--synthetic",
+                        "drift",
+                        "--bootstrap-servers",
+                        broker.bootstrapServers(),
+                        "--events-topic",
+                        "produce-events",
+                        "--labels-topic",
+                        "produce-labels",
+                        "--label-delay",
+                        "100ms",
+                        "--label-fraction",
+                        "0.5",
+                        "--count",
+                        "200",
+                        "--keys",
+                        "3",
+                        "--rate",
+                        "0");
+        assertThat(produce.exit()).as(produce.output()).isZero();
+
+        EventCodec codec = new EventCodec();
+        List<Event> events =
+                broker.readAllCommitted("produce-events").stream()
+                        .map(r -> codec.parseEvent(r.value(), 4, r.timestamp()).orElseThrow())
+                        .toList();
+        List<Label> labels =
+                broker.readAllCommitted("produce-labels").stream()
+                        .map(r -> codec.parseLabel(r.value(), r.timestamp()).orElseThrow())
+                        .toList();
+        assertThat(events).hasSize(200).noneMatch(Event::isLabeled);
+        assertThat(events.stream().map(Event::id).collect(Collectors.toSet()))
+                .hasSize(200)
+                .contains("s42-0", "s42-199");
+        assertThat(events.stream().map(Event::key).collect(Collectors.toSet()))
+                .containsExactlyInAnyOrder("key-0", "key-1", "key-2");
+        assertThat(labels.size()).isBetween(70, 130);
+        assertThat(produce.output())
+                .contains(
+                        "sent 200 events to produce-events (0 labeled inline), "
+                                + labels.size()
+                                + " labels to produce-labels ("
+                                + (200 - labels.size())
+                                + " withheld)");
+    }
+
+    @Test
+    void produceSendsACsvFileWithItsLabelColumnInline(Broker broker) throws Exception {
+        broker.createTopics(1, "csv-events");
+        Path csv = temp.resolve("rows.csv");
+        Files.writeString(csv, "a,b,sensor,y\n0.5,1,s-1,3.5\n-1,2.25,s-2,0\n");
+        Run produce =
+                cli(
+                        "produce",
+                        "--file",
+                        csv.toString(),
+                        "--bootstrap-servers",
+                        broker.bootstrapServers(),
+                        "--events-topic",
+                        "csv-events",
+                        "--label-column",
+                        "y",
+                        "--key-column",
+                        "sensor",
+                        "--rate",
+                        "0");
+        assertThat(produce.exit()).as(produce.output()).isZero();
+        EventCodec codec = new EventCodec();
+        List<Event> events =
+                broker.readAllCommitted("csv-events").stream()
+                        .map(r -> codec.parseEvent(r.value(), 2, r.timestamp()).orElseThrow())
+                        .toList();
+        assertThat(events)
+                .extracting(Event::id, Event::key, Event::label)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("rows-1", "s-1", 3.5),
+                        org.assertj.core.groups.Tuple.tuple("rows-2", "s-2", 0.0));
+        assertThat(events.get(1).features()).containsExactly(-1f, 2.25f);
+    }
+
+    @Test
+    void aJobStartedAgainWithTheSameCheckpointDirResumesWhereItStoppedAndScoresEachEventOnce(
+            Broker broker) throws Exception {
+        String p = "cli-resume-";
+        broker.createTopics(2, p + "events", p + "labels", p + "scores", p + "metrics", p + "dlq");
+        String[] job = {
+            "run",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--events-topic",
+            p + "events",
+            "--labels-topic",
+            p + "labels",
+            "--scores-topic",
+            p + "scores",
+            "--metrics-topic",
+            p + "metrics",
+            "--dead-letter-topic",
+            p + "dlq",
+            "--checkpoint-dir",
+            temp.resolve("checkpoints").toString(),
+            "--checkpoint-interval",
+            "500ms",
+            "--transactional-id-prefix",
+            "it-cli-resume",
+            "--transaction-timeout",
+            "1m",
+            "--parallelism",
+            "2",
+            "--progress-every",
+            "2s"
+        };
+        String[] produce = {
+            "produce",
+            "--synthetic",
+            "drift",
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--events-topic",
+            p + "events",
+            "--rate",
+            "0"
+        };
+
+        assertThat(cli(concat(produce, "--count", "600")).exit()).isZero();
+        Run first = cli(concat(job, "--duration", "8s"));
+        assertThat(first.exit()).as(first.output()).isZero();
+        assertThat(first.output()).contains("no retained checkpoint under", "stopped; savepoint");
+
+        assertThat(cli(concat(produce, "--start-index", "600", "--count", "400")).exit()).isZero();
+        Run second = cli(concat(job, "--duration", "10s"));
+        assertThat(second.exit()).as(second.output()).isZero();
+        assertThat(second.output()).contains("resuming from savepoint");
+
+        List<ConsumerRecord<byte[], byte[]>> records = broker.readAllCommitted(p + "scores");
+        List<Score> scores =
+                records.stream().map(r -> OutputCodec.parseScore(r.value()).orElseThrow()).toList();
+        Set<String> ids = scores.stream().map(Score::id).collect(Collectors.toSet());
+        assertThat(scores).hasSize(1_000);
+        assertThat(ids).hasSize(1_000);
+        assertThat(records)
+                .allMatch(
+                        r ->
+                                new String(r.key(), StandardCharsets.UTF_8)
+                                        .equals(
+                                                OutputCodec.parseScore(r.value())
+                                                        .orElseThrow()
+                                                        .key()));
+        System.out.printf(
+                "cli resume: 600 events, run 1 (8 s), 400 more, run 2 resumed from its savepoint"
+                        + " (10 s): %d scores committed, %d distinct ids%n",
+                scores.size(), ids.size());
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
