@@ -92,8 +92,8 @@ public record OnlineKanConfig(
         private int metricsEvery = 100;
         private DriftDetector.Kind drift = DriftDetector.Kind.ADWIN;
         private DriftAction driftAction = DriftAction.REFIT_AND_BOOST;
-        private double boostFactor = 3;
-        private int boostSteps = 50;
+        private double boostFactor = 5;
+        private int boostSteps = 500;
 
         private Builder(KanConfig model) {
             this.model = model;

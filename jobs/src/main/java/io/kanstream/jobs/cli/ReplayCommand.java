@@ -154,6 +154,18 @@ final class ReplayCommand implements Callable<Integer> {
     long refitEvery;
 
     @Option(
+            names = "--boost-factor",
+            defaultValue = "5",
+            description = "Learning-rate multiplier after a drift (default ${DEFAULT-VALUE}).")
+    double boostFactor;
+
+    @Option(
+            names = "--boost-steps",
+            defaultValue = "500",
+            description = "Steps a drift boost lasts (default ${DEFAULT-VALUE}).")
+    int boostSteps;
+
+    @Option(
             names = "--parallelism",
             defaultValue = "1",
             description = "Operator parallelism (default ${DEFAULT-VALUE}).")
@@ -207,6 +219,7 @@ final class ReplayCommand implements Callable<Integer> {
                         .refitPolicy(refits)
                         .drift(DriftDetector.Kind.parse(drift))
                         .driftAction(DriftAction.parse(driftAction))
+                        .boost(boostFactor, boostSteps)
                         .build();
         List<Either<Event, Label>> sequence =
                 ReplaySequence.build(table.rows(), labelDelay, lagLabel, null);

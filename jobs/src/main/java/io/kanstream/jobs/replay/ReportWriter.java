@@ -16,6 +16,7 @@ import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
@@ -138,6 +139,7 @@ public final class ReportWriter {
             renderer.setSeriesStroke(s, new BasicStroke(s == 0 ? 2.5f : 1.5f));
         }
         plot.setRenderer(renderer);
+        ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
         for (int row : evaluation.refits()) {
             ValueMarker marker = new ValueMarker(row, new Color(0x9467bd), new BasicStroke(0.6f));
             marker.setAlpha(0.25f);

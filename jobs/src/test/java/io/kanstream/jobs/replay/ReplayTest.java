@@ -155,7 +155,7 @@ class ReplayTest {
     @Test
     void afterAnAbruptChangeTheLearningKanRecoversAndTheFrozenOneDoesNot() throws Exception {
         int driftAt = 4000;
-        Path csv = driftCsv(temp.resolve("regression.csv"), Task.REGRESSION, 1, 8000, driftAt);
+        Path csv = driftCsv(temp.resolve("regression.csv"), Task.REGRESSION, 1, 12000, driftAt);
         Path report = temp.resolve("drift");
         int exit =
                 KanstreamCli.execute(
