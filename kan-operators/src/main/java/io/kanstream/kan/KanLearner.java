@@ -151,6 +151,11 @@ public final class KanLearner implements AutoCloseable {
         return result;
     }
 
+    /** Every edge function of a layer, sampled at {@code points} points per input. */
+    public EdgeCurves edgeCurves(int layer, int points) {
+        return EdgeCurves.sample(this, layer, points);
+    }
+
     /** Whether inputs are normalized; an exported model then expects normalized inputs. */
     public boolean normalizesInputs() {
         return normalizer.enabled();

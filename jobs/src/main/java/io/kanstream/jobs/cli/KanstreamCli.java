@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             RefitCommand.class,
             FitCommand.class,
             ReplayCommand.class,
+            PlotCommand.class,
             RunCommand.class,
             ProduceCommand.class,
             CommandLine.HelpCommand.class

@@ -208,6 +208,31 @@ class KanstreamCliTest {
     }
 
     @Test
+    void plotDrawsEveryEdgeOfEveryLayer() throws Exception {
+        Path model = temp.resolve("m.kans");
+        run(
+                "import",
+                "--from",
+                "efficient-kan",
+                "--weights",
+                reference("k3g5_3-5-2.weights.npz").toString(),
+                "--out",
+                model.toString());
+        Path plots = temp.resolve("plots");
+        Run plot = run("plot", "--model", model.toString(), "--out", plots.toString());
+        assertThat(plot.exit()).as(plot.output()).isZero();
+        java.awt.image.BufferedImage first =
+                javax.imageio.ImageIO.read(plots.resolve("layer-0.png").toFile());
+        java.awt.image.BufferedImage second =
+                javax.imageio.ImageIO.read(plots.resolve("layer-1.png").toFile());
+        // 3 inputs x 5 outputs, then 5 inputs x 2 outputs, one cell per edge
+        assertThat(first.getWidth()).isEqualTo(3 * 220);
+        assertThat(first.getHeight()).isEqualTo(5 * 160 + 30);
+        assertThat(second.getWidth()).isEqualTo(5 * 220);
+        assertThat(second.getHeight()).isEqualTo(2 * 160 + 30);
+    }
+
+    @Test
     void badInputNamesTheFileLineAndColumnAndExitsWithTwo() throws Exception {
         Path data = temp.resolve("bad.csv");
         Files.writeString(data, "1,2,3\n4,five,6\n");
