@@ -153,11 +153,13 @@ public enum Task {
         };
     }
 
-    static double sigmoid(double z) {
+    /** The logistic function, finite for every finite z. */
+    public static double sigmoid(double z) {
         return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
     }
 
-    static double[] softmax(float[] outputs, int offset, int out) {
+    /** Class probabilities from logits, stable for large logits. */
+    public static double[] softmax(float[] outputs, int offset, int out) {
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < out; c++) {
             max = Math.max(max, outputs[offset + c]);

@@ -101,15 +101,7 @@ final class KeyProgress {
                 double p1 = task.score(outputs, 0, out);
                 probability = label == 1 ? p1 : 1 - p1;
             } else {
-                double max = Double.NEGATIVE_INFINITY;
-                for (float o : outputs) {
-                    max = Math.max(max, o);
-                }
-                double sum = 0;
-                for (float o : outputs) {
-                    sum += Math.exp(o - max);
-                }
-                probability = Math.exp(outputs[(int) label] - max) / sum;
+                probability = Task.softmax(outputs, 0, out)[(int) label];
             }
             windowLoss += -Math.log(Math.max(probability, 1e-15));
             if (task.prediction(outputs, 0, out) == label) {

@@ -313,20 +313,7 @@ public final class ReplayEvaluator {
             double p = task.score(outputs, 0, 1);
             return Prediction.ofProbabilities(new double[] {1 - p, p});
         }
-        double max = Double.NEGATIVE_INFINITY;
-        for (float o : outputs) {
-            max = Math.max(max, o);
-        }
-        double[] p = new double[outputs.length];
-        double sum = 0;
-        for (int c = 0; c < p.length; c++) {
-            p[c] = Math.exp(outputs[c] - max);
-            sum += p[c];
-        }
-        for (int c = 0; c < p.length; c++) {
-            p[c] /= sum;
-        }
-        return Prediction.ofProbabilities(p);
+        return Prediction.ofProbabilities(Task.softmax(outputs, 0, outputs.length));
     }
 
     private static List<Integer> driftRows(HistoryTable table, List<Metric> metrics) {
