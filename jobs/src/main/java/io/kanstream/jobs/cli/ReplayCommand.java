@@ -40,8 +40,29 @@ import picocli.CommandLine.Option;
 final class ReplayCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--input", required = true, description = "CSV (header row) or .jsonl file.")
+    @Option(names = "--input", description = "CSV (header row) or .jsonl file.")
     Path input;
+
+    @Option(
+            names = "--kafka-topic",
+            description = "Replay an events topic instead of a file (with --from and --to).")
+    String kafkaTopic;
+
+    @Option(
+            names = "--bootstrap-servers",
+            defaultValue = "localhost:9092",
+            description = "Kafka for --kafka-topic (default ${DEFAULT-VALUE}).")
+    String bootstrapServers;
+
+    @Option(
+            names = "--from",
+            description = "First record time of --kafka-topic: epoch ms or ISO instant.")
+    String from;
+
+    @Option(
+            names = "--to",
+            description = "End (excluded) of --kafka-topic's time range: epoch ms or ISO instant.")
+    String to;
 
     @Option(
             names = "--label-column",
@@ -180,16 +201,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        HistoryTable table =
-                HistoryTable.read(
-                        input,
-                        new HistoryTable.Options(
-                                labelColumn,
-                                keyColumn,
-                                timeColumn,
-                                Set.copyOf(excludeColumns),
-                                positiveLabel,
-                                task == null ? null : Task.parse(task)));
+        HistoryTable table = kafkaTopic != null ? readTopic() : readFile();
         List<Integer> layers = new ArrayList<>();
         layers.add(table.features() + (lagLabel ? 1 : 0));
         layers.addAll(KanConfig.parseLayers(hidden));
@@ -242,7 +254,11 @@ final class ReplayCommand implements Callable<Integer> {
                         new ReplayEvaluator.Settings(
                                 new MetricsConfig(window, fading), warmup, batchSize, refits, 400));
         Map<String, Object> run = new LinkedHashMap<>();
-        run.put("input", input.toString());
+        run.put(
+                "input",
+                input != null
+                        ? input.toString()
+                        : "kafka:" + kafkaTopic + "[" + from + ", " + to + ")");
         run.put(
                 "command",
                 "kanstream replay "
@@ -258,6 +274,61 @@ final class ReplayCommand implements Callable<Integer> {
         printSummary(evaluation);
         System.out.printf("report: %s%n", report.resolve("report.html").toAbsolutePath());
         return 0;
+    }
+
+    private HistoryTable readFile() throws java.io.IOException {
+        if (input == null) {
+            throw new IllegalArgumentException(
+                    "give --input FILE, or --kafka-topic with --from and --to");
+        }
+        return HistoryTable.read(
+                input,
+                new HistoryTable.Options(
+                        labelColumn,
+                        keyColumn,
+                        timeColumn,
+                        Set.copyOf(excludeColumns),
+                        positiveLabel,
+                        task == null ? null : Task.parse(task)));
+    }
+
+    private HistoryTable readTopic() {
+        if (input != null) {
+            throw new IllegalArgumentException("give --input or --kafka-topic, not both");
+        }
+        if (from == null || to == null) {
+            throw new IllegalArgumentException(
+                    "--kafka-topic needs --from and --to (epoch ms or ISO instants)");
+        }
+        io.kanstream.jobs.replay.KafkaHistory.Result result =
+                io.kanstream.jobs.replay.KafkaHistory.read(
+                        bootstrapServers,
+                        kafkaTopic,
+                        instant("--from", from),
+                        instant("--to", to),
+                        task == null ? null : Task.parse(task));
+        if (result.rejected() > 0) {
+            System.out.printf(
+                    "%d records in the range were not valid events (left out), e.g. %s%n",
+                    result.rejected(), result.firstReasons());
+        }
+        return result.table();
+    }
+
+    private static long instant(String flag, String text) {
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            try {
+                return java.time.Instant.parse(text.trim()).toEpochMilli();
+            } catch (java.time.format.DateTimeParseException again) {
+                throw new IllegalArgumentException(
+                        flag
+                                + " '"
+                                + text
+                                + "' is neither epoch milliseconds nor an ISO instant such as 2026-11-28T10:00:00Z");
+            }
+        }
     }
 
     private static void printSummary(ReplayEvaluation e) {
