@@ -10,8 +10,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Adam;
 import ai.djl.training.tracker.Tracker;
@@ -21,14 +19,14 @@ import java.util.List;
 
 /**
  * The autograd baseline: efficient-kan's {@code KANLinear} written the straightforward way on DJL
- * NDArrays — Cox–de Boor bases with the knot differences recomputed per call as efficient-kan
- * does, a SiLU base branch, spline weights × scaler, MSE, gradients from DJL's {@link
- * GradientCollector}, DJL's (fused) Adam. It is what the learner's closed-form gradients are
- * measured against in the same run.
+ * NDArrays — Cox–de Boor bases with the knot differences recomputed per call as efficient-kan does,
+ * a SiLU base branch, spline weights × scaler, MSE, gradients from DJL's {@link GradientCollector},
+ * DJL's (fused) Adam. It is what the learner's closed-form gradients are measured against in the
+ * same run.
  *
- * <p>Single-threaded use only: PyTorch's gradient collector is JVM-global (one collection at a
- * time per JVM). Starts from given parameters, so a fresh learner and this compute the same
- * function; {@link ModelBench} checks that before timing.
+ * <p>Single-threaded use only: PyTorch's gradient collector is JVM-global (one collection at a time
+ * per JVM). Starts from given parameters, so a fresh learner and this compute the same function;
+ * {@link ModelBench} checks that before timing.
  */
 final class AutogradKan implements AutoCloseable {
     private final NDManager manager;
@@ -148,8 +146,8 @@ final class AutogradKan implements AutoCloseable {
     }
 
     /**
-     * One training step as efficient-kan's loop takes it: forward, MSE, backward, Adam, zero the
-     * gradients, read the loss.
+     * One training step as efficient-kan's loop takes it: forward, MSE, backward, Adam (which
+     * zeroes the gradients), read the loss.
      *
      * @param rows (n, inputs) row-major
      * @param labels (n) targets, one output
@@ -167,8 +165,8 @@ final class AutogradKan implements AutoCloseable {
             }
             for (int q = 0; q < parameters.size(); q++) {
                 NDArray weight = parameters.get(q);
+                // DJL's fused Adam also zeroes the weight's gradient
                 optimizer.update(Integer.toString(q), weight, weight.getGradient());
-                JniUtils.zeroGrad((PtNDArray) weight);
             }
             return loss.getFloat();
         }

@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * What a bench run measures and for how long. Quick and full runs measure the same things; only
- * the durations differ, so their figures are comparable (the full run's are steadier).
+ * What a bench run measures and for how long. Quick and full runs measure the same things; only the
+ * durations differ, so their figures are comparable (the full run's are steadier).
  *
  * @param mode {@code quick} or {@code full}, written into the report
  * @param shapes layer widths, input first, as issue 6 names them

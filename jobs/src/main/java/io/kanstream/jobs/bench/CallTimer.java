@@ -1,7 +1,10 @@
 package io.kanstream.jobs.bench;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 
@@ -15,12 +18,14 @@ import java.util.function.IntConsumer;
  */
 final class CallTimer {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final Path THREAD_STAT = Path.of("/proc/thread-self/stat");
 
     private final int samplesPerCall;
     private long[] latencies = new long[4096]; // ns per call
     private long calls;
     private long wallNanos;
     private long cpuNanos;
+    private long minorFaults;
 
     CallTimer(int samplesPerCall) {
         this.samplesPerCall = samplesPerCall;
@@ -28,6 +33,7 @@ final class CallTimer {
 
     /** Calls the workload, with the call index, until {@code budgetNanos} of wall time passed. */
     void run(IntConsumer workload, long budgetNanos) {
+        long faultsStart = minorFaults();
         long cpuStart = THREADS.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         long deadline = start + budgetNanos;
@@ -40,6 +46,23 @@ final class CallTimer {
         } while (now < deadline);
         wallNanos += now - start;
         cpuNanos += THREADS.getCurrentThreadCpuTime() - cpuStart;
+        minorFaults += minorFaults() - faultsStart;
+    }
+
+    /**
+     * Minor page faults of the calling thread so far (field 10 of /proc/thread-self/stat), 0 where
+     * that is not available. A native allocator that returns freed blocks to the OS makes every op
+     * fault its output's pages in again; this shows it.
+     */
+    static long minorFaults() {
+        try {
+            String stat = Files.readString(THREAD_STAT);
+            // the command name (field 2) may hold spaces; fields after it are plain numbers
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[7]); // field 10 overall: minflt
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** Calls the workload, without recording, until {@code budgetNanos} of wall time passed. */
@@ -73,7 +96,8 @@ final class CallTimer {
                 percentile(sorted, 0.50) / 1e6,
                 percentile(sorted, 0.99) / 1e6,
                 wallNanos / 1e9,
-                cpuNanos / 1e9);
+                cpuNanos / 1e9,
+                (double) minorFaults / calls);
     }
 
     /** Nearest-rank percentile of sorted values. */
@@ -93,6 +117,7 @@ final class CallTimer {
      * @param p99Ms 99th-percentile wall latency of one call, ms
      * @param wallSeconds wall time timed
      * @param cpuSeconds thread CPU time in it
+     * @param minorFaultsPerCall page faults of this thread per call
      */
     record Timing(
             long calls,
@@ -102,7 +127,8 @@ final class CallTimer {
             double p50Ms,
             double p99Ms,
             double wallSeconds,
-            double cpuSeconds) {
+            double cpuSeconds,
+            double minorFaultsPerCall) {
 
         /** Mean wall time of one call, µs. */
         double meanMicros() {

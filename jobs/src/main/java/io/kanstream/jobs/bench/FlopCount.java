@@ -8,18 +8,17 @@ import java.util.Map;
  * Floating-point operations per sample of the KAN math, derived from the shapes: what any
  * implementation of efficient-kan's layer has to compute, not what a particular one executes.
  *
- * <p>Convention: one add, multiply, divide or exp is one FLOP; a
- * multiply-add in a matmul is two. The order-0 bases are comparisons and count zero. Work done once
- * per call (C ⊙ S, the parameter-gradient reductions over C, the optimizer) is divided by the
- * batch. Per layer, in → out, with C = G + k coefficients and the order-p recursion {@code w_p = G
- * + 2k − p} bases wide:
+ * <p>Convention: one add, multiply, divide or exp is one FLOP; a multiply-add in a matmul is two.
+ * The order-0 bases are comparisons and count zero. Work done once per call (C ⊙ S, the
+ * parameter-gradient reductions over C, the optimizer) is divided by the batch. Per layer, in →
+ * out, with C = G + k coefficients and the order-p recursion {@code w_p = G + 2k − p} bases wide:
  *
  * <ul>
  *   <li>forward: SiLU 5·in (σ = neg, exp, add, reciprocal; one multiply), base matmul 2·in·out,
  *       Cox–de Boor 7·in·Σ_p w_p (two three-op terms and their sum per basis), spline matmul
  *       2·in·C·out, branch sum out; per call C ⊙ S in·out·C;
- *   <li>backward, parameters: dWb 2·in·out and d(C ⊙ S) 2·in·C·out per sample, then per call dC
- *       and dS 3·in·out·C;
+ *   <li>backward, parameters: dWb 2·in·out and d(C ⊙ S) 2·in·C·out per sample, then per call dC and
+ *       dS 3·in·out·C;
  *   <li>backward, input (every layer but the first): dOut·Wb 2·in·out, SiLU′ 5·in, dOut·(C ⊙ S)
  *       2·in·C·out, B-spline derivative 3·in·C, its contraction 2·in·C, sums 2·in;
  *   <li>loss: 3 per output; optimizer per call: 13 per parameter (norm 2, clip 1, Adam 10).

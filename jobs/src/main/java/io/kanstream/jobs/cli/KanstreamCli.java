@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             PlotCommand.class,
             RunCommand.class,
             ProduceCommand.class,
+            BenchCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class KanstreamCli implements Runnable {

@@ -1,0 +1,198 @@
+package io.kanstream.jobs.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.bench.CallTimer.Timing;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The JSON other tools read: field names, units and the empty parts, without running DJL. */
+class BenchReportTest {
+    @TempDir Path temp;
+
+    private static Timing timing(double samplesPerSecond, double p50Ms) {
+        return new Timing(
+                100, 3200, samplesPerSecond, samplesPerSecond * 2, p50Ms, p50Ms * 3, 1, 0.5, 0);
+    }
+
+    private static BenchReport report() {
+        Map<String, Timing> timings = new LinkedHashMap<>();
+        timings.put(ModelBench.LEARNER_TRAIN, timing(20_000, 1.6));
+        timings.put(ModelBench.LEARNER_SCORE, timing(60_000, 0.5));
+        timings.put(ModelBench.AUTOGRAD_TRAIN, timing(10_000, 3.2));
+        timings.put(ModelBench.AUTOGRAD_SCORE, timing(30_000, 1.0));
+        ModelBench.Result result =
+                new ModelBench.Result(
+                        "8,16,1", 32, timings, 0, 0.98, 1e-8, 400, 405, 410, List.of());
+        List<BenchReport.ModelRow> rows = List.of(BenchRun.modelRow(result));
+        FlopCount.Breakdown forward = FlopCount.forward(List.of(8, 16, 1), 5, 3, 32);
+        FlopCount.Breakdown training = FlopCount.training(List.of(8, 16, 1), 5, 3, 32);
+        BenchReport.Flops flops =
+                new BenchReport.Flops(
+                        "test",
+                        1024,
+                        40,
+                        80,
+                        70,
+                        160,
+                        3,
+                        List.of(
+                                new BenchReport.FlopRow(
+                                        "8,16,1",
+                                        32,
+                                        forward.total(),
+                                        training.total(),
+                                        forward.parts(),
+                                        training.parts(),
+                                        0.1,
+                                        0.2,
+                                        0.2,
+                                        0.4,
+                                        0.1,
+                                        0.2,
+                                        0.0025,
+                                        0.005,
+                                        0.00125,
+                                        0.0025)));
+        MemoryProbe.Reading reading = new MemoryProbe.Reading("end", 600, 650, 40, 500, 300);
+        return new BenchReport(
+                rows,
+                List.of(),
+                List.of(),
+                new BenchReport.Memory(650, 600, 40, 300, 500, List.of(reading)),
+                flops,
+                List.of(
+                        new BenchReport.OpsRow(
+                                "8,16,1",
+                                32,
+                                ModelBench.LEARNER_TRAIN,
+                                243,
+                                0,
+                                1600,
+                                1700,
+                                6.6,
+                                0.3,
+                                Map.of("aten::mul", 50.0))),
+                new BenchReport.EfficientKanRows(
+                        EfficientKanReference.SOURCE, EfficientKanReference.FIGURES),
+                BenchRun.checks(rows),
+                new BenchReport.Machine(
+                        "cpu",
+                        2,
+                        "Linux",
+                        "Java 17",
+                        "DJL",
+                        1,
+                        1,
+                        "1 1 1",
+                        "1 1 1",
+                        "jar",
+                        "glibc malloc defaults",
+                        "abc"),
+                "2026-01-01T00:00:00Z",
+                "kanstream bench --quick",
+                "quick",
+                90,
+                List.of("pipeline and state are not measured yet"));
+    }
+
+    @Test
+    void modelRowsCarryTheFieldsIssueSixNamesWithRatiosAgainstTheBaselineAndTheReference()
+            throws Exception {
+        Path file = temp.resolve("reports/bench.json");
+        report().write(file);
+        JsonNode json = new ObjectMapper().readTree(file.toFile());
+
+        JsonNode row = json.get("model").get(0);
+        assertThat(row.get("layers").asText()).isEqualTo("8,16,1");
+        assertThat(row.get("batch").asInt()).isEqualTo(32);
+        for (String field :
+                List.of(
+                        "train_samples_per_s",
+                        "score_samples_per_s",
+                        "train_p50_ms",
+                        "train_p99_ms",
+                        "score_p50_ms",
+                        "score_p99_ms",
+                        "autograd_train_samples_per_s",
+                        "autograd_score_samples_per_s",
+                        "train_ratio_vs_autograd",
+                        "score_ratio_vs_autograd",
+                        "efficient_kan_train_samples_per_s",
+                        "train_ratio_vs_efficient_kan",
+                        "cpu_fraction",
+                        "rss_mb")) {
+            assertThat(row.get(field)).as(field).isNotNull();
+            assertThat(row.get(field).isNumber()).as(field + " is a number").isTrue();
+        }
+        assertThat(row.get("train_ratio_vs_autograd").asDouble()).isCloseTo(2.0, within(1e-9));
+        assertThat(row.get("efficient_kan_train_samples_per_s").asDouble()).isEqualTo(19_300);
+        assertThat(row.get("train_ratio_vs_efficient_kan").asDouble())
+                .isCloseTo(20_000 / 19_300.0, within(1e-9));
+    }
+
+    @Test
+    void pipelineAndStateAreEmptyListsAndTheOtherSectionsAreObjects() throws Exception {
+        JsonNode json =
+                BenchReport.mapper().readTree(BenchReport.mapper().writeValueAsString(report()));
+
+        assertThat(json.get("pipeline").isArray()).isTrue();
+        assertThat(json.get("pipeline")).isEmpty();
+        assertThat(json.get("state").isArray()).isTrue();
+        assertThat(json.get("state")).isEmpty();
+        for (String section : List.of("memory", "flops", "machine")) {
+            assertThat(json.get(section).isObject()).as(section).isTrue();
+        }
+        assertThat(json.get("memory").get("peak_vm_hwm_mb").asDouble()).isEqualTo(650);
+        assertThat(json.get("flops").get("rows").get(0).get("train_flops_per_sample").asDouble())
+                .isGreaterThan(
+                        json.get("flops")
+                                .get("rows")
+                                .get(0)
+                                .get("forward_flops_per_sample")
+                                .asDouble());
+        assertThat(json.get("date").asText()).isEqualTo("2026-01-01T00:00:00Z");
+        assertThat(json.get("command").asText()).isEqualTo("kanstream bench --quick");
+        assertThat(json.get("checks").get(0).has("pass")).isTrue();
+    }
+
+    @Test
+    void tableSaysWhatIsNotMeasuredAndLabelsTheReferenceFigures() {
+        String table = BenchTable.render(report());
+
+        assertThat(table)
+                .contains("PIPELINE  not measured yet")
+                .contains("STATE     not measured yet");
+        assertThat(table).contains("measured earlier on this machine, not in this run");
+        assertThat(table).contains("8,16,1");
+    }
+
+    @Test
+    void profileCountsOnlyTopLevelOpsAndSeparatesBackwardNodes() throws Exception {
+        String trace =
+                """
+                [
+                  {"name": "aten::matmul", "ph": "X", "ts": 0, "dur": 10, "tid": 1},
+                  {"name": "aten::mm", "ph": "X", "ts": 1, "dur": 8, "tid": 1},
+                  {"name": "aten::mul", "ph": "X", "ts": 12, "dur": 2, "tid": 1},
+                  {"name": "autograd::engine::evaluate_function: MulBackward0", "ph": "X",
+                   "ts": 20, "dur": 4, "tid": 1},
+                  {"name": "aten::mul", "ph": "X", "ts": 21, "dur": 2, "tid": 1},
+                  {"name": "[memory]", "ph": "i", "ts": 30, "tid": 1}
+                ]
+                """;
+        OpProfile.Result result = OpProfile.summarize(new ObjectMapper().readTree(trace), 2, 20);
+
+        assertThat(result.opsPerCall()).isEqualTo(1.5); // matmul, mul, one backward node
+        assertThat(result.backwardNodesPerCall()).isEqualTo(0.5);
+        assertThat(result.profiledOpMicrosPerCall()).isEqualTo(8.0);
+        assertThat(result.ops().get(0).name()).isEqualTo("aten::matmul");
+    }
+}
