@@ -148,7 +148,11 @@ public final class BenchRun {
                                 + " core also shares caches; re-run such rows on quiet cores",
                         "*_minor_faults_per_call above a few means glibc's malloc is returning"
                                 + " freed tensors to the OS and faulting them in again on every"
-                                + " op; see machine.allocator_settings"));
+                                + " op; see machine.allocator_settings",
+                        "RSS includes Java heap pages as the heap grows; to see native memory"
+                                + " alone, run with KANSTREAM_JAVA_OPTS='-Xms768m -Xmx768m"
+                                + " -XX:+AlwaysPreTouch': the heap is then resident from the"
+                                + " start and RSS growth is native"));
     }
 
     /** Ops are counted at one batch: they do not depend on it. */

@@ -83,6 +83,10 @@ public final class BenchTable {
                                                 r.rssMb()))
                         .collect(Collectors.joining(" "));
         line(out, "        RSS per model row, built/warm/timed (MiB): %s", rss);
+        line(
+                out,
+                "        RSS includes heap pages as the heap grows; for native alone run with"
+                        + " KANSTREAM_JAVA_OPTS='-Xms768m -Xmx768m -XX:+AlwaysPreTouch'");
         out.append('\n');
         line(out, "PIPELINE  not measured yet (issue 6, part 2): \"pipeline\": [] in the JSON");
         line(out, "STATE     not measured yet (issue 6, part 3): \"state\": [] in the JSON");
