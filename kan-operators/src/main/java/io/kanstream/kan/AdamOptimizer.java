@@ -1,7 +1,6 @@
 package io.kanstream.kan;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import java.util.List;
 
@@ -12,14 +11,12 @@ import java.util.List;
  */
 final class AdamOptimizer implements AutoCloseable {
     private final KanConfig config;
-    private final NDManager manager;
     private final NDArray[] first; // [3 * layer + p]
     private final NDArray[] second;
     private long step;
 
     AdamOptimizer(KanConfig config, KanNetwork network) {
         this.config = config;
-        this.manager = network.manager();
         int count = 3 * network.size();
         first = new NDArray[count];
         second = new NDArray[count];
