@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -164,16 +163,25 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
         }
 
         /**
-         * Everything committed on a topic now: reads until the last stable offset of every
-         * partition (a {@code read_committed} consumer's end offsets).
+         * Everything committed on a topic: waits (up to 30 s) until no transaction is open on it,
+         * then reads until the last stable offset of every partition (a {@code read_committed}
+         * consumer's end offsets). A producer's commit returns before the broker has written its
+         * markers to the partitions, so a job that has just finished or stopped may still hold the
+         * stable offset back for a moment.
          */
         public List<ConsumerRecord<byte[], byte[]>> readAllCommitted(String topic) {
             List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-            try (KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+            try (KafkaConsumer<byte[], byte[]> consumer = consumer("read_committed");
+                    KafkaConsumer<byte[], byte[]> all = consumer("read_uncommitted")) {
                 List<TopicPartition> partitions = partitions(consumer, topic);
+                Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+                long settle = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!end.equals(all.endOffsets(partitions)) && System.nanoTime() < settle) {
+                    sleep(100);
+                    end = consumer.endOffsets(partitions);
+                }
                 consumer.assign(partitions);
                 consumer.seekToBeginning(partitions);
-                Map<TopicPartition, Long> end = new HashMap<>(consumer.endOffsets(partitions));
                 long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (System.nanoTime() < deadline
                         && end.entrySet().stream()
@@ -184,10 +192,23 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
             return out;
         }
 
+        private static void sleep(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+
         private KafkaConsumer<byte[], byte[]> consumer() {
+            return consumer("read_committed");
+        }
+
+        private KafkaConsumer<byte[], byte[]> consumer(String isolation) {
             Properties props = new Properties();
             props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
             props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "2000000");
             return new KafkaConsumer<>(

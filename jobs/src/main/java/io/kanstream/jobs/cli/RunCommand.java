@@ -232,6 +232,15 @@ final class RunCommand implements Callable<Integer> {
     Duration duration;
 
     @Option(
+            names = "--stop-when-idle",
+            converter = DurationConverter.class,
+            description =
+                    "Stop with a savepoint once events have been read and none more for this long"
+                            + " (catch up on a topic, then stop). Counts reach the client with"
+                            + " heartbeats, every 2 s here: give it several.")
+    Duration stopWhenIdle;
+
+    @Option(
             names = "--progress-every",
             converter = DurationConverter.class,
             defaultValue = "10s",
@@ -260,6 +269,15 @@ final class RunCommand implements Callable<Integer> {
             return runOnCluster(env, config);
         }
         config = resume(config);
+        if (config.bounded() && config.restoreFrom() != null) {
+            // Kafka splits restored from a checkpoint keep the stopping offsets they were saved
+            // with: those of an unbounded run have none, and the job would never finish
+            throw new IllegalArgumentException(
+                    "--bounded cannot resume from "
+                            + config.restoreFrom()
+                            + ": the restored Kafka positions carry no end offsets; use"
+                            + " --stop-when-idle to catch up and stop, or --fresh");
+        }
         if (createTopics) {
             List<String> created = OnlineLearningJob.createMissingTopics(config, partitions);
             if (!created.isEmpty()) {
@@ -382,24 +400,41 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Waits for the job, printing progress, and stops it with a savepoint after --duration. */
+    /**
+     * Waits for the job, printing progress, and stops it with a savepoint after --duration or once
+     * it has been idle for --stop-when-idle.
+     */
     private int follow(JobClient client, OnlineJobConfig config) throws Exception {
         long started = System.nanoTime();
         long deadline = duration == null ? Long.MAX_VALUE : started + duration.toNanos();
         long tick = progressEvery.isZero() ? Long.MAX_VALUE : progressEvery.toNanos();
+        long poll = stopWhenIdle == null ? tick : Math.min(tick, TimeUnit.SECONDS.toNanos(1));
+        long nextLine = started + tick;
         Progress progress = new Progress(started);
         while (true) {
             long now = System.nanoTime();
-            long wait = Math.max(1, Math.min(tick, deadline - now));
+            long wait = Math.max(1, Math.min(poll, deadline - now));
             try {
                 client.getJobExecutionResult().get(wait, TimeUnit.NANOSECONDS);
-                say("job finished: %s", progress.line(client, config));
+                progress.refresh(client);
+                say("job finished: %s", progress.line(config));
                 return 0;
             } catch (TimeoutException e) {
-                if (System.nanoTime() >= deadline) {
-                    say(
-                            "--duration %s reached, stopping with a savepoint",
-                            DurationConverter.format(duration));
+                now = System.nanoTime();
+                progress.refresh(client);
+                String reason = null;
+                if (now >= deadline) {
+                    reason = "--duration " + DurationConverter.format(duration) + " reached";
+                } else if (stopWhenIdle != null
+                        && progress.events > 0
+                        && now - progress.lastChange >= stopWhenIdle.toNanos()) {
+                    reason =
+                            "no new events for "
+                                    + DurationConverter.format(stopWhenIdle)
+                                    + " (--stop-when-idle)";
+                }
+                if (reason != null) {
+                    say("%s, stopping with a savepoint", reason);
                     String savepoint =
                             client.stopWithSavepoint(
                                             false,
@@ -407,10 +442,13 @@ final class RunCommand implements Callable<Integer> {
                                             SavepointFormatType.CANONICAL)
                                     .get(5, TimeUnit.MINUTES);
                     say("stopped; savepoint %s", savepoint);
-                    say("final: %s", progress.line(client, config));
+                    say("final: %s", progress.line(config));
                     return 0;
                 }
-                say("%s", progress.line(client, config));
+                if (now >= nextLine) {
+                    nextLine = now + tick;
+                    say("%s", progress.line(config));
+                }
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() != null ? e.getCause() : e;
                 spec.commandLine()
@@ -430,6 +468,8 @@ final class RunCommand implements Callable<Integer> {
 
     /** Counts from the job's accumulators, and the newest checkpoint on disk. */
     private static final class Progress {
+        private long events;
+        private long lastChange;
         private long lastEvents;
         private long lastNanos;
         private long labels;
@@ -437,9 +477,10 @@ final class RunCommand implements Callable<Integer> {
 
         Progress(long started) {
             lastNanos = started;
+            lastChange = started;
         }
 
-        String line(JobClient client, OnlineJobConfig config) {
+        void refresh(JobClient client) {
             Map<String, Object> acc;
             try {
                 acc = client.getAccumulators().get(10, TimeUnit.SECONDS);
@@ -447,14 +488,20 @@ final class RunCommand implements Callable<Integer> {
                 acc = Map.of();
             }
             // counts only grow; a client that could not fetch them sees none
-            long events =
-                    Math.max(lastEvents, count(acc, ParseInput.acceptedAccumulator("events")));
+            long now = Math.max(events, count(acc, ParseInput.acceptedAccumulator("events")));
+            if (now != events) {
+                events = now;
+                lastChange = System.nanoTime();
+            }
             labels = Math.max(labels, count(acc, ParseInput.acceptedAccumulator("labels")));
             rejected =
                     Math.max(
                             rejected,
                             count(acc, ParseInput.rejectedAccumulator("events"))
                                     + count(acc, ParseInput.rejectedAccumulator("labels")));
+        }
+
+        String line(OnlineJobConfig config) {
             long now = System.nanoTime();
             double rate = (events - lastEvents) / Math.max((now - lastNanos) / 1e9, 1e-9);
             lastEvents = events;

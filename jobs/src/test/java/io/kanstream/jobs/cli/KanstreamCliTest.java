@@ -281,4 +281,18 @@ class KanstreamCliTest {
         assertThat(notAModel.output()).contains("bad.csv", "not a kanstream model");
         assertThat(List.of(notAModel.exit())).containsExactly(2);
     }
+
+    @Test
+    void aBoundedRunRefusesToResumeFromACheckpointItCouldNeverFinish() {
+        Run bounded =
+                run(
+                        "run",
+                        "--bounded",
+                        "--restore-from",
+                        temp.resolve("chk-7").toString(),
+                        "--create-topics=false");
+        assertThat(bounded.exit()).isEqualTo(2);
+        assertThat(bounded.output())
+                .contains("--bounded cannot resume from", "chk-7", "--stop-when-idle");
+    }
 }

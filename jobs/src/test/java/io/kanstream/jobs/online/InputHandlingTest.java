@@ -131,7 +131,7 @@ class InputHandlingTest {
             throws Exception {
         JobFixture f = new JobFixture(broker, "late-labels", temp.resolve("checkpoints"));
         OnlineJobConfig config =
-                f.config(l -> l.labelTtl(Duration.ofSeconds(2)).batchSize(8).metricsEvery(10));
+                f.config(l -> l.labelTtl(Duration.ofSeconds(10)).batchSize(8).metricsEvery(10));
         InMemoryReporter reporter = InMemoryReporter.createWithRetainedMetrics();
         int n = 400;
         List<Event> sent = JobFixture.synthetic(0, n, Task.REGRESSION);
