@@ -125,7 +125,7 @@ final class BSplineBasis implements AutoCloseable {
         return new NDIndex(":, :, 1:{}", width + 1);
     }
 
-    private static float guardedInverse(float difference, int scale) {
+    static float guardedInverse(float difference, int scale) {
         // Coincident knots: the Cox–de Boor convention 0/0 = 0 drops the term.
         return difference > 1e-12f && Float.isFinite(difference) ? scale / difference : 0f;
     }

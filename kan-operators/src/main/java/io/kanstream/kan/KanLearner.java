@@ -292,6 +292,7 @@ public final class KanLearner implements AutoCloseable {
                             ? config.clipNorm() / norm
                             : 1;
             optimizer.update(network, gradients, scale, learningRateScale);
+            network.parametersChanged();
             if (boostStepsLeft > 0 && --boostStepsLeft == 0) {
                 learningRateScale = 1;
             }
@@ -387,6 +388,7 @@ public final class KanLearner implements AutoCloseable {
         int oldSize = config.gridSize();
         GridRefitter.Outcome outcome =
                 new GridRefitter(config).refit(network, z, n, gridSize, blend, relativeMargin);
+        network.parametersChanged();
         if (gridSize != oldSize) {
             config = config.toBuilder().gridSize(gridSize).build();
             for (int l = 0; l < network.size(); l++) {

@@ -12,10 +12,19 @@ import java.util.SplittableRandom;
 final class KanNetwork implements AutoCloseable {
     private final List<KanLayer> layers;
     private final NDManager manager;
+    private final boolean scoreOnHost;
+    private HostForward host;
 
     KanNetwork(List<KanLayer> layers, NDManager manager) {
         this.layers = List.copyOf(layers);
         this.manager = manager;
+        // on a GPU the device does the work; on the CPU small calls are cheaper in Java
+        this.scoreOnHost = !manager.getDevice().isGpu();
+    }
+
+    /** The parameters or grids changed: the next host forward pass takes a new snapshot. */
+    void parametersChanged() {
+        host = null;
     }
 
     /**
@@ -143,6 +152,17 @@ final class KanNetwork implements AutoCloseable {
      * @return (n, out) row-major
      */
     float[] outputs(float[] x, int n) {
+        if (scoreOnHost) {
+            if (host == null) {
+                host = HostForward.of(layers);
+            }
+            return host.outputs(x, n);
+        }
+        return deviceOutputs(x, n);
+    }
+
+    /** {@link #outputs} by the device's ops, whatever the device. */
+    float[] deviceOutputs(float[] x, int n) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray input = manager.create(x, new Shape(n, inputs()));
