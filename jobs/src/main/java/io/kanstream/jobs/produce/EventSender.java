@@ -135,7 +135,8 @@ public final class EventSender implements AutoCloseable {
                             null,
                             out.ts(),
                             bytes(out.key()),
-                            EventCodec.writeEvent(out)));
+                            EventCodec.writeEvent(out)),
+                    this::delivered);
             sent++;
         }
         while (!pending.isEmpty()) {
@@ -143,11 +144,34 @@ public final class EventSender implements AutoCloseable {
             labels += sendDue(pending, System.nanoTime());
         }
         producer.flush();
+        Exception error = firstError.get();
+        if (error != null) {
+            throw new IllegalStateException(
+                    failed.get()
+                            + " of "
+                            + (sent + labels)
+                            + " records were not delivered: "
+                            + error,
+                    error);
+        }
         return new Summary(
                 sent, inline, labels, withheld, Duration.ofNanos(System.nanoTime() - started));
     }
 
     private record Pending(long dueNanos, Label label) {}
+
+    private final java.util.concurrent.atomic.AtomicLong failed =
+            new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicReference<Exception> firstError =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** A record the broker did not take is an error of the whole send, not a silent gap. */
+    private void delivered(org.apache.kafka.clients.producer.RecordMetadata metadata, Exception e) {
+        if (e != null) {
+            failed.incrementAndGet();
+            firstError.compareAndSet(null, e);
+        }
+    }
 
     private long sendDue(ArrayDeque<Pending> pending, long now) {
         long n = 0;
@@ -159,7 +183,8 @@ public final class EventSender implements AutoCloseable {
                             null,
                             label.ts(),
                             bytes(label.key()),
-                            EventCodec.writeLabel(label)));
+                            EventCodec.writeLabel(label)),
+                    this::delivered);
             n++;
         }
         return n;
