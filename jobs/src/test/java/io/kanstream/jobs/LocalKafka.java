@@ -1,11 +1,7 @@
 package io.kanstream.jobs;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import io.kanstream.jobs.kafka.LocalBroker;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,16 +65,10 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
 
     /** The running broker, and the client calls tests need. */
     public static final class Broker implements AutoCloseable {
-        private final Path script;
-        private final Path home;
-        private final int port;
-        private final Thread shutdownHook;
+        private final LocalBroker broker;
 
-        private Broker(Path script, Path home, int port) {
-            this.script = script;
-            this.home = home;
-            this.port = port;
-            this.shutdownHook = new Thread(this::stop, "stop kafka-local");
+        private Broker(LocalBroker broker) {
+            this.broker = broker;
         }
 
         static Broker start() {
@@ -86,21 +76,16 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
                     Path.of(System.getProperty("kanstream.repo.dir", ".."))
                             .toAbsolutePath()
                             .normalize();
-            Path script = repo.resolve("scripts/kafka-local.sh");
-            Path home = repo.resolve("jobs/target/kafka-it");
-            Broker broker = new Broker(script, home, freePortPair());
-            Runtime.getRuntime().addShutdownHook(broker.shutdownHook);
             long t0 = System.nanoTime();
-            // first use resolves the broker's classpath with Maven: allow for that
-            broker.script(Duration.ofMinutes(5), "start", "--port", "" + broker.port, "--clean");
+            LocalBroker broker = LocalBroker.start(repo, repo.resolve("jobs/target/kafka-it"));
             System.out.printf(
                     "kafka broker up on %s in %.1f s (state %s)%n",
-                    broker.bootstrapServers(), (System.nanoTime() - t0) / 1e9, home);
-            return broker;
+                    broker.bootstrapServers(), (System.nanoTime() - t0) / 1e9, broker.home());
+            return new Broker(broker);
         }
 
         public String bootstrapServers() {
-            return "localhost:" + port;
+            return broker.bootstrapServers();
         }
 
         /** Creates topics with {@code partitions} partitions each. */
@@ -224,72 +209,7 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
 
         @Override
         public void close() {
-            stop();
-            try {
-                Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException e) {
-                // the JVM is shutting down: the hook runs stop() again, which is idempotent
-            }
-        }
-
-        private void stop() {
-            script(Duration.ofMinutes(1), "stop");
-        }
-
-        private void script(Duration timeout, String... args) {
-            List<String> command = new ArrayList<>(List.of("bash", script.toString()));
-            command.addAll(List.of(args));
-            try {
-                Files.createDirectories(home);
-                Path log = home.resolve("kafka-local-" + args[0] + ".out");
-                ProcessBuilder pb =
-                        new ProcessBuilder(command)
-                                .redirectErrorStream(true)
-                                .redirectOutput(log.toFile());
-                pb.environment().put("KANSTREAM_HOME", home.toString());
-                pb.environment().put("KAFKA_PORT", "" + port);
-                Process p = pb.start();
-                if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    throw new IllegalStateException(
-                            "kafka-local.sh " + String.join(" ", args) + " timed out; see " + log);
-                }
-                if (p.exitValue() != 0) {
-                    throw new IllegalStateException(
-                            "kafka-local.sh "
-                                    + String.join(" ", args)
-                                    + " exited "
-                                    + p.exitValue()
-                                    + ":\n"
-                                    + Files.readString(log));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-
-        /** A free port whose successor (the KRaft controller's) is free too. */
-        private static int freePortPair() {
-            for (int attempt = 0; attempt < 50; attempt++) {
-                try (ServerSocket first =
-                        new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                    int port = first.getLocalPort();
-                    if (port < 65535) {
-                        try (ServerSocket second =
-                                new ServerSocket(port + 1, 1, InetAddress.getLoopbackAddress())) {
-                            return port;
-                        } catch (IOException taken) {
-                            // try another
-                        }
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }
-            throw new IllegalStateException("no two adjacent free ports found");
+            broker.close();
         }
     }
 }

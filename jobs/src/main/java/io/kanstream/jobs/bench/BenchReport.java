@@ -17,8 +17,9 @@ import java.util.Map;
  * name says {@code cpu}, latencies are per call in milliseconds, memory is in MiB.
  *
  * @param model one row per shape and batch
- * @param pipeline broker → job → broker figures; empty: not measured yet (issue 6, part 2)
- * @param state bytes per key and checkpoint durations; empty: not measured yet (issue 6, part 3)
+ * @param pipeline broker → job → broker figures per key count, beside the pass-through job; empty
+ *     when the run left the part out
+ * @param state bytes per key and checkpoint durations; empty when the run left the part out
  * @param memory process memory over the run
  * @param flops arithmetic per sample against the measured peak
  * @param ops PyTorch ops per call, from PyTorch's profiler
@@ -33,8 +34,8 @@ import java.util.Map;
  */
 public record BenchReport(
         List<ModelRow> model,
-        List<Object> pipeline,
-        List<Object> state,
+        List<PipelineBench.Row> pipeline,
+        List<PipelineBench.StateRow> state,
         Memory memory,
         Flops flops,
         List<OpsRow> ops,
@@ -200,7 +201,7 @@ public record BenchReport(
      * @param target the figure asked for
      * @param pass whether measured meets target
      * @param cpuFraction of the model row it comes from: below 0.9 the figure was measured while
-     *     other processes held the cores, and says little about the code
+     *     other processes held the cores, and says little about the code; null for pipeline checks
      */
     public record Check(
             String check,
@@ -208,7 +209,34 @@ public record BenchReport(
             double target,
             String unit,
             boolean pass,
-            double cpuFraction) {}
+            Double cpuFraction) {}
+
+    /**
+     * This report with the pipeline and state parts: their rows, their checks after the model's,
+     * their notes after the model's.
+     */
+    public BenchReport withPipeline(
+            List<PipelineBench.Row> pipelineRows,
+            List<PipelineBench.StateRow> stateRows,
+            List<Check> moreChecks,
+            List<String> moreNotes,
+            double totalDurationS) {
+        return new BenchReport(
+                model,
+                List.copyOf(pipelineRows),
+                List.copyOf(stateRows),
+                memory,
+                flops,
+                ops,
+                efficientKanReference,
+                java.util.stream.Stream.concat(checks.stream(), moreChecks.stream()).toList(),
+                machine,
+                date,
+                command,
+                mode,
+                totalDurationS,
+                java.util.stream.Stream.concat(notes.stream(), moreNotes.stream()).toList());
+    }
 
     /**
      * @param loadAverageStart /proc/loadavg at the start: other work on the cores

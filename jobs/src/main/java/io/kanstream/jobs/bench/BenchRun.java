@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One bench run, model part of issue 6: every shape and batch, the FLOP ceiling, memory, and the
- * issue's targets, collected into a {@link BenchReport}. Pipeline and state are not measured yet
- * and come out as empty lists.
+ * issue's targets, collected into a {@link BenchReport}. The pipeline and state parts are added by
+ * {@link PipelineBench}.
  */
 public final class BenchRun {
     private final BenchSettings settings;
@@ -34,6 +34,14 @@ public final class BenchRun {
     }
 
     public BenchReport run(String command) {
+        return run(command, true);
+    }
+
+    /**
+     * @param model whether to measure the model part; without it the report has no model, FLOP or
+     *     op rows, only the machine and its memory (for a run of the pipeline and state parts)
+     */
+    public BenchReport run(String command, boolean model) {
         long started = System.nanoTime();
         String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         String loadStart = loadAverage();
@@ -49,12 +57,38 @@ public final class BenchRun {
                     threads);
         }
 
+        List<ModelBench.Result> results = new ArrayList<>();
+        List<ModelRow> rows = new ArrayList<>();
+        if (!model) {
+            MemoryProbe.Reading end = MemoryProbe.read("end");
+            phases.add(end);
+            return new BenchReport(
+                    rows,
+                    List.of(),
+                    List.of(),
+                    new BenchReport.Memory(
+                            end.vmHwmMb(),
+                            end.vmRssMb(),
+                            end.heapUsedMb(),
+                            end.heapPeakMb(),
+                            end.heapCommittedMb(),
+                            phases),
+                    null,
+                    List.of(),
+                    new BenchReport.EfficientKanRows(
+                            EfficientKanReference.SOURCE, EfficientKanReference.FIGURES),
+                    List.of(),
+                    machine(engine, threads, loadStart),
+                    date,
+                    command,
+                    settings.mode(),
+                    (System.nanoTime() - started) / 1e9,
+                    List.of("model part not measured in this run (--parts)"));
+        }
         progress.println("warming up the JIT on every workload...");
         for (List<Integer> shape : settings.shapes()) {
             new ModelBench(shape, 32, settings).warmUpOnly(settings.warmup().toNanos());
         }
-        List<ModelBench.Result> results = new ArrayList<>();
-        List<ModelRow> rows = new ArrayList<>();
         for (List<Integer> shape : settings.shapes()) {
             for (int batch : settings.batches()) {
                 progress.printf(
@@ -105,22 +139,7 @@ public final class BenchRun {
                         end.heapPeakMb(),
                         end.heapCommittedMb(),
                         phases);
-        BenchReport.Machine machine =
-                new BenchReport.Machine(
-                        cpuModel(),
-                        Runtime.getRuntime().availableProcessors(),
-                        System.getProperty("os.name") + " " + System.getProperty("os.version"),
-                        System.getProperty("java.vm.name")
-                                + " "
-                                + System.getProperty("java.version"),
-                        "DJL " + Engine.getDjlVersion() + ", PyTorch " + engine.getVersion(),
-                        threads,
-                        JniUtils.getNumInteropThreads(),
-                        loadStart,
-                        loadAverage(),
-                        codeSource(),
-                        allocatorSettings(),
-                        gitCommit());
+        BenchReport.Machine machine = machine(engine, threads, loadStart);
         return new BenchReport(
                 rows,
                 List.of(),
@@ -137,7 +156,6 @@ public final class BenchRun {
                 settings.mode(),
                 (System.nanoTime() - started) / 1e9,
                 List.of(
-                        "pipeline and state are not measured yet (issue 6, parts 2 and 3)",
                         "efficient_kan_* figures and ratios are against fixed figures measured"
                                 + " earlier on this machine, not in this run",
                         "autograd_* figures are the DJL GradientCollector baseline (AutogradKan),"
@@ -153,6 +171,22 @@ public final class BenchRun {
                                 + " alone, run with KANSTREAM_JAVA_OPTS='-Xms768m -Xmx768m"
                                 + " -XX:+AlwaysPreTouch': the heap is then resident from the"
                                 + " start and RSS growth is native"));
+    }
+
+    private static BenchReport.Machine machine(Engine engine, int threads, String loadStart) {
+        return new BenchReport.Machine(
+                cpuModel(),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name") + " " + System.getProperty("os.version"),
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
+                "DJL " + Engine.getDjlVersion() + ", PyTorch " + engine.getVersion(),
+                threads,
+                JniUtils.getNumInteropThreads(),
+                loadStart,
+                loadAverage(),
+                codeSource(),
+                allocatorSettings(),
+                gitCommit());
     }
 
     /** Ops are counted at one batch: they do not depend on it. */

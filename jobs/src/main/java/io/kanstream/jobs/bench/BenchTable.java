@@ -34,6 +34,37 @@ public final class BenchTable {
         line(out, "KAN code: %s, commit %s", m.kanOperators(), m.gitCommit());
         line(out, "native allocator: %s", m.allocatorSettings());
         out.append('\n');
+        if (report.model().isEmpty()) {
+            line(out, "MODEL     not measured in this run: \"model\": [] in the JSON");
+            out.append('\n');
+        } else {
+            model(out, report);
+        }
+        pipelineTable(out, report);
+        out.append('\n');
+        stateTable(out, report);
+        out.append('\n');
+        line(out, "CHECKS (issue 6, must show; efficient-kan = reference figures)");
+        for (Check check : report.checks()) {
+            line(
+                    out,
+                    "  [%s] %s: %s vs %s %s%s",
+                    check.pass() ? "pass" : "FAIL",
+                    check.check(),
+                    number(check.measured()),
+                    number(check.target()),
+                    check.unit(),
+                    check.cpuFraction() != null && check.cpuFraction() < 0.9
+                            ? String.format(
+                                    Locale.ROOT,
+                                    " (cpu %.2f: measured on contended cores, re-run)",
+                                    check.cpuFraction())
+                            : "");
+        }
+        return out.toString();
+    }
+
+    private static void model(StringBuilder out, BenchReport report) {
         modelTable(out, report, true);
         out.append('\n');
         modelTable(out, report, false);
@@ -88,27 +119,84 @@ public final class BenchTable {
                 "        RSS includes heap pages as the heap grows; for native alone run with"
                         + " KANSTREAM_JAVA_OPTS='-Xms768m -Xmx768m -XX:+AlwaysPreTouch'");
         out.append('\n');
-        line(out, "PIPELINE  not measured yet (issue 6, part 2): \"pipeline\": [] in the JSON");
-        line(out, "STATE     not measured yet (issue 6, part 3): \"state\": [] in the JSON");
-        out.append('\n');
-        line(out, "CHECKS (issue 6, must show, model part; efficient-kan = reference figures)");
-        for (Check check : report.checks()) {
+    }
+
+    private static void pipelineTable(StringBuilder out, BenchReport report) {
+        if (report.pipeline().isEmpty()) {
+            line(out, "PIPELINE  not measured in this run: \"pipeline\": [] in the JSON");
+            return;
+        }
+        line(
+                out,
+                "PIPELINE  broker → job → broker, parallelism %d: the learning job (scores and"
+                        + " learns from every event) beside a pass-through job (same sources,"
+                        + " keying, sinks, JSON; no model), same run",
+                report.pipeline().get(0).parallelism());
+        line(
+                out,
+                "  %7s %9s %12s %12s %7s   %9s %8s %8s %8s %10s",
+                "keys",
+                "events",
+                "events/s",
+                "pass/s",
+                "ratio",
+                "at rate/s",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "pass p99");
+        for (PipelineBench.Row r : report.pipeline()) {
             line(
                     out,
-                    "  [%s] %s: %s vs %s %s%s",
-                    check.pass() ? "pass" : "FAIL",
-                    check.check(),
-                    number(check.measured()),
-                    number(check.target()),
-                    check.unit(),
-                    check.cpuFraction() < 0.9
-                            ? String.format(
-                                    Locale.ROOT,
-                                    " (cpu %.2f: measured on contended cores, re-run)",
-                                    check.cpuFraction())
-                            : "");
+                    "  %7d %9d %12s %12s %6.2f×   %9.0f %8.1f %8.1f %8.1f %10.1f",
+                    r.keys(),
+                    r.events(),
+                    number(r.eventsPerS()),
+                    number(r.passthroughEventsPerS()),
+                    r.ratioVsPassthrough(),
+                    r.latencyRatePerS(),
+                    r.p50Ms(),
+                    r.p99Ms(),
+                    r.maxMs(),
+                    r.passthroughP99Ms());
         }
-        return out.toString();
+        line(
+                out,
+                "  events/s: sustained from a backlog, scores' broker append times, first tenth"
+                        + " left out; latency: event timestamp → score appended (read"
+                        + " uncommitted) at a steady rate, the same for both jobs");
+    }
+
+    private static void stateTable(StringBuilder out, BenchReport report) {
+        if (report.state().isEmpty()) {
+            line(out, "STATE     not measured in this run: \"state\": [] in the JSON");
+            return;
+        }
+        line(out, "STATE     one labeled event per key, then Flink's next checkpoint");
+        line(
+                out,
+                "  %8s %14s %10s %12s %14s %10s %10s %s",
+                "keys",
+                "checkpoint B",
+                "B/key",
+                "learner B",
+                "checkpoint ms",
+                "async ms",
+                "sync ms",
+                "backend");
+        for (PipelineBench.StateRow r : report.state()) {
+            line(
+                    out,
+                    "  %8d %14d %10.0f %12d %14.0f %10.0f %10.0f %s",
+                    r.keys(),
+                    r.checkpointBytes(),
+                    r.bytesPerKey(),
+                    r.learnerBytes(),
+                    r.checkpointMs(),
+                    r.checkpointAsyncMs(),
+                    r.checkpointSyncMs(),
+                    r.stateBackend());
+        }
     }
 
     private static void modelTable(StringBuilder out, BenchReport report, boolean training) {

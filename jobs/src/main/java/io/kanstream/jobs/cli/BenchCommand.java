@@ -4,10 +4,18 @@ import io.kanstream.jobs.bench.BenchReport;
 import io.kanstream.jobs.bench.BenchRun;
 import io.kanstream.jobs.bench.BenchSettings;
 import io.kanstream.jobs.bench.BenchTable;
+import io.kanstream.jobs.bench.PipelineBench;
+import io.kanstream.jobs.kafka.LocalBroker;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -16,12 +24,14 @@ import picocli.CommandLine.Option;
         name = "bench",
         mixinStandardHelpOptions = true,
         description =
-                "Measure the model (issue 6, part 1): training and scoring throughput and latency"
-                        + " of KanLearner for layers 8,16,1 and 32,64,1 at batch 1, 32, 256 on one"
-                        + " thread, beside a DJL-autograd KAN timed in the same rounds, against"
-                        + " efficient-kan's reference figures and the FLOP ceiling; plus memory."
-                        + " Prints a table and writes JSON. Pipeline and state are not measured"
-                        + " yet.")
+                "Measure the model: training and scoring throughput and latency of KanLearner for"
+                        + " layers 8,16,1 and 32,64,1 at batch 1, 32, 256 on one thread, beside a"
+                        + " DJL-autograd KAN timed in the same rounds, against efficient-kan's"
+                        + " reference figures and the FLOP ceiling; plus memory. The pipeline:"
+                        + " events/s and latency through a real broker and the job at 1, 100 and"
+                        + " 10,000 keys, beside a pass-through job in the same run. State: bytes"
+                        + " per key and checkpoint duration at 10,000 and 100,000 keys. Starts a"
+                        + " private Kafka broker unless given one. Prints tables, writes JSON.")
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -34,6 +44,38 @@ final class BenchCommand implements Callable<Integer> {
             names = "--out",
             description = "JSON report to write (default reports/bench-<date>.json).")
     Path out;
+
+    @Option(
+            names = "--parts",
+            split = ",",
+            defaultValue = "model,pipeline,state",
+            description = "What to measure: model, pipeline, state (default ${DEFAULT-VALUE}).")
+    List<Part> parts;
+
+    @Option(
+            names = "--bootstrap-servers",
+            description =
+                    "Kafka for the pipeline and state parts; default: a private broker started"
+                            + " with scripts/kafka-local.sh for this run and stopped after it.")
+    String bootstrapServers;
+
+    @Option(
+            names = "--pipeline-keys",
+            split = ",",
+            description = "Key counts of the pipeline part (default 1,100,10000).")
+    List<Integer> pipelineKeys;
+
+    @Option(
+            names = "--state-keys",
+            split = ",",
+            description = "Key counts of the state part (default 10000,100000).")
+    List<Integer> stateKeys;
+
+    enum Part {
+        model,
+        pipeline,
+        state
+    }
 
     @Option(
             names = "--no-profile",
@@ -64,11 +106,100 @@ final class BenchCommand implements Callable<Integer> {
                         : Path.of("reports", "bench-" + LocalDate.now(ZoneOffset.UTC) + ".json");
         String command =
                 "kanstream " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
-        BenchReport report = new BenchRun(settings, System.err).run(command.trim());
+        long started = System.nanoTime();
+        BenchReport report =
+                new BenchRun(settings, System.err).run(command.trim(), parts.contains(Part.model));
+        if (parts.contains(Part.pipeline) || parts.contains(Part.state)) {
+            report = pipeline(report, started);
+        }
         report.write(file);
         System.out.print(BenchTable.render(report));
         System.out.println();
         System.out.println("wrote " + file);
         return 0;
+    }
+
+    private BenchReport pipeline(BenchReport report, long started) throws Exception {
+        PipelineBench.Settings settings =
+                quick ? PipelineBench.Settings.quick() : PipelineBench.Settings.full();
+        settings =
+                new PipelineBench.Settings(
+                        pipelineKeys != null ? pipelineKeys : settings.keys(),
+                        settings.events(),
+                        settings.latencyRate(),
+                        settings.latencyTime(),
+                        stateKeys != null ? stateKeys : settings.stateKeys(),
+                        settings.parallelism(),
+                        settings.checkpointInterval());
+        Path work = Files.createTempDirectory("kanstream-bench");
+        LocalBroker broker = null;
+        try {
+            String servers = bootstrapServers;
+            if (servers == null) {
+                System.err.println("starting a private Kafka broker (scripts/kafka-local.sh)...");
+                broker = LocalBroker.start(LocalBroker.repoDir(), work.resolve("kafka"));
+                servers = broker.bootstrapServers();
+            }
+            PipelineBench bench = new PipelineBench(settings, servers, work, System.err);
+            List<PipelineBench.Row> rows =
+                    parts.contains(Part.pipeline) ? bench.pipeline() : List.of();
+            List<PipelineBench.StateRow> state =
+                    parts.contains(Part.state) ? bench.state() : List.of();
+            List<BenchReport.Check> checks = new ArrayList<>();
+            rows.stream()
+                    .filter(r -> r.keys() == 100)
+                    .forEach(
+                            r -> {
+                                checks.add(ratioCheck(r, 0.2, "must show"));
+                                checks.add(ratioCheck(r, 0.5, "the aim"));
+                            });
+            return report.withPipeline(
+                    rows,
+                    state,
+                    checks,
+                    List.of(
+                            "pipeline: both jobs on an embedded Flink cluster in this process,"
+                                    + " parallelism "
+                                    + settings.parallelism()
+                                    + ", checkpoints every "
+                                    + DurationConverter.format(settings.checkpointInterval())
+                                    + ", exactly-once Kafka sinks; the broker, the producer and"
+                                    + " the score reader share the same two cores",
+                            "pipeline latency: broker LogAppendTime of the score minus the"
+                                    + " event's timestamp, read_uncommitted; p99 includes the"
+                                    + " pauses of aligned checkpoints",
+                            "state: Flink's state_size of the first checkpoint completed after"
+                                    + " every key was scored, hashmap backend (full snapshot)"),
+                    (System.nanoTime() - started) / 1e9);
+        } finally {
+            if (broker != null) {
+                broker.close();
+            }
+            deleteRecursively(work);
+        }
+    }
+
+    private static BenchReport.Check ratioCheck(PipelineBench.Row r, double target, String what) {
+        return new BenchReport.Check(
+                String.format(
+                        java.util.Locale.ROOT,
+                        "pipeline at 100 keys, learning events/s ÷ pass-through (%s)",
+                        what),
+                r.ratioVsPassthrough(),
+                target,
+                "×",
+                r.ratioVsPassthrough() >= target,
+                null);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }

@@ -5,8 +5,10 @@ import io.kanstream.stream.EventCodec;
 import io.kanstream.stream.Label;
 import io.kanstream.stream.Metric;
 import io.kanstream.stream.OnlineKan;
+import io.kanstream.stream.OnlineKanConfig;
 import io.kanstream.stream.OutputCodec;
 import io.kanstream.stream.Score;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -20,6 +22,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
@@ -85,6 +88,9 @@ public final class OnlineLearningJob {
         // wait behind. Debloated buffers hold about a second of processing instead of a fixed
         // amount, so checkpoints (and with them the commits of the output) keep their pace.
         conf.set(TaskManagerOptions.BUFFER_DEBLOAT_ENABLED, true);
+        // A score is worth most when it is early: flush network buffers after 10 ms at the latest
+        // (Flink's default, 100 ms, is tuned for throughput and sets a scoring job's latency).
+        conf.set(ExecutionOptions.BUFFER_TIMEOUT, Duration.ofMillis(10));
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointUri());
         conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, config.savepointUri());
@@ -135,13 +141,32 @@ public final class OnlineLearningJob {
             UnaryOperator<DataStream<Event>> afterParse)
             throws Exception {
         StreamExecutionEnvironment env = environment(config, webUi, extra);
-        define(env, config, afterParse);
+        define(env, config, afterParse, OnlineKan::apply);
         return env.executeAsync(NAME);
+    }
+
+    /**
+     * Starts the job with no model: the same sources, parsing, keying, sinks and JSON, but every
+     * event gets a zero score at once and labels are dropped ({@link PassThrough}). What it
+     * sustains is the ceiling Flink, Kafka and the serde set on this machine.
+     */
+    public static JobClient startPassThrough(OnlineJobConfig config, Configuration extra)
+            throws Exception {
+        StreamExecutionEnvironment env = environment(config, false, extra);
+        define(env, config, UnaryOperator.identity(), PassThrough::apply);
+        return env.executeAsync(NAME + " (pass-through)");
+    }
+
+    /** What turns parsed events and labels into scores (and the side outputs). */
+    @FunctionalInterface
+    interface Scoring {
+        SingleOutputStreamOperator<Score> apply(
+                DataStream<Event> events, DataStream<Label> labels, OnlineKanConfig learner);
     }
 
     /** Adds the job's sources, operators and sinks to {@code env}. */
     public static void define(StreamExecutionEnvironment env, OnlineJobConfig config) {
-        define(env, config, UnaryOperator.identity());
+        define(env, config, UnaryOperator.identity(), OnlineKan::apply);
     }
 
     /**
@@ -151,7 +176,8 @@ public final class OnlineLearningJob {
     static void define(
             StreamExecutionEnvironment env,
             OnlineJobConfig config,
-            UnaryOperator<DataStream<Event>> afterParse) {
+            UnaryOperator<DataStream<Event>> afterParse,
+            Scoring scoring) {
         EventCodec codec = new EventCodec(config.codec());
         int width = config.learner().model().inputs();
 
@@ -175,7 +201,7 @@ public final class OnlineLearningJob {
                         .name("parse labels");
 
         SingleOutputStreamOperator<Score> scores =
-                OnlineKan.apply(afterParse.apply(events), labels, config.learner());
+                scoring.apply(afterParse.apply(events), labels, config.learner());
 
         scores.sinkTo(
                         sink(

@@ -168,10 +168,49 @@ class BenchReportTest {
         String table = BenchTable.render(report());
 
         assertThat(table)
-                .contains("PIPELINE  not measured yet")
-                .contains("STATE     not measured yet");
+                .contains("PIPELINE  not measured in this run")
+                .contains("STATE     not measured in this run");
         assertThat(table).contains("measured earlier on this machine, not in this run");
         assertThat(table).contains("8,16,1");
+    }
+
+    @Test
+    void pipelineAndStateRowsCarryTheFieldsOtherToolsRead() throws Exception {
+        PipelineBench.Row row =
+                new PipelineBench.Row(
+                        100, 50_000, 250_000, 12_000, 40_000, 0.3, 500, 4_000, 30, 400, 900, 20,
+                        380, 2);
+        PipelineBench.StateRow state =
+                new PipelineBench.StateRow(
+                        10_000, 300_000_000, 30_000, 29_000, 12, 2_500, 2_000, 5, "hashmap");
+        BenchReport report =
+                report().withPipeline(
+                                List.of(row),
+                                List.of(state),
+                                List.of(
+                                        new BenchReport.Check(
+                                                "pipeline at 100 keys", 0.3, 0.2, "×", true, null)),
+                                List.of("a pipeline note"),
+                                99);
+
+        JsonNode json =
+                BenchReport.mapper().readTree(BenchReport.mapper().writeValueAsString(report));
+        JsonNode p = json.get("pipeline").get(0);
+        assertThat(p.get("keys").asInt()).isEqualTo(100);
+        assertThat(p.get("events_per_s").asDouble()).isEqualTo(12_000);
+        assertThat(p.get("passthrough_events_per_s").asDouble()).isEqualTo(40_000);
+        assertThat(p.get("p50_ms").asDouble()).isEqualTo(30);
+        assertThat(p.get("p99_ms").asDouble()).isEqualTo(400);
+        JsonNode st = json.get("state").get(0);
+        assertThat(st.get("bytes_per_key").asDouble()).isEqualTo(30_000);
+        assertThat(st.get("checkpoint_ms").asDouble()).isEqualTo(2_500);
+        assertThat(json.get("checks")).hasSize(report().checks().size() + 1);
+        assertThat(json.get("checks").get(report().checks().size()).get("cpu_fraction").isNull())
+                .isTrue();
+        assertThat(json.get("duration_s").asDouble()).isEqualTo(99);
+
+        String table = BenchTable.render(report);
+        assertThat(table).contains("PIPELINE  broker → job → broker", "0.30×", "STATE", "hashmap");
     }
 
     @Test

@@ -1,0 +1,531 @@
+package io.kanstream.jobs.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.online.OnlineJobConfig;
+import io.kanstream.jobs.online.OnlineLearningJob;
+import io.kanstream.jobs.produce.EventSender;
+import io.kanstream.jobs.produce.SyntheticDrift;
+import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
+import io.kanstream.kan.Task;
+import io.kanstream.stream.Event;
+import io.kanstream.stream.OnlineKanConfig;
+import io.kanstream.stream.OutputCodec;
+import io.kanstream.stream.Score;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Parts 2 and 3 of the benchmark: the whole job, broker → Flink → broker, on this machine.
+ *
+ * <p>For each key count the learning job and a pass-through job (same sources, parsing, keying,
+ * sinks and JSON, no model; {@link OnlineLearningJob#startPassThrough}) run one after the other on
+ * fresh topics of one broker:
+ *
+ * <ol>
+ *   <li>throughput: a backlog of labeled events is produced first, the job started, and the rate
+ *       read off the scores' broker append times ({@code LogAppendTime}), the first tenth left out
+ *       as warm-up;
+ *   <li>latency: then, the job caught up, events are produced at a steady rate, the same for both
+ *       jobs, and each score's latency is its append time minus its event's timestamp (both stamped
+ *       by this machine's clock), read {@code read_uncommitted}: when the score was written, not
+ *       when the checkpoint committed it.
+ * </ol>
+ *
+ * <p>The state part runs the learning job over one labeled event per key and reads Flink's own
+ * statistics of the next completed checkpoint through its REST API: checkpoint size over keys, and
+ * its duration.
+ */
+public final class PipelineBench {
+    /**
+     * @param keys the key counts of the pipeline rows
+     * @param events backlog per throughput phase (at least 10 per key is used)
+     * @param latencyRate events/s of the latency phase, at most half the learning job's throughput
+     * @param latencyTime how long the latency phase produces
+     * @param stateKeys the key counts of the state rows
+     * @param parallelism of both jobs
+     * @param checkpointInterval of both jobs
+     */
+    public record Settings(
+            List<Integer> keys,
+            long events,
+            double latencyRate,
+            Duration latencyTime,
+            List<Integer> stateKeys,
+            int parallelism,
+            Duration checkpointInterval) {
+        public static Settings quick() {
+            return new Settings(
+                    List.of(1, 100, 10_000),
+                    50_000,
+                    500,
+                    Duration.ofSeconds(8),
+                    List.of(10_000, 100_000),
+                    2,
+                    Duration.ofSeconds(2));
+        }
+
+        public static Settings full() {
+            return new Settings(
+                    List.of(1, 100, 10_000),
+                    100_000,
+                    1_000,
+                    Duration.ofSeconds(30),
+                    List.of(10_000, 100_000),
+                    2,
+                    Duration.ofSeconds(2));
+        }
+    }
+
+    /**
+     * One key count: the learning job beside the pass-through job.
+     *
+     * @param events backlog of the learning job's throughput phase
+     * @param passthroughEvents backlog of the pass-through job's
+     * @param eventsPerS the learning job's sustained rate
+     * @param passthroughEventsPerS the pass-through job's, in the same run
+     * @param ratioVsPassthrough the first over the second
+     * @param latencyRatePerS the steady rate both latency phases produced at
+     * @param p50Ms the learning job's end-to-end latency, median
+     * @param p99Ms its 99th percentile
+     */
+    public record Row(
+            int keys,
+            long events,
+            long passthroughEvents,
+            double eventsPerS,
+            double passthroughEventsPerS,
+            double ratioVsPassthrough,
+            double latencyRatePerS,
+            long latencySamples,
+            double p50Ms,
+            double p99Ms,
+            double maxMs,
+            double passthroughP50Ms,
+            double passthroughP99Ms,
+            int parallelism) {}
+
+    /**
+     * @param keys live keys when the checkpoint was taken
+     * @param checkpointBytes full size of the job's state in that checkpoint (Flink's {@code
+     *     state_size})
+     * @param bytesPerKey that over keys
+     * @param learnerBytes one fresh learner's encoded state, the bulk of a key's state
+     * @param checkpointMs the checkpoint's end-to-end duration
+     * @param stateBackend where keyed state lived
+     */
+    public record StateRow(
+            int keys,
+            long checkpointBytes,
+            double bytesPerKey,
+            long learnerBytes,
+            long checkpointId,
+            double checkpointMs,
+            double checkpointAsyncMs,
+            double checkpointSyncMs,
+            String stateBackend) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicLong RUNS = new AtomicLong();
+
+    private final Settings settings;
+    private final String bootstrapServers;
+    private final Path workDir;
+    private final PrintStream log;
+    private final String runId = Long.toString(System.currentTimeMillis(), 36);
+
+    public PipelineBench(
+            Settings settings, String bootstrapServers, Path workDir, PrintStream log) {
+        this.settings = settings;
+        this.bootstrapServers = bootstrapServers;
+        this.workDir = workDir;
+        this.log = log;
+    }
+
+    /** The learning job's model and operator settings: the job's defaults. */
+    static OnlineKanConfig learner() {
+        return OnlineJobConfig.defaultLearner();
+    }
+
+    public List<Row> pipeline() throws Exception {
+        List<Row> rows = new ArrayList<>();
+        for (int keys : settings.keys()) {
+            long n = Math.max(settings.events(), 10L * keys);
+            log.printf("pipeline, %,d keys: learning job over %,d events%n", keys, n);
+            Phase kan = phases(keys, n, false, settings.latencyRate());
+            double rate = Math.min(settings.latencyRate(), kan.eventsPerS / 2);
+            if (rate < settings.latencyRate()) {
+                // the learning job's latency was measured above its comfortable rate: again
+                log.printf("  latency again at %.0f events/s, half the job's rate%n", rate);
+                kan = phases(keys, n, false, rate);
+            }
+            // the pass-through job is an order of magnitude faster: a longer backlog, so that its
+            // rate is measured over seconds, not a fraction of one
+            long passN = 5 * n;
+            log.printf("pipeline, %,d keys: pass-through job over %,d events%n", keys, passN);
+            Phase pass = phases(keys, passN, true, rate);
+            Row row =
+                    new Row(
+                            keys,
+                            n,
+                            passN,
+                            kan.eventsPerS,
+                            pass.eventsPerS,
+                            kan.eventsPerS / pass.eventsPerS,
+                            rate,
+                            kan.latencies.length,
+                            percentile(kan.latencies, 0.50),
+                            percentile(kan.latencies, 0.99),
+                            percentile(kan.latencies, 1.0),
+                            percentile(pass.latencies, 0.50),
+                            percentile(pass.latencies, 0.99),
+                            settings.parallelism());
+            log.printf(
+                    "  %,.0f events/s vs pass-through %,.0f (%.2f×); p50 %.1f ms, p99 %.1f ms"
+                            + " (pass-through %.1f / %.1f) at %.0f events/s%n",
+                    row.eventsPerS(),
+                    row.passthroughEventsPerS(),
+                    row.ratioVsPassthrough(),
+                    row.p50Ms(),
+                    row.p99Ms(),
+                    row.passthroughP50Ms(),
+                    row.passthroughP99Ms(),
+                    rate);
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    public List<StateRow> state() throws Exception {
+        long learnerBytes;
+        try (KanLearner fresh = KanLearner.create(learner().model())) {
+            learnerBytes = LearnerStateCodec.encode(fresh).length;
+        }
+        List<StateRow> rows = new ArrayList<>();
+        for (int keys : settings.stateKeys()) {
+            log.printf("state, %,d keys: one labeled event per key, then a checkpoint%n", keys);
+            Topics t = topics("state", keys);
+            send(t, keys, keys, 0, () -> System.currentTimeMillis());
+            int restPort = freePort();
+            Configuration extra = new Configuration();
+            extra.set(RestOptions.BIND_PORT, Integer.toString(restPort));
+            extra.set(RestOptions.PORT, restPort);
+            // every key stays live: the default bound (10,000 per subtask) would evict most
+            OnlineJobConfig base = config(t, keys);
+            OnlineJobConfig config =
+                    base.toBuilder()
+                            .learner(
+                                    OnlineKanConfig.builder(base.learner().model())
+                                            .maxLiveKeys(keys)
+                                            .build())
+                            .build();
+            JobClient job = OnlineLearningJob.start(config, false, extra);
+            try {
+                try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
+                    collect(consumer, keys, Duration.ofMinutes(20), r -> {});
+                }
+                long seenAll = System.currentTimeMillis();
+                JsonNode checkpoint = checkpointAfter(restPort, job, seenAll);
+                long size = checkpoint.path("state_size").asLong();
+                StateRow row =
+                        new StateRow(
+                                keys,
+                                size,
+                                (double) size / keys,
+                                learnerBytes,
+                                checkpoint.path("id").asLong(),
+                                checkpoint.path("end_to_end_duration").asDouble(),
+                                maxOverTasks(restPort, job, checkpoint, "async"),
+                                maxOverTasks(restPort, job, checkpoint, "sync"),
+                                config.stateBackend().flinkName());
+                log.printf(
+                        "  checkpoint %d: %,d bytes (%,.0f per key; a fresh learner encodes to"
+                                + " %,d), %.0f ms%n",
+                        row.checkpointId(),
+                        row.checkpointBytes(),
+                        row.bytesPerKey(),
+                        learnerBytes,
+                        row.checkpointMs());
+                rows.add(row);
+            } finally {
+                job.cancel().get(2, TimeUnit.MINUTES);
+            }
+        }
+        return rows;
+    }
+
+    private record Phase(double eventsPerS, double[] latencies) {}
+
+    private record Topics(
+            String events, String labels, String scores, String metrics, String dlq) {}
+
+    /** Throughput from a backlog, then latency at a steady rate, on fresh topics. */
+    private Phase phases(int keys, long n, boolean passThrough, double latencyRate)
+            throws Exception {
+        Topics t = topics(passThrough ? "pass" : "kan", keys);
+        send(t, keys, n, 0, System::currentTimeMillis);
+        OnlineJobConfig config = config(t, keys);
+        JobClient job =
+                passThrough
+                        ? OnlineLearningJob.startPassThrough(config, new Configuration())
+                        : OnlineLearningJob.start(config, false, new Configuration());
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
+            long[] appended = new long[(int) n];
+            int[] at = {0};
+            collect(consumer, n, Duration.ofMinutes(30), r -> appended[at[0]++] = r.timestamp());
+            Arrays.sort(appended);
+            int skip = (int) (n / 10);
+            double seconds = Math.max(1, appended[(int) n - 1] - appended[skip]) / 1000.0;
+            double eventsPerS = (n - 1 - skip) / seconds;
+            log.printf(
+                    "  %s: %,d events in %.1f s after warm-up: %,.0f events/s%n",
+                    passThrough ? "pass-through" : "learning", n - 1 - skip, seconds, eventsPerS);
+
+            long m = Math.max(1, Math.round(latencyRate * settings.latencyTime().toSeconds()));
+            List<Double> latencies = new ArrayList<>();
+            Thread producer =
+                    new Thread(
+                            () -> send(t, keys, m, latencyRate, System::currentTimeMillis),
+                            "bench producer");
+            producer.start();
+            collect(
+                    consumer,
+                    m,
+                    settings.latencyTime().plus(Duration.ofMinutes(5)),
+                    r -> latencies.add((double) (r.timestamp() - score(r).ts())));
+            producer.join();
+            return new Phase(
+                    eventsPerS, latencies.stream().mapToDouble(Double::doubleValue).toArray());
+        } finally {
+            job.cancel().get(2, TimeUnit.MINUTES);
+        }
+    }
+
+    private Topics topics(String what, int keys) {
+        String p = "bench-" + runId + "-" + RUNS.incrementAndGet() + "-" + what + "-" + keys + "-";
+        Topics t =
+                new Topics(
+                        p + "events",
+                        p + "labels",
+                        p + "scores",
+                        p + "metrics",
+                        p + "dead-letters");
+        int partitions = 2 * settings.parallelism();
+        try (Admin admin = Admin.create(adminProps())) {
+            admin.createTopics(
+                            List.of(
+                                    new NewTopic(t.events, partitions, (short) 1),
+                                    // the broker stamps each score as it appends it
+                                    new NewTopic(t.scores, partitions, (short) 1)
+                                            .configs(
+                                                    Map.of(
+                                                            "message.timestamp.type",
+                                                            "LogAppendTime")),
+                                    new NewTopic(t.labels, Optional.of(1), Optional.empty()),
+                                    new NewTopic(t.metrics, Optional.of(1), Optional.empty()),
+                                    new NewTopic(t.dlq, Optional.of(1), Optional.empty())))
+                    .all()
+                    .get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create the bench topics " + t, e);
+        }
+        return t;
+    }
+
+    private OnlineJobConfig config(Topics t, int keys) {
+        return OnlineJobConfig.builder(learner())
+                .bootstrapServers(bootstrapServers)
+                .eventsTopic(t.events)
+                .labelsTopic(t.labels)
+                .scoresTopic(t.scores)
+                .metricsTopic(t.metrics)
+                .deadLetterTopic(t.dlq)
+                .parallelism(settings.parallelism())
+                .checkpointInterval(settings.checkpointInterval())
+                .checkpointDir(workDir.resolve(t.events).toString())
+                .transactionalIdPrefix(t.events)
+                .build();
+    }
+
+    /** Labeled events of the synthetic stream over {@code keys} keys, stamped by {@code clock}. */
+    private void send(
+            Topics t, int keys, long count, double rate, java.util.function.LongSupplier clock) {
+        SyntheticDrift stream =
+                new SyntheticDrift(keys, 4, Long.MAX_VALUE, Task.REGRESSION, 0.05, RUNS.get());
+        Iterator<Event> events =
+                new Iterator<>() {
+                    long i;
+
+                    @Override
+                    public boolean hasNext() {
+                        return i < count;
+                    }
+
+                    @Override
+                    public Event next() {
+                        return stream.event(i++, clock.getAsLong());
+                    }
+                };
+        try (EventSender sender =
+                new EventSender(
+                        bootstrapServers,
+                        new EventSender.Settings(t.events, null, Duration.ZERO, 1, rate))) {
+            sender.send(events, count);
+        }
+    }
+
+    private KafkaConsumer<byte[], byte[]> consumer(String topic) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        // the moment a score is written, not when its checkpoint commits it
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> partitions =
+                consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                        .map(p -> new TopicPartition(topic, p.partition()))
+                        .toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return consumer;
+    }
+
+    private static void collect(
+            KafkaConsumer<byte[], byte[]> consumer,
+            long n,
+            Duration timeout,
+            java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long seen = 0;
+        while (seen < n) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "only " + seen + " of " + n + " scores within " + timeout);
+            }
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                if (seen++ < n) {
+                    each.accept(r);
+                }
+            }
+        }
+    }
+
+    private static Score score(ConsumerRecord<byte[], byte[]> r) {
+        return OutputCodec.parseScore(r.value()).orElseThrow();
+    }
+
+    /** The first checkpoint that completes after {@code afterMs}, from Flink's statistics. */
+    private JsonNode checkpointAfter(int restPort, JobClient job, long afterMs) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+        while (System.nanoTime() < deadline) {
+            JsonNode completed =
+                    get(restPort, "/jobs/" + job.getJobID() + "/checkpoints")
+                            .path("latest")
+                            .path("completed");
+            if (completed.path("trigger_timestamp").asLong() > afterMs) {
+                return completed;
+            }
+            Thread.sleep(250);
+        }
+        throw new IllegalStateException("no checkpoint completed within 10 minutes");
+    }
+
+    /** The slowest subtask's async or sync part of a checkpoint, in ms. */
+    private double maxOverTasks(int restPort, JobClient job, JsonNode checkpoint, String part)
+            throws Exception {
+        JsonNode details =
+                get(
+                        restPort,
+                        "/jobs/" + job.getJobID() + "/checkpoints/details/" + checkpoint.get("id"));
+        double max = 0;
+        for (JsonNode vertex : details.path("tasks")) {
+            String id = vertex.path("id").asText();
+            JsonNode subtasks =
+                    get(
+                                    restPort,
+                                    "/jobs/"
+                                            + job.getJobID()
+                                            + "/checkpoints/details/"
+                                            + checkpoint.get("id")
+                                            + "/subtasks/"
+                                            + id)
+                            .path("subtasks");
+            for (JsonNode s : subtasks) {
+                max = Math.max(max, s.path("checkpoint").path(part).asDouble());
+            }
+        }
+        return max;
+    }
+
+    private static JsonNode get(int port, String path) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> response =
+                http.send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                                .timeout(Duration.ofSeconds(30))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException(
+                    "GET " + path + ": HTTP " + response.statusCode() + " " + response.body());
+        }
+        return JSON.readTree(response.body());
+    }
+
+    private Properties adminProps() {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return props;
+    }
+
+    static double percentile(double[] values, double q) {
+        if (values.length == 0) {
+            return Double.NaN;
+        }
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int i = (int) Math.ceil(q * sorted.length) - 1;
+        return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
