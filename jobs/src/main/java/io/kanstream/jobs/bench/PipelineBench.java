@@ -69,7 +69,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 public final class PipelineBench {
     /**
      * @param keys the key counts of the pipeline rows
-     * @param events backlog per throughput phase (at least 10 per key is used)
+     * @param events backlog per throughput phase
+     * @param eventsPerKey the backlog is at least this many events per key
      * @param latencyRate events/s of the latency phase, at most half the learning job's throughput
      * @param latencyTime how long the latency phase produces
      * @param stateKeys the key counts of the state rows
@@ -79,6 +80,7 @@ public final class PipelineBench {
     public record Settings(
             List<Integer> keys,
             long events,
+            int eventsPerKey,
             double latencyRate,
             Duration latencyTime,
             List<Integer> stateKeys,
@@ -88,9 +90,10 @@ public final class PipelineBench {
             return new Settings(
                     List.of(1, 100, 10_000),
                     50_000,
+                    2,
                     500,
                     Duration.ofSeconds(8),
-                    List.of(10_000, 100_000),
+                    List.of(10_000),
                     2,
                     Duration.ofSeconds(2));
         }
@@ -99,6 +102,7 @@ public final class PipelineBench {
             return new Settings(
                     List.of(1, 100, 10_000),
                     100_000,
+                    10,
                     1_000,
                     Duration.ofSeconds(30),
                     List.of(10_000, 100_000),
@@ -180,7 +184,7 @@ public final class PipelineBench {
     public List<Row> pipeline() throws Exception {
         List<Row> rows = new ArrayList<>();
         for (int keys : settings.keys()) {
-            long n = Math.max(settings.events(), 10L * keys);
+            long n = Math.max(settings.events(), (long) settings.eventsPerKey() * keys);
             log.printf("pipeline, %,d keys: learning job over %,d events%n", keys, n);
             Phase kan = phases(keys, n, false, settings.latencyRate());
             double rate = Math.min(settings.latencyRate(), kan.eventsPerS / 2);

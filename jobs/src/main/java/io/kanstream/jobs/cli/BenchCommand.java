@@ -37,7 +37,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--quick",
-            description = "Short rounds, about two minutes on idle cores (full: about ten).")
+            description =
+                    "Short rounds and backlogs, state at 10,000 keys only: about five minutes on"
+                            + " idle cores (full: about twenty).")
     boolean quick;
 
     @Option(
@@ -68,7 +70,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--state-keys",
             split = ",",
-            description = "Key counts of the state part (default 10000,100000).")
+            description = "Key counts of the state part (default 10000,100000; --quick: 10000).")
     List<Integer> stateKeys;
 
     enum Part {
@@ -126,6 +128,7 @@ final class BenchCommand implements Callable<Integer> {
                 new PipelineBench.Settings(
                         pipelineKeys != null ? pipelineKeys : settings.keys(),
                         settings.events(),
+                        settings.eventsPerKey(),
                         settings.latencyRate(),
                         settings.latencyTime(),
                         stateKeys != null ? stateKeys : settings.stateKeys(),
