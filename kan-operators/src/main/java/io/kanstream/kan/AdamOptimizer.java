@@ -1,6 +1,7 @@
 package io.kanstream.kan;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import java.util.List;
 
@@ -83,22 +84,34 @@ final class AdamOptimizer implements AutoCloseable {
         double correction1 = 1 - Math.pow(b1, step);
         double correction2 = 1 - Math.pow(b2, step);
         double learningRate = config.learningRate() * learningRateScale;
-        double stepSize = learningRate / correction1;
-        double decay = 1 - learningRate * config.weightDecay();
+        // One native call per parameter instead of 12 NDArray ops plus a scalar tensor created
+        // for each of 6-7 constants. DJL's fused update computes, after g *= gradientScale,
+        // m and v as before, then p -= lrb * m / (sqrt(v) + epsb); with lrb = lr * sqrt(c2) / c1
+        // and epsb = eps * sqrt(c2) that is Adam's p -= (lr / c1) * m / (sqrt(v / c2) + eps).
+        // With adamw it first applies p *= 1 - lr * weightDecay, the decoupled decay.
+        float biasCorrected = (float) (learningRate * Math.sqrt(correction2) / correction1);
+        float epsilon = (float) (config.adamEpsilon() * Math.sqrt(correction2));
+        boolean decoupled = config.weightDecay() > 0;
         for (int l = 0; l < network.size(); l++) {
             NDArray[] params = parameters(network.layer(l));
             NDArray[] grads = gradients(gradients.get(l));
             for (int p = 0; p < 3; p++) {
-                NDArray g = gradientScale == 1 ? grads[p] : grads[p].mul(gradientScale);
-                NDArray m = first[3 * l + p];
-                NDArray v = second[3 * l + p];
-                m.muli(b1).addi(g.mul(1 - b1));
-                v.muli(b2).addi(g.square().muli(1 - b2));
-                NDArray denominator = v.div(correction2).sqrt().addi(config.adamEpsilon());
-                if (config.weightDecay() > 0) {
-                    params[p].muli(decay);
-                }
-                params[p].subi(m.mul(stepSize).divi(denominator));
+                params[p]
+                        .getNDArrayInternal()
+                        .adamUpdate(
+                                new NDList(
+                                        params[p], grads[p], first[3 * l + p], second[3 * l + p]),
+                                new NDList(params[p]),
+                                (float) learningRate,
+                                biasCorrected,
+                                (float) config.weightDecay(),
+                                (float) gradientScale,
+                                -1f,
+                                (float) b1,
+                                (float) b2,
+                                epsilon,
+                                false,
+                                decoupled);
             }
         }
     }

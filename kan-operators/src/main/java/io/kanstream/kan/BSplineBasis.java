@@ -3,7 +3,6 @@ package io.kanstream.kan;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -90,10 +89,14 @@ final class BSplineBasis implements AutoCloseable {
                         .logicalAnd(xe.lt(upper))
                         .toType(DataType.FLOAT32, false); // (batch, in, m-1)
         NDArray previous = null;
+        long width = coefficients + order; // m-1, the order-0 width
         for (int p = 1; p <= order; p++) {
-            long width = b.getShape().get(2) - 1;
-            NDArray left = xe.sub(leftKnot[p]).mul(leftInv[p]).mul(b.get(head(width)));
-            NDArray right = xe.sub(rightKnot[p]).mul(rightInv[p]).mul(b.get(tail(width)));
+            width--; // m-1-p
+            // one native split each: b[..., :width] and b[..., 1:] as views
+            NDArray head = b.split(new long[] {width}, 2).get(0);
+            NDArray tail = b.split(new long[] {1}, 2).get(1);
+            NDArray left = xe.sub(leftKnot[p]).mul(leftInv[p]).mul(head);
+            NDArray right = xe.sub(rightKnot[p]).mul(rightInv[p]).mul(tail);
             previous = b;
             b = left.sub(right); // (batch, in, m-1-p)
         }
@@ -108,21 +111,13 @@ final class BSplineBasis implements AutoCloseable {
      * @return (batch, in, G+k)
      */
     NDArray derivative(NDArray previous) {
-        return previous.get(head(coefficients))
-                .mul(derivLeft)
-                .sub(previous.get(tail(coefficients)).mul(derivRight));
+        NDArray head = previous.split(new long[] {coefficients}, 2).get(0);
+        NDArray tail = previous.split(new long[] {1}, 2).get(1);
+        return head.mul(derivLeft).sub(tail.mul(derivRight));
     }
 
     int order() {
         return order;
-    }
-
-    private static NDIndex head(long width) {
-        return new NDIndex(":, :, 0:{}", width);
-    }
-
-    private static NDIndex tail(long width) {
-        return new NDIndex(":, :, 1:{}", width + 1);
     }
 
     static float guardedInverse(float difference, int scale) {

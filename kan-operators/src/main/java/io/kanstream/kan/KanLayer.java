@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
 
 /**
  * One KAN layer, in → out: y = silu(x) · Wbᵀ + flatten(B(x)) · flatten(C ⊙ S)ᵀ, with B the B-spline
@@ -97,14 +98,16 @@ final class KanLayer implements AutoCloseable {
         int coefficients = coefficients();
         NDArray sigmoid = Activation.sigmoid(x); // (batch, in)
         NDArray silu = x.mul(sigmoid); // (batch, in)
-        NDArray baseOut = silu.matMul(baseWeight.transpose()); // (batch, out)
+        NDArray baseOut = Linear.linear(silu, baseWeight).singletonOrThrow(); // (batch, out)
         BSplineBasis.Bases bases = basis.evaluate(x); // (batch, in, G+k)
         NDArray basesFlat = bases.value().reshape(batch, (long) in * coefficients);
         NDArray scaledFlat =
                 splineWeight
                         .mul(splineScaler.expandDims(2))
                         .reshape(out, (long) in * coefficients); // (out, in*(G+k))
-        NDArray output = baseOut.add(basesFlat.matMul(scaledFlat.transpose())); // (batch, out)
+        NDArray output =
+                baseOut.add(
+                        Linear.linear(basesFlat, scaledFlat).singletonOrThrow()); // (batch, out)
         return new Activations(x, sigmoid, silu, basesFlat, bases.previous(), scaledFlat, output);
     }
 
