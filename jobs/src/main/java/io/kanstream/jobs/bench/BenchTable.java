@@ -134,12 +134,13 @@ public final class BenchTable {
                 report.pipeline().get(0).parallelism());
         line(
                 out,
-                "  %7s %9s %12s %12s %7s   %9s %8s %8s %8s %10s",
+                "  %7s %9s %12s %12s %7s %9s   %9s %8s %8s %8s %10s",
                 "keys",
                 "events",
                 "events/s",
                 "pass/s",
                 "ratio",
+                "cpu ratio",
                 "at rate/s",
                 "p50 ms",
                 "p99 ms",
@@ -148,12 +149,13 @@ public final class BenchTable {
         for (PipelineBench.Row r : report.pipeline()) {
             line(
                     out,
-                    "  %7d %9d %12s %12s %6.2f×   %9.0f %8.1f %8.1f %8.1f %10.1f",
+                    "  %7d %9d %12s %12s %6.2f× %8.2f×   %9.0f %8.1f %8.1f %8.1f %10.1f",
                     r.keys(),
                     r.events(),
                     number(r.eventsPerS()),
                     number(r.passthroughEventsPerS()),
                     r.ratioVsPassthrough(),
+                    r.cpuRatioVsPassthrough(),
                     r.latencyRatePerS(),
                     r.p50Ms(),
                     r.p99Ms(),
@@ -163,8 +165,10 @@ public final class BenchTable {
         line(
                 out,
                 "  events/s: sustained from a backlog, scores' broker append times, first tenth"
-                        + " left out; latency: event timestamp → score appended (read"
-                        + " uncommitted) at a steady rate, the same for both jobs");
+                        + " left out; cpu ratio: the same per second of this process's CPU time"
+                        + " (robust to other load; the broker's CPU is not in it); latency: event"
+                        + " timestamp → score appended (read uncommitted) at a steady rate, the"
+                        + " same for both jobs");
     }
 
     private static void stateTable(StringBuilder out, BenchReport report) {

@@ -119,6 +119,10 @@ public final class PipelineBench {
      * @param eventsPerS the learning job's sustained rate
      * @param passthroughEventsPerS the pass-through job's, in the same run
      * @param ratioVsPassthrough the first over the second
+     * @param eventsPerCpuS the learning job's events per second of this process's CPU time (the
+     *     job, and the score reader that runs alongside both jobs alike): what the code costs,
+     *     whatever else held the cores
+     * @param cpuRatioVsPassthrough the same ratio per CPU second
      * @param latencyRatePerS the steady rate both latency phases produced at
      * @param p50Ms the learning job's end-to-end latency, median
      * @param p99Ms its 99th percentile
@@ -130,6 +134,9 @@ public final class PipelineBench {
             double eventsPerS,
             double passthroughEventsPerS,
             double ratioVsPassthrough,
+            double eventsPerCpuS,
+            double passthroughEventsPerCpuS,
+            double cpuRatioVsPassthrough,
             double latencyRatePerS,
             long latencySamples,
             double p50Ms,
@@ -206,6 +213,9 @@ public final class PipelineBench {
                             kan.eventsPerS,
                             pass.eventsPerS,
                             kan.eventsPerS / pass.eventsPerS,
+                            kan.eventsPerCpuS,
+                            pass.eventsPerCpuS,
+                            kan.eventsPerCpuS / pass.eventsPerCpuS,
                             rate,
                             kan.latencies.length,
                             percentile(kan.latencies, 0.50),
@@ -215,11 +225,12 @@ public final class PipelineBench {
                             percentile(pass.latencies, 0.99),
                             settings.parallelism());
             log.printf(
-                    "  %,.0f events/s vs pass-through %,.0f (%.2f×); p50 %.1f ms, p99 %.1f ms"
-                            + " (pass-through %.1f / %.1f) at %.0f events/s%n",
+                    "  %,.0f events/s vs pass-through %,.0f (%.2f×; per CPU second %.2f×); p50"
+                            + " %.1f ms, p99 %.1f ms (pass-through %.1f / %.1f) at %.0f events/s%n",
                     row.eventsPerS(),
                     row.passthroughEventsPerS(),
                     row.ratioVsPassthrough(),
+                    row.cpuRatioVsPassthrough(),
                     row.p50Ms(),
                     row.p99Ms(),
                     row.passthroughP50Ms(),
@@ -288,7 +299,7 @@ public final class PipelineBench {
         return rows;
     }
 
-    private record Phase(double eventsPerS, double[] latencies) {}
+    private record Phase(double eventsPerS, double eventsPerCpuS, double[] latencies) {}
 
     private record Topics(
             String events, String labels, String scores, String metrics, String dlq) {}
@@ -306,14 +317,31 @@ public final class PipelineBench {
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
             long[] appended = new long[(int) n];
             int[] at = {0};
-            collect(consumer, n, Duration.ofMinutes(30), r -> appended[at[0]++] = r.timestamp());
-            Arrays.sort(appended);
             int skip = (int) (n / 10);
+            long[] cpuAtSkip = {0};
+            collect(
+                    consumer,
+                    n,
+                    Duration.ofMinutes(30),
+                    r -> {
+                        if (at[0] == skip) {
+                            cpuAtSkip[0] = processCpuNanos();
+                        }
+                        appended[at[0]++] = r.timestamp();
+                    });
+            double cpuSeconds = (processCpuNanos() - cpuAtSkip[0]) / 1e9;
+            Arrays.sort(appended);
             double seconds = Math.max(1, appended[(int) n - 1] - appended[skip]) / 1000.0;
             double eventsPerS = (n - 1 - skip) / seconds;
+            double eventsPerCpuS = (n - 1 - skip) / cpuSeconds;
             log.printf(
-                    "  %s: %,d events in %.1f s after warm-up: %,.0f events/s%n",
-                    passThrough ? "pass-through" : "learning", n - 1 - skip, seconds, eventsPerS);
+                    "  %s: %,d events in %.1f s after warm-up: %,.0f events/s, %,.0f per CPU"
+                            + " second%n",
+                    passThrough ? "pass-through" : "learning",
+                    n - 1 - skip,
+                    seconds,
+                    eventsPerS,
+                    eventsPerCpuS);
 
             long m = Math.max(1, Math.round(latencyRate * settings.latencyTime().toSeconds()));
             List<Double> latencies = new ArrayList<>();
@@ -329,7 +357,9 @@ public final class PipelineBench {
                     r -> latencies.add((double) (r.timestamp() - score(r).ts())));
             producer.join();
             return new Phase(
-                    eventsPerS, latencies.stream().mapToDouble(Double::doubleValue).toArray());
+                    eventsPerS,
+                    eventsPerCpuS,
+                    latencies.stream().mapToDouble(Double::doubleValue).toArray());
         } finally {
             job.cancel().get(2, TimeUnit.MINUTES);
         }
@@ -523,6 +553,12 @@ public final class PipelineBench {
         Arrays.sort(sorted);
         int i = (int) Math.ceil(q * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static int freePort() {

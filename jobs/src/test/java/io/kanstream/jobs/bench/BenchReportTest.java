@@ -178,8 +178,8 @@ class BenchReportTest {
     void pipelineAndStateRowsCarryTheFieldsOtherToolsRead() throws Exception {
         PipelineBench.Row row =
                 new PipelineBench.Row(
-                        100, 50_000, 250_000, 12_000, 40_000, 0.3, 500, 4_000, 30, 400, 900, 20,
-                        380, 2);
+                        100, 50_000, 250_000, 12_000, 40_000, 0.3, 30_000, 90_000, 0.33, 500, 4_000,
+                        30, 400, 900, 20, 380, 2);
         PipelineBench.StateRow state =
                 new PipelineBench.StateRow(
                         10_000, 300_000_000, 30_000, 29_000, 12, 2_500, 2_000, 5, "hashmap");
