@@ -174,6 +174,7 @@ public final class PipelineBench {
     private final Path workDir;
     private final PrintStream log;
     private final String runId = Long.toString(System.currentTimeMillis(), 36);
+    private final List<String> failures = new ArrayList<>();
 
     public PipelineBench(
             Settings settings, String bootstrapServers, Path workDir, PrintStream log) {
@@ -191,54 +192,69 @@ public final class PipelineBench {
     public List<Row> pipeline() throws Exception {
         List<Row> rows = new ArrayList<>();
         for (int keys : settings.keys()) {
-            long n = Math.max(settings.events(), (long) settings.eventsPerKey() * keys);
-            log.printf("pipeline, %,d keys: learning job over %,d events%n", keys, n);
-            Phase kan = phases(keys, n, false, settings.latencyRate());
-            double rate = Math.min(settings.latencyRate(), kan.eventsPerS / 2);
-            if (rate < settings.latencyRate()) {
-                // the learning job's latency was measured above its comfortable rate: again
-                log.printf("  latency again at %.0f events/s, half the job's rate%n", rate);
-                kan = phases(keys, n, false, rate);
+            try {
+                rows.add(pipelineRow(keys));
+            } catch (Exception e) {
+                // one key count that fails leaves the others' figures standing
+                failures.add("pipeline at " + keys + " keys failed: " + e.getMessage());
+                log.printf("  failed: %s%n", e);
             }
-            // the pass-through job is an order of magnitude faster: a longer backlog, so that its
-            // rate is measured over seconds, not a fraction of one
-            long passN = 5 * n;
-            log.printf("pipeline, %,d keys: pass-through job over %,d events%n", keys, passN);
-            Phase pass = phases(keys, passN, true, rate);
-            Row row =
-                    new Row(
-                            keys,
-                            n,
-                            passN,
-                            kan.eventsPerS,
-                            pass.eventsPerS,
-                            kan.eventsPerS / pass.eventsPerS,
-                            kan.eventsPerCpuS,
-                            pass.eventsPerCpuS,
-                            kan.eventsPerCpuS / pass.eventsPerCpuS,
-                            rate,
-                            kan.latencies.length,
-                            percentile(kan.latencies, 0.50),
-                            percentile(kan.latencies, 0.99),
-                            percentile(kan.latencies, 1.0),
-                            percentile(pass.latencies, 0.50),
-                            percentile(pass.latencies, 0.99),
-                            settings.parallelism());
-            log.printf(
-                    "  %,.0f events/s vs pass-through %,.0f (%.2f×; per CPU second %.2f×); p50"
-                            + " %.1f ms, p99 %.1f ms (pass-through %.1f / %.1f) at %.0f events/s%n",
-                    row.eventsPerS(),
-                    row.passthroughEventsPerS(),
-                    row.ratioVsPassthrough(),
-                    row.cpuRatioVsPassthrough(),
-                    row.p50Ms(),
-                    row.p99Ms(),
-                    row.passthroughP50Ms(),
-                    row.passthroughP99Ms(),
-                    rate);
-            rows.add(row);
         }
         return rows;
+    }
+
+    /** What failed, one line each; empty when every part ran. */
+    public List<String> failures() {
+        return List.copyOf(failures);
+    }
+
+    private Row pipelineRow(int keys) throws Exception {
+        long n = Math.max(settings.events(), (long) settings.eventsPerKey() * keys);
+        log.printf("pipeline, %,d keys: learning job over %,d events%n", keys, n);
+        Phase kan = phases(keys, n, false, settings.latencyRate());
+        double rate = Math.min(settings.latencyRate(), kan.eventsPerS / 2);
+        if (rate < settings.latencyRate()) {
+            // the learning job's latency was measured above its comfortable rate: again
+            log.printf("  latency again at %.0f events/s, half the job's rate%n", rate);
+            kan = phases(keys, n, false, rate);
+        }
+        // the pass-through job is an order of magnitude faster: a longer backlog, so that its
+        // rate is measured over seconds, not a fraction of one
+        long passN = 5 * n;
+        log.printf("pipeline, %,d keys: pass-through job over %,d events%n", keys, passN);
+        Phase pass = phases(keys, passN, true, rate);
+        Row row =
+                new Row(
+                        keys,
+                        n,
+                        passN,
+                        kan.eventsPerS,
+                        pass.eventsPerS,
+                        kan.eventsPerS / pass.eventsPerS,
+                        kan.eventsPerCpuS,
+                        pass.eventsPerCpuS,
+                        kan.eventsPerCpuS / pass.eventsPerCpuS,
+                        rate,
+                        kan.latencies.length,
+                        percentile(kan.latencies, 0.50),
+                        percentile(kan.latencies, 0.99),
+                        percentile(kan.latencies, 1.0),
+                        percentile(pass.latencies, 0.50),
+                        percentile(pass.latencies, 0.99),
+                        settings.parallelism());
+        log.printf(
+                "  %,.0f events/s vs pass-through %,.0f (%.2f×; per CPU second %.2f×); p50"
+                        + " %.1f ms, p99 %.1f ms (pass-through %.1f / %.1f) at %.0f events/s%n",
+                row.eventsPerS(),
+                row.passthroughEventsPerS(),
+                row.ratioVsPassthrough(),
+                row.cpuRatioVsPassthrough(),
+                row.p50Ms(),
+                row.p99Ms(),
+                row.passthroughP50Ms(),
+                row.passthroughP99Ms(),
+                rate);
+        return row;
     }
 
     public List<StateRow> state() throws Exception {
@@ -248,55 +264,64 @@ public final class PipelineBench {
         }
         List<StateRow> rows = new ArrayList<>();
         for (int keys : settings.stateKeys()) {
-            log.printf("state, %,d keys: one labeled event per key, then a checkpoint%n", keys);
-            Topics t = topics("state", keys);
-            send(t, keys, keys, 0, () -> System.currentTimeMillis());
-            int restPort = freePort();
-            Configuration extra = new Configuration();
-            extra.set(RestOptions.BIND_PORT, Integer.toString(restPort));
-            extra.set(RestOptions.PORT, restPort);
-            // every key stays live: the default bound (10,000 per subtask) would evict most
-            OnlineJobConfig base = config(t, keys);
-            OnlineJobConfig config =
-                    base.toBuilder()
-                            .learner(
-                                    OnlineKanConfig.builder(base.learner().model())
-                                            .maxLiveKeys(keys)
-                                            .build())
-                            .build();
-            JobClient job = OnlineLearningJob.start(config, false, extra);
             try {
-                try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
-                    collect(consumer, keys, Duration.ofMinutes(20), r -> {});
-                }
-                long seenAll = System.currentTimeMillis();
-                JsonNode checkpoint = checkpointAfter(restPort, job, seenAll);
-                long size = checkpoint.path("state_size").asLong();
-                StateRow row =
-                        new StateRow(
-                                keys,
-                                size,
-                                (double) size / keys,
-                                learnerBytes,
-                                checkpoint.path("id").asLong(),
-                                checkpoint.path("end_to_end_duration").asDouble(),
-                                maxOverTasks(restPort, job, checkpoint, "async"),
-                                maxOverTasks(restPort, job, checkpoint, "sync"),
-                                config.stateBackend().flinkName());
-                log.printf(
-                        "  checkpoint %d: %,d bytes (%,.0f per key; a fresh learner encodes to"
-                                + " %,d), %.0f ms%n",
-                        row.checkpointId(),
-                        row.checkpointBytes(),
-                        row.bytesPerKey(),
-                        learnerBytes,
-                        row.checkpointMs());
-                rows.add(row);
-            } finally {
-                job.cancel().get(2, TimeUnit.MINUTES);
+                rows.add(stateRow(keys, learnerBytes));
+            } catch (Exception e) {
+                failures.add("state at " + keys + " keys failed: " + e.getMessage());
+                log.printf("  failed: %s%n", e);
             }
         }
         return rows;
+    }
+
+    private StateRow stateRow(int keys, long learnerBytes) throws Exception {
+        log.printf("state, %,d keys: one labeled event per key, then a checkpoint%n", keys);
+        Topics t = topics("state", keys);
+        send(t, keys, keys, 0, () -> System.currentTimeMillis());
+        int restPort = freePort();
+        Configuration extra = new Configuration();
+        extra.set(RestOptions.BIND_PORT, Integer.toString(restPort));
+        extra.set(RestOptions.PORT, restPort);
+        // every key stays live: the default bound (10,000 per subtask) would evict most
+        OnlineJobConfig base = config(t, keys);
+        OnlineJobConfig config =
+                base.toBuilder()
+                        .learner(
+                                OnlineKanConfig.builder(base.learner().model())
+                                        .maxLiveKeys(keys)
+                                        .build())
+                        .build();
+        JobClient job = OnlineLearningJob.start(config, false, extra);
+        try {
+            try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
+                collect(consumer, keys, Duration.ofMinutes(20), r -> {});
+            }
+            long seenAll = System.currentTimeMillis();
+            JsonNode checkpoint = checkpointAfter(restPort, job, seenAll);
+            long size = checkpoint.path("state_size").asLong();
+            StateRow row =
+                    new StateRow(
+                            keys,
+                            size,
+                            (double) size / keys,
+                            learnerBytes,
+                            checkpoint.path("id").asLong(),
+                            checkpoint.path("end_to_end_duration").asDouble(),
+                            maxOverTasks(restPort, job, checkpoint, "async"),
+                            maxOverTasks(restPort, job, checkpoint, "sync"),
+                            config.stateBackend().flinkName());
+            log.printf(
+                    "  checkpoint %d: %,d bytes (%,.0f per key; a fresh learner encodes to"
+                            + " %,d), %.0f ms%n",
+                    row.checkpointId(),
+                    row.checkpointBytes(),
+                    row.bytesPerKey(),
+                    learnerBytes,
+                    row.checkpointMs());
+            return row;
+        } finally {
+            job.cancel().get(2, TimeUnit.MINUTES);
+        }
     }
 
     private record Phase(double eventsPerS, double eventsPerCpuS, double[] latencies) {}

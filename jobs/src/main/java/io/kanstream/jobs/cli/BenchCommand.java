@@ -166,10 +166,8 @@ final class BenchCommand implements Callable<Integer> {
                                                 r.cpuRatioVsPassthrough() >= 0.2,
                                                 null));
                             });
-            return report.withPipeline(
-                    rows,
-                    state,
-                    checks,
+            List<String> notes = new ArrayList<>(bench.failures());
+            notes.addAll(
                     List.of(
                             "pipeline: both jobs on an embedded Flink cluster in this process,"
                                     + " parallelism "
@@ -182,8 +180,9 @@ final class BenchCommand implements Callable<Integer> {
                                     + " event's timestamp, read_uncommitted; p99 includes the"
                                     + " pauses of aligned checkpoints",
                             "state: Flink's state_size of the first checkpoint completed after"
-                                    + " every key was scored, hashmap backend (full snapshot)"),
-                    (System.nanoTime() - started) / 1e9);
+                                    + " every key was scored, hashmap backend (full snapshot)"));
+            return report.withPipeline(
+                    rows, state, checks, notes, (System.nanoTime() - started) / 1e9);
         } finally {
             if (broker != null) {
                 broker.close();

@@ -76,6 +76,10 @@ public final class EventSender implements AutoCloseable {
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        // a backlog sent as fast as possible to a broker on busy cores can queue for minutes:
+        // wait rather than fail (Kafka's default gives up after two)
+        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "600000");
+        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "600000");
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(
                 ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
