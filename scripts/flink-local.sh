@@ -135,6 +135,8 @@ taskmanager.numberOfTaskSlots: $SLOTS
 taskmanager.memory.process.size: $TM_PROCESS_SIZE
 taskmanager.memory.task.off-heap.size: $TM_OFF_HEAP
 taskmanager.memory.managed.size: 128m
+# spread a job's slots over the TaskManagers, as on a real cluster, instead of filling one first
+cluster.evenly-spread-out-slots: true
 # DJL and PyTorch are on the cluster classpath: they must load parent-first, or a second job
 # (a resubmission) fails with "already loaded in another classloader"
 classloader.parent-first-patterns.additional: ai.djl.
@@ -210,7 +212,7 @@ running_taskmanagers() {
   for p in $(pgrep -f -- "$(marker) " 2> /dev/null || true); do
     cmd="$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null || true)"
     n="$(sed -n 's/.*-Dkanstream\.flink\.role=taskmanager-\([0-9]*\) .*/\1/p' <<< "$cmd")"
-    [[ -n "$n" ]] && is_ours "$p" "taskmanager-$n" && echo "$n"
+    if [[ -n "$n" ]] && is_ours "$p" "taskmanager-$n"; then echo "$n"; fi
   done | sort -n
 }
 

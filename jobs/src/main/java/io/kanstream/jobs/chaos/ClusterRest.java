@@ -5,11 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The few calls of Flink's REST API that operating and checking a job need: its state, whether
@@ -72,6 +78,49 @@ public final class ClusterRest {
             }
         }
         return 0;
+    }
+
+    /**
+     * The learner's Flink metrics ({@code kan*}) summed and maxed over its subtasks, by short name
+     * ({@code kanLiveKeys → {sum, max}}).
+     */
+    public Map<String, Map<String, Double>> learnerMetrics(String jobId) throws IOException {
+        Map<String, Map<String, Double>> out = new TreeMap<>();
+        for (JsonNode vertex : get("/jobs/" + jobId).path("vertices")) {
+            String base = "/jobs/" + jobId + "/vertices/" + vertex.path("id").asText();
+            List<String> ids = new ArrayList<>();
+            for (JsonNode m : get(base + "/subtasks/metrics")) {
+                String id = m.path("id").asText();
+                if (id.contains(".kan")) {
+                    ids.add(id);
+                }
+            }
+            if (ids.isEmpty()) {
+                continue;
+            }
+            String query = URLEncoder.encode(String.join(",", ids), StandardCharsets.UTF_8);
+            for (JsonNode m : get(base + "/subtasks/metrics?agg=sum,max&get=" + query)) {
+                String id = m.path("id").asText();
+                Map<String, Double> agg = new TreeMap<>();
+                agg.put("sum", m.path("sum").asDouble());
+                agg.put("max", m.path("max").asDouble());
+                out.put(id.substring(id.lastIndexOf(".kan") + 1), agg);
+            }
+        }
+        return out;
+    }
+
+    /** The job's user accumulators (e.g. {@code eventsAccepted}) by name. */
+    public Map<String, Long> accumulators(String jobId) throws IOException {
+        Map<String, Long> out = new TreeMap<>();
+        for (JsonNode a : get("/jobs/" + jobId + "/accumulators").path("user-task-accumulators")) {
+            try {
+                out.put(a.path("name").asText(), Long.parseLong(a.path("value").asText()));
+            } catch (NumberFormatException e) {
+                // not a counter
+            }
+        }
+        return out;
     }
 
     /** The resource id of a TaskManager that holds at least one of the job's slots, if any. */

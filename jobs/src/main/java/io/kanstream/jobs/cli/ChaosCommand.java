@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.kanstream.jobs.chaos.ChaosCheck;
 import io.kanstream.jobs.chaos.ClusterRest;
+import io.kanstream.jobs.chaos.SoakSummary;
 import io.kanstream.jobs.chaos.StepsByKey;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +30,9 @@ import picocli.CommandLine.Parameters;
             ChaosCommand.Steps.class,
             ChaosCommand.Job.class,
             ChaosCommand.WaitRecovered.class,
-            ChaosCommand.Verify.class
+            ChaosCommand.Verify.class,
+            ChaosCommand.Sample.class,
+            ChaosCommand.SoakReport.class
         })
 final class ChaosCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -335,6 +338,97 @@ final class ChaosCommand implements Runnable {
                     .getOut()
                     .println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
             return summary.path("ok").asBoolean() ? 0 : 1;
+        }
+    }
+
+    @Command(
+            name = "sample",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Print one JSON line: seconds since --t0, events the job parsed, restarts, the"
+                            + " learner's kan* metrics (sum and max over subtasks) and each given"
+                            + " process's VmRSS.")
+    static final class Sample implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Option(names = "--target", defaultValue = "localhost:8081", description = "REST API.")
+        String target;
+
+        @Option(names = "--job", required = true, description = "The job.")
+        String job;
+
+        @Option(names = "--t0", required = true, description = "Epoch ms of the start.")
+        long t0;
+
+        @Option(
+                names = "--pids",
+                split = ",",
+                description = "name:pid of each process to sample, e.g. tm-1:1234.")
+        List<String> pids = List.of();
+
+        @Override
+        public Integer call() throws Exception {
+            ClusterRest rest = new ClusterRest(target);
+            ObjectNode row = JSON.createObjectNode();
+            row.put("t", (System.currentTimeMillis() - t0) / 1000.0);
+            Map<String, Long> acc = rest.accumulators(job);
+            row.put("events", acc.getOrDefault("eventsAccepted", 0L));
+            row.put("rejected", acc.getOrDefault("eventsRejected", 0L));
+            row.put("state", rest.state(job));
+            row.put("restarts", rest.restarts(job));
+            row.set("learner", JSON.valueToTree(rest.learnerMetrics(job)));
+            ObjectNode rss = row.putObject("rss_kib");
+            for (String p : pids) {
+                int colon = p.lastIndexOf(':');
+                if (colon < 1) {
+                    throw new IllegalArgumentException("--pids wants name:pid, got " + p);
+                }
+                rss.put(
+                        p.substring(0, colon),
+                        SoakSummary.rssKib(Long.parseLong(p.substring(colon + 1))));
+            }
+            spec.commandLine().getOut().println(JSON.writeValueAsString(row));
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "soak-report",
+            mixinStandardHelpOptions = true,
+            description = "Summarize the samples of a soak run as JSON.")
+    static final class SoakReport implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Parameters(index = "0", description = "The samples (JSON lines from `chaos sample`).")
+        Path samples;
+
+        @Option(
+                names = "--warmup",
+                defaultValue = "0.2",
+                description = "Share of the events counted as warm-up (default ${DEFAULT-VALUE}).")
+        double warmup;
+
+        @Option(
+                names = "--warmup-live-keys",
+                defaultValue = "0",
+                description =
+                        "Warm-up ends instead once a subtask holds this many live keys (the"
+                                + " key-explosion case: state is full from then on).")
+        long warmupLiveKeys;
+
+        @Option(names = "--extra", description = "A JSON object merged into the summary.")
+        String extra;
+
+        @Override
+        public Integer call() throws Exception {
+            ObjectNode summary = SoakSummary.summarize(samples, warmup, warmupLiveKeys);
+            if (extra != null) {
+                summary.setAll((ObjectNode) JSON.readTree(extra));
+            }
+            spec.commandLine()
+                    .getOut()
+                    .println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(summary));
+            return 0;
         }
     }
 }
