@@ -136,7 +136,7 @@ taskmanager.memory.process.size: $TM_PROCESS_SIZE
 taskmanager.memory.task.off-heap.size: $TM_OFF_HEAP
 taskmanager.memory.managed.size: 128m
 # spread a job's slots over the TaskManagers, as on a real cluster, instead of filling one first
-cluster.evenly-spread-out-slots: true
+taskmanager.load-balance.mode: slots
 # DJL and PyTorch are on the cluster classpath: they must load parent-first, or a second job
 # (a resubmission) fails with "already loaded in another classloader"
 classloader.parent-first-patterns.additional: ai.djl.
