@@ -46,9 +46,10 @@ import picocli.CommandLine.Option;
             "Run the streaming job: events and labels from Kafka, one score per event, models that"
                     + " learn from labels, per-key metrics and dead letters back to Kafka, exactly"
                     + " once.",
-            "Runs on an embedded Flink MiniCluster. Started again with the same --checkpoint-dir,"
-                    + " it resumes from the newest retained checkpoint. Under `flink run` (the"
-                    + " job jar on a cluster) it runs on that cluster."
+            "Runs on an embedded Flink MiniCluster, or with --target host:port on a Flink session"
+                    + " cluster (the job jar is shipped with it). Started again with the same"
+                    + " --checkpoint-dir, it resumes from the newest retained checkpoint. Under"
+                    + " `flink run` (the job jar on a cluster) it runs on that cluster."
         })
 final class RunCommand implements Callable<Integer> {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
