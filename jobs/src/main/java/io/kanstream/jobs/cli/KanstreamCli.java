@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             RunCommand.class,
             ProduceCommand.class,
             BenchCommand.class,
+            ChaosCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class KanstreamCli implements Runnable {

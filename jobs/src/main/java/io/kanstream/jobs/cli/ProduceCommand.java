@@ -1,5 +1,7 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.chaos.FuzzRecords;
+import io.kanstream.jobs.chaos.FuzzSender;
 import io.kanstream.jobs.produce.EventFile;
 import io.kanstream.jobs.produce.EventSender;
 import io.kanstream.jobs.produce.SyntheticDrift;
@@ -9,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
@@ -39,7 +42,23 @@ final class ProduceCommand implements Callable<Integer> {
                 names = "--synthetic",
                 description = "Synthetic stream kind: drift (the only one so far).")
         String synthetic;
+
+        @Option(
+                names = "--fuzz",
+                description =
+                        "Send this many mutated event records (truncated, bit-flipped, wrong types,"
+                                + " huge numbers, deep nesting, oversized, not JSON, empty),"
+                                + " each marked with a kanstream-fuzz header.")
+        Long fuzz;
     }
+
+    @Option(
+            names = "--oversized-bytes",
+            defaultValue = "200000",
+            description =
+                    "Fuzz: size of an oversized record, above the job's --max-record-bytes and"
+                            + " below the broker's 1 MB (default ${DEFAULT-VALUE}).")
+    int oversizedBytes;
 
     @Option(
             names = "--bootstrap-servers",
@@ -158,6 +177,27 @@ final class ProduceCommand implements Callable<Integer> {
                     EventSender sender = new EventSender(bootstrapServers, settings)) {
                 report(sender.send(file, count == null ? Long.MAX_VALUE : count));
             }
+            return 0;
+        }
+        if (source.fuzz != null) {
+            if (source.fuzz < 0) {
+                throw new IllegalArgumentException("--fuzz must be >= 0, got " + source.fuzz);
+            }
+            Map<FuzzRecords.Kind, Long> sent =
+                    FuzzSender.send(
+                            bootstrapServers,
+                            eventsTopic,
+                            new FuzzRecords(seed, features, oversizedBytes),
+                            source.fuzz,
+                            rate);
+            spec.commandLine()
+                    .getOut()
+                    .printf(
+                            Locale.ROOT,
+                            "sent %d fuzz records to %s: %s%n",
+                            source.fuzz,
+                            eventsTopic,
+                            sent);
             return 0;
         }
         if (!"drift".equals(source.synthetic.toLowerCase(Locale.ROOT))) {

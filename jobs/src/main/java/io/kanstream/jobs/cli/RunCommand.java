@@ -1,5 +1,6 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.cluster.ClusterTarget;
 import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.jobs.online.OnlineLearningJob;
 import io.kanstream.jobs.online.ParseInput;
@@ -45,9 +46,10 @@ import picocli.CommandLine.Option;
             "Run the streaming job: events and labels from Kafka, one score per event, models that"
                     + " learn from labels, per-key metrics and dead letters back to Kafka, exactly"
                     + " once.",
-            "Runs on an embedded Flink MiniCluster. Started again with the same --checkpoint-dir,"
-                    + " it resumes from the newest retained checkpoint. Under `flink run` (the"
-                    + " job jar on a cluster) it runs on that cluster."
+            "Runs on an embedded Flink MiniCluster, or with --target host:port on a Flink session"
+                    + " cluster (the job jar is shipped with it). Started again with the same"
+                    + " --checkpoint-dir, it resumes from the newest retained checkpoint. Under"
+                    + " `flink run` (the job jar on a cluster) it runs on that cluster."
         })
 final class RunCommand implements Callable<Integer> {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
@@ -250,19 +252,44 @@ final class RunCommand implements Callable<Integer> {
     @Option(
             names = "--target",
             description =
-                    "host:port of a Flink cluster to submit to: not supported yet; submit the job"
-                            + " jar with `flink run` instead.")
+                    "host:port of a Flink 2.2 session cluster's REST API (e.g. localhost:8081):"
+                            + " submit the job jar there instead of running embedded. The"
+                            + " checkpoint directory must be one the cluster can read.")
     String target;
+
+    @Option(
+            names = "--job-jar",
+            description =
+                    "With --target: the shaded job jar shipped to the cluster (default"
+                            + " jobs/target/kanstream-job.jar of this checkout).")
+    Path jobJar;
+
+    @Option(
+            names = "--detach",
+            description =
+                    "With --target: print the job id and return once the job is submitted;"
+                            + " the job keeps running on the cluster.")
+    boolean detach;
 
     @Override
     public Integer call() throws Exception {
+        ClusterTarget cluster = null;
         if (target != null) {
+            cluster = ClusterTarget.parse(target, jobJar);
+        } else if (jobJar != null || detach) {
             throw new IllegalArgumentException(
-                    "--target is not supported yet: submit jobs/target/kanstream-job.jar to the"
-                            + " cluster with `flink run kanstream-job.jar run --bootstrap-servers"
-                            + " ...` (README, 'Running the streaming job')");
+                    (jobJar != null ? "--job-jar" : "--detach")
+                            + " only applies with --target host:port (a Flink cluster)");
+        }
+        if (cluster != null && webUi) {
+            throw new IllegalArgumentException(
+                    "--web-ui is for the embedded cluster; a cluster serves its own on "
+                            + cluster.address());
         }
         OnlineJobConfig config = config();
+        if (cluster != null) {
+            return submit(cluster, config);
+        }
         StreamExecutionEnvironment env =
                 OnlineLearningJob.environment(config, webUi, new Configuration());
         if (!OnlineLearningJob.isLocal(env)) {
@@ -299,6 +326,44 @@ final class RunCommand implements Callable<Integer> {
                 DurationConverter.format(config.checkpointInterval()),
                 config.checkpointUri(),
                 webUi ? "; web UI http://localhost:8081" : "");
+        return follow(client, config);
+    }
+
+    /**
+     * Submits the job jar to a session cluster over its REST API, resuming like a local run (the
+     * checkpoint directory is on a disk both share), then follows the job as a local run does.
+     */
+    private int submit(ClusterTarget cluster, OnlineJobConfig config) throws Exception {
+        config = resume(config);
+        if (config.bounded() && config.restoreFrom() != null) {
+            throw new IllegalArgumentException(
+                    "--bounded cannot resume from "
+                            + config.restoreFrom()
+                            + ": the restored Kafka positions carry no end offsets; use"
+                            + " --stop-when-idle, or --fresh");
+        }
+        if (createTopics) {
+            List<String> created = OnlineLearningJob.createMissingTopics(config, partitions);
+            if (!created.isEmpty()) {
+                say("created topics %s (%d partitions)", created, partitions);
+            }
+        }
+        StreamExecutionEnvironment env = cluster.environment(config);
+        OnlineLearningJob.define(env, config);
+        JobClient client = env.executeAsync(OnlineLearningJob.NAME);
+        say(
+                "job %s submitted to %s, parallelism %d, %s state; checkpoints every %s to %s",
+                client.getJobID(),
+                cluster.address(),
+                config.parallelism(),
+                config.stateBackend().flinkName(),
+                DurationConverter.format(config.checkpointInterval()),
+                config.checkpointUri());
+        if (detach) {
+            spec.commandLine().getOut().println("job-id " + client.getJobID());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
         return follow(client, config);
     }
 

@@ -61,10 +61,25 @@ class RunAndProduceCommandTest {
     }
 
     @Test
-    void runRejectsASubmitTargetAndAModelCombinedWithLayersWithAMessage() throws Exception {
-        Run target = cli("run", "--target", "flink:8081");
+    void runRejectsABadSubmitTargetAndAModelCombinedWithLayersWithAMessage() throws Exception {
+        Run target = cli("run", "--target", "http://flink:8081");
         assertThat(target.exit()).isEqualTo(2);
-        assertThat(target.output()).contains("--target is not supported yet", "flink run");
+        assertThat(target.output()).contains("--target must be host:port", "localhost:8081");
+
+        Run noJar =
+                cli(
+                        "run",
+                        "--target",
+                        "localhost:8081",
+                        "--job-jar",
+                        temp.resolve("missing.jar").toString());
+        assertThat(noJar.exit()).isEqualTo(2);
+        assertThat(noJar.output())
+                .contains("missing.jar does not exist", "mvn -DskipTests package");
+
+        Run detach = cli("run", "--detach");
+        assertThat(detach.exit()).isEqualTo(2);
+        assertThat(detach.output()).contains("--detach only applies with --target");
 
         Path model = temp.resolve("m.kans");
         Files.write(model, new byte[] {1, 2, 3});

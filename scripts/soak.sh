@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# soak.sh — a long run of the job on the local Flink cluster (scripts/flink-local.sh): N events
+# over K distinct keys (K = N: every event a new key, the key-explosion case), against a limit of
+# live keys per subtask. Samples every TaskManager's resident set size (/proc/PID/status VmRSS)
+# and the learner's metrics (kanLiveKeys, kanEvictions, ...) while the job works through the
+# stream, then prints a JSON summary: RSS per TaskManager at the start, after warm-up and at the
+# end; peak live keys per subtask; evictions; events/s; restarts.
+#
+# Uses a running broker / cluster when there is one (same KANSTREAM_HOME), otherwise starts them
+# and stops them at the end.
+set -Eeuo pipefail
+on_err() { echo "soak: ERROR: command failed (exit $1) at line $2: $3" >&2; }
+trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+KS="$ROOT/scripts/kanstream"
+FL="$ROOT/scripts/flink-local.sh"
+KL="$ROOT/scripts/kafka-local.sh"
+export KANSTREAM_HOME="${KANSTREAM_HOME:-$ROOT/.kanstream}"
+
+EVENTS=1000000
+KEYS=1000000
+MAX_LIVE_KEYS=10000
+RATE=0
+PARALLELISM=2
+# RocksDB: with the heap backend every live key's state (about 15 KB for the default 4,8,1 model)
+# sits on the TaskManager's heap; 10,000 keys per subtask is ~150 MB per slot, more than the
+# local cluster's task heap holds for two slots (measured: OutOfMemoryError, see README)
+STATE_BACKEND=rocksdb
+SAMPLE_EVERY=15
+TIMEOUT=7200
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+
+usage() {
+  cat <<EOF
+Usage: $(basename "$0") [--events N] [--keys K] [--max-live-keys M] [--rate R] [--parallelism P]
+                  [--sample-every S] [--timeout S] [--kafka-port N]
+
+  --events N         events to send (default $EVENTS)
+  --keys K           distinct model keys, round-robin (default $KEYS)
+  --max-live-keys M  the job's limit of keys holding state per subtask (default $MAX_LIVE_KEYS)
+  --rate R           events/s sent; 0: as fast as the broker takes them (default $RATE)
+  --parallelism P    the job's parallelism (default $PARALLELISM)
+  --state-backend B  rocksdb|hashmap (default $STATE_BACKEND)
+  --sample-every S   seconds between samples (default $SAMPLE_EVERY)
+  --timeout S        give up after S seconds (default $TIMEOUT)
+  --kafka-port N     the broker's port (default \$KAFKA_PORT or 9092)
+
+Samples and the summary go to \$KANSTREAM_HOME/soak/<run>/ (KANSTREAM_HOME=$KANSTREAM_HOME).
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --events) EVENTS="${2:?}"; shift 2 ;;
+    --keys) KEYS="${2:?}"; shift 2 ;;
+    --max-live-keys) MAX_LIVE_KEYS="${2:?}"; shift 2 ;;
+    --rate) RATE="${2:?}"; shift 2 ;;
+    --parallelism) PARALLELISM="${2:?}"; shift 2 ;;
+    --state-backend) STATE_BACKEND="${2:?}"; shift 2 ;;
+    --sample-every) SAMPLE_EVERY="${2:?}"; shift 2 ;;
+    --timeout) TIMEOUT="${2:?}"; shift 2 ;;
+    --kafka-port) KAFKA_PORT="${2:?}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "soak: unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+for v in EVENTS KEYS MAX_LIVE_KEYS PARALLELISM SAMPLE_EVERY TIMEOUT KAFKA_PORT; do
+  [[ "${!v}" =~ ^[0-9]+$ && "${!v}" -gt 0 ]] || { echo "soak: --${v,,} must be a positive whole number, got '${!v}'" >&2; exit 2; }
+done
+
+RUN_ID="soak-$(date +%Y%m%d-%H%M%S)"
+RUN_DIR="$KANSTREAM_HOME/soak/$RUN_ID"
+mkdir -p "$RUN_DIR"
+BS="localhost:$KAFKA_PORT"
+TARGET="localhost:${FLINK_REST_PORT:-8081}"
+SAMPLES="$RUN_DIR/samples.jsonl"
+: > "$SAMPLES"
+say() { echo "soak $(date +%H:%M:%S): $*" >&2; }
+
+started_kafka=false
+started_flink=false
+producer_pid=""
+JOB=""
+cleanup() {
+  local rc=$?
+  trap - ERR
+  if [[ -n "$producer_pid" ]] && kill -0 "$producer_pid" 2> /dev/null; then
+    kill -TERM "$producer_pid" 2> /dev/null || true
+    wait "$producer_pid" 2> /dev/null || true
+  fi
+  if [[ -n "$JOB" ]]; then
+    "$KS" chaos job cancel "$JOB" --target "$TARGET" > /dev/null 2>&1 || true
+  fi
+  if [[ "$started_flink" == true ]]; then "$FL" stop || true; fi
+  if [[ "$started_kafka" == true ]]; then "$KL" stop --port "$KAFKA_PORT" || true; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if "$KL" status --port "$KAFKA_PORT" > /dev/null 2>&1; then
+  say "using the running broker on $BS"
+else
+  "$KL" start --port "$KAFKA_PORT"; started_kafka=true
+fi
+if "$FL" status > /dev/null 2>&1; then
+  say "using the running Flink cluster on $TARGET"
+else
+  "$FL" start --taskmanagers 2; started_flink=true
+fi
+"$KS" --version > /dev/null
+for t in events labels scores metrics dead-letters; do
+  "$KL" topics create "$RUN_ID-$t" 4 --port "$KAFKA_PORT" > /dev/null
+done
+
+out="$("$KS" run --target "$TARGET" --detach --fresh --no-create-topics \
+  --bootstrap-servers "$BS" --events-topic "$RUN_ID-events" --labels-topic "$RUN_ID-labels" \
+  --scores-topic "$RUN_ID-scores" --metrics-topic "$RUN_ID-metrics" \
+  --dead-letter-topic "$RUN_ID-dead-letters" --checkpoint-dir "$RUN_DIR/checkpoints" \
+  --transactional-id-prefix "$RUN_ID" --parallelism "$PARALLELISM" \
+  --max-live-keys "$MAX_LIVE_KEYS" --checkpoint-interval 10s \
+  --state-backend "$STATE_BACKEND" 2>&1)" || { echo "$out" >&2; exit 1; }
+JOB="$(sed -n 's/^job-id //p' <<< "$out")"
+[[ -n "$JOB" ]] || { echo "$out" >&2; say "no job id"; exit 1; }
+say "job $JOB: $EVENTS events over $KEYS keys, --max-live-keys $MAX_LIVE_KEYS per subtask, parallelism $PARALLELISM"
+
+until "$KS" chaos job running "$JOB" --target "$TARGET"; do sleep 2; done
+t0="$(date +%s%3N)"
+pids="$("$FL" taskmanager pids | awk '{printf "%stm-%s:%s", (NR > 1 ? "," : ""), $1, $2}')"
+"$KS" chaos sample --target "$TARGET" --job "$JOB" --t0 "$t0" --pids "$pids" >> "$SAMPLES"
+
+"$KS" produce --synthetic drift --rate "$RATE" --count "$EVENTS" --keys "$KEYS" --seed 11 \
+  --bootstrap-servers "$BS" --events-topic "$RUN_ID-events" > "$RUN_DIR/producer.log" 2>&1 &
+producer_pid=$!
+
+deadline=$((SECONDS + TIMEOUT))
+while :; do
+  sleep "$SAMPLE_EVERY"
+  line="$("$KS" chaos sample --target "$TARGET" --job "$JOB" --t0 "$t0" --pids "$pids")"
+  echo "$line" >> "$SAMPLES"
+  # done when the learner has scored them all (its counter, not the parser's: records in flight)
+  done_events="$(sed -n 's/.*"kanEvents":{"max":[0-9.]*,"sum":\([0-9]*\).*/\1/p' <<< "$line")"
+  done_events="${done_events:-0}"
+  say "$done_events / $EVENTS events; $(grep -o '"rss_kib":{[^}]*}' <<< "$line")"
+  (( done_events >= EVENTS )) && break
+  if grep -q '"state":"\(FAILED\|CANCELED\|FINISHED\)"' <<< "$line"; then
+    say "the job is no longer running: $(grep -o '"state":"[A-Z]*"' <<< "$line")"; break
+  fi
+  (( SECONDS < deadline )) || { say "timeout after ${TIMEOUT}s"; break; }
+done
+wait "$producer_pid" 2> /dev/null || true
+producer_pid=""
+cat "$RUN_DIR/producer.log" >&2
+
+# warm-up: until the live keys reach the limit (key explosion), else the first 20% of the events
+warmup=(--warmup 0.2)
+(( KEYS / PARALLELISM > MAX_LIVE_KEYS )) && warmup+=(--warmup-live-keys "$MAX_LIVE_KEYS")
+"$KS" chaos soak-report "$SAMPLES" "${warmup[@]}" --extra "{\"run\":\"$RUN_ID\",\"job\":\"$JOB\",\"events_sent\":$EVENTS,\"keys\":$KEYS,\"max_live_keys_per_subtask\":$MAX_LIVE_KEYS,\"parallelism\":$PARALLELISM,\"state_backend\":\"$STATE_BACKEND\"}" \
+  | tee "$RUN_DIR/summary.json"
+"$KS" chaos job stop "$JOB" --target "$TARGET" --savepoint-dir "file://$RUN_DIR/checkpoints/savepoints" > /dev/null \
+  && JOB="" || say "could not stop job $JOB with a savepoint"
+say "summary in $RUN_DIR/summary.json"
