@@ -415,10 +415,38 @@ public final class PipelineBench {
                                     new NewTopic(t.dlq, Optional.of(1), Optional.empty())))
                     .all()
                     .get(60, TimeUnit.SECONDS);
+            awaitLeaders(admin, List.of(t.events, t.scores, t.labels, t.metrics, t.dlq));
         } catch (Exception e) {
             throw new IllegalStateException("cannot create the bench topics " + t, e);
         }
         return t;
+    }
+
+    /**
+     * Waits until every partition has a leader: an idempotent producer that writes to a partition
+     * while its leader is still being elected can be left with out-of-order sequence numbers (seen
+     * here with Kafka 4.1), and its flush then never returns.
+     */
+    private static void awaitLeaders(Admin admin, List<String> topics) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            boolean ready =
+                    admin
+                            .describeTopics(topics)
+                            .allTopicNames()
+                            .get(30, TimeUnit.SECONDS)
+                            .values()
+                            .stream()
+                            .flatMap(d -> d.partitions().stream())
+                            .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
+            if (ready) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("partitions of " + topics + " have no leader");
+            }
+            Thread.sleep(100);
+        }
     }
 
     private OnlineJobConfig config(Topics t, int keys) {
