@@ -75,6 +75,10 @@ public final class EventSender implements AutoCloseable {
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        // One request in flight per partition: with five, a batch refused while a new partition's
+        // leader came up was retried behind later ones, and the broker (Kafka 4.1) then refused
+        // every retry as out of order, for ever.
+        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         // a backlog sent as fast as possible to a broker on busy cores can queue for minutes:
         // wait rather than fail (Kafka's default gives up after two)
