@@ -176,7 +176,8 @@ public record BenchReport(
      *     the backward nodes its engine runs natively
      * @param backwardNodesPerCall of those, autograd-engine nodes (no Java in between)
      * @param cpuMicrosPerCall thread CPU µs per call in the timed rounds (not under the profiler)
-     * @param microsPerOp CPU µs per call ÷ ops per call
+     * @param microsPerOp CPU µs per call ÷ ops per call; 0 when a call runs no PyTorch op (scoring
+     *     in Java on the CPU)
      * @param profiledOpShare share of the profiled wall time spent inside ops; the rest is Java,
      *     JNI and DJL bookkeeping (the profiler inflates both)
      * @param opsByName top-level ops per call, most frequent first

@@ -346,7 +346,8 @@ public final class BenchTable {
                 out,
                 "  backward = of the ops, autograd-engine nodes (run natively, no Java between);"
                         + " cpu us = thread CPU per call in the timed rounds; in-ops = share of the"
-                        + " profiled call inside PyTorch ops, the rest is Java, JNI and DJL");
+                        + " profiled call inside PyTorch ops, the rest is Java, JNI and DJL;"
+                        + " learner score runs in Java on the CPU (0 ops, us/op 0)");
     }
 
     private static String top(Map<String, Double> ops, int count) {

@@ -138,7 +138,10 @@ final class ModelBench {
                     result.backwardNodesPerCall(),
                     timing.cpuSeconds() * 1e6 / timing.calls(),
                     timing.meanMicros(),
-                    timing.cpuSeconds() * 1e6 / timing.calls() / result.opsPerCall(),
+                    // scoring on the CPU runs in Java (HostForward): no PyTorch op to divide by
+                    result.opsPerCall() < 1
+                            ? 0
+                            : timing.cpuSeconds() * 1e6 / timing.calls() / result.opsPerCall(),
                     result.profiledOpMicrosPerCall() / result.profiledWallMicrosPerCall(),
                     byName);
         } catch (IOException e) {

@@ -196,7 +196,7 @@ public final class PipelineBench {
                 rows.add(pipelineRow(keys));
             } catch (Exception e) {
                 // one key count that fails leaves the others' figures standing
-                failures.add("pipeline at " + keys + " keys failed: " + e.getMessage());
+                failures.add("pipeline at " + keys + " keys failed: " + firstLine(e));
                 log.printf("  failed: %s%n", e);
             }
         }
@@ -267,7 +267,7 @@ public final class PipelineBench {
             try {
                 rows.add(stateRow(keys, learnerBytes));
             } catch (Exception e) {
-                failures.add("state at " + keys + " keys failed: " + e.getMessage());
+                failures.add("state at " + keys + " keys failed: " + firstLine(e));
                 log.printf("  failed: %s%n", e);
             }
         }
@@ -558,8 +558,9 @@ public final class PipelineBench {
                         restPort,
                         "/jobs/" + job.getJobID() + "/checkpoints/details/" + checkpoint.get("id"));
         double max = 0;
-        for (JsonNode vertex : details.path("tasks")) {
-            String id = vertex.path("id").asText();
+        // "tasks" maps each job vertex id to that vertex's checkpoint statistics
+        for (var vertices = details.path("tasks").fieldNames(); vertices.hasNext(); ) {
+            String id = vertices.next();
             JsonNode subtasks =
                     get(
                                     restPort,
@@ -606,6 +607,12 @@ public final class PipelineBench {
         Arrays.sort(sorted);
         int i = (int) Math.ceil(q * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+    }
+
+    private static String firstLine(Exception e) {
+        String message = String.valueOf(e.getMessage());
+        int end = message.indexOf('\n');
+        return end < 0 ? message : message.substring(0, end);
     }
 
     private static long processCpuNanos() {
