@@ -295,22 +295,7 @@ final class RunCommand implements Callable<Integer> {
         if (!OnlineLearningJob.isLocal(env)) {
             return runOnCluster(env, config);
         }
-        config = resume(config);
-        if (config.bounded() && config.restoreFrom() != null) {
-            // Kafka splits restored from a checkpoint keep the stopping offsets they were saved
-            // with: those of an unbounded run have none, and the job would never finish
-            throw new IllegalArgumentException(
-                    "--bounded cannot resume from "
-                            + config.restoreFrom()
-                            + ": the restored Kafka positions carry no end offsets; use"
-                            + " --stop-when-idle to catch up and stop, or --fresh");
-        }
-        if (createTopics) {
-            List<String> created = OnlineLearningJob.createMissingTopics(config, partitions);
-            if (!created.isEmpty()) {
-                say("created topics %s (%d partitions)", created, partitions);
-            }
-        }
+        config = prepare(config);
         // accumulators (the progress lines) reach the client with task heartbeats: beat faster
         Configuration local = new Configuration();
         local.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(2));
@@ -330,17 +315,19 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * Submits the job jar to a session cluster over its REST API, resuming like a local run (the
-     * checkpoint directory is on a disk both share), then follows the job as a local run does.
+     * What a run does before its job starts, embedded or on a cluster: picks the checkpoint to
+     * resume from, refuses what could never finish, and creates missing topics.
      */
-    private int submit(ClusterTarget cluster, OnlineJobConfig config) throws Exception {
+    private OnlineJobConfig prepare(OnlineJobConfig config) throws Exception {
         config = resume(config);
         if (config.bounded() && config.restoreFrom() != null) {
+            // Kafka splits restored from a checkpoint keep the stopping offsets they were saved
+            // with: those of an unbounded run have none, and the job would never finish
             throw new IllegalArgumentException(
                     "--bounded cannot resume from "
                             + config.restoreFrom()
                             + ": the restored Kafka positions carry no end offsets; use"
-                            + " --stop-when-idle, or --fresh");
+                            + " --stop-when-idle to catch up and stop, or --fresh");
         }
         if (createTopics) {
             List<String> created = OnlineLearningJob.createMissingTopics(config, partitions);
@@ -348,6 +335,15 @@ final class RunCommand implements Callable<Integer> {
                 say("created topics %s (%d partitions)", created, partitions);
             }
         }
+        return config;
+    }
+
+    /**
+     * Submits the job jar to a session cluster over its REST API, resuming like a local run (the
+     * checkpoint directory is on a disk both share), then follows the job as a local run does.
+     */
+    private int submit(ClusterTarget cluster, OnlineJobConfig config) throws Exception {
+        config = prepare(config);
         StreamExecutionEnvironment env = cluster.environment(config);
         OnlineLearningJob.define(env, config);
         JobClient client = env.executeAsync(OnlineLearningJob.NAME);
