@@ -7,14 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.Properties;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Sends events to the events topic at a steady rate, with their labels inline or, later, on the
@@ -67,27 +61,11 @@ public final class EventSender implements AutoCloseable {
     public record Summary(
             long events, long labeledInline, long labelsSent, long labelsWithheld, Duration took) {}
 
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final CheckedProducer producer;
     private final Settings settings;
 
     public EventSender(String bootstrapServers, Settings settings) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        // One request in flight per partition: with five, a batch refused while a new partition's
-        // leader came up was retried behind later ones, and the broker (Kafka 4.1) then refused
-        // every retry as out of order, for ever.
-        props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, "1");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-        // a backlog sent as fast as possible to a broker on busy cores can queue for minutes:
-        // wait rather than fail (Kafka's default gives up after two)
-        props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "600000");
-        props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "600000");
-        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        props.put(
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        this.producer = new KafkaProducer<>(props);
+        this.producer = new CheckedProducer(bootstrapServers);
         this.settings = settings;
     }
 
@@ -112,7 +90,7 @@ public final class EventSender implements AutoCloseable {
             if (nanosPerEvent > 0) {
                 long due = started + (long) (sent * nanosPerEvent);
                 sendDue(pending, due);
-                waitUntil(due);
+                CheckedProducer.waitUntil(due);
             }
             labels += sendDue(pending, System.nanoTime());
             Event event = events.next();
@@ -143,43 +121,19 @@ public final class EventSender implements AutoCloseable {
                             null,
                             out.ts(),
                             bytes(out.key()),
-                            EventCodec.writeEvent(out)),
-                    this::delivered);
+                            EventCodec.writeEvent(out)));
             sent++;
         }
         while (!pending.isEmpty()) {
-            waitUntil(pending.peek().dueNanos());
+            CheckedProducer.waitUntil(pending.peek().dueNanos());
             labels += sendDue(pending, System.nanoTime());
         }
         producer.flush();
-        Exception error = firstError.get();
-        if (error != null) {
-            throw new IllegalStateException(
-                    failed.get()
-                            + " of "
-                            + (sent + labels)
-                            + " records were not delivered: "
-                            + error,
-                    error);
-        }
         return new Summary(
                 sent, inline, labels, withheld, Duration.ofNanos(System.nanoTime() - started));
     }
 
     private record Pending(long dueNanos, Label label) {}
-
-    private final java.util.concurrent.atomic.AtomicLong failed =
-            new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicReference<Exception> firstError =
-            new java.util.concurrent.atomic.AtomicReference<>();
-
-    /** A record the broker did not take is an error of the whole send, not a silent gap. */
-    private void delivered(org.apache.kafka.clients.producer.RecordMetadata metadata, Exception e) {
-        if (e != null) {
-            failed.incrementAndGet();
-            firstError.compareAndSet(null, e);
-        }
-    }
 
     private long sendDue(ArrayDeque<Pending> pending, long now) {
         long n = 0;
@@ -191,18 +145,10 @@ public final class EventSender implements AutoCloseable {
                             null,
                             label.ts(),
                             bytes(label.key()),
-                            EventCodec.writeLabel(label)),
-                    this::delivered);
+                            EventCodec.writeLabel(label)));
             n++;
         }
         return n;
-    }
-
-    private static void waitUntil(long nanoTime) {
-        long left;
-        while ((left = nanoTime - System.nanoTime()) > 0) {
-            LockSupport.parkNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
-        }
     }
 
     private static byte[] bytes(String s) {
@@ -211,6 +157,6 @@ public final class EventSender implements AutoCloseable {
 
     @Override
     public void close() {
-        producer.close(Duration.ofSeconds(30));
+        producer.close();
     }
 }
