@@ -19,11 +19,21 @@ final class HostForward {
     private final Layer[] layers;
     private final int inputs;
     private final int outputs;
+    private final int widest; // the widest layer input or output
+    private final int scratch; // the largest scratch a layer needs
 
     private HostForward(Layer[] layers) {
         this.layers = layers;
         this.inputs = layers[0].in;
         this.outputs = layers[layers.length - 1].out;
+        int w = 0;
+        int sc = 0;
+        for (Layer layer : layers) {
+            w = Math.max(w, Math.max(layer.in, layer.out));
+            sc = Math.max(sc, layer.scratchSize());
+        }
+        this.widest = w;
+        this.scratch = sc;
     }
 
     static HostForward of(List<KanLayer> network) {
@@ -40,20 +50,13 @@ final class HostForward {
      */
     float[] outputs(float[] x, int n) {
         float[] result = new float[n * outputs];
-        int widest = 0;
-        for (Layer layer : layers) {
-            widest = Math.max(widest, Math.max(layer.in, layer.out));
-        }
         float[] a = new float[widest];
         float[] b = new float[widest];
-        float[] scratch = new float[layers[0].scratchSize()];
+        float[] work = new float[scratch];
         for (int s = 0; s < n; s++) {
             System.arraycopy(x, s * inputs, a, 0, inputs);
             for (Layer layer : layers) {
-                if (scratch.length < layer.scratchSize()) {
-                    scratch = new float[layer.scratchSize()];
-                }
-                layer.forward(a, b, scratch);
+                layer.forward(a, b, work);
                 float[] swap = a;
                 a = b;
                 b = swap;
