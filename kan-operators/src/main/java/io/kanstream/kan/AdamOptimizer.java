@@ -68,7 +68,50 @@ final class AdamOptimizer implements AutoCloseable {
     }
 
     /**
-     * One update. Must run inside the caller's {@link NDScope}: temporaries are released there.
+     * The constants of one fused update, in float as the device takes them.
+     *
+     * @param learningRate the rate, boost included
+     * @param biasCorrected lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ)
+     * @param epsilon ε · √(1 − β₂ᵗ)
+     * @param decoupled AdamW's decay (p ← p − lr · wd · p) rather than an L2 term in the gradient
+     */
+    record Rates(
+            float learningRate,
+            float biasCorrected,
+            float epsilon,
+            float weightDecay,
+            float beta1,
+            float beta2,
+            boolean decoupled) {}
+
+    /**
+     * Counts one more step and returns the rates of its update. DJL's fused update computes, after
+     * g *= gradientScale, m and v as usual, then p -= lrb * m / (sqrt(v) + epsb); with lrb = lr *
+     * sqrt(c2) / c1 and epsb = eps * sqrt(c2) that is Adam's p -= (lr / c1) * m / (sqrt(v / c2) +
+     * eps). With adamw it first applies p *= 1 - lr * weightDecay, the decoupled decay.
+     *
+     * @param learningRateScale multiplies the learning rate (a drift boost)
+     */
+    Rates advance(double learningRateScale) {
+        step++;
+        double b1 = config.beta1();
+        double b2 = config.beta2();
+        double correction1 = 1 - Math.pow(b1, step);
+        double correction2 = 1 - Math.pow(b2, step);
+        double learningRate = config.learningRate() * learningRateScale;
+        return new Rates(
+                (float) learningRate,
+                (float) (learningRate * Math.sqrt(correction2) / correction1),
+                (float) (config.adamEpsilon() * Math.sqrt(correction2)),
+                (float) config.weightDecay(),
+                (float) b1,
+                (float) b2,
+                config.weightDecay() > 0);
+    }
+
+    /**
+     * One update on the device: one native call per parameter. Must run inside the caller's {@link
+     * NDScope}: temporaries are released there.
      *
      * @param gradientScale multiplies every gradient first (the clipping factor)
      * @param learningRateScale multiplies the learning rate (a drift boost)
@@ -78,20 +121,7 @@ final class AdamOptimizer implements AutoCloseable {
             List<KanLayer.Gradients> gradients,
             double gradientScale,
             double learningRateScale) {
-        step++;
-        double b1 = config.beta1();
-        double b2 = config.beta2();
-        double correction1 = 1 - Math.pow(b1, step);
-        double correction2 = 1 - Math.pow(b2, step);
-        double learningRate = config.learningRate() * learningRateScale;
-        // One native call per parameter instead of 12 NDArray ops plus a scalar tensor created
-        // for each of 6-7 constants. DJL's fused update computes, after g *= gradientScale,
-        // m and v as before, then p -= lrb * m / (sqrt(v) + epsb); with lrb = lr * sqrt(c2) / c1
-        // and epsb = eps * sqrt(c2) that is Adam's p -= (lr / c1) * m / (sqrt(v / c2) + eps).
-        // With adamw it first applies p *= 1 - lr * weightDecay, the decoupled decay.
-        float biasCorrected = (float) (learningRate * Math.sqrt(correction2) / correction1);
-        float epsilon = (float) (config.adamEpsilon() * Math.sqrt(correction2));
-        boolean decoupled = config.weightDecay() > 0;
+        Rates rates = advance(learningRateScale);
         for (int l = 0; l < network.size(); l++) {
             NDArray[] params = parameters(network.layer(l));
             NDArray[] grads = gradients(gradients.get(l));
@@ -102,16 +132,16 @@ final class AdamOptimizer implements AutoCloseable {
                                 new NDList(
                                         params[p], grads[p], first[3 * l + p], second[3 * l + p]),
                                 new NDList(params[p]),
-                                (float) learningRate,
-                                biasCorrected,
-                                (float) config.weightDecay(),
+                                rates.learningRate(),
+                                rates.biasCorrected(),
+                                rates.weightDecay(),
                                 (float) gradientScale,
                                 -1f,
-                                (float) b1,
-                                (float) b2,
-                                epsilon,
+                                rates.beta1(),
+                                rates.beta2(),
+                                rates.epsilon(),
                                 false,
-                                decoupled);
+                                rates.decoupled());
             }
         }
     }

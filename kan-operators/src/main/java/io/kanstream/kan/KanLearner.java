@@ -30,6 +30,13 @@ public final class KanLearner implements AutoCloseable {
     double learningRateScale = 1;
     long boostStepsLeft;
 
+    /**
+     * A step ran in Java since the device's arrays were last written: the network's host copy holds
+     * the current parameters and moments, and {@link #syncDevice} must run before anything reads or
+     * changes them on the device.
+     */
+    private boolean deviceBehind;
+
     KanLearner(
             KanConfig config, NDManager manager, KanNetwork network, InputNormalizer normalizer) {
         config.task().checkOutputs(network.outputs());
@@ -136,8 +143,29 @@ public final class KanLearner implements AutoCloseable {
         }
     }
 
+    /** Writes the host copy back into the device's arrays if a host step left them behind. */
+    void syncDevice() {
+        if (deviceBehind) {
+            network.host().writeTo(network, optimizer);
+            deviceBehind = false;
+        }
+    }
+
+    /** One Adam moment of one parameter ({@code 3 · layer + p}), wherever it is current. */
+    float[] moment(int index, boolean first) {
+        HostKan host = network.hostIfPresent();
+        if (host != null && host.hasMoments()) {
+            return host.moment(index, first);
+        }
+        return optimizer.moment(index, first).toFloatArray();
+    }
+
     /** Every layer's parameters, copied to the host. */
     public List<LayerParameters> parameters() {
+        HostKan host = network.hostIfPresent();
+        if (host != null) {
+            return host.parameters(); // current: a device change would have dropped it
+        }
         java.util.ArrayList<LayerParameters> result = new java.util.ArrayList<>();
         for (KanLayer layer : network.layers()) {
             result.add(
@@ -153,6 +181,7 @@ public final class KanLearner implements AutoCloseable {
 
     /** Every edge function of a layer, sampled at {@code points} points per input. */
     public EdgeCurves edgeCurves(int layer, int points) {
+        syncDevice();
         return EdgeCurves.sample(this, layer, points);
     }
 
@@ -229,7 +258,11 @@ public final class KanLearner implements AutoCloseable {
      */
     public float[] outputs(float[] rows, int n) {
         checkRows(rows, n);
-        float[] outputs = network.outputs(normalizer.apply(rows, n), n);
+        float[] z = normalizer.apply(rows, n);
+        if (!network.scoresOnHost(n)) {
+            syncDevice();
+        }
+        float[] outputs = network.outputs(z, n);
         if (config.task() == Task.REGRESSION && normalizer.enabled()) {
             for (int q = 0; q < outputs.length; q++) {
                 outputs[q] = (float) normalizer.networkToTarget(outputs[q]);
@@ -261,6 +294,10 @@ public final class KanLearner implements AutoCloseable {
         }
         float[] z = normalizer.apply(rows, n);
         examples += n;
+        if (network.trainsOnHost(n)) {
+            return learnOnHost(rows, z, targets);
+        }
+        syncDevice();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray x = manager.create(z, new Shape(n, network.inputs()));
@@ -287,18 +324,49 @@ public final class KanLearner implements AutoCloseable {
                 skippedSteps++;
                 return new StepResult(loss, norm, false, steps(), skippedSteps);
             }
-            double scale =
-                    config.clipNorm() > 0 && norm > config.clipNorm()
-                            ? config.clipNorm() / norm
-                            : 1;
-            optimizer.update(network, gradients, scale, learningRateScale);
+            optimizer.update(network, gradients, clipScale(norm), learningRateScale);
             network.parametersChanged();
-            if (boostStepsLeft > 0 && --boostStepsLeft == 0) {
-                learningRateScale = 1;
-            }
-            version++;
-            return new StepResult(loss, norm, true, steps(), skippedSteps);
+            return applied(loss, norm);
         }
+    }
+
+    /** The same step as the device's, in Java on the network's host copy (see {@link HostKan}). */
+    private StepResult learnOnHost(float[] rows, float[] z, double[] targets) {
+        int n = targets.length;
+        HostKan host = network.host();
+        if (!host.hasMoments()) {
+            host.takeMoments(optimizer);
+        }
+        HostKan.Pass pass = host.forward(z, n);
+        statistics.record(rows, pass.layerInputs(), n, grids());
+        float[] gradient = new float[pass.output.length];
+        double loss =
+                config.task().lossAndGradient(pass.output, network.outputs(), targets, gradient);
+        if (!Double.isFinite(loss)) {
+            skippedSteps++;
+            return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
+        }
+        double norm = host.backward(pass, gradient);
+        if (!Double.isFinite(norm)) {
+            skippedSteps++;
+            return new StepResult(loss, norm, false, steps(), skippedSteps);
+        }
+        host.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
+        deviceBehind = true;
+        return applied(loss, norm);
+    }
+
+    /** The factor that brings the gradient's norm down to the clip norm, 1 if it is below. */
+    private double clipScale(double norm) {
+        return config.clipNorm() > 0 && norm > config.clipNorm() ? config.clipNorm() / norm : 1;
+    }
+
+    private StepResult applied(double loss, double norm) {
+        if (boostStepsLeft > 0 && --boostStepsLeft == 0) {
+            learningRateScale = 1;
+        }
+        version++;
+        return new StepResult(loss, norm, true, steps(), skippedSteps);
     }
 
     private static double globalNorm(List<KanLayer.Gradients> gradients) {
@@ -385,6 +453,7 @@ public final class KanLearner implements AutoCloseable {
 
     private RefitResult refitNormalized(
             float[] z, int n, int gridSize, double blend, double relativeMargin) {
+        syncDevice();
         int oldSize = config.gridSize();
         GridRefitter.Outcome outcome =
                 new GridRefitter(config).refit(network, z, n, gridSize, blend, relativeMargin);

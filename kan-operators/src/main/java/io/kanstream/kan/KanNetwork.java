@@ -13,14 +13,20 @@ final class KanNetwork implements AutoCloseable {
     private final List<KanLayer> layers;
     private final NDManager manager;
     private final boolean scoreOnHost;
-    private HostForward host;
+    private HostKan host;
     private final long hostFlopsPerSample;
 
     /**
-     * Above this much work per call the device's matrix products win over the Java loops (measured:
-     * 8,16,1 at batch 256 is faster in Java, 32,64,1 at batch 256 is not).
+     * Above this much work per scoring call the device's matrix products win over the Java loops
+     * (measured: 8,16,1 at batch 256 is faster in Java, 32,64,1 at batch 256 is not).
      */
-    private static final long HOST_WORK_LIMIT = 2_000_000;
+    static final long SCORE_WORK_LIMIT = 2_000_000;
+
+    /** The same bound for a training step, whose work is about three forward passes. */
+    static final long TRAIN_WORK_LIMIT = 500_000;
+
+    private long scoreWorkLimit = SCORE_WORK_LIMIT;
+    private long trainWorkLimit = TRAIN_WORK_LIMIT;
 
     KanNetwork(List<KanLayer> layers, NDManager manager) {
         this.layers = List.copyOf(layers);
@@ -34,9 +40,41 @@ final class KanNetwork implements AutoCloseable {
         this.hostFlopsPerSample = flops;
     }
 
-    /** The parameters or grids changed: the next host forward pass takes a new snapshot. */
+    /**
+     * The parameters or grids changed on the device: the host copy is dropped, the next host call
+     * takes a new one.
+     */
     void parametersChanged() {
         host = null;
+    }
+
+    /** The host copy of the parameters, taken from the device if there is none. */
+    HostKan host() {
+        if (host == null) {
+            host = HostKan.of(layers);
+        }
+        return host;
+    }
+
+    /** The host copy if one was taken since the last change on the device, else null. */
+    HostKan hostIfPresent() {
+        return host;
+    }
+
+    /** Whether scoring {@code n} rows runs in Java (on the CPU, while the call is small). */
+    boolean scoresOnHost(long n) {
+        return scoreOnHost && n * hostFlopsPerSample <= scoreWorkLimit;
+    }
+
+    /** Whether a training step over {@code n} rows runs in Java. */
+    boolean trainsOnHost(long n) {
+        return scoreOnHost && n * hostFlopsPerSample <= trainWorkLimit;
+    }
+
+    /** Moves the host/device bounds: tests use it to run the same steps both ways. */
+    void workLimits(long score, long train) {
+        this.scoreWorkLimit = score;
+        this.trainWorkLimit = train;
     }
 
     /**
@@ -158,19 +196,14 @@ final class KanNetwork implements AutoCloseable {
     }
 
     /**
-     * Outputs on the host.
+     * Outputs, by the host or the device, whichever is cheaper; the caller keeps the device current
+     * when it is the device.
      *
      * @param x (n, in) row-major, already normalized
      * @return (n, out) row-major
      */
     float[] outputs(float[] x, int n) {
-        if (scoreOnHost && n * hostFlopsPerSample <= HOST_WORK_LIMIT) {
-            if (host == null) {
-                host = HostForward.of(layers);
-            }
-            return host.outputs(x, n);
-        }
-        return deviceOutputs(x, n);
+        return scoresOnHost(n) ? host().outputs(x, n) : deviceOutputs(x, n);
     }
 
     /** {@link #outputs} by the device's ops, whatever the device. */

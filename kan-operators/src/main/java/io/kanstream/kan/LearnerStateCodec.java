@@ -48,8 +48,8 @@ public final class LearnerStateCodec {
             AdamOptimizer optimizer = learner.optimizer;
             out.writeLong(optimizer.step());
             for (int q = 0; q < 3 * learner.network.size(); q++) {
-                writeFloats(out, optimizer.moment(q, true).toFloatArray());
-                writeFloats(out, optimizer.moment(q, false).toFloatArray());
+                writeFloats(out, learner.moment(q, true));
+                writeFloats(out, learner.moment(q, false));
             }
             writeMoments(out, learner.normalizer.features());
             writeMoments(out, learner.normalizer.target());

@@ -1,0 +1,516 @@
+package io.kanstream.kan;
+
+import java.util.List;
+
+/**
+ * The network on the host: its forward pass, and a whole training step (forward, closed-form
+ * backward, Adam), in plain Java on copies of the parameters and of Adam's moments.
+ *
+ * <p>A stream scores one event at a time and learns from a few dozen labels at a time. Through DJL
+ * that is some hundred native ops of a few elements each per call, and the per-op cost (JNI,
+ * dispatch, allocation) is all that is paid: about 0.2 ms to score and 0.5 ms per step for a small
+ * KAN. The same arithmetic in Java takes microseconds. It is the same function in float: the
+ * B-spline recursion does the operations of {@link BSplineBasis} in the same order on the same
+ * guarded reciprocals, C ⊙ S is the same float product, the gradients are those of {@link
+ * KanLayer}, and Adam is DJL's fused update written out; only the order of sums differs from the
+ * device's matrix products (a few ulps).
+ *
+ * <p>Who holds the current values is the caller's business ({@link KanLearner}): a copy is taken
+ * from the device when needed, a host step makes the copy ahead of the device until it is written
+ * back with {@link #writeTo}, and any change made on the device drops the copy.
+ */
+final class HostKan {
+    private final Layer[] layers;
+    private final int inputs;
+    private final int outputs;
+    private final int widest; // the widest layer input or output
+    private final int scratch; // the largest scratch a layer needs
+    private boolean moments; // whether Adam's moments were taken too
+
+    private HostKan(Layer[] layers) {
+        this.layers = layers;
+        this.inputs = layers[0].in;
+        this.outputs = layers[layers.length - 1].out;
+        int w = 0;
+        int sc = 0;
+        for (Layer layer : layers) {
+            w = Math.max(w, Math.max(layer.in, layer.out));
+            sc = Math.max(sc, layer.scratchSize());
+        }
+        this.widest = w;
+        this.scratch = sc;
+    }
+
+    /** A copy of the network's parameters as they are on the device (not the moments). */
+    static HostKan of(List<KanLayer> network) {
+        Layer[] layers = new Layer[network.size()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = new Layer(network.get(l));
+        }
+        return new HostKan(layers);
+    }
+
+    boolean hasMoments() {
+        return moments;
+    }
+
+    /** Copies Adam's moments from the device, once, before the first host step. */
+    void takeMoments(AdamOptimizer optimizer) {
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            for (int p = 0; p < 3; p++) {
+                layer.first[p] = optimizer.moment(3 * l + p, true).toFloatArray();
+                layer.second[p] = optimizer.moment(3 * l + p, false).toFloatArray();
+            }
+        }
+        moments = true;
+    }
+
+    /** Writes parameters and moments into the device's arrays: the device catches up. */
+    void writeTo(KanNetwork network, AdamOptimizer optimizer) {
+        float[][] first = new float[3 * layers.length][];
+        float[][] second = new float[3 * layers.length][];
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            KanLayer target = network.layer(l);
+            target.baseWeight.set(layer.baseWeight);
+            target.splineWeight.set(layer.splineWeight);
+            target.splineScaler.set(layer.splineScaler);
+            for (int p = 0; p < 3; p++) {
+                first[3 * l + p] = layer.first[p];
+                second[3 * l + p] = layer.second[p];
+            }
+        }
+        if (moments) {
+            optimizer.restore(optimizer.step(), first, second);
+        }
+    }
+
+    /** The current parameters, copied, in the order of the layers. */
+    List<LayerParameters> parameters() {
+        LayerParameters[] result = new LayerParameters[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            result[l] =
+                    new LayerParameters(
+                            layer.grid,
+                            layer.baseWeight.clone(),
+                            layer.splineWeight.clone(),
+                            layer.splineScaler.clone(),
+                            layer.out);
+        }
+        return List.of(result);
+    }
+
+    /**
+     * One moment of one parameter, {@code index = 3 · layer + p}; only after {@link #takeMoments}.
+     */
+    float[] moment(int index, boolean first) {
+        Layer layer = layers[index / 3];
+        return (first ? layer.first : layer.second)[index % 3];
+    }
+
+    /**
+     * @param x (n, in) row-major, normalized
+     * @return (n, out) row-major
+     */
+    float[] outputs(float[] x, int n) {
+        float[] result = new float[n * outputs];
+        float[] a = new float[widest];
+        float[] b = new float[widest];
+        float[] work = new float[scratch];
+        for (int s = 0; s < n; s++) {
+            System.arraycopy(x, s * inputs, a, 0, inputs);
+            for (Layer layer : layers) {
+                layer.forward(a, b, work);
+                float[] swap = a;
+                a = b;
+                b = swap;
+            }
+            System.arraycopy(a, 0, result, s * outputs, outputs);
+        }
+        return result;
+    }
+
+    /** A forward pass over a batch, keeping what the backward pass needs. */
+    final class Pass {
+        final int n;
+        final float[][] input; // [l] (n, in_l); input[0] is the caller's array
+        final float[][] sigmoid; // [l] (n, in_l)
+        final float[][] bases; // [l] (n, in_l, G+k)
+        final float[][] previous; // [l] (n, in_l, G+k+1), null when k = 0
+        final float[] output; // (n, out)
+
+        private Pass(float[] x, int n) {
+            this.n = n;
+            int count = layers.length;
+            input = new float[count][];
+            sigmoid = new float[count][];
+            bases = new float[count][];
+            previous = new float[count][];
+            input[0] = x;
+            float[] work = new float[scratch];
+            float[] y = x;
+            for (int l = 0; l < count; l++) {
+                Layer layer = layers[l];
+                input[l] = y;
+                sigmoid[l] = new float[n * layer.in];
+                bases[l] = new float[n * layer.in * layer.coefficients];
+                previous[l] =
+                        layer.order >= 1
+                                ? new float[n * layer.in * (layer.coefficients + 1)]
+                                : null;
+                y = new float[n * layer.out];
+                layer.forwardBatch(input[l], n, sigmoid[l], bases[l], previous[l], y, work);
+            }
+            output = y;
+        }
+
+        /** The inputs of every layer, layer 0 first: what the grid statistics record. */
+        float[][] layerInputs() {
+            return input.clone();
+        }
+    }
+
+    /**
+     * @param x (n, in) row-major, normalized
+     */
+    Pass forward(float[] x, int n) {
+        return new Pass(x, n);
+    }
+
+    /**
+     * Backward pass: fills every layer's parameter gradients.
+     *
+     * @param dOut (n, out) dLoss/dOutput
+     * @return the global L2 norm of all parameter gradients
+     */
+    double backward(Pass pass, float[] dOut) {
+        double squares = 0;
+        float[] upstream = dOut;
+        for (int l = layers.length - 1; l >= 0; l--) {
+            Layer layer = layers[l];
+            squares +=
+                    layer.parameterGradients(
+                            pass.input[l], pass.sigmoid[l], pass.bases[l], upstream, pass.n);
+            if (l > 0) {
+                upstream =
+                        layer.inputGradient(
+                                pass.input[l], pass.sigmoid[l], pass.previous[l], upstream, pass.n);
+            }
+        }
+        return Math.sqrt(squares);
+    }
+
+    /** Adam on every parameter from the gradients of the last {@link #backward}. */
+    void update(AdamOptimizer.Rates rates, float gradientScale) {
+        for (Layer layer : layers) {
+            layer.update(rates, gradientScale);
+        }
+    }
+
+    private static final class Layer {
+        final KnotGrid grid;
+        final int in;
+        final int out;
+        final int order;
+        final int coefficients;
+        final int spans; // m − 1 = G + 2k order-0 bases per feature
+        final float[] knots; // (in, m)
+        final float[][] leftInv; // [p] (in, m−1−p)
+        final float[][] rightInv; // [p] (in, m−1−p)
+        final float[] derivLeft; // (in, G+k)   k/(t_(j+k) − t_j)
+        final float[] derivRight; // (in, G+k)   k/(t_(j+k+1) − t_(j+1))
+        final float[] baseWeight; // (out, in)
+        final float[] splineWeight; // (out, in, G+k)
+        final float[] splineScaler; // (out, in)
+        final float[] scaledSpline; // (out, in, G+k) = C ⊙ S
+        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S
+        final float[][] gradient = new float[3][];
+        final float[][] first = new float[3][];
+        final float[][] second = new float[3][];
+
+        Layer(KanLayer layer) {
+            grid = layer.grid();
+            in = layer.in;
+            out = layer.out;
+            order = grid.splineOrder();
+            coefficients = grid.gridSize() + order;
+            int m = grid.gridSize() + 2 * order + 1;
+            spans = m - 1;
+            float[][] t = grid.toArray();
+            knots = new float[in * m];
+            for (int i = 0; i < in; i++) {
+                System.arraycopy(t[i], 0, knots, i * m, m);
+            }
+            leftInv = new float[order + 1][];
+            rightInv = new float[order + 1][];
+            for (int p = 1; p <= order; p++) {
+                int width = m - 1 - p;
+                leftInv[p] = new float[in * width];
+                rightInv[p] = new float[in * width];
+                for (int i = 0; i < in; i++) {
+                    for (int j = 0; j < width; j++) {
+                        leftInv[p][i * width + j] =
+                                BSplineBasis.guardedInverse(t[i][j + p] - t[i][j], 1);
+                        rightInv[p][i * width + j] =
+                                BSplineBasis.guardedInverse(t[i][j + p + 1] - t[i][j + 1], 1);
+                    }
+                }
+            }
+            derivLeft = new float[in * coefficients];
+            derivRight = new float[in * coefficients];
+            for (int i = 0; i < in && order >= 1; i++) {
+                for (int j = 0; j < coefficients; j++) {
+                    derivLeft[i * coefficients + j] =
+                            BSplineBasis.guardedInverse(t[i][j + order] - t[i][j], order);
+                    derivRight[i * coefficients + j] =
+                            BSplineBasis.guardedInverse(t[i][j + order + 1] - t[i][j + 1], order);
+                }
+            }
+            baseWeight = layer.baseWeight.toFloatArray();
+            splineWeight = layer.splineWeight.toFloatArray();
+            splineScaler = layer.splineScaler.toFloatArray();
+            scaledSpline = new float[out * in * coefficients];
+            rescale();
+        }
+
+        /** C ⊙ S, the same float products as the device's. */
+        private void rescale() {
+            for (int q = 0; q < out * in; q++) {
+                float s = splineScaler[q];
+                for (int c = 0; c < coefficients; c++) {
+                    scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
+                }
+            }
+        }
+
+        int scratchSize() {
+            return 2 * spans + in * coefficients + in;
+        }
+
+        /**
+         * The order-k bases of one value of feature i into {@code into[at, at + G+k)}, and the
+         * order k − 1 ones into {@code previous[prevAt, prevAt + G+k+1)} when previous is not null.
+         */
+        private void bases(
+                float xi,
+                int i,
+                float[] scratch,
+                float[] into,
+                int at,
+                float[] previous,
+                int prevAt) {
+            int t0 = i * (spans + 1);
+            for (int j = 0; j < spans; j++) {
+                scratch[j] = xi >= knots[t0 + j] && xi < knots[t0 + j + 1] ? 1f : 0f;
+            }
+            for (int p = 1; p <= order; p++) {
+                int width = spans - p;
+                if (p == order && previous != null) {
+                    System.arraycopy(scratch, 0, previous, prevAt, width + 1);
+                }
+                float[] li = leftInv[p];
+                float[] ri = rightInv[p];
+                int r0 = i * width;
+                for (int j = 0; j < width; j++) {
+                    float left = (xi - knots[t0 + j]) * li[r0 + j] * scratch[j];
+                    float right = (xi - knots[t0 + j + p + 1]) * ri[r0 + j] * scratch[j + 1];
+                    scratch[spans + j] = left - right;
+                }
+                System.arraycopy(scratch, spans, scratch, 0, width);
+            }
+            System.arraycopy(scratch, 0, into, at, coefficients);
+        }
+
+        /** y = silu(x) · Wbᵀ + B(x) · (C ⊙ S)ᵀ for one sample. */
+        void forward(float[] x, float[] y, float[] scratch) {
+            // scratch: [0, 2 spans) the recursion, then bases, then silu
+            int basesAt = 2 * spans;
+            int siluAt = basesAt + in * coefficients;
+            for (int i = 0; i < in; i++) {
+                float xi = x[i];
+                float sigmoid = (float) (1 / (1 + Math.exp(-xi)));
+                scratch[siluAt + i] = xi * sigmoid;
+                bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
+            }
+            combine(scratch, siluAt, scratch, basesAt, y, 0);
+        }
+
+        /** y[o] = Σ silu · Wb + Σ bases · (C ⊙ S), for one sample. */
+        private void combine(
+                float[] silu, int siluAt, float[] bases, int basesAt, float[] y, int yAt) {
+            int width = in * coefficients;
+            for (int o = 0; o < out; o++) {
+                float sum = 0;
+                int w0 = o * in;
+                int c0 = o * width;
+                for (int i = 0; i < in; i++) {
+                    sum += silu[siluAt + i] * baseWeight[w0 + i];
+                }
+                for (int q = 0; q < width; q++) {
+                    sum += bases[basesAt + q] * scaledSpline[c0 + q];
+                }
+                y[yAt + o] = sum;
+            }
+        }
+
+        /** The forward pass over a batch, keeping σ(x), the bases and the order k − 1 bases. */
+        void forwardBatch(
+                float[] x,
+                int n,
+                float[] sigmoid,
+                float[] bases,
+                float[] previous,
+                float[] y,
+                float[] scratch) {
+            int siluAt = 2 * spans;
+            for (int s = 0; s < n; s++) {
+                for (int i = 0; i < in; i++) {
+                    int q = s * in + i;
+                    float xi = x[q];
+                    float sg = (float) (1 / (1 + Math.exp(-xi)));
+                    sigmoid[q] = sg;
+                    scratch[siluAt + i] = xi * sg;
+                    bases(
+                            xi,
+                            i,
+                            scratch,
+                            bases,
+                            q * coefficients,
+                            previous,
+                            q * (coefficients + 1));
+                }
+                combine(scratch, siluAt, bases, s * in * coefficients, y, s * out);
+            }
+        }
+
+        /**
+         * Gradients of Wb, C and S from dLoss/dOutput; returns their sum of squares.
+         *
+         * @param dOut (n, out)
+         */
+        double parameterGradients(float[] x, float[] sigmoid, float[] bases, float[] dOut, int n) {
+            int width = in * coefficients;
+            float[] gBase = new float[out * in];
+            float[] gScaled = new float[out * width];
+            for (int s = 0; s < n; s++) {
+                for (int o = 0; o < out; o++) {
+                    float d = dOut[s * out + o];
+                    if (d == 0) {
+                        continue;
+                    }
+                    int w0 = o * in;
+                    int x0 = s * in;
+                    for (int i = 0; i < in; i++) {
+                        gBase[w0 + i] += d * (x[x0 + i] * sigmoid[x0 + i]);
+                    }
+                    int c0 = o * width;
+                    int b0 = s * width;
+                    for (int q = 0; q < width; q++) {
+                        gScaled[c0 + q] += d * bases[b0 + q];
+                    }
+                }
+            }
+            float[] gSpline = new float[out * width];
+            float[] gScaler = new float[out * in];
+            double squares = 0;
+            for (int q = 0; q < out * in; q++) {
+                float s = splineScaler[q];
+                float sum = 0;
+                for (int c = 0; c < coefficients; c++) {
+                    int r = q * coefficients + c;
+                    float g = gScaled[r] * s;
+                    gSpline[r] = g;
+                    squares += (double) g * g;
+                    sum += gScaled[r] * splineWeight[r];
+                }
+                gScaler[q] = sum;
+                squares += (double) sum * sum + (double) gBase[q] * gBase[q];
+            }
+            gradient[0] = gBase;
+            gradient[1] = gSpline;
+            gradient[2] = gScaler;
+            return squares;
+        }
+
+        /**
+         * dLoss/dInput for the layer below: dOut · Wb ⊙ silu'(x) + Σ_c (dOut · (C ⊙ S)) ⊙ dB/dx.
+         *
+         * @return (n, in)
+         */
+        float[] inputGradient(float[] x, float[] sigmoid, float[] previous, float[] dOut, int n) {
+            int width = in * coefficients;
+            float[] dx = new float[n * in];
+            float[] dBases = new float[width];
+            for (int s = 0; s < n; s++) {
+                java.util.Arrays.fill(dBases, 0f);
+                for (int i = 0; i < in; i++) {
+                    float acc = 0;
+                    for (int o = 0; o < out; o++) {
+                        acc += dOut[s * out + o] * baseWeight[o * in + i];
+                    }
+                    int q = s * in + i;
+                    float sg = sigmoid[q];
+                    // silu'(x) = σ(x) · (1 + x · (1 − σ(x)))
+                    dx[q] = acc * (sg * (x[q] * (1 - sg) + 1));
+                }
+                if (order < 1) {
+                    continue;
+                }
+                for (int o = 0; o < out; o++) {
+                    float d = dOut[s * out + o];
+                    if (d == 0) {
+                        continue;
+                    }
+                    int c0 = o * width;
+                    for (int r = 0; r < width; r++) {
+                        dBases[r] += d * scaledSpline[c0 + r];
+                    }
+                }
+                for (int i = 0; i < in; i++) {
+                    int q = s * in + i;
+                    int p0 = q * (coefficients + 1);
+                    int d0 = i * coefficients;
+                    float sum = 0;
+                    for (int c = 0; c < coefficients; c++) {
+                        float derivative =
+                                previous[p0 + c] * derivLeft[d0 + c]
+                                        - previous[p0 + c + 1] * derivRight[d0 + c];
+                        sum += dBases[d0 + c] * derivative;
+                    }
+                    dx[q] += sum;
+                }
+            }
+            return dx;
+        }
+
+        /** DJL's fused Adam update, element by element, on Wb, C and S. */
+        void update(AdamOptimizer.Rates rates, float gradientScale) {
+            float[][] params = {baseWeight, splineWeight, splineScaler};
+            float b1 = rates.beta1();
+            float b2 = rates.beta2();
+            for (int p = 0; p < 3; p++) {
+                float[] w = params[p];
+                float[] g = gradient[p];
+                float[] m = first[p];
+                float[] v = second[p];
+                for (int q = 0; q < w.length; q++) {
+                    float grad = gradientScale == 1 ? g[q] : g[q] * gradientScale;
+                    if (rates.decoupled()) {
+                        w[q] -= w[q] * rates.learningRate() * rates.weightDecay();
+                    } else {
+                        grad += w[q] * rates.weightDecay();
+                    }
+                    m[q] = m[q] * b1 + grad * (1 - b1);
+                    v[q] = v[q] * b2 + grad * grad * (1 - b2);
+                    w[q] -=
+                            m[q]
+                                    * rates.biasCorrected()
+                                    / ((float) Math.sqrt(v[q]) + rates.epsilon());
+                }
+            }
+            rescale();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package io.kanstream.kan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Scoring and training in Java compute what the device's ops compute, and follow every parameter
+ * change, whichever side made it.
+ */
+class HostKanTest {
+
+    private static float[] rows(SplittableRandom random, int n, int width, double spread) {
+        float[] x = new float[n * width];
+        for (int q = 0; q < x.length; q++) {
+            x[q] = (float) ((2 * random.nextDouble() - 1) * spread);
+        }
+        return x;
+    }
+
+    /** Largest |host − device| over a batch, relative to the outputs' scale. */
+    private static double gap(KanLearner learner, float[] x, int n) {
+        float[] z = learner.normalizer.apply(x, n);
+        float[] host = learner.network.outputs(z, n);
+        learner.syncDevice();
+        float[] device = learner.network.deviceOutputs(z, n);
+        assertThat(host).hasSameSizeAs(device);
+        double worst = 0;
+        double scale = 1e-3;
+        for (int q = 0; q < host.length; q++) {
+            worst = Math.max(worst, Math.abs(host[q] - device[q]));
+            scale = Math.max(scale, Math.abs(device[q]));
+        }
+        return worst / scale;
+    }
+
+    @Test
+    void hostOutputsMatchTheDeviceBeforeAndAfterStepsAndRefits() {
+        SplittableRandom random = new SplittableRandom(3);
+        for (List<Integer> layers : List.of(List.of(8, 16, 1), List.of(3, 5, 4, 2))) {
+            int outputs = layers.get(layers.size() - 1);
+            KanConfig config =
+                    KanConfig.builder(layers)
+                            .task(outputs == 1 ? Task.REGRESSION : Task.MULTICLASS)
+                            .device("cpu")
+                            .seed(11)
+                            .learningRate(0.05)
+                            .build();
+            try (KanLearner learner = KanLearner.create(config)) {
+                int in = layers.get(0);
+                int n = 64;
+                // inside and far outside the grid (the bases vanish there; only SiLU is left)
+                assertThat(gap(learner, rows(random, n, in, 1), n)).isLessThan(1e-5);
+                assertThat(gap(learner, rows(random, n, in, 40), n)).isLessThan(1e-5);
+                for (int step = 0; step < 30; step++) {
+                    float[] x = rows(random, 32, in, 2);
+                    double[] y = new double[32];
+                    for (int s = 0; s < 32; s++) {
+                        y[s] = outputs == 1 ? Math.sin(3 * x[s * in]) : s % outputs;
+                    }
+                    learner.learn(x, y);
+                }
+                assertThat(gap(learner, rows(random, n, in, 2), n)).isLessThan(1e-5);
+                float[] sample = rows(random, 256, in, 3);
+                learner.refit(sample, 256, 8); // another grid size: new bases, new C
+                assertThat(gap(learner, rows(random, n, in, 3), n)).isLessThan(1e-5);
+                // one row at a time, as a stream scores
+                float[] one = rows(random, 1, in, 1);
+                assertThat(gap(learner, one, 1)).isLessThan(1e-5);
+            }
+        }
+    }
+
+    @Test
+    void aStepChangesTheHostOutputsAsItChangesTheDevices() {
+        KanConfig config = KanConfig.builder(List.of(2, 3, 1)).device("cpu").seed(5).build();
+        try (KanLearner learner = KanLearner.create(config)) {
+            float[] x = {0.3f, -0.2f};
+            float before = learner.outputs(x, 1)[0];
+            learner.learn(new float[] {0.3f, -0.2f, 0.1f, 0.5f}, new double[] {5, 5});
+            float after = learner.outputs(x, 1)[0];
+            assertThat(after).isNotEqualTo(before);
+            float[] z = learner.normalizer.apply(x, 1);
+            learner.syncDevice();
+            assertThat((double) learner.network.outputs(z, 1)[0])
+                    .isCloseTo(
+                            learner.network.deviceOutputs(z, 1)[0],
+                            org.assertj.core.data.Offset.offset(1e-5));
+        }
+    }
+
+    /** Largest |a − b| over every parameter and moment, relative to the parameter's scale. */
+    private static double parameterGap(KanLearner a, KanLearner b) {
+        double worst = 0;
+        List<LayerParameters> pa = a.parameters();
+        List<LayerParameters> pb = b.parameters();
+        for (int l = 0; l < pa.size(); l++) {
+            worst = Math.max(worst, gap(pa.get(l).baseWeight(), pb.get(l).baseWeight()));
+            worst = Math.max(worst, gap(pa.get(l).splineWeight(), pb.get(l).splineWeight()));
+            worst = Math.max(worst, gap(pa.get(l).splineScaler(), pb.get(l).splineScaler()));
+        }
+        for (int q = 0; q < 3 * pa.size(); q++) {
+            worst = Math.max(worst, gap(a.moment(q, true), b.moment(q, true)));
+            worst = Math.max(worst, gap(a.moment(q, false), b.moment(q, false)));
+        }
+        return worst;
+    }
+
+    private static double gap(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double worst = 0;
+        double scale = 1e-6;
+        for (int q = 0; q < a.length; q++) {
+            worst = Math.max(worst, Math.abs(a[q] - b[q]));
+            scale = Math.max(scale, Math.abs(b[q]));
+        }
+        return worst / scale;
+    }
+
+    @Test
+    void stepsInJavaFollowTheDevicesStepsThroughClippingDecayBoostsAndRefits() {
+        for (List<Integer> layers : List.of(List.of(4, 8, 1), List.of(3, 5, 4, 3))) {
+            int outputs = layers.get(layers.size() - 1);
+            int in = layers.get(0);
+            KanConfig config =
+                    KanConfig.builder(layers)
+                            .task(outputs == 1 ? Task.REGRESSION : Task.MULTICLASS)
+                            .device("cpu")
+                            .seed(21)
+                            .learningRate(0.02)
+                            .weightDecay(outputs == 1 ? 1e-3 : 0)
+                            .clipNorm(0.5)
+                            .build();
+            try (KanLearner host = KanLearner.create(config);
+                    KanLearner device = KanLearner.create(config)) {
+                device.network.workLimits(0, 0); // every call through DJL's ops
+                SplittableRandom random = new SplittableRandom(8);
+                for (int step = 0; step < 40; step++) {
+                    int n = step % 3 == 0 ? 7 : 32; // partial batches too
+                    float[] x = rows(random, n, in, 2.5);
+                    double[] y = new double[n];
+                    for (int s = 0; s < n; s++) {
+                        y[s] =
+                                outputs == 1
+                                        ? 10 * Math.sin(2 * x[s * in]) + x[s * in + 1]
+                                        : (x[s * in] > 0 ? 1 : 0) + (x[s * in + 1] > 0.5 ? 1 : 0);
+                    }
+                    StepResult a = host.learn(x, y);
+                    StepResult b = device.learn(x, y);
+                    assertThat(a.applied()).isEqualTo(b.applied());
+                    assertThat(a.loss()).isCloseTo(b.loss(), within(1e-4 * (1 + b.loss())));
+                    if (step == 10) {
+                        host.boostLearningRate(3, 5);
+                        device.boostLearningRate(3, 5);
+                    }
+                    if (step == 20) {
+                        // a refit runs on the device: the host's steps are written back first
+                        host.refitFromStatistics();
+                        device.refitFromStatistics();
+                    }
+                }
+                assertThat(host.steps()).isEqualTo(40);
+                assertThat(parameterGap(host, device))
+                        .as("parameters and moments")
+                        .isLessThan(1e-3);
+                float[] probe = rows(random, 16, in, 2);
+                float[] a = host.outputs(probe, 16);
+                float[] b = device.outputs(probe, 16);
+                for (int q = 0; q < a.length; q++) {
+                    assertThat((double) a[q]).isCloseTo(b[q], within(1e-3 * (1 + Math.abs(b[q]))));
+                }
+                // what is checkpointed after host steps is what the device would have written
+                KanLearner restored = LearnerStateCodec.decode(LearnerStateCodec.encode(host));
+                try (restored) {
+                    assertThat(restored.outputs(probe, 16))
+                            .containsExactly(host.outputs(probe, 16));
+                    assertThat(parameterGap(restored, host)).isZero();
+                }
+            }
+        }
+    }
+}
