@@ -1,70 +1,25 @@
 package io.kanstream.kan;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDScope;
-import java.util.List;
-
 /**
- * Adam with bias correction and decoupled weight decay (AdamW), updating a network's parameters in
- * place. Moments are kept per parameter, in the order base weight, spline weight, spline scaler for
- * each layer; the step count drives the bias correction, so it is part of the state.
+ * Adam with bias correction and decoupled weight decay (AdamW): the step count, which drives the
+ * bias correction and so is part of the state, and the constants of each update. The moments live
+ * beside the parameters they belong to, on the host ({@link HostKan}) and, when mirrored, on the
+ * device ({@link DeviceKan}).
  */
-final class AdamOptimizer implements AutoCloseable {
+final class AdamOptimizer {
     private final KanConfig config;
-    private final NDArray[] first; // [3 * layer + p]
-    private final NDArray[] second;
     private long step;
 
-    AdamOptimizer(KanConfig config, KanNetwork network) {
+    AdamOptimizer(KanConfig config) {
         this.config = config;
-        int count = 3 * network.size();
-        first = new NDArray[count];
-        second = new NDArray[count];
-        for (int l = 0; l < network.size(); l++) {
-            NDArray[] params = parameters(network.layer(l));
-            for (int p = 0; p < 3; p++) {
-                first[3 * l + p] = persistent(params[p].zerosLike());
-                second[3 * l + p] = persistent(params[p].zerosLike());
-            }
-        }
-    }
-
-    static NDArray[] parameters(KanLayer layer) {
-        return new NDArray[] {layer.baseWeight, layer.splineWeight, layer.splineScaler};
-    }
-
-    static NDArray[] gradients(KanLayer.Gradients g) {
-        return new NDArray[] {g.baseWeight(), g.splineWeight(), g.splineScaler()};
     }
 
     long step() {
         return step;
     }
 
-    NDArray moment(int index, boolean firstMoment) {
-        return firstMoment ? first[index] : second[index];
-    }
-
-    /** Replaces moments, e.g. when a refit changed a parameter's shape. */
-    void resetMoments(int index, NDArray like) {
-        first[index].close();
-        second[index].close();
-        first[index] = persistent(like.zerosLike());
-        second[index] = persistent(like.zerosLike());
-    }
-
-    /** Zeroes one parameter's first moment. */
-    void resetFirstMoment(int index) {
-        first[index].muli(0);
-    }
-
-    void restore(long step, float[][] firstValues, float[][] secondValues) {
+    void restore(long step) {
         this.step = step;
-        for (int q = 0; q < first.length; q++) {
-            first[q].set(firstValues[q]);
-            second[q].set(secondValues[q]);
-        }
     }
 
     /**
@@ -107,55 +62,5 @@ final class AdamOptimizer implements AutoCloseable {
                 (float) b1,
                 (float) b2,
                 config.weightDecay() > 0);
-    }
-
-    /**
-     * One update on the device: one native call per parameter. Must run inside the caller's {@link
-     * NDScope}: temporaries are released there.
-     *
-     * @param gradientScale multiplies every gradient first (the clipping factor)
-     * @param learningRateScale multiplies the learning rate (a drift boost)
-     */
-    void update(
-            KanNetwork network,
-            List<KanLayer.Gradients> gradients,
-            double gradientScale,
-            double learningRateScale) {
-        Rates rates = advance(learningRateScale);
-        for (int l = 0; l < network.size(); l++) {
-            NDArray[] params = parameters(network.layer(l));
-            NDArray[] grads = gradients(gradients.get(l));
-            for (int p = 0; p < 3; p++) {
-                params[p]
-                        .getNDArrayInternal()
-                        .adamUpdate(
-                                new NDList(
-                                        params[p], grads[p], first[3 * l + p], second[3 * l + p]),
-                                new NDList(params[p]),
-                                rates.learningRate(),
-                                rates.biasCorrected(),
-                                rates.weightDecay(),
-                                (float) gradientScale,
-                                -1f,
-                                rates.beta1(),
-                                rates.beta2(),
-                                rates.epsilon(),
-                                false,
-                                rates.decoupled());
-            }
-        }
-    }
-
-    private static NDArray persistent(NDArray array) {
-        NDScope.unregister(array);
-        return array;
-    }
-
-    @Override
-    public void close() {
-        for (int q = 0; q < first.length; q++) {
-            first[q].close();
-            second[q].close();
-        }
     }
 }

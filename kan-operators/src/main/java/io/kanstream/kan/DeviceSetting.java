@@ -34,17 +34,28 @@ public final class DeviceSetting {
                 "device '" + text + "' is not one of auto, cpu, gpu, gpu:N (N a GPU index)");
     }
 
+    private static volatile int gpuCount = -1;
+
+    /** The engine's GPU count, asked once per JVM: asking costs a CUDA probe every time. */
+    private static int gpus() {
+        int count = gpuCount;
+        if (count < 0) {
+            count = Engine.getEngine("PyTorch").getGpuCount();
+            gpuCount = count;
+        }
+        return count;
+    }
+
     /** Resolves the setting against the PyTorch engine. */
     public static Device resolve(String text) {
         parse(text);
         String value = text.trim().toLowerCase(Locale.ROOT);
-        Engine engine = Engine.getEngine("PyTorch");
-        int gpus = engine.getGpuCount();
-        if (value.equals("auto")) {
-            return gpus > 0 ? Device.gpu(0) : Device.cpu();
-        }
         if (value.equals("cpu")) {
             return Device.cpu();
+        }
+        int gpus = gpus();
+        if (value.equals("auto")) {
+            return gpus > 0 ? Device.gpu(0) : Device.cpu();
         }
         int index = value.equals("gpu") ? 0 : Integer.parseInt(value.substring(4));
         if (index >= gpus) {

@@ -20,11 +20,11 @@ public record EdgeCurves(int layer, double[][] x, double[][][] phi) {
         if (points < 2) {
             throw new IllegalArgumentException("need at least 2 points, got " + points);
         }
-        KanLayer l = learner.network.layer(layer);
-        KnotGrid grid = l.grid();
+        HostKan.Layer l = learner.host().layer(layer);
+        KnotGrid grid = l.grid;
         int in = l.in;
         int out = l.out;
-        int c = l.coefficients();
+        int c = l.coefficients;
         float[] z = new float[points * in]; // (points, in) in the layer's own units
         for (int i = 0; i < in; i++) {
             double low = grid.interiorLow(i);
@@ -34,9 +34,9 @@ public record EdgeCurves(int layer, double[][] x, double[][][] phi) {
                 z[p * in + i] = (float) (low - pad + (high - low + 2 * pad) * p / (points - 1));
             }
         }
-        float[] bases = l.basesOnHost(z, points); // (points, in, c)
-        float[] scaled = l.scaledSplineOnHost(); // (out, in, c)
-        float[] base = l.baseWeight.toFloatArray(); // (out, in)
+        float[] bases = l.bases(z, points); // (points, in, c)
+        float[] scaled = l.scaledSpline; // (out, in, c)
+        float[] base = l.baseWeight; // (out, in)
         double[][][] phi = new double[out][in][points];
         for (int o = 0; o < out; o++) {
             for (int i = 0; i < in; i++) {

@@ -28,12 +28,12 @@ final class GridRefitter {
     /**
      * @param network refit in place
      * @param x0 (n, in) normalized network inputs, row-major
-     * @param newGridSize the grid size after the refit (the current one, or a finer/coarser one)
+     * @param newGridSize the grid size afterwards (the current one, or a finer/coarser one)
      * @param blend how far knots move toward their target when the size is unchanged
      * @param relativeMargin extra margin on each side, as a fraction of each feature's range
      */
     Outcome refit(
-            KanNetwork network,
+            HostKan network,
             float[] x0,
             int n,
             int newGridSize,
@@ -46,14 +46,14 @@ final class GridRefitter {
         float[] current = x0;
         double[] inside = new double[network.size()];
         for (int l = 0; l < network.size(); l++) {
-            KanLayer layer = network.layer(l);
+            HostKan.Layer layer = network.layer(l);
             int in = layer.in;
             int out = layer.out;
-            int k = layer.grid().splineOrder();
-            int oldC = layer.coefficients();
-            float[] oldBases = layer.basesOnHost(oldInputs[l], n); // (n, in, oldC)
-            float[] scaled = layer.scaledSplineOnHost(); // (out, in, oldC)
-            float[] scaler = layer.splineScaler.toFloatArray(); // (out, in)
+            int k = layer.order;
+            int oldC = layer.coefficients;
+            float[] oldBases = layer.bases(oldInputs[l], n); // (n, in, oldC)
+            float[] scaled = layer.scaledSpline; // (out, in, oldC)
+            float[] scaler = layer.splineScaler; // (out, in)
 
             float[][] knots = new float[in][];
             double[] column = new double[n];
@@ -66,13 +66,16 @@ final class GridRefitter {
                 knots[i] = KnotGrid.fitKnots(column, newGridSize, k, config.gridEps(), margin);
             }
             KnotGrid target = new KnotGrid(knots, newGridSize, k);
-            KnotGrid grid = layer.grid().blend(target, blend);
-            layer.setGrid(grid);
+            KnotGrid grid = layer.grid.blend(target, blend);
             inside[l] = insideFraction(current, n, grid);
 
             int newC = newGridSize + k;
-            float[] newBases = layer.basesOnHost(current, n); // (n, in, newC)
-            float[] spline = new float[out * in * newC];
+            // the per-edge fit, on a layer that has the new grid and the old Wb and S
+            HostKan.Layer fitted =
+                    new HostKan.Layer(
+                            grid, out, layer.baseWeight, new float[out * in * newC], scaler);
+            float[] newBases = fitted.bases(current, n); // (n, in, newC)
+            float[] spline = fitted.splineWeight;
             double[] a = new double[n * newC];
             double[] y = new double[n * out];
             for (int i = 0; i < in; i++) {
@@ -90,20 +93,21 @@ final class GridRefitter {
                         y[s * out + o] = edge;
                     }
                 }
-                double[] fitted = SplineFit.solve(a, n, newC, y, out, config.refitSmoothing());
+                double[] solved = SplineFit.solve(a, n, newC, y, out, config.refitSmoothing());
                 for (int o = 0; o < out; o++) {
                     float s = scaler[o * in + i];
                     // An edge whose scaler is ~0 outputs ~0 whatever C is; fit C as if S were 1.
                     double divisor = Math.abs(s) > 1e-7 ? s : 1;
                     for (int c = 0; c < newC; c++) {
-                        spline[(o * in + i) * newC + c] = (float) (fitted[o * newC + c] / divisor);
+                        spline[(o * in + i) * newC + c] = (float) (solved[o * newC + c] / divisor);
                     }
                 }
             }
-            layer.setSplineWeight(spline, newC);
-            polishLayer(layer, current, n, newBases, oldInputs[l + 1]);
+            fitted.rescale();
+            float[][] polished = polishLayer(fitted, current, n, newBases, oldInputs[l + 1]);
+            network.refit(l, grid, polished[0], polished[1]);
             if (l + 1 < network.size()) {
-                current = layer.outputsOnHost(current, n);
+                current = network.layer(l).outputs(current, n);
             }
         }
         return new Outcome(newGridSize, inside);
@@ -116,18 +120,21 @@ final class GridRefitter {
      * below. A ridge toward the per-edge solution keeps directions the sample does not determine
      * where they were, so a small window cannot overfit.
      *
+     * @param layer the new grid with the per-edge solution
      * @param x (n, in) the layer's new inputs
      * @param bases (n, in, c) their bases under the new grid
      * @param target (n, out) the old layer's outputs on the old inputs
+     * @return the new base weight (out, in) and spline weight (out, in, c)
      */
-    private void polishLayer(KanLayer layer, float[] x, int n, float[] bases, float[] target) {
+    private float[][] polishLayer(
+            HostKan.Layer layer, float[] x, int n, float[] bases, float[] target) {
         int in = layer.in;
         int out = layer.out;
-        int c = layer.coefficients();
+        int c = layer.coefficients;
         int width = in * (c + 1); // per input: silu, then c bases
-        float[] base = layer.baseWeight.toFloatArray(); // (out, in)
-        float[] scaled = layer.scaledSplineOnHost(); // (out, in, c)
-        float[] scaler = layer.splineScaler.toFloatArray(); // (out, in)
+        float[] base = layer.baseWeight; // (out, in)
+        float[] scaled = layer.scaledSpline; // (out, in, c)
+        float[] scaler = layer.splineScaler; // (out, in)
         double[] design = new double[n * width];
         for (int s = 0; s < n; s++) {
             for (int i = 0; i < in; i++) {
@@ -166,8 +173,7 @@ final class GridRefitter {
                 }
             }
         }
-        layer.baseWeight.set(newBase);
-        layer.setSplineWeight(newSpline, c);
+        return new float[][] {newBase, newSpline};
     }
 
     private static final double POLISH_RIDGE = 1e-3;

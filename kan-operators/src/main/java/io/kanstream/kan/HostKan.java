@@ -1,89 +1,163 @@
 package io.kanstream.kan;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
- * The network on the host: its forward pass, and a whole training step (forward, closed-form
- * backward, Adam), in plain Java on copies of the parameters and of Adam's moments.
+ * The network's parameters and Adam's moments on the host, and everything a learner does with them
+ * in plain Java: efficient-kan's initialization, the forward pass, a whole training step
+ * (closed-form backward, then Adam), and the per-layer bases and outputs a grid refit needs.
  *
  * <p>A stream scores one event at a time and learns from a few dozen labels at a time. Through DJL
  * that is some hundred native ops of a few elements each per call, and the per-op cost (JNI,
  * dispatch, allocation) is all that is paid: about 0.2 ms to score and 0.5 ms per step for a small
- * KAN. The same arithmetic in Java takes microseconds. It is the same function in float: the
- * B-spline recursion does the operations of {@link BSplineBasis} in the same order on the same
- * guarded reciprocals, C ⊙ S is the same float product, the gradients are those of {@link
- * KanLayer}, and Adam is DJL's fused update written out; only the order of sums differs from the
- * device's matrix products (a few ulps).
+ * KAN, and a millisecond to build a model's tensors when a key's state is decoded. The same
+ * arithmetic in Java takes microseconds. It is the same function in float: the B-spline recursion
+ * does the operations of {@link BSplineBasis} in the same order on the same guarded reciprocals, C
+ * ⊙ S is the same float product, the gradients are those of {@link KanLayer}, and Adam is DJL's
+ * fused update written out; only the order of sums differs from the device's matrix products (a few
+ * ulps).
  *
- * <p>Who holds the current values is the caller's business ({@link KanLearner}): a copy is taken
- * from the device when needed, a host step makes the copy ahead of the device until it is written
- * back with {@link #writeTo}, and any change made on the device drops the copy.
+ * <p>This is the model's home copy; {@link DeviceKan} mirrors it on the device for calls large
+ * enough to be worth it, and {@link KanLearner} keeps the two in step.
  */
 final class HostKan {
     private final Layer[] layers;
     private final int inputs;
     private final int outputs;
-    private final int widest; // the widest layer input or output
-    private final int scratch; // the largest scratch a layer needs
-    private boolean moments; // whether Adam's moments were taken too
+    private int widest; // the widest layer input or output
+    private int scratch; // the largest scratch a layer needs
+    private long flopsPerSample;
 
     private HostKan(Layer[] layers) {
         this.layers = layers;
         this.inputs = layers[0].in;
         this.outputs = layers[layers.length - 1].out;
+        sizes();
+    }
+
+    private void sizes() {
         int w = 0;
         int sc = 0;
+        long flops = 0;
         for (Layer layer : layers) {
             w = Math.max(w, Math.max(layer.in, layer.out));
             sc = Math.max(sc, layer.scratchSize());
+            flops += (long) layer.in * layer.out * (layer.coefficients + 2);
         }
-        this.widest = w;
-        this.scratch = sc;
+        widest = w;
+        scratch = sc;
+        flopsPerSample = flops;
     }
 
-    /** A copy of the network's parameters as they are on the device (not the moments). */
-    static HostKan of(List<KanLayer> network) {
-        Layer[] layers = new Layer[network.size()];
+    /** The given parameters, with Adam's moments at zero. */
+    static HostKan of(List<LayerParameters> parameters) {
+        Layer[] layers = new Layer[parameters.size()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = new Layer(network.get(l));
+            LayerParameters p = parameters.get(l);
+            layers[l] =
+                    new Layer(
+                            p.grid(),
+                            p.out(),
+                            p.baseWeight().clone(),
+                            p.splineWeight().clone(),
+                            p.splineScaler().clone());
         }
         return new HostKan(layers);
     }
 
-    boolean hasMoments() {
-        return moments;
+    /**
+     * efficient-kan's initialization: Wb and S Kaiming-uniform with a = √5·scale, C the
+     * least-squares fit of small noise at the grid's G + 1 interior knots.
+     */
+    static HostKan initialize(KanConfig config) {
+        SplittableRandom random = new SplittableRandom(config.seed());
+        List<Integer> widths = config.layers();
+        Layer[] layers = new Layer[widths.size() - 1];
+        int g = config.gridSize();
+        int k = config.splineOrder();
+        int c = g + k;
+        for (int l = 0; l + 1 < widths.size(); l++) {
+            int in = widths.get(l);
+            int out = widths.get(l + 1);
+            KnotGrid grid = KnotGrid.uniform(in, g, k, config.gridLow(), config.gridHigh());
+            float[] base = kaimingUniform(random, out * in, in, config.scaleBase());
+            float[] scaler = kaimingUniform(random, out * in, in, config.scaleSpline());
+            Layer layer = new Layer(grid, out, base, new float[out * in * c], scaler);
+            // noise at the interior knots: (G+1, in, out)
+            float[] points = new float[(g + 1) * in]; // (G+1, in)
+            for (int j = 0; j <= g; j++) {
+                for (int i = 0; i < in; i++) {
+                    points[j * in + i] = grid.knot(i, k + j);
+                }
+            }
+            double[] noise = new double[(g + 1) * in * out];
+            for (int q = 0; q < noise.length; q++) {
+                noise[q] = (random.nextDouble() - 0.5) * config.scaleNoise() / g;
+            }
+            float[] bases = layer.bases(points, g + 1); // (G+1, in, c)
+            float[] spline = new float[out * in * c];
+            for (int i = 0; i < in; i++) {
+                double[] a = new double[(g + 1) * c];
+                double[] y = new double[(g + 1) * out];
+                for (int j = 0; j <= g; j++) {
+                    for (int b = 0; b < c; b++) {
+                        a[j * c + b] = bases[(j * in + i) * c + b];
+                    }
+                    for (int o = 0; o < out; o++) {
+                        y[j * out + o] = noise[(j * in + i) * out + o];
+                    }
+                }
+                double[] coefficients = SplineFit.solve(a, g + 1, c, y, out, 0); // (out, c)
+                for (int o = 0; o < out; o++) {
+                    for (int b = 0; b < c; b++) {
+                        spline[(o * in + i) * c + b] = (float) coefficients[o * c + b];
+                    }
+                }
+            }
+            layers[l] = new Layer(grid, out, base, spline, scaler);
+        }
+        return new HostKan(layers);
     }
 
-    /** Copies Adam's moments from the device, once, before the first host step. */
-    void takeMoments(AdamOptimizer optimizer) {
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            for (int p = 0; p < 3; p++) {
-                layer.first[p] = optimizer.moment(3 * l + p, true).toFloatArray();
-                layer.second[p] = optimizer.moment(3 * l + p, false).toFloatArray();
-            }
+    private static float[] kaimingUniform(
+            SplittableRandom random, int size, int fanIn, double scale) {
+        double a = Math.sqrt(5) * scale;
+        double gain = Math.sqrt(2 / (1 + a * a));
+        double bound = gain * Math.sqrt(3.0 / fanIn);
+        float[] values = new float[size];
+        for (int q = 0; q < size; q++) {
+            values[q] = (float) ((random.nextDouble() * 2 - 1) * bound);
         }
-        moments = true;
+        return values;
     }
 
-    /** Writes parameters and moments into the device's arrays: the device catches up. */
-    void writeTo(KanNetwork network, AdamOptimizer optimizer) {
-        float[][] first = new float[3 * layers.length][];
-        float[][] second = new float[3 * layers.length][];
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            KanLayer target = network.layer(l);
-            target.baseWeight.set(layer.baseWeight);
-            target.splineWeight.set(layer.splineWeight);
-            target.splineScaler.set(layer.splineScaler);
-            for (int p = 0; p < 3; p++) {
-                first[3 * l + p] = layer.first[p];
-                second[3 * l + p] = layer.second[p];
-            }
-        }
-        if (moments) {
-            optimizer.restore(optimizer.step(), first, second);
-        }
+    int size() {
+        return layers.length;
+    }
+
+    int inputs() {
+        return inputs;
+    }
+
+    int outputs() {
+        return outputs;
+    }
+
+    /** Multiply-adds of one sample's forward pass, roughly: what decides host or device. */
+    long flopsPerSample() {
+        return flopsPerSample;
+    }
+
+    Layer layer(int index) {
+        return layers[index];
+    }
+
+    /** Replaces a layer's grid and weights (a refit); the moments follow {@link Layer#refit}. */
+    void refit(int index, KnotGrid grid, float[] baseWeight, float[] splineWeight) {
+        layers[index] = layers[index].refit(grid, baseWeight, splineWeight);
+        sizes();
     }
 
     /** The current parameters, copied, in the order of the layers. */
@@ -102,12 +176,27 @@ final class HostKan {
         return List.of(result);
     }
 
-    /**
-     * One moment of one parameter, {@code index = 3 · layer + p}; only after {@link #takeMoments}.
-     */
+    /** One parameter, {@code index = 3 · layer + p} with p = 0 Wb, 1 C, 2 S; not a copy. */
+    float[] parameter(int index) {
+        Layer layer = layers[index / 3];
+        return switch (index % 3) {
+            case 0 -> layer.baseWeight;
+            case 1 -> layer.splineWeight;
+            default -> layer.splineScaler;
+        };
+    }
+
+    /** One moment of one parameter, indexed as {@link #parameter}; not a copy. */
     float[] moment(int index, boolean first) {
         Layer layer = layers[index / 3];
         return (first ? layer.first : layer.second)[index % 3];
+    }
+
+    /** Every C ⊙ S after their values were written from outside (a device step). */
+    void parametersWritten() {
+        for (Layer layer : layers) {
+            layer.rescale();
+        }
     }
 
     /**
@@ -128,6 +217,20 @@ final class HostKan {
                 b = swap;
             }
             System.arraycopy(a, 0, result, s * outputs, outputs);
+        }
+        return result;
+    }
+
+    /**
+     * Every layer's input, plus the final output.
+     *
+     * @return [l] (n, in_l) for each layer l, then (n, out)
+     */
+    float[][] layerInputs(float[] x, int n) {
+        float[][] result = new float[layers.length + 1][];
+        result[0] = x;
+        for (int l = 0; l < layers.length; l++) {
+            result[l + 1] = layers[l].outputs(result[l], n);
         }
         return result;
     }
@@ -209,7 +312,8 @@ final class HostKan {
         }
     }
 
-    private static final class Layer {
+    /** One layer: its grid's tables, its parameters, their gradients and moments. */
+    static final class Layer {
         final KnotGrid grid;
         final int in;
         final int out;
@@ -230,10 +334,15 @@ final class HostKan {
         final float[][] first = new float[3][];
         final float[][] second = new float[3][];
 
-        Layer(KanLayer layer) {
-            grid = layer.grid();
-            in = layer.in;
-            out = layer.out;
+        Layer(
+                KnotGrid grid,
+                int out,
+                float[] baseWeight,
+                float[] splineWeight,
+                float[] splineScaler) {
+            this.grid = grid;
+            this.in = grid.features();
+            this.out = out;
             order = grid.splineOrder();
             coefficients = grid.gridSize() + order;
             int m = grid.gridSize() + 2 * order + 1;
@@ -268,21 +377,77 @@ final class HostKan {
                             BSplineBasis.guardedInverse(t[i][j + order + 1] - t[i][j + 1], order);
                 }
             }
-            baseWeight = layer.baseWeight.toFloatArray();
-            splineWeight = layer.splineWeight.toFloatArray();
-            splineScaler = layer.splineScaler.toFloatArray();
+            this.baseWeight = baseWeight;
+            this.splineWeight = splineWeight;
+            this.splineScaler = splineScaler;
             scaledSpline = new float[out * in * coefficients];
+            float[][] params = {baseWeight, splineWeight, splineScaler};
+            for (int p = 0; p < 3; p++) {
+                first[p] = new float[params[p].length];
+                second[p] = new float[params[p].length];
+            }
             rescale();
         }
 
+        /**
+         * This layer on a new grid with new base and spline weights, the scaler kept. With the same
+         * number of coefficients the second moments stay (the scale is still right) and the first
+         * moments of Wb and C are dropped (they point along the old coordinates); with another
+         * number, C's moments restart at zero.
+         */
+        Layer refit(KnotGrid newGrid, float[] newBase, float[] newSpline) {
+            Layer next = new Layer(newGrid, out, newBase, newSpline, splineScaler);
+            System.arraycopy(first[2], 0, next.first[2], 0, first[2].length);
+            System.arraycopy(second[0], 0, next.second[0], 0, second[0].length);
+            System.arraycopy(second[2], 0, next.second[2], 0, second[2].length);
+            if (next.coefficients == coefficients) {
+                System.arraycopy(second[1], 0, next.second[1], 0, second[1].length);
+            }
+            return next;
+        }
+
         /** C ⊙ S, the same float products as the device's. */
-        private void rescale() {
+        void rescale() {
             for (int q = 0; q < out * in; q++) {
                 float s = splineScaler[q];
                 for (int c = 0; c < coefficients; c++) {
                     scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
                 }
             }
+        }
+
+        /**
+         * The bases of x under this layer's grid.
+         *
+         * @param x (n, in) row-major
+         * @return (n, in, G+k) row-major
+         */
+        float[] bases(float[] x, int n) {
+            float[] result = new float[n * in * coefficients];
+            float[] work = new float[2 * spans];
+            for (int q = 0; q < n * in; q++) {
+                bases(x[q], q % in, work, result, q * coefficients, null, 0);
+            }
+            return result;
+        }
+
+        /**
+         * The layer's outputs.
+         *
+         * @param x (n, in) row-major
+         * @return (n, out) row-major
+         */
+        float[] outputs(float[] x, int n) {
+            float[] result = new float[n * out];
+            float[] row = new float[in];
+            float[] y = new float[out];
+            float[] work = new float[scratchSize()];
+            for (int s = 0; s < n; s++) {
+                System.arraycopy(x, s * in, row, 0, in);
+                forward(row, y, work);
+                System.arraycopy(y, 0, result, s * out, out);
+            }
+            return result;
         }
 
         int scratchSize() {
@@ -444,7 +609,7 @@ final class HostKan {
             float[] dx = new float[n * in];
             float[] dBases = new float[width];
             for (int s = 0; s < n; s++) {
-                java.util.Arrays.fill(dBases, 0f);
+                Arrays.fill(dBases, 0f);
                 for (int i = 0; i < in; i++) {
                     float acc = 0;
                     for (int o = 0; o < out; o++) {

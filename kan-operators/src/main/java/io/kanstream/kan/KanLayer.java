@@ -16,17 +16,17 @@ import ai.djl.nn.core.Linear;
  * free of DJL's JVM-global gradient collector, which allows one collection at a time per JVM and
  * would serialize every Flink subtask in a TaskManager.
  *
- * <p>The parameters live on the learner's manager and are updated in place; everything a forward or
- * backward pass creates belongs to the caller's {@link NDScope}.
+ * <p>The parameters live on the mirror's manager and are updated in place; everything a forward or
+ * backward pass creates belongs to the caller's {@link NDScope}. A refit changes the grid on the
+ * host; the mirror is then rebuilt.
  */
 final class KanLayer implements AutoCloseable {
     final int in;
     final int out;
-    private final NDManager manager;
-    private KnotGrid grid;
-    private BSplineBasis basis;
+    private final KnotGrid grid;
+    private final BSplineBasis basis;
     final NDArray baseWeight; // (out, in)
-    NDArray splineWeight; // (out, in, G+k)
+    final NDArray splineWeight; // (out, in, G+k)
     final NDArray splineScaler; // (out, in)
 
     KanLayer(
@@ -38,13 +38,13 @@ final class KanLayer implements AutoCloseable {
             NDManager manager) {
         this.in = grid.features();
         this.out = out;
-        this.manager = manager;
         int coefficients = grid.gridSize() + grid.splineOrder();
         this.baseWeight = persistent(manager.create(baseWeight, new Shape(out, in)));
         this.splineWeight =
                 persistent(manager.create(splineWeight, new Shape(out, in, coefficients)));
         this.splineScaler = persistent(manager.create(splineScaler, new Shape(out, in)));
-        setGrid(grid);
+        this.grid = grid;
+        this.basis = new BSplineBasis(grid, manager);
     }
 
     KnotGrid grid() {
@@ -55,29 +55,9 @@ final class KanLayer implements AutoCloseable {
         return grid.gridSize() + grid.splineOrder();
     }
 
-    /** Replaces the knot grid (the caller refits the spline weights to match). */
-    void setGrid(KnotGrid newGrid) {
-        if (newGrid.features() != in) {
-            throw new IllegalArgumentException(
-                    "grid has "
-                            + newGrid.features()
-                            + " features, the layer has "
-                            + in
-                            + " inputs");
-        }
-        BSplineBasis old = basis;
-        basis = new BSplineBasis(newGrid, manager);
-        grid = newGrid;
-        if (old != null) {
-            old.close();
-        }
-    }
-
-    /** Replaces the spline weights, possibly with another number of coefficients. */
-    void setSplineWeight(float[] values, int coefficients) {
-        NDArray replacement = persistent(manager.create(values, new Shape(out, in, coefficients)));
-        splineWeight.close();
-        splineWeight = replacement;
+    /** The parameters in the order base weight, spline weight, spline scaler. */
+    NDArray[] parameters() {
+        return new NDArray[] {baseWeight, splineWeight, splineScaler};
     }
 
     /** What a forward pass keeps for the backward pass. */
@@ -112,7 +92,11 @@ final class KanLayer implements AutoCloseable {
     }
 
     /** Parameter gradients, in the order base weight, spline weight, spline scaler. */
-    record Gradients(NDArray baseWeight, NDArray splineWeight, NDArray splineScaler) {}
+    record Gradients(NDArray baseWeight, NDArray splineWeight, NDArray splineScaler) {
+        NDArray[] all() {
+            return new NDArray[] {baseWeight, splineWeight, splineScaler};
+        }
+    }
 
     /**
      * @param a the activations of the forward pass
@@ -147,41 +131,6 @@ final class KanLayer implements AutoCloseable {
             dx = dx.add(dBases.mul(basesGrad).sum(new int[] {2}));
         }
         return dx;
-    }
-
-    /**
-     * The bases of x under the current grid, on the host.
-     *
-     * @param x (n, in) row-major
-     * @return (n, in, G+k) row-major
-     */
-    float[] basesOnHost(float[] x, int n) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray input = manager.create(x, new Shape(n, in));
-            return basis.evaluate(input).value().toFloatArray();
-        }
-    }
-
-    /**
-     * The layer's outputs on the host.
-     *
-     * @param x (n, in) row-major
-     * @return (n, out) row-major
-     */
-    float[] outputsOnHost(float[] x, int n) {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            return forward(manager.create(x, new Shape(n, in))).output().toFloatArray();
-        }
-    }
-
-    /** The spline branch's effective coefficients C ⊙ S on the host, (out, in, G+k). */
-    float[] scaledSplineOnHost() {
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            return splineWeight.mul(splineScaler.expandDims(2)).toFloatArray();
-        }
     }
 
     private static NDArray persistent(NDArray array) {

@@ -2,7 +2,6 @@ package io.kanstream.kan;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
@@ -18,8 +17,7 @@ import java.util.List;
 public final class KanLearner implements AutoCloseable {
     KanConfig config;
     final Device device;
-    final NDManager manager;
-    final KanNetwork network;
+    final HostKan host;
     final AdamOptimizer optimizer;
     final InputNormalizer normalizer;
     final ActivationStatistics statistics;
@@ -30,45 +28,54 @@ public final class KanLearner implements AutoCloseable {
     double learningRateScale = 1;
     long boostStepsLeft;
 
-    /**
-     * A step ran in Java since the device's arrays were last written: the network's host copy holds
-     * the current parameters and moments, and {@link #syncDevice} must run before anything reads or
-     * changes them on the device.
-     */
-    private boolean deviceBehind;
+    /** On the CPU small calls run in Java; on a GPU everything runs on the device. */
+    private final boolean hostFirst;
 
-    KanLearner(
-            KanConfig config, NDManager manager, KanNetwork network, InputNormalizer normalizer) {
-        config.task().checkOutputs(network.outputs());
+    private long scoreWorkLimit = SCORE_WORK_LIMIT;
+    private long trainWorkLimit = TRAIN_WORK_LIMIT;
+
+    /**
+     * Above this much work per scoring call the device's matrix products win over the Java loops
+     * (measured: 8,16,1 at batch 256 is faster in Java, 32,64,1 at batch 256 is not).
+     */
+    static final long SCORE_WORK_LIMIT = 2_000_000;
+
+    /** The same bound for a training step, whose work is about three forward passes. */
+    static final long TRAIN_WORK_LIMIT = 500_000;
+
+    /**
+     * The device's mirror, built when a call first needs it. At most one side is ahead of the
+     * other: a step in Java leaves the mirror behind until {@link #onDevice} writes it; a step on
+     * the device leaves the host behind until {@link #host} reads it back; a refit changes the
+     * grids on the host and drops the mirror.
+     */
+    private DeviceKan mirror;
+
+    private boolean mirrorBehind;
+    private boolean hostBehind;
+
+    KanLearner(KanConfig config, HostKan host, InputNormalizer normalizer) {
+        config.task().checkOutputs(host.outputs());
         this.config = config;
-        this.manager = manager;
-        this.device = manager.getDevice();
-        this.network = network;
-        this.optimizer = new AdamOptimizer(config, network);
+        this.device = DeviceSetting.resolve(config.device());
+        this.hostFirst = !device.isGpu();
+        this.host = host;
+        this.optimizer = new AdamOptimizer(config);
         this.normalizer = normalizer;
-        int[] widths = new int[network.size()];
-        for (int l = 0; l < network.size(); l++) {
-            widths[l] = network.layer(l).in;
+        int[] widths = new int[host.size()];
+        for (int l = 0; l < host.size(); l++) {
+            widths[l] = host.layer(l).in;
         }
         this.statistics = new ActivationStatistics(widths, config.statsWindow());
     }
 
     /** A freshly initialized learner (efficient-kan's initialization) on the configured device. */
     public static KanLearner create(KanConfig config) {
-        NDManager manager =
-                NDManager.newBaseManager(DeviceSetting.resolve(config.device()), "PyTorch");
-        try {
-            KanNetwork network = KanNetwork.initialize(config, manager);
-            return new KanLearner(
-                    config,
-                    manager,
-                    network,
-                    new InputNormalizer(
-                            config.normalize(), config.inputs(), config.normalizerHorizon()));
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return new KanLearner(
+                config,
+                HostKan.initialize(config),
+                new InputNormalizer(
+                        config.normalize(), config.inputs(), config.normalizerHorizon()));
     }
 
     /**
@@ -77,30 +84,56 @@ public final class KanLearner implements AutoCloseable {
      */
     public static KanLearner fromParameters(KanConfig config, List<LayerParameters> layers) {
         checkArchitecture(config, layers);
-        NDManager manager =
-                NDManager.newBaseManager(DeviceSetting.resolve(config.device()), "PyTorch");
-        try {
-            java.util.ArrayList<KanLayer> built = new java.util.ArrayList<>();
-            for (LayerParameters p : layers) {
-                built.add(
-                        new KanLayer(
-                                p.grid(),
-                                p.baseWeight(),
-                                p.splineWeight(),
-                                p.splineScaler(),
-                                p.out(),
-                                manager));
-            }
-            return new KanLearner(
-                    config,
-                    manager,
-                    new KanNetwork(built, manager),
-                    new InputNormalizer(
-                            config.normalize(), config.inputs(), config.normalizerHorizon()));
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
+        return new KanLearner(
+                config,
+                HostKan.of(layers),
+                new InputNormalizer(
+                        config.normalize(), config.inputs(), config.normalizerHorizon()));
+    }
+
+    /** The host copy, brought up to date first if a device step left it behind. */
+    HostKan host() {
+        if (hostBehind) {
+            mirror.read(host);
+            hostBehind = false;
         }
+        return host;
+    }
+
+    /** The device's mirror, built or brought up to date first. */
+    DeviceKan onDevice() {
+        if (mirror == null) {
+            mirror = DeviceKan.of(host(), device);
+            mirrorBehind = false;
+        } else if (mirrorBehind) {
+            mirror.write(host);
+            mirrorBehind = false;
+        }
+        return mirror;
+    }
+
+    /** Drops the mirror after the host's grids changed; the next device call builds it anew. */
+    private void dropMirror() {
+        if (mirror != null) {
+            host(); // nothing on the device may be lost
+            mirror.close();
+            mirror = null;
+            mirrorBehind = false;
+        }
+    }
+
+    private boolean scoresOnHost(long n) {
+        return hostFirst && n * host.flopsPerSample() <= scoreWorkLimit;
+    }
+
+    private boolean trainsOnHost(long n) {
+        return hostFirst && n * host.flopsPerSample() <= trainWorkLimit;
+    }
+
+    /** Moves the host/device bounds: tests use it to run the same steps both ways. */
+    void workLimits(long score, long train) {
+        this.scoreWorkLimit = score;
+        this.trainWorkLimit = train;
     }
 
     private static void checkArchitecture(KanConfig config, List<LayerParameters> layers) {
@@ -143,45 +176,18 @@ public final class KanLearner implements AutoCloseable {
         }
     }
 
-    /** Writes the host copy back into the device's arrays if a host step left them behind. */
-    void syncDevice() {
-        if (deviceBehind) {
-            network.host().writeTo(network, optimizer);
-            deviceBehind = false;
-        }
-    }
-
-    /** One Adam moment of one parameter ({@code 3 · layer + p}), wherever it is current. */
+    /** One Adam moment of one parameter ({@code 3 · layer + p}), current; not a copy. */
     float[] moment(int index, boolean first) {
-        HostKan host = network.hostIfPresent();
-        if (host != null && host.hasMoments()) {
-            return host.moment(index, first);
-        }
-        return optimizer.moment(index, first).toFloatArray();
+        return host().moment(index, first);
     }
 
-    /** Every layer's parameters, copied to the host. */
+    /** Every layer's parameters, copied. */
     public List<LayerParameters> parameters() {
-        HostKan host = network.hostIfPresent();
-        if (host != null) {
-            return host.parameters(); // current: a device change would have dropped it
-        }
-        java.util.ArrayList<LayerParameters> result = new java.util.ArrayList<>();
-        for (KanLayer layer : network.layers()) {
-            result.add(
-                    new LayerParameters(
-                            layer.grid(),
-                            layer.baseWeight.toFloatArray(),
-                            layer.splineWeight.toFloatArray(),
-                            layer.splineScaler.toFloatArray(),
-                            layer.out));
-        }
-        return result;
+        return host().parameters();
     }
 
     /** Every edge function of a layer, sampled at {@code points} points per input. */
     public EdgeCurves edgeCurves(int layer, int points) {
-        syncDevice();
         return EdgeCurves.sample(this, layer, points);
     }
 
@@ -192,7 +198,7 @@ public final class KanLearner implements AutoCloseable {
 
     /** Per input feature, the mean subtracted and the scale divided by before layer 0. */
     public double[][] inputTransform() {
-        int in = network.inputs();
+        int in = host.inputs();
         double[][] transform = new double[2][in];
         for (int d = 0; d < in; d++) {
             transform[0][d] = normalizer.offset(d);
@@ -210,11 +216,11 @@ public final class KanLearner implements AutoCloseable {
     }
 
     public int inputs() {
-        return network.inputs();
+        return host.inputs();
     }
 
     public int outputs() {
-        return network.outputs();
+        return host.outputs();
     }
 
     /** Applied gradient steps. */
@@ -243,11 +249,11 @@ public final class KanLearner implements AutoCloseable {
 
     /** The knot grid of one layer. */
     public KnotGrid grid(int layer) {
-        return network.layer(layer).grid();
+        return host.layer(layer).grid;
     }
 
     public int layerCount() {
-        return network.size();
+        return host.size();
     }
 
     /**
@@ -259,10 +265,13 @@ public final class KanLearner implements AutoCloseable {
     public float[] outputs(float[] rows, int n) {
         checkRows(rows, n);
         float[] z = normalizer.apply(rows, n);
-        if (!network.scoresOnHost(n)) {
-            syncDevice();
+        float[] outputs;
+        if (scoresOnHost(n)) {
+            outputs = host().outputs(z, n);
+        } else {
+            DeviceKan d = onDevice();
+            outputs = d.network.outputs(d.manager, z, n);
         }
-        float[] outputs = network.outputs(z, n);
         if (config.task() == Task.REGRESSION && normalizer.enabled()) {
             for (int q = 0; q < outputs.length; q++) {
                 outputs[q] = (float) normalizer.networkToTarget(outputs[q]);
@@ -282,7 +291,7 @@ public final class KanLearner implements AutoCloseable {
         int n = labels.length;
         checkRows(rows, n);
         for (int s = 0; s < n; s++) {
-            config.task().checkLabel(labels[s], network.outputs(), s);
+            config.task().checkLabel(labels[s], host.outputs(), s);
         }
         normalizer.observe(rows, n);
         double[] targets = labels.clone();
@@ -294,65 +303,61 @@ public final class KanLearner implements AutoCloseable {
         }
         float[] z = normalizer.apply(rows, n);
         examples += n;
-        if (network.trainsOnHost(n)) {
+        if (trainsOnHost(n)) {
             return learnOnHost(rows, z, targets);
         }
-        syncDevice();
+        DeviceKan d = onDevice();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray x = manager.create(z, new Shape(n, network.inputs()));
-            List<KanLayer.Activations> activations = network.forward(x);
-            float[][] layerInputs = new float[network.size()][];
+            NDArray x = d.manager.create(z, new Shape(n, host.inputs()));
+            List<KanLayer.Activations> activations = d.network.forward(x);
+            int layers = d.network.size();
+            float[][] layerInputs = new float[layers][];
             layerInputs[0] = z;
-            for (int l = 1; l < network.size(); l++) {
+            for (int l = 1; l < layers; l++) {
                 layerInputs[l] = activations.get(l).input().toFloatArray();
             }
-            float[] outputs = activations.get(network.size() - 1).output().toFloatArray();
+            float[] outputs = activations.get(layers - 1).output().toFloatArray();
             statistics.record(rows, layerInputs, n, grids());
 
             float[] gradient = new float[outputs.length];
-            double loss =
-                    config.task().lossAndGradient(outputs, network.outputs(), targets, gradient);
+            double loss = config.task().lossAndGradient(outputs, host.outputs(), targets, gradient);
             if (!Double.isFinite(loss)) {
                 skippedSteps++;
                 return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
             }
-            NDArray dOut = manager.create(gradient, new Shape(n, network.outputs()));
-            List<KanLayer.Gradients> gradients = network.backward(activations, dOut);
+            NDArray dOut = d.manager.create(gradient, new Shape(n, host.outputs()));
+            List<KanLayer.Gradients> gradients = d.network.backward(activations, dOut);
             double norm = globalNorm(gradients);
             if (!Double.isFinite(norm)) {
                 skippedSteps++;
                 return new StepResult(loss, norm, false, steps(), skippedSteps);
             }
-            optimizer.update(network, gradients, clipScale(norm), learningRateScale);
-            network.parametersChanged();
+            d.update(gradients, optimizer.advance(learningRateScale), clipScale(norm));
+            hostBehind = true;
             return applied(loss, norm);
         }
     }
 
-    /** The same step as the device's, in Java on the network's host copy (see {@link HostKan}). */
+    /** The same step as the device's, in Java on the host copy (see {@link HostKan}). */
     private StepResult learnOnHost(float[] rows, float[] z, double[] targets) {
         int n = targets.length;
-        HostKan host = network.host();
-        if (!host.hasMoments()) {
-            host.takeMoments(optimizer);
-        }
-        HostKan.Pass pass = host.forward(z, n);
+        HostKan h = host();
+        HostKan.Pass pass = h.forward(z, n);
         statistics.record(rows, pass.layerInputs(), n, grids());
         float[] gradient = new float[pass.output.length];
-        double loss =
-                config.task().lossAndGradient(pass.output, network.outputs(), targets, gradient);
+        double loss = config.task().lossAndGradient(pass.output, h.outputs(), targets, gradient);
         if (!Double.isFinite(loss)) {
             skippedSteps++;
             return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
         }
-        double norm = host.backward(pass, gradient);
+        double norm = h.backward(pass, gradient);
         if (!Double.isFinite(norm)) {
             skippedSteps++;
             return new StepResult(loss, norm, false, steps(), skippedSteps);
         }
-        host.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
-        deviceBehind = true;
+        h.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
+        mirrorBehind = mirror != null;
         return applied(loss, norm);
     }
 
@@ -372,7 +377,7 @@ public final class KanLearner implements AutoCloseable {
     private static double globalNorm(List<KanLayer.Gradients> gradients) {
         NDArray total = null;
         for (KanLayer.Gradients g : gradients) {
-            for (NDArray part : AdamOptimizer.gradients(g)) {
+            for (NDArray part : g.all()) {
                 NDArray squares = part.square().sum();
                 total = total == null ? squares : total.add(squares);
             }
@@ -453,24 +458,12 @@ public final class KanLearner implements AutoCloseable {
 
     private RefitResult refitNormalized(
             float[] z, int n, int gridSize, double blend, double relativeMargin) {
-        syncDevice();
-        int oldSize = config.gridSize();
+        HostKan h = host();
         GridRefitter.Outcome outcome =
-                new GridRefitter(config).refit(network, z, n, gridSize, blend, relativeMargin);
-        network.parametersChanged();
-        if (gridSize != oldSize) {
+                new GridRefitter(config).refit(h, z, n, gridSize, blend, relativeMargin);
+        dropMirror();
+        if (gridSize != config.gridSize()) {
             config = config.toBuilder().gridSize(gridSize).build();
-            for (int l = 0; l < network.size(); l++) {
-                optimizer.resetMoments(3 * l + 1, network.layer(l).splineWeight);
-            }
-        } else {
-            // The refit re-expressed the base and spline weights: their momentum points along
-            // the old coordinates. Keep the second moments (the scale is still right) so the
-            // next steps are not oversized, but drop the directions.
-            for (int l = 0; l < network.size(); l++) {
-                optimizer.resetFirstMoment(3 * l);
-                optimizer.resetFirstMoment(3 * l + 1);
-            }
         }
         statistics.resetSinceRefit();
         gridEpoch++;
@@ -479,15 +472,15 @@ public final class KanLearner implements AutoCloseable {
     }
 
     KnotGrid[] grids() {
-        KnotGrid[] grids = new KnotGrid[network.size()];
+        KnotGrid[] grids = new KnotGrid[host.size()];
         for (int l = 0; l < grids.length; l++) {
-            grids[l] = network.layer(l).grid();
+            grids[l] = host.layer(l).grid;
         }
         return grids;
     }
 
     void checkRows(float[] rows, int n) {
-        int in = network.inputs();
+        int in = host.inputs();
         if (rows.length != n * in) {
             throw new IllegalArgumentException(
                     "expected "
@@ -510,8 +503,9 @@ public final class KanLearner implements AutoCloseable {
 
     @Override
     public void close() {
-        optimizer.close();
-        network.close();
-        manager.close();
+        if (mirror != null) {
+            mirror.close();
+            mirror = null;
+        }
     }
 }

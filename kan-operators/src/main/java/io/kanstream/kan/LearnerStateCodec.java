@@ -45,9 +45,8 @@ public final class LearnerStateCodec {
                 writeFloats(out, p.splineWeight());
                 writeFloats(out, p.splineScaler());
             }
-            AdamOptimizer optimizer = learner.optimizer;
-            out.writeLong(optimizer.step());
-            for (int q = 0; q < 3 * learner.network.size(); q++) {
+            out.writeLong(learner.optimizer.step());
+            for (int q = 0; q < 3 * learner.layerCount(); q++) {
                 writeFloats(out, learner.moment(q, true));
                 writeFloats(out, learner.moment(q, false));
             }
@@ -57,7 +56,7 @@ public final class LearnerStateCodec {
             out.writeInt(stats.windowSize());
             out.writeInt(stats.next());
             writeFloats(out, stats.rawWindow());
-            for (int l = 0; l < learner.network.size(); l++) {
+            for (int l = 0; l < learner.layerCount(); l++) {
                 writeLongs(out, stats.seen()[l]);
                 writeLongs(out, stats.outside()[l]);
                 writeFloats(out, stats.min()[l]);
@@ -144,7 +143,11 @@ public final class LearnerStateCodec {
                 first[q] = readFloats(in, size);
                 second[q] = readFloats(in, size);
             }
-            learner.optimizer.restore(step, first, second);
+            learner.optimizer.restore(step);
+            for (int q = 0; q < count; q++) {
+                System.arraycopy(first[q], 0, learner.moment(q, true), 0, first[q].length);
+                System.arraycopy(second[q], 0, learner.moment(q, false), 0, second[q].length);
+            }
             RunningMoments features = readMoments(in, config.inputs());
             RunningMoments target = readMoments(in, 1);
             learner.normalizer.features().restoreFrom(features);

@@ -24,9 +24,9 @@ class HostKanTest {
     /** Largest |host − device| over a batch, relative to the outputs' scale. */
     private static double gap(KanLearner learner, float[] x, int n) {
         float[] z = learner.normalizer.apply(x, n);
-        float[] host = learner.network.outputs(z, n);
-        learner.syncDevice();
-        float[] device = learner.network.deviceOutputs(z, n);
+        float[] host = learner.host().outputs(z, n);
+        DeviceKan mirror = learner.onDevice();
+        float[] device = mirror.network.outputs(mirror.manager, z, n);
         assertThat(host).hasSameSizeAs(device);
         double worst = 0;
         double scale = 1e-3;
@@ -84,10 +84,10 @@ class HostKanTest {
             float after = learner.outputs(x, 1)[0];
             assertThat(after).isNotEqualTo(before);
             float[] z = learner.normalizer.apply(x, 1);
-            learner.syncDevice();
-            assertThat((double) learner.network.outputs(z, 1)[0])
+            DeviceKan mirror = learner.onDevice();
+            assertThat((double) learner.host().outputs(z, 1)[0])
                     .isCloseTo(
-                            learner.network.deviceOutputs(z, 1)[0],
+                            mirror.network.outputs(mirror.manager, z, 1)[0],
                             org.assertj.core.data.Offset.offset(1e-5));
         }
     }
@@ -136,7 +136,7 @@ class HostKanTest {
                             .build();
             try (KanLearner host = KanLearner.create(config);
                     KanLearner device = KanLearner.create(config)) {
-                device.network.workLimits(0, 0); // every call through DJL's ops
+                device.workLimits(0, 0); // every call through DJL's ops
                 SplittableRandom random = new SplittableRandom(8);
                 for (int step = 0; step < 40; step++) {
                     int n = step % 3 == 0 ? 7 : 32; // partial batches too

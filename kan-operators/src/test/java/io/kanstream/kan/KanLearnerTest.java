@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -23,7 +25,8 @@ class KanLearnerTest {
     void closedFormGradientsMatchAutograd() {
         try (KanLearner learner =
                 KanLearner.create(config(3, 4, 2).task(Task.MULTICLASS).normalize(false).build())) {
-            KanNetwork network = learner.network;
+            DeviceKan mirror = learner.onDevice();
+            KanNetwork network = mirror.network;
             SplittableRandom random = new SplittableRandom(3);
             int n = 16;
             float[] x = new float[n * 3];
@@ -36,12 +39,12 @@ class KanLearnerTest {
             }
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray input = learner.manager.create(x, new Shape(n, 3));
-                NDArray upstream = learner.manager.create(dOut, new Shape(n, 2));
+                NDArray input = mirror.manager.create(x, new Shape(n, 3));
+                NDArray upstream = mirror.manager.create(dOut, new Shape(n, 2));
                 List<KanLayer.Gradients> closedForm =
                         network.backward(network.forward(input), upstream);
                 for (KanLayer layer : network.layers()) {
-                    for (NDArray p : AdamOptimizer.parameters(layer)) {
+                    for (NDArray p : layer.parameters()) {
                         p.setRequiresGradient(true);
                     }
                 }
@@ -52,8 +55,8 @@ class KanLearnerTest {
                     collector.backward(out.mul(upstream).sum());
                 }
                 for (int l = 0; l < network.size(); l++) {
-                    NDArray[] params = AdamOptimizer.parameters(network.layer(l));
-                    NDArray[] grads = AdamOptimizer.gradients(closedForm.get(l));
+                    NDArray[] params = network.layer(l).parameters();
+                    NDArray[] grads = closedForm.get(l).all();
                     for (int p = 0; p < 3; p++) {
                         float[] expected = params[p].getGradient().toFloatArray();
                         float[] actual = grads[p].toFloatArray();
@@ -266,9 +269,9 @@ class KanLearnerTest {
         float[][] knots = {{-3, -2, -1, 0, 0, 1, 2, 3, 4}}; // coincident knots at 0
         KnotGrid uniform = KnotGrid.uniform(1, 5, 3, -1, 1);
         try (KanLearner learner = KanLearner.create(config(1, 1).build())) {
-            KanLayer layer = learner.network.layer(0);
+            HostKan.Layer layer = learner.host().layer(0);
             float[] x = {-0.99f, -0.5f, 0f, 0.3f, 0.99f, 3f, -7f}; // 3 and -7 lie beyond every knot
-            float[] bases = layer.basesOnHost(x, x.length);
+            float[] bases = layer.bases(x, x.length);
             int c = 8;
             for (int s = 0; s < x.length; s++) {
                 double sum = 0;
@@ -282,9 +285,20 @@ class KanLearnerTest {
                 }
             }
             float[][] coincident = {{-3, -2, -1, 0, Math.nextUp(0f), 1, 2, 3, 4}};
-            layer.setGrid(new KnotGrid(coincident, 2, 3));
-            for (float v : layer.basesOnHost(new float[] {0f, 0.5f, -0.5f}, 3)) {
-                assertThat(v).isFinite();
+            KnotGrid tight = new KnotGrid(coincident, 2, 3);
+            float[] points = {0f, 0.5f, -0.5f};
+            float[] host =
+                    new HostKan.Layer(tight, 1, new float[1], new float[5], new float[1])
+                            .bases(points, 3);
+            try (NDManager manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+                    BSplineBasis basis = new BSplineBasis(tight, manager)) {
+                float[] device =
+                        basis.evaluate(manager.create(points, new Shape(3, 1)))
+                                .value()
+                                .toFloatArray();
+                for (int q = 0; q < host.length; q++) {
+                    assertThat(host[q]).isFinite().isEqualTo(device[q]);
+                }
             }
         }
         assertThatThrownBy(() -> new KnotGrid(knots, 2, 3))

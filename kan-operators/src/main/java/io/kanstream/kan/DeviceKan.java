@@ -1,0 +1,119 @@
+package io.kanstream.kan;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import java.util.List;
+
+/**
+ * The model mirrored on a device (a GPU, or the CPU's PyTorch kernels) for calls large enough that
+ * matrix products beat Java loops: the network's layers and Adam's moments as tensors on one
+ * manager. Built from a {@link HostKan} when first needed; {@link KanLearner} decides which copy is
+ * current and copies between them.
+ */
+final class DeviceKan implements AutoCloseable {
+    final NDManager manager;
+    final KanNetwork network;
+    private final NDArray[] first; // [3 * layer + p], p = 0 Wb, 1 C, 2 S
+    private final NDArray[] second;
+
+    private DeviceKan(NDManager manager, KanNetwork network, NDArray[] first, NDArray[] second) {
+        this.manager = manager;
+        this.network = network;
+        this.first = first;
+        this.second = second;
+    }
+
+    static DeviceKan of(HostKan host, Device device) {
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        try {
+            KanNetwork network = KanNetwork.of(host, manager);
+            int count = 3 * host.size();
+            NDArray[] first = new NDArray[count];
+            NDArray[] second = new NDArray[count];
+            for (int q = 0; q < count; q++) {
+                Shape shape = network.layer(q / 3).parameters()[q % 3].getShape();
+                first[q] = persistent(manager.create(host.moment(q, true), shape));
+                second[q] = persistent(manager.create(host.moment(q, false), shape));
+            }
+            return new DeviceKan(manager, network, first, second);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** Copies the host's parameters and moments into the tensors (same grids). */
+    void write(HostKan host) {
+        for (int q = 0; q < first.length; q++) {
+            network.layer(q / 3).parameters()[q % 3].set(host.parameter(q));
+            first[q].set(host.moment(q, true));
+            second[q].set(host.moment(q, false));
+        }
+    }
+
+    /** Copies the tensors' parameters and moments into the host's arrays (same grids). */
+    void read(HostKan host) {
+        for (int q = 0; q < first.length; q++) {
+            copy(network.layer(q / 3).parameters()[q % 3], host.parameter(q));
+            copy(first[q], host.moment(q, true));
+            copy(second[q], host.moment(q, false));
+        }
+        host.parametersWritten();
+    }
+
+    private static void copy(NDArray from, float[] to) {
+        float[] values = from.toFloatArray();
+        System.arraycopy(values, 0, to, 0, to.length);
+    }
+
+    /**
+     * One fused Adam update per parameter: one native call each. Must run inside the caller's
+     * {@link NDScope}: temporaries are released there.
+     *
+     * @param gradientScale multiplies every gradient first (the clipping factor)
+     */
+    void update(
+            List<KanLayer.Gradients> gradients, AdamOptimizer.Rates rates, double gradientScale) {
+        for (int l = 0; l < network.size(); l++) {
+            NDArray[] params = network.layer(l).parameters();
+            NDArray[] grads = gradients.get(l).all();
+            for (int p = 0; p < 3; p++) {
+                params[p]
+                        .getNDArrayInternal()
+                        .adamUpdate(
+                                new NDList(
+                                        params[p], grads[p], first[3 * l + p], second[3 * l + p]),
+                                new NDList(params[p]),
+                                rates.learningRate(),
+                                rates.biasCorrected(),
+                                rates.weightDecay(),
+                                (float) gradientScale,
+                                -1f,
+                                rates.beta1(),
+                                rates.beta2(),
+                                rates.epsilon(),
+                                false,
+                                rates.decoupled());
+            }
+        }
+    }
+
+    private static NDArray persistent(NDArray array) {
+        NDScope.unregister(array);
+        return array;
+    }
+
+    @Override
+    public void close() {
+        for (int q = 0; q < first.length; q++) {
+            first[q].close();
+            second[q].close();
+        }
+        network.close();
+        manager.close();
+    }
+}
