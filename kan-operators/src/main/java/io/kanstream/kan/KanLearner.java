@@ -27,6 +27,7 @@ public final class KanLearner implements AutoCloseable {
     long version;
     double learningRateScale = 1;
     long boostStepsLeft;
+    int encodedSize = 16 * 1024; // the last encoding's size, to size the next one's buffer
 
     /** On the CPU small calls run in Java; on a GPU everything runs on the device. */
     private final boolean hostFirst;

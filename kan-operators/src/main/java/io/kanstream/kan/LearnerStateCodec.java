@@ -28,7 +28,9 @@ public final class LearnerStateCodec {
     private LearnerStateCodec() {}
 
     public static byte[] encode(KanLearner learner) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        // sized from the last encoding: no copies while the stream grows
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(learner.encodedSize + 64);
+        Scratch scratch = new Scratch();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(MAGIC);
             out.writeInt(CURRENT_VERSION);
@@ -39,32 +41,34 @@ public final class LearnerStateCodec {
             out.writeLong(learner.version);
             out.writeDouble(learner.learningRateScale);
             out.writeLong(learner.boostStepsLeft);
-            for (LayerParameters p : learner.parameters()) {
-                writeFloats(out, p.grid().flat());
-                writeFloats(out, p.baseWeight());
-                writeFloats(out, p.splineWeight());
-                writeFloats(out, p.splineScaler());
+            HostKan host = learner.host();
+            for (int l = 0; l < host.size(); l++) {
+                writeFloats(out, host.layer(l).grid.flat(), scratch);
+                for (int p = 0; p < 3; p++) {
+                    writeFloats(out, host.parameter(3 * l + p), scratch);
+                }
             }
             out.writeLong(learner.optimizer.step());
             for (int q = 0; q < 3 * learner.layerCount(); q++) {
-                writeFloats(out, learner.moment(q, true));
-                writeFloats(out, learner.moment(q, false));
+                writeFloats(out, learner.moment(q, true), scratch);
+                writeFloats(out, learner.moment(q, false), scratch);
             }
             writeMoments(out, learner.normalizer.features());
             writeMoments(out, learner.normalizer.target());
             ActivationStatistics stats = learner.statistics;
             out.writeInt(stats.windowSize());
             out.writeInt(stats.next());
-            writeFloats(out, stats.rawWindow());
+            writeFloats(out, stats.rawWindow(), scratch);
             for (int l = 0; l < learner.layerCount(); l++) {
                 writeLongs(out, stats.seen()[l]);
                 writeLongs(out, stats.outside()[l]);
-                writeFloats(out, stats.min()[l]);
-                writeFloats(out, stats.max()[l]);
+                writeFloats(out, stats.min()[l], scratch);
+                writeFloats(out, stats.max()[l], scratch);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        learner.encodedSize = bytes.size();
         return bytes.toByteArray();
     }
 
@@ -272,11 +276,21 @@ public final class LearnerStateCodec {
         return new RunningMoments(count, readDoubles(in, dimensions), readDoubles(in, dimensions));
     }
 
-    private static void writeFloats(DataOutputStream out, float[] values) throws IOException {
+    /** One buffer for all of an encoding's float arrays, grown to the largest. */
+    private static final class Scratch {
+        ByteBuffer buffer = ByteBuffer.allocate(0);
+    }
+
+    private static void writeFloats(DataOutputStream out, float[] values, Scratch scratch)
+            throws IOException {
         out.writeInt(values.length);
-        ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES);
-        buffer.asFloatBuffer().put(values);
-        out.write(buffer.array());
+        int size = values.length * Float.BYTES;
+        if (scratch.buffer.capacity() < size) {
+            scratch.buffer = ByteBuffer.allocate(Math.max(size, 2 * scratch.buffer.capacity()));
+        }
+        scratch.buffer.clear();
+        scratch.buffer.asFloatBuffer().put(values);
+        out.write(scratch.buffer.array(), 0, size);
     }
 
     private static float[] readFloats(DataInputStream in, int expected) throws IOException {

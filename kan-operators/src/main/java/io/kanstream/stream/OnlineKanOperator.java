@@ -5,10 +5,12 @@ import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.StepResult;
 import io.kanstream.kan.Task;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -17,6 +19,7 @@ import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -36,11 +39,13 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * Metric}s go to {@link OnlineKan#METRICS}, labels the task cannot accept to {@link
  * OnlineKan#DEAD_LETTERS}.
  *
- * <p>State per key: the model ({@link LearnerStateCodec} bytes, rewritten after every step or
- * refit), its progress ({@link KeyProgressSerializer}: pending batch, counters, metric window), and
- * events and labels waiting for each other ({@link AwaitingSerializer}). Decoded models stay
- * resident in a bounded cache; state is written through on every change, so the cache is never the
- * only copy and a checkpoint needs no flush.
+ * <p>State per key: the model ({@link LearnerStateCodec} bytes), its progress ({@link
+ * KeyProgressSerializer}: pending batch, counters, metric window), and events and labels waiting
+ * for each other ({@link AwaitingSerializer}). Decoded models stay resident in a bounded cache. A
+ * model that changed (a step, a refit, a boost, a new key) is marked dirty and encoded into its
+ * state when a checkpoint or savepoint is taken ({@link #snapshotState}) or when it leaves the
+ * cache, whichever comes first: once per checkpoint interval instead of after every step, with the
+ * same bytes in every snapshot.
  *
  * <p>State stays bounded: at most {@code maxLiveKeys} keys per subtask (a new key evicts the least
  * recently seen), keys idle for {@code idleKeyTtl} are dropped, waiting entries expire after {@code
@@ -60,6 +65,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     private transient MapState<String, Awaiting> awaiting;
     private transient InternalTimerService<VoidNamespace> timers;
     private transient LinkedHashMap<String, KanLearner> resident; // access order
+    private transient Set<String> dirty; // resident models newer than their state
     private transient LinkedHashMap<String, Long> live; // access order, key -> last seen
     private transient Counters counters;
 
@@ -108,6 +114,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         super.open();
         timers = getInternalTimerService("kan-timers", VoidNamespaceSerializer.INSTANCE, this);
         resident = new LinkedHashMap<>(16, 0.75f, true);
+        dirty = new HashSet<>();
         live = new LinkedHashMap<>(16, 0.75f, true);
         counters = new Counters();
         var group = getMetricGroup();
@@ -327,7 +334,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             changed = true;
         }
         if (changed) {
-            model.update(LearnerStateCodec.encode(learner));
+            dirty.add(currentKey());
         }
     }
 
@@ -343,7 +350,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             learner.refitFromStatistics();
             counters.refits.inc();
         }
-        model.update(LearnerStateCodec.encode(learner));
+        dirty.add(key);
     }
 
     private void emitMetric(String key, KeyProgress p, KanLearner learner, long ts, boolean drift) {
@@ -453,6 +460,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         progress.clear();
         awaiting.clear();
         live.remove(key);
+        dirty.remove(key);
         KanLearner learner = resident.remove(key);
         if (learner != null) {
             learner.close();
@@ -473,15 +481,44 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                     config.warmStart() != null
                             ? LearnerStateCodec.decode(config.warmStart(), config.model().device())
                             : KanLearner.create(config.model());
-            model.update(LearnerStateCodec.encode(learner));
+            dirty.add(key);
         }
         resident.put(key, learner);
         while (resident.size() > config.maxResidentModels()) {
             Iterator<Map.Entry<String, KanLearner>> eldest = resident.entrySet().iterator();
-            eldest.next().getValue().close();
+            Map.Entry<String, KanLearner> victim = eldest.next();
+            if (dirty.remove(victim.getKey())) {
+                setCurrentKey(victim.getKey());
+                model.update(LearnerStateCodec.encode(victim.getValue()));
+                setCurrentKey(key);
+            }
+            victim.getValue().close();
             eldest.remove();
         }
         return learner;
+    }
+
+    /** Writes every model that changed since its last write into its keyed state. */
+    private void flushDirtyModels() throws Exception {
+        if (dirty.isEmpty()) {
+            return;
+        }
+        Object current = getCurrentKey();
+        for (String key : dirty) {
+            setCurrentKey(key);
+            model.update(LearnerStateCodec.encode(resident.get(key)));
+        }
+        dirty.clear();
+        if (current != null) {
+            setCurrentKey(current);
+        }
+    }
+
+    /** Runs before the keyed state backend is snapshot: the snapshot sees every model's bytes. */
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        flushDirtyModels();
+        super.snapshotState(context);
     }
 
     /** Keys holding model progress in this subtask's state backend. */

@@ -156,6 +156,34 @@ class OnlineKanOperatorTest {
     }
 
     @Test
+    void modelsLeavingTheResidentCacheKeepEveryStepTheyTook() throws Exception {
+        SplittableRandom random = new SplittableRandom(4);
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            events.add(labeled(random, i, "k" + (i % 3)));
+        }
+        List<List<Score>> runs = new ArrayList<>();
+        // one resident model: every other event decodes its key's model from state
+        for (int resident : new int[] {100, 1}) {
+            try (var h = harness(config(Task.BINARY).maxResidentModels(resident).build())) {
+                h.open();
+                for (Event e : events) {
+                    h.processElement1(e, e.ts());
+                }
+                runs.add(scores(h));
+            }
+        }
+        assertThat(runs.get(1)).hasSameSizeAs(runs.get(0));
+        for (int i = 0; i < runs.get(0).size(); i++) {
+            Score a = runs.get(0).get(i);
+            Score b = runs.get(1).get(i);
+            assertThat(b.score()).as("score of %s", a.id()).isEqualTo(a.score());
+            assertThat(b.modelVersion()).isEqualTo(a.modelVersion());
+        }
+        assertThat(runs.get(0).get(runs.get(0).size() - 1).modelVersion()).isPositive();
+    }
+
+    @Test
     void delayedLabelsTrainTheModelAndLabelsThatNeverComeExpire() throws Exception {
         OnlineKanConfig config = config(Task.REGRESSION).labelTtl(Duration.ofSeconds(10)).build();
         try (var h = harness(config)) {
