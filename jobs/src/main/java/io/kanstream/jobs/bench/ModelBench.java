@@ -138,7 +138,7 @@ final class ModelBench {
                     result.backwardNodesPerCall(),
                     timing.cpuSeconds() * 1e6 / timing.calls(),
                     timing.meanMicros(),
-                    // scoring on the CPU runs in Java (HostForward): no PyTorch op to divide by
+                    // scoring on the CPU runs in Java (HostKan): no PyTorch op to divide by
                     result.opsPerCall() < 1
                             ? 0
                             : timing.cpuSeconds() * 1e6 / timing.calls() / result.opsPerCall(),

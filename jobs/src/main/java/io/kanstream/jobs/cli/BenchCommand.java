@@ -133,7 +133,8 @@ final class BenchCommand implements Callable<Integer> {
                         settings.latencyTime(),
                         stateKeys != null ? stateKeys : settings.stateKeys(),
                         settings.parallelism(),
-                        settings.checkpointInterval());
+                        settings.checkpointInterval(),
+                        settings.warmupEvents());
         Path work = Files.createTempDirectory("kanstream-bench");
         LocalBroker broker = null;
         try {
