@@ -208,10 +208,11 @@ final class HostKan {
         float[] a = new float[widest];
         float[] b = new float[widest];
         float[] work = new float[scratch];
+        int[] spansOf = new int[widest];
         for (int s = 0; s < n; s++) {
             System.arraycopy(x, s * inputs, a, 0, inputs);
             for (Layer layer : layers) {
-                layer.forward(a, b, work);
+                layer.forward(a, b, work, spansOf);
                 float[] swap = a;
                 a = b;
                 b = swap;
@@ -242,6 +243,7 @@ final class HostKan {
         final float[][] sigmoid; // [l] (n, in_l)
         final float[][] bases; // [l] (n, in_l, G+k)
         final float[][] previous; // [l] (n, in_l, G+k+1), null when k = 0
+        final int[][] spans; // [l] (n, in_l) the span of each value, −1 outside the grid
         final float[] output; // (n, out)
 
         private Pass(float[] x, int n) {
@@ -249,6 +251,7 @@ final class HostKan {
             int count = layers.length;
             input = new float[count][];
             sigmoid = new float[count][];
+            spans = new int[count][];
             bases = new float[count][];
             previous = new float[count][];
             input[0] = x;
@@ -264,7 +267,9 @@ final class HostKan {
                                 ? new float[n * layer.in * (layer.coefficients + 1)]
                                 : null;
                 y = new float[n * layer.out];
-                layer.forwardBatch(input[l], n, sigmoid[l], bases[l], previous[l], y, work);
+                spans[l] = new int[n * layer.in];
+                layer.forwardBatch(
+                        input[l], n, sigmoid[l], bases[l], previous[l], spans[l], y, work);
             }
             output = y;
         }
@@ -295,11 +300,21 @@ final class HostKan {
             Layer layer = layers[l];
             squares +=
                     layer.parameterGradients(
-                            pass.input[l], pass.sigmoid[l], pass.bases[l], upstream, pass.n);
+                            pass.input[l],
+                            pass.sigmoid[l],
+                            pass.bases[l],
+                            pass.spans[l],
+                            upstream,
+                            pass.n);
             if (l > 0) {
                 upstream =
                         layer.inputGradient(
-                                pass.input[l], pass.sigmoid[l], pass.previous[l], upstream, pass.n);
+                                pass.input[l],
+                                pass.sigmoid[l],
+                                pass.previous[l],
+                                pass.spans[l],
+                                upstream,
+                                pass.n);
             }
         }
         return Math.sqrt(squares);
@@ -424,7 +439,7 @@ final class HostKan {
          */
         float[] bases(float[] x, int n) {
             float[] result = new float[n * in * coefficients];
-            float[] work = new float[2 * spans];
+            float[] work = new float[spans];
             for (int q = 0; q < n * in; q++) {
                 bases(x[q], q % in, work, result, q * coefficients, null, 0);
             }
@@ -442,23 +457,31 @@ final class HostKan {
             float[] row = new float[in];
             float[] y = new float[out];
             float[] work = new float[scratchSize()];
+            int[] spansOf = new int[in];
             for (int s = 0; s < n; s++) {
                 System.arraycopy(x, s * in, row, 0, in);
-                forward(row, y, work);
+                forward(row, y, work, spansOf);
                 System.arraycopy(y, 0, result, s * out, out);
             }
             return result;
         }
 
         int scratchSize() {
-            return 2 * spans + in * coefficients + in;
+            return spans + in * coefficients + in;
         }
 
         /**
          * The order-k bases of one value of feature i into {@code into[at, at + G+k)}, and the
          * order k − 1 ones into {@code previous[prevAt, prevAt + G+k+1)} when previous is not null.
+         *
+         * <p>At most k + 1 bases are non-zero: those of the span x lies in and the k before it. The
+         * Cox–de Boor recursion runs over that window only, with the full recursion's operations
+         * for each value it computes; the values it skips are exact zeros there too.
+         *
+         * @param scratch at least G + 2k floats
+         * @return the span j with t_j ≤ x < t_(j+1), or −1 when x lies in none (all bases 0)
          */
-        private void bases(
+        private int bases(
                 float xi,
                 int i,
                 float[] scratch,
@@ -466,45 +489,87 @@ final class HostKan {
                 int at,
                 float[] previous,
                 int prevAt) {
-            int t0 = i * (spans + 1);
-            for (int j = 0; j < spans; j++) {
-                scratch[j] = xi >= knots[t0 + j] && xi < knots[t0 + j + 1] ? 1f : 0f;
+            Arrays.fill(into, at, at + coefficients, 0f);
+            if (previous != null) {
+                Arrays.fill(previous, prevAt, prevAt + coefficients + 1, 0f);
             }
+            int t0 = i * (spans + 1);
+            int span = -1;
+            for (int j = 0; j < spans; j++) {
+                if (xi >= knots[t0 + j] && xi < knots[t0 + j + 1]) {
+                    span = j;
+                    break;
+                }
+            }
+            if (span < 0) {
+                return -1;
+            }
+            // the order-0 bases: 1 at the span, 0 at the k before it and the one after
+            for (int j = Math.max(0, span - order); j <= Math.min(span + 1, spans - 1); j++) {
+                scratch[j] = 0f;
+            }
+            scratch[span] = 1f;
             for (int p = 1; p <= order; p++) {
-                int width = spans - p;
+                int width = spans - p; // order p has bases 0 .. width − 1
                 if (p == order && previous != null) {
-                    System.arraycopy(scratch, 0, previous, prevAt, width + 1);
+                    for (int j = Math.max(0, span - p + 1); j <= Math.min(span, width); j++) {
+                        previous[prevAt + j] = scratch[j];
+                    }
                 }
                 float[] li = leftInv[p];
                 float[] ri = rightInv[p];
                 int r0 = i * width;
-                for (int j = 0; j < width; j++) {
+                // ascending and in place: B_p[j] needs B_(p−1)[j] and B_(p−1)[j+1], and the
+                // latter is overwritten only on the next iteration
+                for (int j = Math.max(0, span - p); j <= Math.min(span, width - 1); j++) {
                     float left = (xi - knots[t0 + j]) * li[r0 + j] * scratch[j];
                     float right = (xi - knots[t0 + j + p + 1]) * ri[r0 + j] * scratch[j + 1];
-                    scratch[spans + j] = left - right;
+                    scratch[j] = left - right;
                 }
-                System.arraycopy(scratch, spans, scratch, 0, width);
             }
-            System.arraycopy(scratch, 0, into, at, coefficients);
+            for (int j = Math.max(0, span - order); j <= Math.min(span, coefficients - 1); j++) {
+                into[at + j] = scratch[j];
+            }
+            return span;
+        }
+
+        /** The first coefficient that can be non-zero for a value in span j. */
+        private int first(int span) {
+            return Math.max(0, span - order);
+        }
+
+        /** The last coefficient that can be non-zero for a value in span j. */
+        private int last(int span) {
+            return Math.min(span, coefficients - 1);
         }
 
         /** y = silu(x) · Wbᵀ + B(x) · (C ⊙ S)ᵀ for one sample. */
-        void forward(float[] x, float[] y, float[] scratch) {
-            // scratch: [0, 2 spans) the recursion, then bases, then silu
-            int basesAt = 2 * spans;
+        void forward(float[] x, float[] y, float[] scratch, int[] spansOf) {
+            // scratch: [0, spans) the recursion, then bases, then silu
+            int basesAt = spans;
             int siluAt = basesAt + in * coefficients;
             for (int i = 0; i < in; i++) {
                 float xi = x[i];
                 float sigmoid = (float) (1 / (1 + Math.exp(-xi)));
                 scratch[siluAt + i] = xi * sigmoid;
-                bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
+                spansOf[i] = bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
             }
-            combine(scratch, siluAt, scratch, basesAt, y, 0);
+            combine(scratch, siluAt, scratch, basesAt, spansOf, 0, y, 0);
         }
 
-        /** y[o] = Σ silu · Wb + Σ bases · (C ⊙ S), for one sample. */
+        /**
+         * y[o] = Σ silu · Wb + Σ bases · (C ⊙ S), for one sample, over the non-zero bases only: the
+         * terms left out are exact zeros, so the sum is the full one.
+         */
         private void combine(
-                float[] silu, int siluAt, float[] bases, int basesAt, float[] y, int yAt) {
+                float[] silu,
+                int siluAt,
+                float[] bases,
+                int basesAt,
+                int[] spansOf,
+                int spansAt,
+                float[] y,
+                int yAt) {
             int width = in * coefficients;
             for (int o = 0; o < out; o++) {
                 float sum = 0;
@@ -513,8 +578,15 @@ final class HostKan {
                 for (int i = 0; i < in; i++) {
                     sum += silu[siluAt + i] * baseWeight[w0 + i];
                 }
-                for (int q = 0; q < width; q++) {
-                    sum += bases[basesAt + q] * scaledSpline[c0 + q];
+                for (int i = 0; i < in; i++) {
+                    int span = spansOf[spansAt + i];
+                    if (span < 0) {
+                        continue;
+                    }
+                    int q0 = i * coefficients;
+                    for (int c = first(span); c <= last(span); c++) {
+                        sum += bases[basesAt + q0 + c] * scaledSpline[c0 + q0 + c];
+                    }
                 }
                 y[yAt + o] = sum;
             }
@@ -527,9 +599,10 @@ final class HostKan {
                 float[] sigmoid,
                 float[] bases,
                 float[] previous,
+                int[] spansOf,
                 float[] y,
                 float[] scratch) {
-            int siluAt = 2 * spans;
+            int siluAt = spans;
             for (int s = 0; s < n; s++) {
                 for (int i = 0; i < in; i++) {
                     int q = s * in + i;
@@ -537,16 +610,17 @@ final class HostKan {
                     float sg = (float) (1 / (1 + Math.exp(-xi)));
                     sigmoid[q] = sg;
                     scratch[siluAt + i] = xi * sg;
-                    bases(
-                            xi,
-                            i,
-                            scratch,
-                            bases,
-                            q * coefficients,
-                            previous,
-                            q * (coefficients + 1));
+                    spansOf[q] =
+                            bases(
+                                    xi,
+                                    i,
+                                    scratch,
+                                    bases,
+                                    q * coefficients,
+                                    previous,
+                                    q * (coefficients + 1));
                 }
-                combine(scratch, siluAt, bases, s * in * coefficients, y, s * out);
+                combine(scratch, siluAt, bases, s * in * coefficients, spansOf, s * in, y, s * out);
             }
         }
 
@@ -555,7 +629,8 @@ final class HostKan {
          *
          * @param dOut (n, out)
          */
-        double parameterGradients(float[] x, float[] sigmoid, float[] bases, float[] dOut, int n) {
+        double parameterGradients(
+                float[] x, float[] sigmoid, float[] bases, int[] spansOf, float[] dOut, int n) {
             int width = in * coefficients;
             float[] gBase = new float[out * in];
             float[] gScaled = new float[out * width];
@@ -572,8 +647,15 @@ final class HostKan {
                     }
                     int c0 = o * width;
                     int b0 = s * width;
-                    for (int q = 0; q < width; q++) {
-                        gScaled[c0 + q] += d * bases[b0 + q];
+                    for (int i = 0; i < in; i++) {
+                        int span = spansOf[x0 + i];
+                        if (span < 0) {
+                            continue;
+                        }
+                        int q0 = i * coefficients;
+                        for (int c = first(span); c <= last(span); c++) {
+                            gScaled[c0 + q0 + c] += d * bases[b0 + q0 + c];
+                        }
                     }
                 }
             }
@@ -604,12 +686,11 @@ final class HostKan {
          *
          * @return (n, in)
          */
-        float[] inputGradient(float[] x, float[] sigmoid, float[] previous, float[] dOut, int n) {
+        float[] inputGradient(
+                float[] x, float[] sigmoid, float[] previous, int[] spansOf, float[] dOut, int n) {
             int width = in * coefficients;
             float[] dx = new float[n * in];
-            float[] dBases = new float[width];
             for (int s = 0; s < n; s++) {
-                Arrays.fill(dBases, 0f);
                 for (int i = 0; i < in; i++) {
                     float acc = 0;
                     for (int o = 0; o < out; o++) {
@@ -623,26 +704,28 @@ final class HostKan {
                 if (order < 1) {
                     continue;
                 }
-                for (int o = 0; o < out; o++) {
-                    float d = dOut[s * out + o];
-                    if (d == 0) {
-                        continue;
-                    }
-                    int c0 = o * width;
-                    for (int r = 0; r < width; r++) {
-                        dBases[r] += d * scaledSpline[c0 + r];
-                    }
-                }
+                // dB/dx is non-zero where the bases are: only there is dLoss/dB needed
                 for (int i = 0; i < in; i++) {
                     int q = s * in + i;
+                    int span = spansOf[q];
+                    if (span < 0) {
+                        continue;
+                    }
                     int p0 = q * (coefficients + 1);
                     int d0 = i * coefficients;
                     float sum = 0;
-                    for (int c = 0; c < coefficients; c++) {
+                    for (int c = first(span); c <= last(span); c++) {
+                        float dBase = 0;
+                        for (int o = 0; o < out; o++) {
+                            float d = dOut[s * out + o];
+                            if (d != 0) {
+                                dBase += d * scaledSpline[o * width + d0 + c];
+                            }
+                        }
                         float derivative =
                                 previous[p0 + c] * derivLeft[d0 + c]
                                         - previous[p0 + c + 1] * derivRight[d0 + c];
-                        sum += dBases[d0 + c] * derivative;
+                        sum += dBase * derivative;
                     }
                     dx[q] += sum;
                 }

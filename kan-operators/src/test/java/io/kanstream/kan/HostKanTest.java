@@ -182,4 +182,45 @@ class HostKanTest {
             }
         }
     }
+
+    @Test
+    void basesOverTheActiveWindowEqualTheDevicesFullRecursionExactly() {
+        SplittableRandom random = new SplittableRandom(12);
+        float[][] tied = { // nearly coincident knots: the guarded reciprocals drop those terms
+            {-3, -2, -1, 0, Math.nextUp(0f), 0.5f, 2, 3, 4},
+            {-1, -0.5f, 0, 0.1f, 0.2f, 1, 2, Math.nextUp(2f), 5}
+        };
+        for (KnotGrid grid :
+                List.of(
+                        KnotGrid.uniform(3, 5, 3, -1, 1),
+                        KnotGrid.uniform(2, 4, 1, -2, 2),
+                        new KnotGrid(tied, 2, 3))) {
+            int in = grid.features();
+            int c = grid.gridSize() + grid.splineOrder();
+            int n = 500;
+            float[] x = rows(random, n, in, 4); // inside, at and far beyond the knots
+            for (int q = 0; q < 20; q++) {
+                x[q] = grid.knot(q % in, q % (grid.gridSize() + 2 * grid.splineOrder() + 1));
+            }
+            float[] host =
+                    new HostKan.Layer(grid, 1, new float[in], new float[in * c], new float[in])
+                            .bases(x, n);
+            try (ai.djl.ndarray.NDManager manager =
+                            ai.djl.ndarray.NDManager.newBaseManager(
+                                    ai.djl.Device.cpu(), "PyTorch");
+                    BSplineBasis basis = new BSplineBasis(grid, manager)) {
+                float[] device =
+                        basis.evaluate(manager.create(x, new ai.djl.ndarray.types.Shape(n, in)))
+                                .value()
+                                .toFloatArray();
+                assertThat(host).hasSameSizeAs(device);
+                for (int q = 0; q < host.length; q++) {
+                    // == : the same value, a zero of either sign included
+                    assertThat(host[q] == device[q])
+                            .as("basis %d: host %s, device %s", q, host[q], device[q])
+                            .isTrue();
+                }
+            }
+        }
+    }
 }
