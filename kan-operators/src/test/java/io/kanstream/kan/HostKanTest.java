@@ -27,14 +27,7 @@ class HostKanTest {
         float[] host = learner.host().outputs(z, n);
         DeviceKan mirror = learner.onDevice();
         float[] device = mirror.network.outputs(mirror.manager, z, n);
-        assertThat(host).hasSameSizeAs(device);
-        double worst = 0;
-        double scale = 1e-3;
-        for (int q = 0; q < host.length; q++) {
-            worst = Math.max(worst, Math.abs(host[q] - device[q]));
-            scale = Math.max(scale, Math.abs(device[q]));
-        }
-        return worst / scale;
+        return gap(host, device, 1e-3);
     }
 
     @Test
@@ -98,21 +91,22 @@ class HostKanTest {
         List<LayerParameters> pa = a.parameters();
         List<LayerParameters> pb = b.parameters();
         for (int l = 0; l < pa.size(); l++) {
-            worst = Math.max(worst, gap(pa.get(l).baseWeight(), pb.get(l).baseWeight()));
-            worst = Math.max(worst, gap(pa.get(l).splineWeight(), pb.get(l).splineWeight()));
-            worst = Math.max(worst, gap(pa.get(l).splineScaler(), pb.get(l).splineScaler()));
+            worst = Math.max(worst, gap(pa.get(l).baseWeight(), pb.get(l).baseWeight(), 1e-6));
+            worst = Math.max(worst, gap(pa.get(l).splineWeight(), pb.get(l).splineWeight(), 1e-6));
+            worst = Math.max(worst, gap(pa.get(l).splineScaler(), pb.get(l).splineScaler(), 1e-6));
         }
         for (int q = 0; q < 3 * pa.size(); q++) {
-            worst = Math.max(worst, gap(a.moment(q, true), b.moment(q, true)));
-            worst = Math.max(worst, gap(a.moment(q, false), b.moment(q, false)));
+            worst = Math.max(worst, gap(a.moment(q, true), b.moment(q, true), 1e-6));
+            worst = Math.max(worst, gap(a.moment(q, false), b.moment(q, false), 1e-6));
         }
         return worst;
     }
 
-    private static double gap(float[] a, float[] b) {
+    /** Largest |a − b|, relative to the largest |b| (or to {@code floor} when that is smaller). */
+    private static double gap(float[] a, float[] b, double floor) {
         assertThat(a).hasSameSizeAs(b);
         double worst = 0;
-        double scale = 1e-6;
+        double scale = floor;
         for (int q = 0; q < a.length; q++) {
             worst = Math.max(worst, Math.abs(a[q] - b[q]));
             scale = Math.max(scale, Math.abs(b[q]));
