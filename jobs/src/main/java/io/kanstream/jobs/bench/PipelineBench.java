@@ -98,7 +98,7 @@ public final class PipelineBench {
                     List.of(10_000),
                     2,
                     Duration.ofSeconds(2),
-                    50_000);
+                    250_000);
         }
 
         public static Settings full() {
