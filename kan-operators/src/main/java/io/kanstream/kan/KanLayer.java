@@ -23,7 +23,7 @@ import ai.djl.nn.core.Linear;
 final class KanLayer implements AutoCloseable {
     final int in;
     final int out;
-    private final KnotGrid grid;
+    private final int coefficients; // G + k
     private final BSplineBasis basis;
     final NDArray baseWeight; // (out, in)
     final NDArray splineWeight; // (out, in, G+k)
@@ -38,21 +38,12 @@ final class KanLayer implements AutoCloseable {
             NDManager manager) {
         this.in = grid.features();
         this.out = out;
-        int coefficients = grid.gridSize() + grid.splineOrder();
+        this.coefficients = grid.gridSize() + grid.splineOrder();
         this.baseWeight = persistent(manager.create(baseWeight, new Shape(out, in)));
         this.splineWeight =
                 persistent(manager.create(splineWeight, new Shape(out, in, coefficients)));
         this.splineScaler = persistent(manager.create(splineScaler, new Shape(out, in)));
-        this.grid = grid;
         this.basis = new BSplineBasis(grid, manager);
-    }
-
-    KnotGrid grid() {
-        return grid;
-    }
-
-    int coefficients() {
-        return grid.gridSize() + grid.splineOrder();
     }
 
     /** The parameters in the order base weight, spline weight, spline scaler. */
@@ -75,7 +66,6 @@ final class KanLayer implements AutoCloseable {
      */
     Activations forward(NDArray x) {
         long batch = x.getShape().get(0);
-        int coefficients = coefficients();
         NDArray sigmoid = Activation.sigmoid(x); // (batch, in)
         NDArray silu = x.mul(sigmoid); // (batch, in)
         NDArray baseOut = Linear.linear(silu, baseWeight).singletonOrThrow(); // (batch, out)
@@ -103,7 +93,6 @@ final class KanLayer implements AutoCloseable {
      * @param dOut (batch, out) dLoss/dOutput
      */
     Gradients parameterGradients(Activations a, NDArray dOut) {
-        int coefficients = coefficients();
         NDArray dOutT = dOut.transpose(); // (out, batch)
         NDArray gBase = dOutT.matMul(a.silu()); // (out, in)
         NDArray gScaled =
@@ -126,7 +115,7 @@ final class KanLayer implements AutoCloseable {
         if (basis.order() >= 1) {
             NDArray dBases =
                     dOut.matMul(a.scaledFlat())
-                            .reshape(batch, in, coefficients()); // (batch, in, G+k)
+                            .reshape(batch, in, coefficients); // (batch, in, G+k)
             NDArray basesGrad = basis.derivative(a.previousBases()); // (batch, in, G+k)
             dx = dx.add(dBases.mul(basesGrad).sum(new int[] {2}));
         }
