@@ -1,0 +1,151 @@
+package io.kanstream.kan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Model state written by format version 1 stays readable: the committed fixtures in {@code
+ * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33) decode, predict what they
+ * predicted when they were written, and keep learning. A later format must keep these passing
+ * through its migration of version 1, not by regenerating the fixtures.
+ */
+class LearnerStateFormatV1Test {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"binary", "regression"})
+    void aVersion1ModelPredictsTheOutputsRecordedWhenItWasWritten(String task) {
+        Probe probe = Probe.read(task);
+        try (KanLearner learner = decode(task)) {
+            float[] outputs = learner.outputs(probe.rows(), probe.size());
+
+            assertThat(outputs).hasSize(probe.size());
+            for (int s = 0; s < probe.size(); s++) {
+                float expected = probe.outputs()[s];
+                // relative, with an absolute floor for outputs near 0
+                assertThat(outputs[s])
+                        .as("%s probe row %d", task, s)
+                        .isCloseTo(expected, within(1e-6f * Math.max(1f, Math.abs(expected))));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"binary", "regression"})
+    void aVersion1ModelKeepsItsStepExampleAndGridCounters(String task) {
+        Probe probe = Probe.read(task);
+        try (KanLearner learner = decode(task)) {
+            assertThat(learner.steps()).isEqualTo(probe.counter("steps"));
+            assertThat(learner.examples()).isEqualTo(probe.counter("examples"));
+            assertThat(learner.gridEpoch()).isEqualTo(probe.counter("gridEpoch"));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"binary", "regression"})
+    void aVersion1ModelLearnsOnAndItsStateRoundTripsAgain(String task) {
+        Probe probe = Probe.read(task);
+        Task kind = Task.parse(task);
+        SplittableRandom random = new SplittableRandom(5);
+        byte[] again;
+        long steps;
+        try (KanLearner learner = decode(task)) {
+            for (int b = 0; b < 4; b++) {
+                float[] rows = FormatV1Fixtures.rows(random, FormatV1Fixtures.BATCH);
+                learner.learn(rows, FormatV1Fixtures.labels(kind, rows, random));
+            }
+            steps = learner.steps();
+            assertThat(steps).isEqualTo(probe.counter("steps") + 4);
+            assertThat(learner.examples())
+                    .isEqualTo(probe.counter("examples") + 4 * FormatV1Fixtures.BATCH);
+            assertFinite(learner.outputs(probe.rows(), probe.size()));
+            again = LearnerStateCodec.encode(learner);
+        }
+        try (KanLearner reread = LearnerStateCodec.decode(again, "cpu")) {
+            assertThat(reread.steps()).isEqualTo(steps);
+            assertThat(reread.gridEpoch()).isEqualTo(probe.counter("gridEpoch"));
+            assertFinite(reread.outputs(probe.rows(), probe.size()));
+        }
+    }
+
+    private static void assertFinite(float[] outputs) {
+        for (int s = 0; s < outputs.length; s++) {
+            assertThat(outputs[s]).as("output %d", s).isFinite();
+        }
+    }
+
+    /**
+     * The fixture's learner, on the CPU: the fixture says {@code auto}, and a GPU's sums would not
+     * match the recorded outputs to 1e-6.
+     */
+    private static KanLearner decode(String task) {
+        return LearnerStateCodec.decode(resource("learner-4-8-1-" + task + ".kans"), "cpu");
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in =
+                LearnerStateFormatV1Test.class.getResourceAsStream("/state/v1/" + name)) {
+            assertThat(in).as("test resource state/v1/%s", name).isNotNull();
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A fixture's probe file: a {@code # name=value ...} line of counters, a header, then rows of
+     * four inputs and the output the learner gave them.
+     */
+    private record Probe(Map<String, Long> counters, float[] rows, float[] outputs) {
+        static Probe read(String task) {
+            String text =
+                    new String(
+                            resource("learner-4-8-1-" + task + ".probe.csv"),
+                            StandardCharsets.UTF_8);
+            Map<String, Long> counters = new HashMap<>();
+            List<float[]> lines = new ArrayList<>();
+            for (String line : text.split("\n")) {
+                if (line.startsWith("#")) {
+                    for (String pair : line.substring(1).trim().split("\\s+")) {
+                        String[] kv = pair.split("=");
+                        counters.put(kv[0], Long.parseLong(kv[1]));
+                    }
+                } else if (!line.isBlank() && !line.startsWith("x0")) {
+                    String[] cells = line.split(",");
+                    float[] values = new float[cells.length];
+                    for (int c = 0; c < cells.length; c++) {
+                        values[c] = Float.parseFloat(cells[c]);
+                    }
+                    lines.add(values);
+                }
+            }
+            float[] rows = new float[lines.size() * 4];
+            float[] outputs = new float[lines.size()];
+            for (int s = 0; s < lines.size(); s++) {
+                System.arraycopy(lines.get(s), 0, rows, 4 * s, 4);
+                outputs[s] = lines.get(s)[4];
+            }
+            return new Probe(counters, rows, outputs);
+        }
+
+        int size() {
+            return outputs.length;
+        }
+
+        long counter(String name) {
+            assertThat(counters).as("counters in the probe file").containsKey(name);
+            return counters.get(name);
+        }
+    }
+}
