@@ -3,173 +3,382 @@ package io.kanstream.kan;
 import java.util.Arrays;
 
 /**
- * What the learner knows about where each layer's inputs live, for deciding when and how to refit
- * grids.
+ * Where each layer's inputs live, as a compact, exponentially decayed summary per layer input: what
+ * grid refits draw their knots and fitting points from, and what tells the refit policy that a grid
+ * no longer fits.
  *
- * <ul>
- *   <li>A window of the most recent (normalized) network inputs, as whole rows. A refit pushes this
- *       window through the current network, so every layer is refit from its inputs as the model
- *       computes them now, not as an older model did.
- *   <li>Per layer and feature since the last refit: how many values were seen, how many fell
- *       outside the grid's interior [t_k, t_(G+k)) — where every spline basis is zero and only the
- *       SiLU branch acts — and the range seen.
- * </ul>
+ * <p>Per layer input (feature) one histogram whose bins are that feature's knot spans: one bin per
+ * span of the extended grid (G + 2k), one for everything below the first knot and one for
+ * everything above the last, and for those two the weighted sum of their values, so their mass can
+ * be placed where it lies. Within a bin the density is taken as uniform. Bins on the knots make the
+ * summary adaptive: a refit moves the knots to the summary's quantiles, and the next summary
+ * resolves the distribution finer where the data is dense. Its size is (G + 2k + 4) floats per
+ * feature — 60 bytes at G = 5, k = 3 — against a window of raw rows.
+ *
+ * <p>Every observation enters with weight 1 and the existing mass decays by 1 − 1/horizon per
+ * observation, so the summary describes roughly the last {@code horizon} examples. The decay is
+ * lazy (a new observation is added with a growing weight; the bins are rescaled when it gets
+ * large). Summaries over the same knots add; {@link #rebin} moves one onto new knots.
  */
 final class ActivationStatistics {
-    private final int inputs;
-    private final int capacity;
-    private final float[] window; // (capacity, inputs), a ring
-    private int filled;
-    private int next;
-    private final long[][] seen; // [layer][feature]
-    private final long[][] outside; // [layer][feature]
-    private final float[][] min; // [layer][feature]
-    private final float[][] max; // [layer][feature]
+    private static final double RESCALE_AT = 1e12;
 
-    ActivationStatistics(int[] layerInputs, int capacity) {
-        this.inputs = layerInputs[0];
-        this.capacity = capacity;
-        this.window = new float[capacity * inputs];
-        this.seen = new long[layerInputs.length][];
-        this.outside = new long[layerInputs.length][];
-        this.min = new float[layerInputs.length][];
-        this.max = new float[layerInputs.length][];
-        for (int l = 0; l < layerInputs.length; l++) {
-            seen[l] = new long[layerInputs[l]];
-            outside[l] = new long[layerInputs[l]];
-            min[l] = new float[layerInputs[l]];
-            max[l] = new float[layerInputs[l]];
+    private final double keep;
+    private final float[][] mass; // [layer] (in_l, G + 2k + 2)
+    private final float[][] tails; // [layer] (in_l, 2) weighted sums of values below / above
+    private final int[] bins; // [layer] G + 2k + 2
+    private double weight = 1; // of the next observation, relative to the stored mass
+    private long seenSinceRefit;
+
+    ActivationStatistics(KnotGrid[] grids, double horizon) {
+        this.keep = 1 - 1 / horizon;
+        int layers = grids.length;
+        mass = new float[layers][];
+        tails = new float[layers][];
+        bins = new int[layers];
+        for (int l = 0; l < layers; l++) {
+            bins[l] = spans(grids[l]) + 2;
+            mass[l] = new float[grids[l].features() * bins[l]];
+            tails[l] = new float[grids[l].features() * 2];
         }
-        resetSinceRefit();
+    }
+
+    private static int spans(KnotGrid grid) {
+        return grid.gridSize() + 2 * grid.splineOrder();
     }
 
     /**
-     * @param raw (n, in_0) row-major, the examples as they came
-     * @param layerInputs [l] (n, in_l) row-major, the inputs of each layer for n examples
+     * Records one example's input to one layer. Call {@link #advance} once per example after all
+     * its layers.
+     *
+     * @param values the layer's inputs, at least {@code grid.features()} of them
      */
-    void record(float[] raw, float[][] layerInputs, int n, KnotGrid[] grids) {
-        float[] rows = raw;
-        for (int s = 0; s < n; s++) {
-            System.arraycopy(rows, s * inputs, window, next * inputs, inputs);
-            next = (next + 1) % capacity;
-            filled = Math.min(filled + 1, capacity);
+    void record(int layer, float[] values, KnotGrid grid) {
+        int in = grid.features();
+        int width = bins[layer];
+        float w = (float) weight;
+        for (int i = 0; i < in; i++) {
+            float x = values[i];
+            int bin = bin(grid, i, x);
+            mass[layer][i * width + bin] += w;
+            if (bin == 0) {
+                tails[layer][2 * i] += w * x;
+            } else if (bin == width - 1) {
+                tails[layer][2 * i + 1] += w * x;
+            }
         }
-        for (int l = 0; l < seen.length; l++) {
-            int in = seen[l].length;
-            KnotGrid grid = grids[l];
-            for (int i = 0; i < in; i++) {
-                float low = grid.interiorLow(i);
-                float high = grid.interiorHigh(i);
-                for (int s = 0; s < n; s++) {
-                    float x = layerInputs[l][s * in + i];
-                    seen[l][i]++;
-                    if (x < low || x >= high) {
-                        outside[l][i]++;
-                    }
-                    min[l][i] = Math.min(min[l][i], x);
-                    max[l][i] = Math.max(max[l][i], x);
+    }
+
+    /** One example recorded: the stored mass ages by one step. */
+    void advance() {
+        seenSinceRefit++;
+        weight /= keep;
+        if (weight > RESCALE_AT) {
+            float factor = (float) (1 / weight);
+            for (int l = 0; l < mass.length; l++) {
+                scale(mass[l], factor);
+                scale(tails[l], factor);
+            }
+            weight = 1;
+        }
+    }
+
+    private static void scale(float[] values, float factor) {
+        for (int q = 0; q < values.length; q++) {
+            values[q] *= factor;
+        }
+    }
+
+    /** 0 below the first knot, j + 1 in span [t_j, t_(j+1)), the last bin from the last knot on. */
+    private static int bin(KnotGrid grid, int feature, float x) {
+        int last = spans(grid);
+        if (!(x >= grid.knot(feature, 0))) {
+            return 0; // below, or NaN (never reaches here: inputs are checked)
+        }
+        if (x >= grid.knot(feature, last)) {
+            return last + 1;
+        }
+        int low = 0;
+        int high = last; // t_low <= x < t_high
+        while (high - low > 1) {
+            int mid = (low + high) >>> 1;
+            if (x >= grid.knot(feature, mid)) {
+                low = mid;
+            } else {
+                high = mid;
+            }
+        }
+        return low + 1;
+    }
+
+    /** Examples recorded since the last refit. */
+    long seenSinceRefit() {
+        return seenSinceRefit;
+    }
+
+    void resetSinceRefit() {
+        seenSinceRefit = 0;
+    }
+
+    /** Whether anything was recorded at all. */
+    boolean isEmpty() {
+        for (float[] m : mass) {
+            for (float v : m) {
+                if (v > 0) {
+                    return false;
                 }
             }
         }
+        return true;
+    }
+
+    /** One feature's summary as a piecewise-uniform distribution. */
+    Distribution distribution(int layer, int feature, KnotGrid grid) {
+        int width = bins[layer];
+        int spans = width - 2;
+        double[] edges = new double[width + 1];
+        double[] m = new double[width];
+        for (int b = 0; b < width; b++) {
+            m[b] = mass[layer][feature * width + b];
+        }
+        for (int j = 0; j <= spans; j++) {
+            edges[j + 1] = grid.knot(feature, j);
+        }
+        double first = edges[1];
+        double lastKnot = edges[spans + 1];
+        // the overflow bins: uniform between the mirror of their mean and the knot they touch
+        double below = m[0] > 0 ? tails[layer][2 * feature] / m[0] : first;
+        double above = m[width - 1] > 0 ? tails[layer][2 * feature + 1] / m[width - 1] : lastKnot;
+        edges[0] = Math.min(2 * below - first, first);
+        edges[width] = Math.max(2 * above - lastKnot, lastKnot);
+        return new Distribution(edges, m);
     }
 
     /**
-     * The fraction of a layer's input values that fell outside its grids since the last refit, the
-     * largest over layers. Over all of a layer's features, not the worst one: a single trending
-     * feature (a date, a counter) always runs off its grid and should not drive refits on its own;
-     * a shift of the distribution moves many.
+     * The fraction of a layer's input mass outside its grids' interiors [t_k, t_(G+k)), over all
+     * the layer's features, the largest over layers. Over all features, not the worst one: a single
+     * trending feature (a date, a counter) always runs off its grid and should not drive refits on
+     * its own; a shift of the distribution moves many.
      */
-    double outsideFraction() {
+    double outsideFraction(KnotGrid[] grids) {
         double worst = 0;
-        for (int l = 0; l < seen.length; l++) {
-            long total = 0;
-            long out = 0;
-            for (int i = 0; i < seen[l].length; i++) {
-                total += seen[l][i];
-                out += outside[l][i];
+        for (int l = 0; l < mass.length; l++) {
+            int k = grids[l].splineOrder();
+            int g = grids[l].gridSize();
+            double total = 0;
+            double outside = 0;
+            int width = bins[l];
+            for (int i = 0; i < grids[l].features(); i++) {
+                for (int b = 0; b < width; b++) {
+                    double v = mass[l][i * width + b];
+                    total += v;
+                    // interior spans are j = k .. G+k-1, bins j + 1
+                    if (b < k + 1 || b > g + k) {
+                        outside += v;
+                    }
+                }
             }
             if (total > 0) {
-                worst = Math.max(worst, (double) out / total);
+                worst = Math.max(worst, outside / total);
             }
         }
         return worst;
     }
 
-    /** Values seen by layer 0 since the last refit, per feature (all features see the same). */
-    long seenSinceRefit() {
-        return seen[0].length == 0 ? 0 : seen[0][0];
-    }
-
-    int windowSize() {
-        return filled;
-    }
-
-    /** The window's raw rows, oldest first, (filled, inputs) row-major. */
-    float[] windowRows() {
-        float[] rows = new float[filled * inputs];
-        int start = filled < capacity ? 0 : next;
-        for (int r = 0; r < filled; r++) {
-            int source = (start + r) % capacity;
-            System.arraycopy(window, source * inputs, rows, r * inputs, inputs);
+    /**
+     * How far the interior knots are from where the summary says they belong, in probability mass:
+     * over a layer's features the mean of the largest |F(t_(k+j)) − j/G|, the largest over layers.
+     * A grid fitted to the summary's quantiles scores about 0; a grid whose every span holds the
+     * wrong share of the data scores up to 1.
+     */
+    double knotMisfit(KnotGrid[] grids) {
+        double worst = 0;
+        for (int l = 0; l < mass.length; l++) {
+            int k = grids[l].splineOrder();
+            int g = grids[l].gridSize();
+            int width = bins[l];
+            double sum = 0;
+            int counted = 0;
+            for (int i = 0; i < grids[l].features(); i++) {
+                double total = 0;
+                for (int b = 0; b < width; b++) {
+                    total += mass[l][i * width + b];
+                }
+                if (!(total > 0)) {
+                    continue;
+                }
+                double below = 0;
+                for (int b = 0; b <= k; b++) {
+                    below += mass[l][i * width + b];
+                }
+                double gap = 0;
+                for (int j = 0; j <= g; j++) {
+                    // below = F(t_(k+j)): bins 0 .. k + j
+                    gap = Math.max(gap, Math.abs(below / total - (double) j / g));
+                    if (j < g) {
+                        below += mass[l][i * width + k + j + 1];
+                    }
+                }
+                sum += gap;
+                counted++;
+            }
+            if (counted > 0) {
+                worst = Math.max(worst, sum / counted);
+            }
         }
-        return rows;
+        return worst;
     }
 
-    void resetSinceRefit() {
-        for (int l = 0; l < seen.length; l++) {
-            Arrays.fill(seen[l], 0);
-            Arrays.fill(outside[l], 0);
-            Arrays.fill(min[l], Float.POSITIVE_INFINITY);
-            Arrays.fill(max[l], Float.NEGATIVE_INFINITY);
+    /** Moves one layer's summary onto a new grid (after a refit), keeping its mass and means. */
+    void rebin(int layer, KnotGrid oldGrid, KnotGrid newGrid) {
+        int width = spans(newGrid) + 2;
+        int in = newGrid.features();
+        float[] newMass = new float[in * width];
+        float[] newTails = new float[in * 2];
+        for (int i = 0; i < in; i++) {
+            Distribution d = distribution(layer, i, oldGrid);
+            double previous = 0;
+            double previousMoment = 0;
+            for (int j = 0; j <= width - 2; j++) {
+                double t = newGrid.knot(i, j);
+                double cdf = d.massBelow(t);
+                double moment = d.momentBelow(t);
+                newMass[i * width + j] = (float) (cdf - previous);
+                if (j == 0) {
+                    newTails[2 * i] = (float) moment;
+                }
+                previous = cdf;
+                previousMoment = moment;
+            }
+            newMass[i * width + width - 1] = (float) Math.max(0, d.total() - previous);
+            newTails[2 * i + 1] = (float) (d.moment() - previousMoment);
         }
+        bins[layer] = width;
+        mass[layer] = newMass;
+        tails[layer] = newTails;
     }
 
     // --- state access for the codec ---
 
-    int capacity() {
-        return capacity;
+    double weight() {
+        return weight;
     }
 
-    float[] rawWindow() {
-        return window;
+    float[][] mass() {
+        return mass;
     }
 
-    int next() {
-        return next;
+    float[][] tails() {
+        return tails;
     }
 
-    long[][] seen() {
-        return seen;
+    void restore(double weight, long seenSinceRefit, float[][] mass, float[][] tails) {
+        this.weight = weight;
+        this.seenSinceRefit = seenSinceRefit;
+        for (int l = 0; l < this.mass.length; l++) {
+            if (mass[l].length != this.mass[l].length || tails[l].length != this.tails[l].length) {
+                throw new IllegalArgumentException(
+                        "corrupt model state: layer "
+                                + l
+                                + " summary has "
+                                + mass[l].length
+                                + " bins where "
+                                + this.mass[l].length
+                                + " belong");
+            }
+            this.mass[l] = mass[l].clone();
+            this.tails[l] = tails[l].clone();
+        }
     }
 
-    long[][] outside() {
-        return outside;
-    }
+    /**
+     * A piecewise-uniform distribution: mass m[b] spread evenly over [edges[b], edges[b+1]].
+     * Unnormalized: {@link #total} is the summary's (decayed) weight.
+     */
+    record Distribution(double[] edges, double[] mass) {
+        double total() {
+            double sum = 0;
+            for (double v : mass) {
+                sum += v;
+            }
+            return sum;
+        }
 
-    float[][] min() {
-        return min;
-    }
+        /** Mass below x. */
+        double massBelow(double x) {
+            double sum = 0;
+            for (int b = 0; b < mass.length; b++) {
+                double lo = edges[b];
+                double hi = edges[b + 1];
+                if (x >= hi) {
+                    sum += mass[b];
+                } else if (x > lo) {
+                    sum += mass[b] * (x - lo) / (hi - lo);
+                }
+            }
+            return sum;
+        }
 
-    float[][] max() {
-        return max;
-    }
+        /** ∫ x dm over (−∞, x): the mass below x times its mean. */
+        double momentBelow(double x) {
+            double sum = 0;
+            for (int b = 0; b < mass.length; b++) {
+                double lo = edges[b];
+                double hi = Math.min(edges[b + 1], x);
+                if (hi <= lo) {
+                    continue;
+                }
+                double width = edges[b + 1] - lo;
+                double share = width > 0 ? (hi - lo) / width : 1;
+                sum += mass[b] * share * (lo + hi) / 2;
+            }
+            return sum;
+        }
 
-    void restore(
-            float[] rawWindow,
-            int filled,
-            int next,
-            long[][] seen,
-            long[][] outside,
-            float[][] min,
-            float[][] max) {
-        System.arraycopy(rawWindow, 0, window, 0, window.length);
-        this.filled = filled;
-        this.next = next;
-        for (int l = 0; l < this.seen.length; l++) {
-            System.arraycopy(seen[l], 0, this.seen[l], 0, this.seen[l].length);
-            System.arraycopy(outside[l], 0, this.outside[l], 0, this.outside[l].length);
-            System.arraycopy(min[l], 0, this.min[l], 0, this.min[l].length);
-            System.arraycopy(max[l], 0, this.max[l], 0, this.max[l].length);
+        double moment() {
+            return momentBelow(Double.POSITIVE_INFINITY);
+        }
+
+        /**
+         * The value below which a fraction q of the mass lies (0 ≤ q ≤ 1); NaN when there is no
+         * mass.
+         */
+        double quantile(double q) {
+            double total = total();
+            if (!(total > 0)) {
+                return Double.NaN;
+            }
+            double target = q * total;
+            double sum = 0;
+            for (int b = 0; b < mass.length; b++) {
+                if (mass[b] <= 0) {
+                    continue;
+                }
+                if (sum + mass[b] >= target) {
+                    double share = (target - sum) / mass[b];
+                    return edges[b] + Math.max(0, Math.min(1, share)) * (edges[b + 1] - edges[b]);
+                }
+                sum += mass[b];
+            }
+            for (int b = mass.length - 1; b >= 0; b--) {
+                if (mass[b] > 0) {
+                    return edges[b + 1];
+                }
+            }
+            return Double.NaN;
+        }
+
+        /**
+         * {@code points} values at evenly spaced quantiles from 0 to 1, ascending: the ends are the
+         * edges of the outermost mass, so knots fitted to them cover everything the summary saw.
+         */
+        double[] sample(int points) {
+            double[] values = new double[points];
+            for (int m = 0; m < points; m++) {
+                values[m] = quantile((double) m / (points - 1));
+            }
+            Arrays.sort(values);
+            return values;
         }
     }
 }

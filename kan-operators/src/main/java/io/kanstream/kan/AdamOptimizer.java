@@ -9,17 +9,30 @@ package io.kanstream.kan;
 final class AdamOptimizer {
     private final KanConfig config;
     private long step;
+    private long sinceReset; // the t of bias correction: steps since the moments last started at 0
 
     AdamOptimizer(KanConfig config) {
         this.config = config;
     }
 
+    /** Steps taken in all. */
     long step() {
         return step;
     }
 
-    void restore(long step) {
+    /** Steps since the moments last started from zero. */
+    long sinceReset() {
+        return sinceReset;
+    }
+
+    void restore(long step, long sinceReset) {
         this.step = step;
+        this.sinceReset = sinceReset;
+    }
+
+    /** The moments were zeroed: bias correction starts over. */
+    void reset() {
+        sinceReset = 0;
     }
 
     /**
@@ -49,10 +62,11 @@ final class AdamOptimizer {
      */
     Rates advance(double learningRateScale) {
         step++;
+        sinceReset++;
         double b1 = config.beta1();
         double b2 = config.beta2();
-        double correction1 = 1 - Math.pow(b1, step);
-        double correction2 = 1 - Math.pow(b2, step);
+        double correction1 = 1 - Math.pow(b1, sinceReset);
+        double correction2 = 1 - Math.pow(b2, sinceReset);
         double learningRate = config.learningRate() * learningRateScale;
         return new Rates(
                 (float) learningRate,

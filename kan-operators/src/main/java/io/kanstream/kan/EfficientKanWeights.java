@@ -152,7 +152,8 @@ public final class EfficientKanWeights {
 
     /**
      * A learner from efficient-kan weights: no input normalization (the first layer expects inputs
-     * as they come), fresh optimizer state.
+     * as they come), no logit bound or calibration (it computes exactly what efficient-kan
+     * computed), fresh optimizer state.
      *
      * @param settings optimizer and refit settings; layers, G and k come from the file
      * @param task what the outputs mean; null infers regression for one output and multiclass for
@@ -190,6 +191,7 @@ public final class EfficientKanWeights {
                         .gridSize(first.gridSize())
                         .splineOrder(first.splineOrder())
                         .normalize(false)
+                        .logitBound(0)
                         .task(
                                 task != null
                                         ? task

@@ -22,64 +22,124 @@ final class GridRefitter {
         this.config = config;
     }
 
-    /** What a refit did. */
-    record Outcome(int gridSize, double[] insideFraction) {}
+    /** What a refit would do: the new layers, and how much it changes their outputs. */
+    record Proposal(
+            int gridSize,
+            KnotGrid[] grids,
+            float[][] baseWeights,
+            float[][] splineWeights,
+            double[] insideFraction,
+            double change) {}
+
+    /** Fitting points drawn from each feature's summary when no rows are given. */
+    static final int SUMMARY_POINTS = 64;
 
     /**
-     * @param network refit in place
-     * @param x0 (n, in) normalized network inputs, row-major
+     * Proposes new grids and weights for every layer, leaving the network as it is.
+     *
+     * <p>Each feature's new knots come from the quantiles of its running summary (of the rows, when
+     * rows are given). The spline weights are re-solved so that every edge reproduces its old
+     * output on fitting points: the given rows pushed through the network (with the layers below
+     * already refit), or, without rows, {@value #SUMMARY_POINTS} points per feature at the
+     * summary's quantiles — each edge is a function of one input, so points drawn from that input's
+     * own summary are enough.
+     *
+     * @param statistics the layers' input summaries, on the network's current grids
+     * @param x0 (n, in) normalized network inputs, row-major, or null to fit on the summaries
      * @param newGridSize the grid size afterwards (the current one, or a finer/coarser one)
      * @param blend how far knots move toward their target when the size is unchanged
      * @param relativeMargin extra margin on each side, as a fraction of each feature's range
      */
-    Outcome refit(
+    Proposal propose(
             HostKan network,
+            ActivationStatistics statistics,
             float[] x0,
             int n,
             int newGridSize,
             double blend,
             double relativeMargin) {
-        if (n < 1) {
+        boolean rows = x0 != null;
+        if (rows && n < 1) {
             throw new IllegalArgumentException("a grid refit needs at least one sample, got none");
         }
-        float[][] oldInputs = network.layerInputs(x0, n);
+        int layers = network.size();
+        float[][] oldInputs = rows ? network.layerInputs(x0, n) : null;
         float[] current = x0;
-        double[] inside = new double[network.size()];
-        for (int l = 0; l < network.size(); l++) {
+        double[] inside = new double[layers];
+        KnotGrid[] grids = new KnotGrid[layers];
+        float[][] bases = new float[layers][];
+        float[][] splines = new float[layers][];
+        double changeSquares = 0;
+        double totalSquares = 0;
+        for (int l = 0; l < layers; l++) {
             HostKan.Layer layer = network.layer(l);
             int in = layer.in;
             int out = layer.out;
             int k = layer.order;
             int oldC = layer.coefficients;
-            float[] oldBases = layer.bases(oldInputs[l], n); // (n, in, oldC)
-            float[] scaled = layer.scaledSpline; // (out, in, oldC)
-            float[] scaler = layer.splineScaler; // (out, in)
 
+            double[][] samples = new double[in][];
             float[][] knots = new float[in][];
-            double[] column = new double[n];
             for (int i = 0; i < in; i++) {
-                for (int s = 0; s < n; s++) {
-                    column[s] = current[s * in + i];
+                if (rows) {
+                    // a sample is its own best summary: its exact quantiles
+                    samples[i] = new double[n];
+                    for (int s = 0; s < n; s++) {
+                        samples[i][s] = current[s * in + i];
+                    }
+                    Arrays.sort(samples[i]);
+                } else {
+                    samples[i] = statistics.distribution(l, i, layer.grid).sample(SUMMARY_POINTS);
                 }
-                Arrays.sort(column);
-                double margin = config.gridMargin() + relativeMargin * (column[n - 1] - column[0]);
-                knots[i] = KnotGrid.fitKnots(column, newGridSize, k, config.gridEps(), margin);
+                double[] sorted = samples[i];
+                if (Double.isNaN(sorted[0])) {
+                    // nothing recorded for this input: refit it to its current interior
+                    sorted = new double[] {layer.grid.interiorLow(i), layer.grid.interiorHigh(i)};
+                    samples[i] = sorted;
+                }
+                double margin =
+                        config.gridMargin()
+                                + relativeMargin * (sorted[sorted.length - 1] - sorted[0]);
+                knots[i] = KnotGrid.fitKnots(sorted, newGridSize, k, config.gridEps(), margin);
             }
             KnotGrid target = new KnotGrid(knots, newGridSize, k);
             KnotGrid grid = layer.grid.blend(target, blend);
-            inside[l] = insideFraction(current, n, grid);
+
+            float[] fitInputs; // (m, in): this layer's new inputs at the fitting points
+            float[] oldLayerInputs; // (m, in): the old layer's inputs at the same points
+            int m;
+            if (rows) {
+                m = n;
+                fitInputs = current;
+                oldLayerInputs = oldInputs[l];
+            } else {
+                m = SUMMARY_POINTS;
+                fitInputs = new float[m * in];
+                for (int s = 0; s < m; s++) {
+                    for (int i = 0; i < in; i++) {
+                        double[] column = samples[i];
+                        fitInputs[s * in + i] =
+                                (float) column[Math.min(column.length - 1, s * column.length / m)];
+                    }
+                }
+                oldLayerInputs = fitInputs;
+            }
+            inside[l] = insideFraction(fitInputs, m, grid);
 
             int newC = newGridSize + k;
+            float[] oldBases = layer.bases(oldLayerInputs, m); // (m, in, oldC)
+            float[] scaled = layer.scaledSpline; // (out, in, oldC)
+            float[] scaler = layer.splineScaler; // (out, in)
             // the per-edge fit, on a layer that has the new grid and the old Wb and S
             HostKan.Layer fitted =
                     new HostKan.Layer(
                             grid, out, layer.baseWeight, new float[out * in * newC], scaler);
-            float[] newBases = fitted.bases(current, n); // (n, in, newC)
+            float[] newBases = fitted.bases(fitInputs, m); // (m, in, newC)
             float[] spline = fitted.splineWeight;
-            double[] a = new double[n * newC];
-            double[] y = new double[n * out];
+            double[] a = new double[m * newC];
+            double[] y = new double[m * out];
             for (int i = 0; i < in; i++) {
-                for (int s = 0; s < n; s++) {
+                for (int s = 0; s < m; s++) {
                     for (int c = 0; c < newC; c++) {
                         a[s * newC + c] = newBases[(s * in + i) * newC + c];
                     }
@@ -93,7 +153,7 @@ final class GridRefitter {
                         y[s * out + o] = edge;
                     }
                 }
-                double[] solved = SplineFit.solve(a, n, newC, y, out, config.refitSmoothing());
+                double[] solved = SplineFit.solve(a, m, newC, y, out, config.refitSmoothing());
                 for (int o = 0; o < out; o++) {
                     float s = scaler[o * in + i];
                     // An edge whose scaler is ~0 outputs ~0 whatever C is; fit C as if S were 1.
@@ -104,13 +164,40 @@ final class GridRefitter {
                 }
             }
             fitted.rescale();
-            float[][] polished = polishLayer(fitted, current, n, newBases, oldInputs[l + 1]);
-            network.refit(l, grid, polished[0], polished[1]);
-            if (l + 1 < network.size()) {
-                current = network.layer(l).outputs(current, n);
+            float[] newBase = layer.baseWeight.clone();
+            float[] newSpline = spline;
+            float[] oldOutputs = rows ? oldInputs[l + 1] : layer.outputs(oldLayerInputs, m);
+            if (rows) {
+                float[][] polished = polishLayer(fitted, fitInputs, m, newBases, oldOutputs);
+                newBase = polished[0];
+                newSpline = polished[1];
+            }
+            HostKan.Layer result = new HostKan.Layer(grid, out, newBase, newSpline, scaler);
+            float[] newOutputs = result.outputs(fitInputs, m);
+            for (int q = 0; q < newOutputs.length; q++) {
+                double d = newOutputs[q] - oldOutputs[q];
+                changeSquares += d * d;
+                totalSquares += (double) oldOutputs[q] * oldOutputs[q];
+            }
+            grids[l] = grid;
+            bases[l] = newBase;
+            splines[l] = newSpline;
+            if (rows) {
+                current = newOutputs;
             }
         }
-        return new Outcome(newGridSize, inside);
+        double change = totalSquares > 0 ? Math.sqrt(changeSquares / totalSquares) : 0;
+        return new Proposal(newGridSize, grids, bases, splines, inside, change);
+    }
+
+    /** Puts a proposal into the network and moves the summaries onto the new grids. */
+    static void apply(HostKan network, ActivationStatistics statistics, Proposal proposal) {
+        for (int l = 0; l < network.size(); l++) {
+            KnotGrid old = network.layer(l).grid;
+            network.refit(
+                    l, proposal.grids()[l], proposal.baseWeights()[l], proposal.splineWeights()[l]);
+            statistics.rebin(l, old, proposal.grids()[l]);
+        }
     }
 
     /**

@@ -192,6 +192,16 @@ final class HostKan {
         return (first ? layer.first : layer.second)[index % 3];
     }
 
+    /** Sets every Adam moment to zero. */
+    void resetMoments() {
+        for (Layer layer : layers) {
+            for (int p = 0; p < 3; p++) {
+                java.util.Arrays.fill(layer.first[p], 0);
+                java.util.Arrays.fill(layer.second[p], 0);
+            }
+        }
+    }
+
     /** Every C ⊙ S after their values were written from outside (a device step). */
     void parametersWritten() {
         for (Layer layer : layers) {
@@ -204,6 +214,15 @@ final class HostKan {
      * @return (n, out) row-major
      */
     float[] outputs(float[] x, int n) {
+        return outputs(x, n, null);
+    }
+
+    /**
+     * @param x (n, in) row-major, normalized
+     * @param statistics receives every layer's inputs of every sample, or null
+     * @return (n, out) row-major
+     */
+    float[] outputs(float[] x, int n, ActivationStatistics statistics) {
         float[] result = new float[n * outputs];
         float[] a = new float[widest];
         float[] b = new float[widest];
@@ -211,11 +230,17 @@ final class HostKan {
         int[] spansOf = new int[widest];
         for (int s = 0; s < n; s++) {
             System.arraycopy(x, s * inputs, a, 0, inputs);
-            for (Layer layer : layers) {
-                layer.forward(a, b, work, spansOf);
+            for (int l = 0; l < layers.length; l++) {
+                if (statistics != null) {
+                    statistics.record(l, a, layers[l].grid);
+                }
+                layers[l].forward(a, b, work, spansOf);
                 float[] swap = a;
                 a = b;
                 b = swap;
+            }
+            if (statistics != null) {
+                statistics.advance();
             }
             System.arraycopy(a, 0, result, s * outputs, outputs);
         }

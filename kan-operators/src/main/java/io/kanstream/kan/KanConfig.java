@@ -17,6 +17,8 @@ import java.util.List;
  * @param adamEpsilon Adam denominator guard
  * @param weightDecay decoupled (AdamW) weight decay per step, 0 for none
  * @param clipNorm global gradient-norm clip, 0 for none
+ * @param logitBound classification logits are bounded to ±this (L·tanh(z/L)) and then calibrated
+ *     online (see {@link OutputCalibration}); 0 turns both off
  * @param gridEps weight of the uniform grid against the quantile grid in a refit
  * @param gridMargin how far a refit grid reaches beyond the sample's range, in input units
  * @param gridLow lower end of the initial grid
@@ -25,7 +27,8 @@ import java.util.List;
  * @param scaleBase base-weight initialization scale
  * @param scaleSpline spline-scaler initialization scale
  * @param normalize standardize inputs (and regression targets) with running statistics
- * @param statsWindow how many recent inputs per layer are kept for grid refits
+ * @param statsHorizon the memory, in examples, of the running summaries of each layer's inputs that
+ *     grid refits draw their knots and fitting points from
  * @param refitBlend fraction of the way knots move toward the refit target (1 = all the way)
  * @param refitSmoothing weight of the second-difference penalty in the refit least squares
  * @param refitMargin extra room a refit from the stream's recent inputs leaves on each side of each
@@ -48,6 +51,7 @@ public record KanConfig(
         double adamEpsilon,
         double weightDecay,
         double clipNorm,
+        double logitBound,
         double gridEps,
         double gridMargin,
         double gridLow,
@@ -56,7 +60,7 @@ public record KanConfig(
         double scaleBase,
         double scaleSpline,
         boolean normalize,
-        int statsWindow,
+        int statsHorizon,
         double refitBlend,
         double refitSmoothing,
         double refitMargin,
@@ -90,7 +94,11 @@ public record KanConfig(
         require(gridEps >= 0 && gridEps <= 1, "gridEps must be in [0, 1], got " + gridEps);
         require(gridMargin > 0, "gridMargin must be > 0, got " + gridMargin);
         require(gridLow < gridHigh, "gridLow must be below gridHigh");
-        require(statsWindow >= 2, "statsWindow must be at least 2, got " + statsWindow);
+        require(
+                logitBound >= 0 && Double.isFinite(logitBound),
+                "logitBound must be >= 0 (0 turns bounding and calibration off), got "
+                        + logitBound);
+        require(statsHorizon >= 2, "statsHorizon must be at least 2, got " + statsHorizon);
         require(
                 refitBlend > 0 && refitBlend <= 1,
                 "refitBlend must be in (0, 1], got " + refitBlend);
@@ -149,6 +157,7 @@ public record KanConfig(
                 .adamEpsilon(adamEpsilon)
                 .weightDecay(weightDecay)
                 .clipNorm(clipNorm)
+                .logitBound(logitBound)
                 .gridEps(gridEps)
                 .gridMargin(gridMargin)
                 .gridRange(gridLow, gridHigh)
@@ -156,7 +165,7 @@ public record KanConfig(
                 .scaleBase(scaleBase)
                 .scaleSpline(scaleSpline)
                 .normalize(normalize)
-                .statsWindow(statsWindow)
+                .statsHorizon(statsHorizon)
                 .refitBlend(refitBlend)
                 .refitSmoothing(refitSmoothing)
                 .refitMargin(refitMargin)
@@ -177,6 +186,7 @@ public record KanConfig(
         private double adamEpsilon = 1e-8;
         private double weightDecay = 0;
         private double clipNorm = 1.0;
+        private double logitBound = 8;
         private double gridEps = 0.02;
         private double gridMargin = 0.01;
         private double gridLow = -1;
@@ -185,7 +195,7 @@ public record KanConfig(
         private double scaleBase = 1;
         private double scaleSpline = 1;
         private boolean normalize = true;
-        private int statsWindow = 512;
+        private int statsHorizon = 2000;
         private double refitBlend = 1.0;
         private double refitSmoothing = 1e-4;
         private double refitMargin = 0.25;
@@ -247,6 +257,11 @@ public record KanConfig(
             return this;
         }
 
+        public Builder logitBound(double value) {
+            logitBound = value;
+            return this;
+        }
+
         public Builder gridEps(double value) {
             gridEps = value;
             return this;
@@ -283,8 +298,8 @@ public record KanConfig(
             return this;
         }
 
-        public Builder statsWindow(int value) {
-            statsWindow = value;
+        public Builder statsHorizon(int value) {
+            statsHorizon = value;
             return this;
         }
 
@@ -330,6 +345,7 @@ public record KanConfig(
                     adamEpsilon,
                     weightDecay,
                     clipNorm,
+                    logitBound,
                     gridEps,
                     gridMargin,
                     gridLow,
@@ -338,7 +354,7 @@ public record KanConfig(
                     scaleBase,
                     scaleSpline,
                     normalize,
-                    statsWindow,
+                    statsHorizon,
                     refitBlend,
                     refitSmoothing,
                     refitMargin,

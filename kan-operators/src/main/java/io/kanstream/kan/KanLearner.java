@@ -21,8 +21,10 @@ public final class KanLearner implements AutoCloseable {
     final AdamOptimizer optimizer;
     final InputNormalizer normalizer;
     final ActivationStatistics statistics;
+    final OutputCalibration calibration;
     long examples;
     long skippedSteps;
+    long rejectedRefits;
     int gridEpoch;
     long version;
     double learningRateScale = 1;
@@ -40,6 +42,9 @@ public final class KanLearner implements AutoCloseable {
      * (measured: 8,16,1 at batch 256 is faster in Java, 32,64,1 at batch 256 is not).
      */
     static final long SCORE_WORK_LIMIT = 2_000_000;
+
+    /** How many rows of a scoring call that runs on the device enter the input summaries. */
+    static final int DEVICE_CALL_SAMPLE = 64;
 
     /** The same bound for a training step, whose work is about three forward passes. */
     static final long TRAIN_WORK_LIMIT = 500_000;
@@ -63,11 +68,9 @@ public final class KanLearner implements AutoCloseable {
         this.host = host;
         this.optimizer = new AdamOptimizer(config);
         this.normalizer = normalizer;
-        int[] widths = new int[host.size()];
-        for (int l = 0; l < host.size(); l++) {
-            widths[l] = host.layer(l).in;
-        }
-        this.statistics = new ActivationStatistics(widths, config.statsWindow());
+        this.statistics = new ActivationStatistics(grids(), config.statsHorizon());
+        this.calibration =
+                new OutputCalibration(config.task(), config.logitBound(), host.outputs());
     }
 
     /** A freshly initialized learner (efficient-kan's initialization) on the configured device. */
@@ -264,15 +267,50 @@ public final class KanLearner implements AutoCloseable {
      * @return (n, outputs) row-major
      */
     public float[] outputs(float[] rows, int n) {
+        return outputs(rows, n, false);
+    }
+
+    /**
+     * Scores events as they arrive: {@link #outputs}, and every layer's inputs go into the running
+     * summaries that grid refits and the refit policy read. Use it once per event; use {@link
+     * #outputs} for probes, exports and evaluation.
+     *
+     * @param rows (n, inputs) row-major, raw features
+     * @return (n, outputs) row-major
+     */
+    public float[] score(float[] rows, int n) {
+        return outputs(rows, n, true);
+    }
+
+    /**
+     * Records rows in the input summaries without scoring them for anyone: what a sample of history
+     * does before {@link #refitFromStatistics}.
+     */
+    public void observe(float[] rows, int n) {
+        checkRows(rows, n);
+        host().outputs(normalizer.apply(rows, n), n, statistics);
+    }
+
+    private float[] outputs(float[] rows, int n, boolean record) {
         checkRows(rows, n);
         float[] z = normalizer.apply(rows, n);
         float[] outputs;
         if (scoresOnHost(n)) {
-            outputs = host().outputs(z, n);
+            outputs = host().outputs(z, n, record ? statistics : null);
         } else {
             DeviceKan d = onDevice();
             outputs = d.network.outputs(d.manager, z, n);
+            if (record) {
+                // a large call: its first rows stand for it in the summaries
+                int sample = Math.min(n, DEVICE_CALL_SAMPLE);
+                host().outputs(
+                                java.util.Arrays.copyOf(z, sample * host.inputs()),
+                                sample,
+                                statistics);
+            }
         }
+        calibration.bound(outputs);
+        calibration.apply(outputs);
         if (config.task() == Task.REGRESSION && normalizer.enabled()) {
             for (int q = 0; q < outputs.length; q++) {
                 outputs[q] = (float) normalizer.networkToTarget(outputs[q]);
@@ -313,16 +351,9 @@ public final class KanLearner implements AutoCloseable {
             NDArray x = d.manager.create(z, new Shape(n, host.inputs()));
             List<KanLayer.Activations> activations = d.network.forward(x);
             int layers = d.network.size();
-            float[][] layerInputs = new float[layers][];
-            layerInputs[0] = z;
-            for (int l = 1; l < layers; l++) {
-                layerInputs[l] = activations.get(l).input().toFloatArray();
-            }
             float[] outputs = activations.get(layers - 1).output().toFloatArray();
-            statistics.record(rows, layerInputs, n, grids());
-
             float[] gradient = new float[outputs.length];
-            double loss = config.task().lossAndGradient(outputs, host.outputs(), targets, gradient);
+            double loss = lossAndGradient(outputs, targets, gradient);
             if (!Double.isFinite(loss)) {
                 skippedSteps++;
                 return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
@@ -345,9 +376,8 @@ public final class KanLearner implements AutoCloseable {
         int n = targets.length;
         HostKan h = host();
         HostKan.Pass pass = h.forward(z, n);
-        statistics.record(rows, pass.layerInputs(), n, grids());
         float[] gradient = new float[pass.output.length];
-        double loss = config.task().lossAndGradient(pass.output, h.outputs(), targets, gradient);
+        double loss = lossAndGradient(pass.output, targets, gradient);
         if (!Double.isFinite(loss)) {
             skippedSteps++;
             return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
@@ -360,6 +390,22 @@ public final class KanLearner implements AutoCloseable {
         h.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
         mirrorBehind = mirror != null;
         return applied(loss, norm);
+    }
+
+    /**
+     * The loss of raw network outputs through the logit bound, and its gradient with respect to the
+     * raw outputs. The calibrator learns from the same bounded logits, which are what the examples
+     * were scored with, before the network moves.
+     */
+    private double lossAndGradient(float[] raw, double[] targets, float[] gradient) {
+        float[] bounded = raw.clone();
+        calibration.bound(bounded);
+        double loss = config.task().lossAndGradient(bounded, host.outputs(), targets, gradient);
+        if (Double.isFinite(loss)) {
+            calibration.chainGradient(bounded, gradient);
+            calibration.learn(bounded, targets);
+        }
+        return loss;
     }
 
     /** The factor that brings the gradient's norm down to the clip norm, 1 if it is below. */
@@ -417,34 +463,84 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /**
-     * The largest fraction of any layer's inputs that fell outside its grid since the last refit —
-     * where only the SiLU branch acts.
+     * The largest fraction of any layer's recent input mass (over all its features) outside its
+     * grids' interiors, where only the SiLU branch acts.
      */
     public double outsideGridFraction() {
-        return statistics.outsideFraction();
+        return statistics.outsideFraction(grids());
     }
 
-    /** Examples seen since the last refit. */
+    /**
+     * How far the interior knots sit from the quantiles of the recent inputs, in probability mass
+     * (see {@link ActivationStatistics#knotMisfit}).
+     */
+    public double knotMisfit() {
+        return statistics.knotMisfit(grids());
+    }
+
+    /** Examples scored since the last refit. */
     public long examplesSinceRefit() {
         return statistics.seenSinceRefit();
     }
 
-    /** Refits every grid from the window of recent inputs, keeping the grid size. */
+    /**
+     * Refits every grid to the running summaries of its inputs, keeping the grid size, whatever it
+     * changes: what a drift response asks for.
+     */
     public RefitResult refitFromStatistics() {
-        int n = statistics.windowSize();
-        if (n == 0) {
-            throw new IllegalStateException("no inputs seen yet: nothing to refit the grids from");
-        }
-        return refitNormalized(
-                normalizer.apply(statistics.windowRows(), n),
-                n,
-                config.gridSize(),
-                config.refitBlend(),
-                config.refitMargin());
+        requireStatistics();
+        return apply(propose(config.gridSize(), config.refitBlend()));
     }
 
     /**
-     * Refits every grid from a sample of raw inputs, each layer from its own inputs.
+     * Refits when the policy says the grids no longer fit the inputs (or the grid should grow), and
+     * only if the refit keeps the network's outputs on its recent inputs within the policy's
+     * tolerance — moving the knots part of the way when all the way would change too much — unless
+     * much of the input mass lies outside the grids, which is reason enough.
+     *
+     * @return what was done, or null when no refit was due or none was within tolerance
+     */
+    public RefitResult refitIfDue(RefitPolicy policy) {
+        RefitPolicy.Reason reason = policy.reason(this);
+        if (reason == RefitPolicy.Reason.NONE) {
+            return null;
+        }
+        int size =
+                reason == RefitPolicy.Reason.EXTEND ? policy.gridSizeFor(this) : config.gridSize();
+        double blend = config.refitBlend();
+        for (int attempt = 0; attempt < 3; attempt++, blend /= 2) {
+            GridRefitter.Proposal proposal = propose(size, blend);
+            if (reason == RefitPolicy.Reason.OUTSIDE || proposal.change() <= policy.tolerance()) {
+                return apply(proposal);
+            }
+            if (size != config.gridSize()) {
+                break; // a finer grid is all or nothing
+            }
+        }
+        rejectedRefits++;
+        statistics.resetSinceRefit(); // look again after another minimum interval
+        return null;
+    }
+
+    /** Refits the policy found due but declined: they would have changed the outputs too much. */
+    public long rejectedRefits() {
+        return rejectedRefits;
+    }
+
+    private void requireStatistics() {
+        if (statistics.isEmpty()) {
+            throw new IllegalStateException("no inputs seen yet: nothing to refit the grids from");
+        }
+    }
+
+    private GridRefitter.Proposal propose(int gridSize, double blend) {
+        return new GridRefitter(config)
+                .propose(host(), statistics, null, 0, gridSize, blend, config.refitMargin());
+    }
+
+    /**
+     * Refits every grid from a sample of raw inputs, each layer from its own inputs: the sample
+     * builds the input summaries the knots come from, and the weights are fitted on its rows.
      *
      * @param rows (n, inputs) row-major, raw features
      * @param gridSize the grid size afterwards: the current one, or finer/coarser (grid extension)
@@ -454,22 +550,49 @@ public final class KanLearner implements AutoCloseable {
         if (gridSize < 1) {
             throw new IllegalArgumentException("grid size must be at least 1, got " + gridSize);
         }
-        return refitNormalized(normalizer.apply(rows, n), n, gridSize, 1.0, 0);
+        if (n < 1) {
+            throw new IllegalArgumentException("a grid refit needs at least one sample, got none");
+        }
+        float[] z = normalizer.apply(rows, n);
+        ActivationStatistics sample =
+                new ActivationStatistics(grids(), Math.max(2, (double) n * 1000));
+        host().outputs(z, n, sample);
+        GridRefitter.Proposal proposal =
+                new GridRefitter(config).propose(host(), sample, z, n, gridSize, 1.0, 0);
+        GridRefitter.apply(host(), statistics, proposal);
+        return finish(proposal, n);
     }
 
-    private RefitResult refitNormalized(
-            float[] z, int n, int gridSize, double blend, double relativeMargin) {
-        HostKan h = host();
-        GridRefitter.Outcome outcome =
-                new GridRefitter(config).refit(h, z, n, gridSize, blend, relativeMargin);
+    private RefitResult apply(GridRefitter.Proposal proposal) {
+        GridRefitter.apply(host(), statistics, proposal);
+        return finish(proposal, GridRefitter.SUMMARY_POINTS);
+    }
+
+    private RefitResult finish(GridRefitter.Proposal proposal, int points) {
         dropMirror();
-        if (gridSize != config.gridSize()) {
-            config = config.toBuilder().gridSize(gridSize).build();
+        if (proposal.gridSize() != config.gridSize()) {
+            config = config.toBuilder().gridSize(proposal.gridSize()).build();
         }
         statistics.resetSinceRefit();
         gridEpoch++;
         version++;
-        return new RefitResult(gridEpoch, gridSize, n, outcome.insideFraction());
+        return new RefitResult(
+                gridEpoch,
+                proposal.gridSize(),
+                points,
+                proposal.insideFraction(),
+                proposal.change());
+    }
+
+    /**
+     * Forgets Adam's moments and restarts its step count (so bias correction starts over): after a
+     * change of the objective the old moments point the wrong way and their scale is stale.
+     */
+    public void resetOptimizer() {
+        host().resetMoments();
+        optimizer.reset();
+        mirrorBehind = mirror != null;
+        version++;
     }
 
     KnotGrid[] grids() {

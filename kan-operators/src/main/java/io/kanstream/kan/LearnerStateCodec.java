@@ -19,11 +19,22 @@ import java.util.List;
  * as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions and training
  * continues exactly where it stopped.
  *
- * <p>Reads version 1 (current). A later version adds a {@code decodeV2} and keeps this one.
+ * <p>Writes version 2; reads versions 1 and 2.
+ *
+ * <ul>
+ *   <li>Version 2: running summaries of each layer's inputs ({@link ActivationStatistics}) instead
+ *       of a window of raw rows; the logit bound and the online calibrator's state; declined
+ *       refits; no device (where a model runs is a setting of the process that runs it, so a state
+ *       written on a GPU restores on a CPU).
+ *   <li>Version 1: a window of the last {@code statsWindow} raw input rows, per-layer counts since
+ *       the last refit, the device. Migrated on read: the window's rows are pushed through the
+ *       network to build the summaries, and the logit bound is off, so the migrated model computes
+ *       exactly what it computed before.
+ * </ul>
  */
 public final class LearnerStateCodec {
     static final int MAGIC = 0x4B414E53; // "KANS"
-    public static final int CURRENT_VERSION = 1;
+    public static final int CURRENT_VERSION = 2;
 
     private LearnerStateCodec() {}
 
@@ -36,6 +47,7 @@ public final class LearnerStateCodec {
             out.writeInt(CURRENT_VERSION);
             writeConfig(out, learner.config);
             out.writeLong(learner.examples);
+            out.writeLong(learner.rejectedRefits);
             out.writeLong(learner.skippedSteps);
             out.writeInt(learner.gridEpoch);
             out.writeLong(learner.version);
@@ -49,6 +61,7 @@ public final class LearnerStateCodec {
                 }
             }
             out.writeLong(learner.optimizer.step());
+            out.writeLong(learner.optimizer.sinceReset());
             for (int q = 0; q < 3 * learner.layerCount(); q++) {
                 writeFloats(out, learner.moment(q, true), scratch);
                 writeFloats(out, learner.moment(q, false), scratch);
@@ -56,15 +69,16 @@ public final class LearnerStateCodec {
             writeMoments(out, learner.normalizer.features());
             writeMoments(out, learner.normalizer.target());
             ActivationStatistics stats = learner.statistics;
-            out.writeInt(stats.windowSize());
-            out.writeInt(stats.next());
-            writeFloats(out, stats.rawWindow(), scratch);
+            out.writeDouble(stats.weight());
+            out.writeLong(stats.seenSinceRefit());
             for (int l = 0; l < learner.layerCount(); l++) {
-                writeLongs(out, stats.seen()[l]);
-                writeLongs(out, stats.outside()[l]);
-                writeFloats(out, stats.min()[l], scratch);
-                writeFloats(out, stats.max()[l], scratch);
+                writeFloats(out, stats.mass()[l], scratch);
+                writeFloats(out, stats.tails()[l], scratch);
             }
+            OutputCalibration calibration = learner.calibration;
+            out.writeDouble(calibration.scale);
+            writeDoubles(out, calibration.bias);
+            writeDoubles(out, calibration.curvature);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -72,7 +86,7 @@ public final class LearnerStateCodec {
         return bytes.toByteArray();
     }
 
-    /** Decodes onto the device the encoded configuration names. */
+    /** Decodes to run on the device {@code auto} picks. */
     public static KanLearner decode(byte[] bytes) {
         return decode(bytes, null);
     }
@@ -93,6 +107,7 @@ public final class LearnerStateCodec {
             int version = in.readInt();
             return switch (version) {
                 case 1 -> decodeV1(in, device);
+                case 2 -> decodeV2(in, device);
                 default ->
                         throw new IllegalArgumentException(
                                 "Unrecognized version or corrupt state: model format version "
@@ -106,16 +121,127 @@ public final class LearnerStateCodec {
     }
 
     private static KanLearner decodeV1(DataInputStream in, String device) throws IOException {
-        KanConfig config = readConfig(in);
-        if (device != null) {
-            config = config.toBuilder().device(device).build();
-        }
+        V1Config v1 = readConfigV1(in, device);
+        KanConfig config = v1.config();
         long examples = in.readLong();
         long skipped = in.readLong();
         int gridEpoch = in.readInt();
         long version = in.readLong();
         double learningRateScale = in.readDouble();
         long boostStepsLeft = in.readLong();
+        List<LayerParameters> layers = readLayers(in, config);
+        KanLearner learner = KanLearner.fromParameters(config, layers);
+        try {
+            readOptimizer(in, learner, layers, false);
+            RunningMoments features = readMoments(in, config.inputs());
+            RunningMoments target = readMoments(in, 1);
+            learner.normalizer.features().restoreFrom(features);
+            learner.normalizer.target().restoreFrom(target);
+            int filled = in.readInt();
+            int next = in.readInt();
+            int capacity = v1.statsWindow();
+            float[] window = readFloats(in, capacity * config.inputs());
+            long seenSinceRefit = 0;
+            for (int l = 0; l < layers.size(); l++) {
+                int width = layers.get(l).in();
+                long[] seen = readLongs(in, width);
+                readLongs(in, width); // outside counts: the summaries say it again
+                readFloats(in, width); // min
+                readFloats(in, width); // max
+                if (l == 0 && width > 0) {
+                    seenSinceRefit = seen[0];
+                }
+            }
+            // the window, oldest row first, builds the summaries the refits now read
+            int start = filled < capacity ? 0 : next;
+            float[] rows = new float[filled * config.inputs()];
+            for (int r = 0; r < filled; r++) {
+                int source = (start + r) % capacity;
+                System.arraycopy(
+                        window,
+                        source * config.inputs(),
+                        rows,
+                        r * config.inputs(),
+                        config.inputs());
+            }
+            if (filled > 0) {
+                learner.observe(rows, filled);
+            }
+            ActivationStatistics stats = learner.statistics;
+            stats.restore(stats.weight(), seenSinceRefit, stats.mass(), stats.tails());
+            learner.examples = examples;
+            learner.skippedSteps = skipped;
+            learner.gridEpoch = gridEpoch;
+            learner.version = version;
+            learner.learningRateScale = learningRateScale;
+            learner.boostStepsLeft = boostStepsLeft;
+            if (in.available() != 0) {
+                throw new IllegalArgumentException(
+                        "corrupt model state: " + in.available() + " bytes left after the end");
+            }
+            return learner;
+        } catch (IOException | RuntimeException e) {
+            learner.close();
+            throw e;
+        }
+    }
+
+    private static KanLearner decodeV2(DataInputStream in, String device) throws IOException {
+        KanConfig config = readConfig(in, device);
+        long examples = in.readLong();
+        long rejected = in.readLong();
+        long skipped = in.readLong();
+        int gridEpoch = in.readInt();
+        long version = in.readLong();
+        double learningRateScale = in.readDouble();
+        long boostStepsLeft = in.readLong();
+        List<LayerParameters> layers = readLayers(in, config);
+        KanLearner learner = KanLearner.fromParameters(config, layers);
+        try {
+            readOptimizer(in, learner, layers, true);
+            learner.normalizer.features().restoreFrom(readMoments(in, config.inputs()));
+            learner.normalizer.target().restoreFrom(readMoments(in, 1));
+            ActivationStatistics stats = learner.statistics;
+            double weight = in.readDouble();
+            long seenSinceRefit = in.readLong();
+            float[][] mass = new float[layers.size()][];
+            float[][] tails = new float[layers.size()][];
+            for (int l = 0; l < layers.size(); l++) {
+                mass[l] = readFloats(in, stats.mass()[l].length);
+                tails[l] = readFloats(in, stats.tails()[l].length);
+            }
+            if (!(weight >= 1) || !Double.isFinite(weight)) {
+                throw new IllegalArgumentException(
+                        "corrupt model state: summary weight " + weight + ", expected >= 1");
+            }
+            stats.restore(weight, seenSinceRefit, mass, tails);
+            OutputCalibration calibration = learner.calibration;
+            calibration.scale = in.readDouble();
+            double[] bias = readDoubles(in, calibration.bias.length);
+            double[] curvature = readDoubles(in, calibration.curvature.length);
+            System.arraycopy(bias, 0, calibration.bias, 0, bias.length);
+            System.arraycopy(curvature, 0, calibration.curvature, 0, curvature.length);
+            learner.examples = examples;
+            learner.rejectedRefits = rejected;
+            learner.skippedSteps = skipped;
+            learner.gridEpoch = gridEpoch;
+            learner.version = version;
+            learner.learningRateScale = learningRateScale;
+            learner.boostStepsLeft = boostStepsLeft;
+            if (in.available() != 0) {
+                throw new IllegalArgumentException(
+                        "corrupt model state: " + in.available() + " bytes left after the end");
+            }
+            return learner;
+        } catch (IOException | RuntimeException e) {
+            learner.close();
+            throw e;
+        }
+    }
+
+    /** Every layer's grid and parameters, as both versions write them. */
+    private static List<LayerParameters> readLayers(DataInputStream in, KanConfig config)
+            throws IOException {
         List<LayerParameters> layers = new ArrayList<>();
         List<Integer> widths = config.layers();
         int g = config.gridSize();
@@ -136,56 +262,27 @@ public final class LearnerStateCodec {
                             readFloats(in, fanOut * fanIn),
                             fanOut));
         }
-        KanLearner learner = KanLearner.fromParameters(config, layers);
-        try {
-            long step = in.readLong();
-            int count = 3 * layers.size();
-            float[][] first = new float[count][];
-            float[][] second = new float[count][];
-            for (int q = 0; q < count; q++) {
-                int size = parameterSize(layers.get(q / 3), q % 3);
-                first[q] = readFloats(in, size);
-                second[q] = readFloats(in, size);
-            }
-            learner.optimizer.restore(step);
-            for (int q = 0; q < count; q++) {
-                System.arraycopy(first[q], 0, learner.moment(q, true), 0, first[q].length);
-                System.arraycopy(second[q], 0, learner.moment(q, false), 0, second[q].length);
-            }
-            RunningMoments features = readMoments(in, config.inputs());
-            RunningMoments target = readMoments(in, 1);
-            learner.normalizer.features().restoreFrom(features);
-            learner.normalizer.target().restoreFrom(target);
-            int filled = in.readInt();
-            int next = in.readInt();
-            ActivationStatistics stats = learner.statistics;
-            float[] window = readFloats(in, stats.rawWindow().length);
-            long[][] seen = new long[layers.size()][];
-            long[][] outside = new long[layers.size()][];
-            float[][] min = new float[layers.size()][];
-            float[][] max = new float[layers.size()][];
-            for (int l = 0; l < layers.size(); l++) {
-                int width = layers.get(l).in();
-                seen[l] = readLongs(in, width);
-                outside[l] = readLongs(in, width);
-                min[l] = readFloats(in, width);
-                max[l] = readFloats(in, width);
-            }
-            stats.restore(window, filled, next, seen, outside, min, max);
-            learner.examples = examples;
-            learner.skippedSteps = skipped;
-            learner.gridEpoch = gridEpoch;
-            learner.version = version;
-            learner.learningRateScale = learningRateScale;
-            learner.boostStepsLeft = boostStepsLeft;
-            if (in.available() != 0) {
-                throw new IllegalArgumentException(
-                        "corrupt model state: " + in.available() + " bytes left after the end");
-            }
-            return learner;
-        } catch (IOException | RuntimeException e) {
-            learner.close();
-            throw e;
+        return layers;
+    }
+
+    /** Adam's step and moments; version 2 adds the steps since the last reset. */
+    private static void readOptimizer(
+            DataInputStream in, KanLearner learner, List<LayerParameters> layers, boolean resets)
+            throws IOException {
+        long step = in.readLong();
+        long sinceReset = resets ? in.readLong() : step; // version 1 never reset the moments
+        int count = 3 * layers.size();
+        float[][] first = new float[count][];
+        float[][] second = new float[count][];
+        for (int q = 0; q < count; q++) {
+            int size = parameterSize(layers.get(q / 3), q % 3);
+            first[q] = readFloats(in, size);
+            second[q] = readFloats(in, size);
+        }
+        learner.optimizer.restore(step, sinceReset);
+        for (int q = 0; q < count; q++) {
+            System.arraycopy(first[q], 0, learner.moment(q, true), 0, first[q].length);
+            System.arraycopy(second[q], 0, learner.moment(q, false), 0, second[q].length);
         }
     }
 
@@ -211,6 +308,7 @@ public final class LearnerStateCodec {
         out.writeDouble(c.adamEpsilon());
         out.writeDouble(c.weightDecay());
         out.writeDouble(c.clipNorm());
+        out.writeDouble(c.logitBound());
         out.writeDouble(c.gridEps());
         out.writeDouble(c.gridMargin());
         out.writeDouble(c.gridLow());
@@ -219,16 +317,15 @@ public final class LearnerStateCodec {
         out.writeDouble(c.scaleBase());
         out.writeDouble(c.scaleSpline());
         out.writeBoolean(c.normalize());
-        out.writeInt(c.statsWindow());
+        out.writeInt(c.statsHorizon());
         out.writeDouble(c.refitBlend());
         out.writeDouble(c.refitSmoothing());
         out.writeDouble(c.refitMargin());
         out.writeLong(c.normalizerHorizon());
         out.writeLong(c.seed());
-        out.writeUTF(c.device());
     }
 
-    private static KanConfig readConfig(DataInputStream in) throws IOException {
+    private static List<Integer> readLayerWidths(DataInputStream in) throws IOException {
         int count = in.readInt();
         if (count < 2 || count > 1024) {
             throw new IllegalArgumentException("corrupt model state: " + count + " layer widths");
@@ -237,7 +334,14 @@ public final class LearnerStateCodec {
         for (int l = 0; l < count; l++) {
             layers.add(in.readInt());
         }
-        return KanConfig.builder(layers)
+        return layers;
+    }
+
+    /**
+     * @param device the device to run on, or null for {@code auto}
+     */
+    private static KanConfig readConfig(DataInputStream in, String device) throws IOException {
+        return KanConfig.builder(readLayerWidths(in))
                 .gridSize(in.readInt())
                 .splineOrder(in.readInt())
                 .task(Task.valueOf(in.readUTF()))
@@ -247,6 +351,7 @@ public final class LearnerStateCodec {
                 .adamEpsilon(in.readDouble())
                 .weightDecay(in.readDouble())
                 .clipNorm(in.readDouble())
+                .logitBound(in.readDouble())
                 .gridEps(in.readDouble())
                 .gridMargin(in.readDouble())
                 .gridRange(in.readDouble(), in.readDouble())
@@ -254,14 +359,52 @@ public final class LearnerStateCodec {
                 .scaleBase(in.readDouble())
                 .scaleSpline(in.readDouble())
                 .normalize(in.readBoolean())
-                .statsWindow(in.readInt())
+                .statsHorizon(in.readInt())
                 .refitBlend(in.readDouble())
                 .refitSmoothing(in.readDouble())
                 .refitMargin(in.readDouble())
                 .normalizerHorizon(in.readLong())
                 .seed(in.readLong())
-                .device(in.readUTF())
+                .device(device == null ? "auto" : device)
                 .build();
+    }
+
+    /** A version-1 configuration, and the size of its raw-input window. */
+    private record V1Config(KanConfig config, int statsWindow) {}
+
+    private static V1Config readConfigV1(DataInputStream in, String device) throws IOException {
+        KanConfig.Builder b =
+                KanConfig.builder(readLayerWidths(in))
+                        .gridSize(in.readInt())
+                        .splineOrder(in.readInt())
+                        .task(Task.valueOf(in.readUTF()))
+                        .learningRate(in.readDouble())
+                        .beta1(in.readDouble())
+                        .beta2(in.readDouble())
+                        .adamEpsilon(in.readDouble())
+                        .weightDecay(in.readDouble())
+                        .clipNorm(in.readDouble())
+                        .logitBound(0) // version 1 had no bound: keep what the model computes
+                        .gridEps(in.readDouble())
+                        .gridMargin(in.readDouble())
+                        .gridRange(in.readDouble(), in.readDouble())
+                        .scaleNoise(in.readDouble())
+                        .scaleBase(in.readDouble())
+                        .scaleSpline(in.readDouble())
+                        .normalize(in.readBoolean());
+        int window = in.readInt();
+        if (window < 2 || window > 1 << 20) {
+            throw new IllegalArgumentException(
+                    "corrupt model state: a version-1 window of " + window + " rows");
+        }
+        b.refitBlend(in.readDouble())
+                .refitSmoothing(in.readDouble())
+                .refitMargin(in.readDouble())
+                .normalizerHorizon(in.readLong())
+                .seed(in.readLong());
+        in.readUTF(); // version 1 kept the device; where to run is a setting now
+        b.device(device == null ? "auto" : device);
+        return new V1Config(b.build(), window);
     }
 
     private static void writeMoments(DataOutputStream out, RunningMoments m) throws IOException {

@@ -5,7 +5,9 @@ package io.kanstream.kan;
  *
  * @param gridEpoch refits so far, this one included
  * @param gridSize G after the refit
- * @param samples how many input rows the refit used
- * @param insideFraction per layer, the fraction of sample values inside the new grid's interior
+ * @param samples how many input rows (or points per summary) the refit fitted on
+ * @param insideFraction per layer, the fraction of fitting points inside the new grid's interior
+ * @param change relative L2 change of the layers' outputs on the fitting points
  */
-public record RefitResult(int gridEpoch, int gridSize, int samples, double[] insideFraction) {}
+public record RefitResult(
+        int gridEpoch, int gridSize, int samples, double[] insideFraction, double change) {}

@@ -11,10 +11,21 @@ public enum DriftAction {
     /** Raise the learning rate for a number of steps. */
     BOOST,
     /** Both. */
-    REFIT_AND_BOOST;
+    REFIT_AND_BOOST,
+    /**
+     * Forget Adam's moments and restart its step count: after a change of the objective the old
+     * moments point the wrong way, and bias correction makes the first new steps full-sized.
+     */
+    RESET,
+    /** Refit and reset. */
+    REFIT_AND_RESET;
 
     public boolean refits() {
-        return this == REFIT || this == REFIT_AND_BOOST;
+        return this == REFIT || this == REFIT_AND_BOOST || this == REFIT_AND_RESET;
+    }
+
+    public boolean resets() {
+        return this == RESET || this == REFIT_AND_RESET;
     }
 
     public boolean boosts() {
@@ -28,11 +39,14 @@ public enum DriftAction {
             case "refit" -> REFIT;
             case "boost" -> BOOST;
             case "refit+boost", "both", "refit-and-boost" -> REFIT_AND_BOOST;
+            case "reset" -> RESET;
+            case "refit+reset" -> REFIT_AND_RESET;
             default ->
                     throw new IllegalArgumentException(
                             "drift action '"
                                     + text
-                                    + "' is not one of none, refit, boost, refit+boost");
+                                    + "' is not one of none, refit, boost, refit+boost, reset,"
+                                    + " refit+reset");
         };
     }
 }

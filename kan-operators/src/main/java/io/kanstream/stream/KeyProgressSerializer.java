@@ -16,11 +16,13 @@ import org.apache.flink.core.memory.DataOutputView;
  * savepoint written by this version restores after the format grows: {@code deserialize} switches
  * on it, one {@code readV*} per historical format.
  *
- * <p>Reads version 1.
+ * <p>Writes version 2; reads 1 and 2. Version 2 writes only the filled part of the pending
+ * mini-batch (its capacity, then the batch's rows and labels): most of the time a key's batch is
+ * empty or partly filled, and version 1 wrote all of it, 768 bytes at batch 32 and 4 inputs.
  */
 public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProgress> {
     public static final KeyProgressSerializer INSTANCE = new KeyProgressSerializer();
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
 
     @Override
     public boolean isImmutableType() {
@@ -50,15 +52,17 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
     @Override
     public void serialize(KeyProgress p, DataOutputView out) throws IOException {
         out.writeInt(VERSION);
-        out.writeInt(p.batchRows.length);
-        for (float v : p.batchRows) {
-            out.writeFloat(v);
-        }
-        out.writeInt(p.batchLabels.length);
-        for (double v : p.batchLabels) {
-            out.writeDouble(v);
-        }
+        int capacity = p.batchLabels.length;
+        int inputs = capacity == 0 ? 0 : p.batchRows.length / capacity;
+        out.writeInt(capacity);
+        out.writeInt(inputs);
         out.writeInt(p.batchCount);
+        for (int q = 0; q < p.batchCount * inputs; q++) {
+            out.writeFloat(p.batchRows[q]);
+        }
+        for (int q = 0; q < p.batchCount; q++) {
+            out.writeDouble(p.batchLabels[q]);
+        }
         out.writeLong(p.batchDeadline);
         out.writeLong(p.events);
         out.writeLong(p.labeled);
@@ -119,6 +123,7 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
         int version = in.readInt();
         return switch (version) {
             case 1 -> readV1(in);
+            case 2 -> readV2(in);
             default ->
                     throw new IOException(
                             "Unrecognized version or corrupt state: key progress format "
@@ -126,6 +131,34 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
                                     + ", this build reads 1.."
                                     + VERSION);
         };
+    }
+
+    private static KeyProgress readV2(DataInputView in) throws IOException {
+        int capacity = in.readInt();
+        int inputs = in.readInt();
+        int count = in.readInt();
+        if (capacity < 0 || inputs < 0 || count < 0 || count > capacity) {
+            throw new IOException(
+                    "Unrecognized version or corrupt state: a batch of "
+                            + count
+                            + " in "
+                            + capacity
+                            + " slots of "
+                            + inputs
+                            + " inputs");
+        }
+        float[] rows = new float[capacity * inputs];
+        for (int q = 0; q < count * inputs; q++) {
+            rows[q] = in.readFloat();
+        }
+        double[] labels = new double[capacity];
+        for (int q = 0; q < count; q++) {
+            labels[q] = in.readDouble();
+        }
+        KeyProgress p = new KeyProgress(rows, labels);
+        p.batchCount = count;
+        readCounters(p, in);
+        return p;
     }
 
     private static KeyProgress readV1(DataInputView in) throws IOException {
@@ -139,6 +172,12 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
         }
         KeyProgress p = new KeyProgress(rows, labels);
         p.batchCount = in.readInt();
+        readCounters(p, in);
+        return p;
+    }
+
+    /** Everything after the batch, the same in versions 1 and 2. */
+    private static void readCounters(KeyProgress p, DataInputView in) throws IOException {
         p.batchDeadline = in.readLong();
         p.events = in.readLong();
         p.labeled = in.readLong();
@@ -153,7 +192,6 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
         p.lastLabel = in.readDouble();
         p.drifts = in.readLong();
         p.detector = readDetector(in);
-        return p;
     }
 
     @Override

@@ -162,7 +162,8 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         KeyProgress p = touch(key, now);
         KanLearner learner = learner(key);
         float[] features = event.features();
-        float[] outputs = learner.outputs(features, 1);
+        float[] outputs = learner.score(features, 1);
+        dirty.add(key); // scoring feeds the model's input summaries
         Task task = learner.config().task();
         p.events++;
         counters.events.inc();
@@ -333,6 +334,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             learner.boostLearningRate(config.boostFactor(), config.boostSteps());
             changed = true;
         }
+        if (config.driftAction().resets()) {
+            learner.resetOptimizer();
+            changed = true;
+        }
         if (changed) {
             dirty.add(currentKey());
         }
@@ -346,8 +351,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         } else {
             counters.skippedSteps.inc();
         }
-        if (config.refitPolicy().due(learner)) {
-            learner.refitFromStatistics();
+        if (learner.refitIfDue(config.refitPolicy()) != null) {
             counters.refits.inc();
         }
         dirty.add(key);

@@ -142,6 +142,8 @@ class HostKanTest {
                                         ? 10 * Math.sin(2 * x[s * in]) + x[s * in + 1]
                                         : (x[s * in] > 0 ? 1 : 0) + (x[s * in + 1] > 0.5 ? 1 : 0);
                     }
+                    host.score(x, n);
+                    device.score(x, n);
                     StepResult a = host.learn(x, y);
                     StepResult b = device.learn(x, y);
                     assertThat(a.applied()).isEqualTo(b.applied());

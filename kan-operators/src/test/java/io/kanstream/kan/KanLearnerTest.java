@@ -184,7 +184,7 @@ class KanLearnerTest {
     @Test
     void decodedStatePredictsBitIdenticallyAndTrainsOnExactlyAsTheOriginal() {
         try (KanLearner original =
-                KanLearner.create(config(3, 4, 1).task(Task.BINARY).statsWindow(16).build())) {
+                KanLearner.create(config(3, 4, 1).task(Task.BINARY).statsHorizon(16).build())) {
             SplittableRandom random = new SplittableRandom(9);
             for (int step = 0; step < 30; step++) {
                 float[] rows = randomRows(random, 8, 3);
@@ -192,6 +192,7 @@ class KanLearnerTest {
                 for (int s = 0; s < 8; s++) {
                     labels[s] = rows[3 * s] + rows[3 * s + 2] > 0 ? 1 : 0;
                 }
+                original.score(rows, 8);
                 original.learn(rows, labels);
             }
             original.refitFromStatistics();
@@ -206,6 +207,7 @@ class KanLearnerTest {
                     for (int s = 0; s < 8; s++) {
                         labels[s] = rows[3 * s + 1] > 0 ? 1 : 0;
                     }
+                    assertThat(copy.score(rows, 8)).containsExactly(original.score(rows, 8));
                     StepResult a = original.learn(rows, labels);
                     StepResult b = copy.learn(rows, labels);
                     assertThat(b).isEqualTo(a);

@@ -74,10 +74,20 @@ final class FitCommand implements Callable<Integer> {
     boolean noNormalize;
 
     @Option(
-            names = "--refit-every",
-            defaultValue = "2000",
-            description = "Refit grids every N examples, 0 for never (default ${DEFAULT-VALUE}).")
-    long refitEvery;
+            names = "--refit",
+            defaultValue = "on",
+            description =
+                    "Grid refits when the input summaries say a grid no longer fits: on|off"
+                            + " (default ${DEFAULT-VALUE}).")
+    String refit;
+
+    @Option(
+            names = "--max-grid-size",
+            defaultValue = "0",
+            description =
+                    "Grid extension: G doubles as examples accumulate, up to this; 0 off"
+                            + " (default ${DEFAULT-VALUE}).")
+    int maxGridSize;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto|cpu|gpu[:N].")
     String device;
@@ -103,11 +113,7 @@ final class FitCommand implements Callable<Integer> {
                                 config.inputs() + 1, "--layers " + layers + " plus a label column");
         float[] features = table.leading(config.inputs());
         double[] labels = table.column(config.inputs());
-        RefitPolicy policy =
-                new RefitPolicy(
-                        refitEvery,
-                        RefitPolicy.defaults().outsideThreshold(),
-                        RefitPolicy.defaults().minExamples());
+        RefitPolicy policy = RefitPolicies.parse(refit, maxGridSize);
         int in = config.inputs();
         try (KanLearner learner = KanLearner.create(config)) {
             for (int epoch = 1; epoch <= epochs; epoch++) {
@@ -121,6 +127,7 @@ final class FitCommand implements Callable<Integer> {
                     System.arraycopy(labels, start, y, 0, rows);
                     StepResult step;
                     try {
+                        learner.score(x, rows); // as the stream would, before the labels
                         step = learner.learn(x, y);
                     } catch (IllegalArgumentException e) {
                         throw new IllegalArgumentException(
@@ -136,9 +143,7 @@ final class FitCommand implements Callable<Integer> {
                         lossSum += step.loss();
                         batches++;
                     }
-                    if (policy.due(learner)) {
-                        learner.refitFromStatistics();
-                    }
+                    learner.refitIfDue(policy);
                 }
                 System.out.printf(
                         "epoch %d: mean batch loss %.6f over %d steps, %d skipped, grid epoch %d%n",

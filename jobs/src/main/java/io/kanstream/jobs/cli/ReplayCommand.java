@@ -164,15 +164,39 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(
             names = "--drift-action",
             defaultValue = "refit+boost",
-            description = "none|refit|boost|refit+boost (default ${DEFAULT-VALUE}).")
+            description =
+                    "none|refit|boost|refit+boost|reset|refit+reset (default ${DEFAULT-VALUE}).")
     String driftAction;
 
     @Option(
-            names = "--refit-every",
-            defaultValue = "2000",
+            names = "--refit",
+            defaultValue = "on",
             description =
-                    "Scheduled grid refit every N examples per key, 0 never (default ${DEFAULT-VALUE}).")
-    long refitEvery;
+                    "Grid refits when the input summaries say a grid no longer fits: on|off"
+                            + " (default ${DEFAULT-VALUE}).")
+    String refit;
+
+    @Option(
+            names = "--max-grid-size",
+            defaultValue = "0",
+            description =
+                    "Grid extension: G doubles as a key's labels accumulate, up to this; 0 off"
+                            + " (default ${DEFAULT-VALUE}).")
+    int maxGridSize;
+
+    @Option(
+            names = "--weight-decay",
+            defaultValue = "0",
+            description = "Decoupled weight decay per step (default ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(
+            names = "--logit-bound",
+            defaultValue = "8",
+            description =
+                    "Classification logits bounded to ±this and calibrated online; 0 off"
+                            + " (default ${DEFAULT-VALUE}).")
+    double logitBound;
 
     @Option(
             names = "--boost-factor",
@@ -206,17 +230,15 @@ final class ReplayCommand implements Callable<Integer> {
         layers.add(table.features() + (lagLabel ? 1 : 0));
         layers.addAll(KanConfig.parseLayers(hidden));
         layers.add(table.outputs());
-        RefitPolicy refits =
-                new RefitPolicy(
-                        refitEvery,
-                        RefitPolicy.defaults().outsideThreshold(),
-                        RefitPolicy.defaults().minExamples());
+        RefitPolicy refits = RefitPolicies.parse(refit, maxGridSize);
         KanConfig model =
                 KanConfig.builder(layers)
                         .task(table.task())
                         .gridSize(gridSize)
                         .splineOrder(splineOrder)
                         .learningRate(learningRate)
+                        .weightDecay(weightDecay)
+                        .logitBound(logitBound)
                         .seed(seed)
                         .device("cpu")
                         .build();

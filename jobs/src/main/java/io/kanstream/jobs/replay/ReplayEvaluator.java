@@ -193,7 +193,7 @@ public final class ReplayEvaluator {
                             frozenBuffers.computeIfAbsent(
                                     e.key(), k -> new FrozenBuffer(settings.batchSize()));
                     if (buffer.learned < settings.warmup()) {
-                        predictions[3][i] = kanPrediction(target, learner.outputs(x, 1));
+                        predictions[3][i] = kanPrediction(target, learner.score(x, 1));
                     } else {
                         afterWarmup.add(i);
                         afterWarmupKey.put(i, e.key());
@@ -296,9 +296,7 @@ public final class ReplayEvaluator {
                 labels[r] = buffer.labels.get(r);
             }
             frozen.learn(rows, labels);
-            if (settings.refitPolicy().due(frozen)) {
-                frozen.refitFromStatistics();
-            }
+            frozen.refitIfDue(settings.refitPolicy());
             buffer.rows.clear();
             buffer.labels.clear();
         }
