@@ -5,7 +5,9 @@
  * <ul>
  *   <li>{@link io.kanstream.eval.ClassificationMetrics} and {@link
  *       io.kanstream.eval.RegressionMetrics}: every figure cumulative, over an exact sliding window
- *       and faded, per {@link io.kanstream.eval.MetricsConfig}.
+ *       and faded, per {@link io.kanstream.eval.MetricsConfig}; {@link
+ *       io.kanstream.eval.Reliability}: how well predicted probabilities match observed frequencies
+ *       (reliability diagram, ECE).
  *   <li>Baselines behind {@link io.kanstream.eval.OnlineBaseline}: {@link
  *       io.kanstream.eval.NoChange}, {@link io.kanstream.eval.MajorityClass} and {@link
  *       io.kanstream.eval.OnlineLinear}.

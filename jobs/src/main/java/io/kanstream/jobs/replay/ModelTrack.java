@@ -7,6 +7,7 @@ import io.kanstream.eval.MetricsSnapshot;
 import io.kanstream.eval.Prediction;
 import io.kanstream.eval.RegressionFigures;
 import io.kanstream.eval.RegressionMetrics;
+import io.kanstream.eval.Reliability;
 import io.kanstream.kan.Task;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,20 +19,24 @@ import java.util.Map;
 final class ModelTrack {
     private final ClassificationMetrics classification;
     private final RegressionMetrics regression;
+    private final Reliability reliability; // classification only, cumulative
 
     ModelTrack(Task task, int classes, MetricsConfig config) {
         if (task == Task.REGRESSION) {
             classification = null;
             regression = new RegressionMetrics(config);
+            reliability = null;
         } else {
             classification = new ClassificationMetrics(Math.max(2, classes), config);
             regression = null;
+            reliability = new Reliability(Math.max(2, classes));
         }
     }
 
     void add(double label, Prediction prediction) {
         if (classification != null) {
             classification.add((int) label, prediction);
+            reliability.add((int) label, prediction);
         } else {
             regression.add(label, prediction);
         }
@@ -44,6 +49,11 @@ final class ModelTrack {
     /** The headline metric's name: accuracy, or rmse for regression. */
     String headline() {
         return classification != null ? "accuracy" : "rmse";
+    }
+
+    /** The cumulative reliability diagram; null for regression. */
+    Reliability.Diagram reliability() {
+        return reliability != null ? reliability.snapshot() : null;
     }
 
     /** Cumulative figures. */
@@ -66,6 +76,10 @@ final class ModelTrack {
             figures.put("kappa_temporal", f.kappaTemporal());
             figures.put("log_loss", f.logLoss());
             figures.put("auc", f.auc());
+            if (!window) {
+                // Calibration is tracked cumulatively only: its bins need many examples each.
+                figures.put("ece", reliability.ece());
+            }
             figures.put("no_change_accuracy", f.noChangeAccuracy());
         } else {
             MetricsSnapshot<RegressionFigures> s = regression.snapshot();

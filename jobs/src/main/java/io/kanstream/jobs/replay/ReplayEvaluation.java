@@ -1,5 +1,6 @@
 package io.kanstream.jobs.replay;
 
+import io.kanstream.eval.Reliability;
 import java.util.List;
 import java.util.Map;
 
@@ -12,6 +13,8 @@ import java.util.Map;
  * @param timeline the windowed headline metric of every model at regular points
  * @param drifts row indices where a key's drift detector fired
  * @param refits row indices where a key's grid epoch grew
+ * @param reliability per model ({@link ReplayEvaluator#DIAGRAMS}): the cumulative reliability
+ *     diagram over all keys; empty for regression
  */
 public record ReplayEvaluation(
         String headline,
@@ -22,7 +25,22 @@ public record ReplayEvaluation(
         List<TimelinePoint> timeline,
         List<Integer> drifts,
         List<Integer> refits,
-        long steps) {
+        long steps,
+        Map<String, Reliability.Diagram> reliability) {
+
+    /** Without reliability diagrams, as before they existed (e.g. regression). */
+    public ReplayEvaluation(
+            String headline,
+            long events,
+            long labeled,
+            Map<String, Map<String, Double>> overall,
+            Map<String, Map<String, Map<String, Double>>> perKey,
+            List<TimelinePoint> timeline,
+            List<Integer> drifts,
+            List<Integer> refits,
+            long steps) {
+        this(headline, events, labeled, overall, perKey, timeline, drifts, refits, steps, Map.of());
+    }
 
     /** One point of the learning curves. */
     public record TimelinePoint(

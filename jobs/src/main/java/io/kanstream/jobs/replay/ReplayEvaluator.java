@@ -6,6 +6,7 @@ import io.kanstream.eval.NoChange;
 import io.kanstream.eval.OnlineBaseline;
 import io.kanstream.eval.OnlineLinear;
 import io.kanstream.eval.Prediction;
+import io.kanstream.eval.Reliability;
 import io.kanstream.eval.Target;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
@@ -36,6 +37,9 @@ import org.apache.flink.types.Either;
  */
 public final class ReplayEvaluator {
     static final List<String> MODELS = List.of("kan", "no_change", "majority", "linear", "frozen");
+
+    /** Models whose reliability diagram the evaluation keeps, for the report to draw. */
+    static final List<String> DIAGRAMS = List.of("kan", "linear", "no_change");
 
     /** Settings of the evaluation. */
     public record Settings(
@@ -118,6 +122,12 @@ public final class ReplayEvaluator {
         }
         Map<String, Map<String, Double>> overallFigures = new LinkedHashMap<>();
         overall.forEach((name, track) -> overallFigures.put(name, track.cumulative()));
+        Map<String, Reliability.Diagram> reliability = new LinkedHashMap<>();
+        if (task != Task.REGRESSION) {
+            for (String name : DIAGRAMS) {
+                reliability.put(name, overall.get(name).reliability());
+            }
+        }
         Map<String, Map<String, Map<String, Double>>> perKeyFigures = new TreeMap<>();
         perKey.forEach(
                 (key, tracks) -> {
@@ -134,7 +144,8 @@ public final class ReplayEvaluator {
                 timeline,
                 driftRows(table, outputs.metrics()),
                 refitRows(table, scores),
-                lastSteps(outputs.metrics()));
+                lastSteps(outputs.metrics()),
+                reliability);
     }
 
     private static Prediction kanPrediction(Task task, int classes, Score score) {

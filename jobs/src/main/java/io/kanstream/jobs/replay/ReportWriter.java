@@ -2,13 +2,17 @@ package io.kanstream.jobs.replay;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kanstream.eval.Reliability;
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Shape;
+import java.awt.geom.Ellipse2D;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,9 +21,12 @@ import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.ClusteredXYBarRenderer;
+import org.jfree.chart.renderer.xy.StandardXYBarPainter;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -27,8 +34,8 @@ import org.jfree.data.xy.XYSeriesCollection;
 /**
  * Writes a replay's report folder: {@code summary.json} (figures, read by other tools), {@code
  * metrics.csv} (the learning curves), {@code learning-curve.png} and {@code
- * learning-curve-cumulative.png}, and {@code report.html} tying them together with the per-key
- * table.
+ * learning-curve-cumulative.png}, for classification {@code reliability.png} (the calibration
+ * diagram), and {@code report.html} tying them together with the per-key table.
  */
 public final class ReportWriter {
     private static final Color[] COLORS = {
@@ -38,6 +45,8 @@ public final class ReportWriter {
         new Color(0x2ca02c),
         new Color(0xd62728)
     };
+
+    static final String RELIABILITY_PNG = "reliability.png";
 
     private ReportWriter() {}
 
@@ -71,6 +80,9 @@ public final class ReportWriter {
         writeCsv(folder.resolve("metrics.csv"), evaluation);
         chart(folder.resolve("learning-curve.png"), evaluation, true);
         chart(folder.resolve("learning-curve-cumulative.png"), evaluation, false);
+        if (!evaluation.reliability().isEmpty()) {
+            reliabilityChart(folder.resolve(RELIABILITY_PNG), evaluation.reliability());
+        }
         writeHtml(folder.resolve("report.html"), evaluation, run);
     }
 
@@ -163,6 +175,114 @@ public final class ReportWriter {
         ChartUtils.saveChartAsPNG(file.toFile(), chart, 1100, 520);
     }
 
+    /**
+     * Observed frequency against mean forecast per bin, one line per model over the diagonal of
+     * perfect calibration, and below it each bin's count: a point far off the diagonal matters only
+     * as much as the examples behind it.
+     */
+    private static void reliabilityChart(Path file, Map<String, Reliability.Diagram> diagrams)
+            throws IOException {
+        XYSeriesCollection points = new XYSeriesCollection();
+        XYSeries diagonal = new XYSeries("perfectly calibrated");
+        diagonal.add(0, 0);
+        diagonal.add(1, 1);
+        points.addSeries(diagonal);
+        XYSeriesCollection counts = new XYSeriesCollection();
+        List<List<Double>> shares = new ArrayList<>(); // per model, per plotted bin
+        double binWidth = Double.NaN;
+        boolean topLabel = false;
+        for (Map.Entry<String, Reliability.Diagram> entry : diagrams.entrySet()) {
+            Reliability.Diagram d = entry.getValue();
+            String label = String.format(Locale.ROOT, "%s (ECE %.4f)", entry.getKey(), d.ece());
+            XYSeries line = new XYSeries(label, false);
+            XYSeries count = new XYSeries(label);
+            List<Double> share = new ArrayList<>();
+            for (Reliability.Bin bin : d.bins()) {
+                if (bin.count() > 0) {
+                    line.add(bin.meanPredicted(), bin.observed());
+                    share.add((double) bin.count() / d.counted());
+                }
+                count.add((bin.lower() + bin.upper()) / 2, bin.count());
+                binWidth = bin.upper() - bin.lower();
+            }
+            points.addSeries(line);
+            shares.add(share);
+            counts.addSeries(count);
+            topLabel = d.topLabel();
+        }
+        counts.setIntervalWidth(binWidth);
+
+        XYLineAndShapeRenderer lines =
+                new XYLineAndShapeRenderer(true, true) {
+                    @Override
+                    public Shape getItemShape(int series, int item) {
+                        if (series == 0) {
+                            return super.getItemShape(series, item);
+                        }
+                        // Marker area grows with the bin's share of the model's examples, so a
+                        // wild point from a handful of examples does not look like a finding.
+                        double d = 4 + 18 * Math.sqrt(shares.get(series - 1).get(item));
+                        return new Ellipse2D.Double(-d / 2, -d / 2, d, d);
+                    }
+                };
+        lines.setSeriesPaint(0, new Color(0x999999));
+        lines.setSeriesShapesVisible(0, false);
+        lines.setSeriesStroke(
+                0,
+                new BasicStroke(
+                        1f,
+                        BasicStroke.CAP_BUTT,
+                        BasicStroke.JOIN_MITER,
+                        1f,
+                        new float[] {5f, 4f},
+                        0f));
+        ClusteredXYBarRenderer bars = new ClusteredXYBarRenderer(0.1, false);
+        bars.setBarPainter(new StandardXYBarPainter());
+        bars.setShadowVisible(false);
+        bars.setDefaultSeriesVisibleInLegend(false);
+        int s = 0;
+        for (String name : diagrams.keySet()) {
+            Color color = COLORS[ReplayEvaluator.MODELS.indexOf(name) % COLORS.length];
+            lines.setSeriesPaint(s + 1, color);
+            lines.setSeriesStroke(s + 1, new BasicStroke(s == 0 ? 2.5f : 1.5f));
+            lines.setSeriesShape(s + 1, new Ellipse2D.Double(-4, -4, 8, 8));
+            // No-change forecasts take a few values (its smoothed hit rate); a line through the
+            // warm-up's stray bins would draw a curve that is not there.
+            lines.setSeriesLinesVisible(s + 1, !name.equals("no_change"));
+            bars.setSeriesPaint(s, color);
+            s++;
+        }
+
+        NumberAxis observed =
+                new NumberAxis(topLabel ? "accuracy of the top label" : "observed frequency of 1");
+        // A little past [0, 1], so markers on the edges show whole.
+        observed.setRange(-0.02, 1.02);
+        XYPlot top = new XYPlot(points, null, observed, lines);
+        NumberAxis examples = new NumberAxis("examples per bin");
+        XYPlot bottom = new XYPlot(counts, null, examples, bars);
+        NumberAxis predicted =
+                new NumberAxis(
+                        topLabel ? "top-label confidence (bin mean)" : "predicted P(1) (bin mean)");
+        predicted.setRange(-0.02, 1.02);
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(predicted);
+        plot.setGap(8);
+        plot.add(top, 3);
+        plot.add(bottom, 1);
+        for (XYPlot sub : List.of(top, bottom)) {
+            sub.setBackgroundPaint(Color.WHITE);
+            sub.setDomainGridlinePaint(new Color(0xdddddd));
+            sub.setRangeGridlinePaint(new Color(0xdddddd));
+        }
+        JFreeChart chart =
+                new JFreeChart(
+                        "Reliability diagram (cumulative, all keys)",
+                        JFreeChart.DEFAULT_TITLE_FONT,
+                        plot,
+                        true);
+        chart.setBackgroundPaint(Color.WHITE);
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 900, 800);
+    }
+
     private static void writeHtml(Path file, ReplayEvaluation evaluation, Map<String, Object> run)
             throws IOException {
         String headline = evaluation.headline();
@@ -212,6 +332,9 @@ public final class ReportWriter {
                 .append(" faint purple lines: a key's grids refit.</p>")
                 .append(
                         "<img src=\"learning-curve.png\" width=\"1100\"><img src=\"learning-curve-cumulative.png\" width=\"1100\">");
+        if (!evaluation.reliability().isEmpty()) {
+            reliabilityHtml(html, evaluation.reliability());
+        }
         html.append("<h2>Per key</h2><table><tr><th>key</th><th>KAN ")
                 .append(headline)
                 .append("</th><th>no-change ")
@@ -246,6 +369,72 @@ public final class ReportWriter {
                                         .writeValueAsString(run)))
                 .append("</pre></body></html>\n");
         Files.writeString(file, html, StandardCharsets.UTF_8);
+    }
+
+    private static void reliabilityHtml(
+            StringBuilder html, Map<String, Reliability.Diagram> diagrams) {
+        boolean topLabel = diagrams.values().iterator().next().topLabel();
+        html.append("<h2>Calibration</h2><p class=\"note\">")
+                .append(
+                        topLabel
+                                ? "Top-label confidence against how often the top label was right"
+                                : "Predicted probability of the positive class against how often"
+                                        + " it came")
+                .append(
+                        ", in equal-width bins over every key. ECE: the count-weighted mean gap"
+                                + " between the two; MCE: the largest gap of any bin (noisy where"
+                                + " a bin holds few examples). Even a perfectly calibrated model"
+                                + " shows a small ECE on a finite stream.</p>")
+                .append("<img src=\"")
+                .append(RELIABILITY_PNG)
+                .append("\" width=\"900\">");
+        html.append("<table><tr><th>model</th><th>ECE</th><th>MCE</th><th>in bins</th>")
+                .append("<th>not a probability</th></tr>");
+        diagrams.forEach(
+                (name, d) ->
+                        html.append("<tr><td>")
+                                .append(name)
+                                .append("</td><td>")
+                                .append(cell(d.ece()))
+                                .append("</td><td>")
+                                .append(cell(d.mce()))
+                                .append("</td><td>")
+                                .append(d.counted())
+                                .append("</td><td>")
+                                .append(d.excluded())
+                                .append("</td></tr>"));
+        html.append("</table><table><tr><th rowspan=\"2\">bin</th>");
+        for (String name : diagrams.keySet()) {
+            html.append("<th colspan=\"3\">").append(name).append("</th>");
+        }
+        html.append("</tr><tr>");
+        for (int m = 0; m < diagrams.size(); m++) {
+            html.append("<th>n</th><th>predicted</th><th>observed</th>");
+        }
+        html.append("</tr>");
+        int bins = diagrams.values().iterator().next().bins().size();
+        for (int b = 0; b < bins; b++) {
+            Reliability.Bin first = diagrams.values().iterator().next().bins().get(b);
+            html.append(
+                    String.format(
+                            Locale.ROOT,
+                            "<tr><td>[%.2f, %.2f%s</td>",
+                            first.lower(),
+                            first.upper(),
+                            b == bins - 1 ? "]" : ")"));
+            for (Reliability.Diagram d : diagrams.values()) {
+                Reliability.Bin bin = d.bins().get(b);
+                html.append("<td>")
+                        .append(bin.count())
+                        .append("</td><td>")
+                        .append(cell(bin.meanPredicted()))
+                        .append("</td><td>")
+                        .append(cell(bin.observed()))
+                        .append("</td>");
+            }
+            html.append("</tr>");
+        }
+        html.append("</table>");
     }
 
     private static String cell(Double value) {

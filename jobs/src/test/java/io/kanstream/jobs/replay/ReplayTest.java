@@ -100,7 +100,7 @@ class ReplayTest {
         assertThat(noChange).isCloseTo(0.8533, org.assertj.core.api.Assertions.within(0.0005));
         assertThat(accuracy).isGreaterThan(noChange);
         assertThat(figure(summary, "kappa_temporal")).isGreaterThan(0);
-        for (String name : List.of("kappa", "log_loss", "auc")) {
+        for (String name : List.of("kappa", "log_loss", "auc", "ece")) {
             assertThat(summary).containsKey(name);
         }
         for (String baseline : List.of("no_change", "majority", "linear", "frozen")) {
@@ -150,6 +150,37 @@ class ReplayTest {
         }
         assertThat(figure(first, "labeled")).isEqualTo(3000);
         assertThat((Map<?, ?>) first.get("per_key")).hasSize(3);
+    }
+
+    @Test
+    void aBinaryReplayReportsEveryModelsCalibrationAndDrawsTheReliabilityDiagram()
+            throws Exception {
+        Path csv = driftCsv(temp.resolve("calibration.csv"), Task.BINARY, 2, 2000, 1000);
+        Path report = temp.resolve("calibration");
+        int exit =
+                KanstreamCli.execute(
+                        "replay",
+                        "--input",
+                        csv.toString(),
+                        "--key-column",
+                        "key",
+                        "--time-column",
+                        "time",
+                        "--report",
+                        report.toString());
+        assertThat(exit).isZero();
+
+        Map<String, Object> summary = summary(report);
+        assertThat(figure(summary, "ece")).isBetween(0.0, 1.0);
+        for (String baseline : List.of("no_change", "majority", "linear", "frozen")) {
+            assertThat(figure(summary, "baselines", baseline, "ece")).isBetween(0.0, 1.0);
+        }
+        BufferedImage diagram = ImageIO.read(report.resolve(ReportWriter.RELIABILITY_PNG).toFile());
+        assertThat(diagram.getWidth()).isEqualTo(900);
+        String html = Files.readString(report.resolve("report.html"));
+        assertThat(html).contains("<img src=\"reliability.png\"", "Calibration", "MCE");
+        // one row per bin of the per-bin table, the last bin closed at 1
+        assertThat(html).contains("<td>[0.00, 0.10)</td>", "<td>[0.90, 1.00]</td>");
     }
 
     @Test
@@ -205,6 +236,9 @@ class ReplayTest {
         assertThat(recoveredAt).as("the learning KAN recovers").isPositive();
         assertThat(frozenEnd).as("the frozen KAN does not").isGreaterThan(1.2 * frozenBefore);
         assertThat(figure(summary(report), "drifts")).isGreaterThanOrEqualTo(1);
+        assertThat(report.resolve(ReportWriter.RELIABILITY_PNG))
+                .as("no reliability diagram for regression")
+                .doesNotExist();
     }
 
     @Test
