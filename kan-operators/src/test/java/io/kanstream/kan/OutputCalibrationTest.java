@@ -1,0 +1,78 @@
+package io.kanstream.kan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class OutputCalibrationTest {
+
+    @Test
+    void logitsNeverLeaveTheBound() {
+        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1);
+        float[] z = {-1e6f, -20, 0, 3, 400};
+        c.bound(z);
+        for (float v : z) {
+            assertThat(Math.abs(v)).isLessThanOrEqualTo(8f);
+        }
+        assertThat(z[2]).isZero();
+        assertThat(z[3]).isCloseTo(3f, within(0.2f));
+    }
+
+    @Test
+    void anOverconfidentScoreIsPulledBackToTheTrueFrequency() {
+        // the network says logit 6 (p 0.9975) on every example; the label is 1 only 70% of the time
+        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1);
+        SplittableRandom random = new SplittableRandom(5);
+        for (int s = 0; s < 3_000; s++) {
+            float[] u = {6};
+            c.bound(u);
+            c.learn(u, new double[] {random.nextDouble() < 0.7 ? 1 : 0});
+        }
+        float[] u = {6};
+        c.bound(u);
+        c.apply(u);
+        assertThat(Task.sigmoid(u[0])).isCloseTo(0.7, within(0.05));
+    }
+
+    @Test
+    void aWellCalibratedScoreIsLeftAlone() {
+        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1);
+        SplittableRandom random = new SplittableRandom(6);
+        for (int s = 0; s < 5_000; s++) {
+            float z = (float) random.nextDouble(-4, 4);
+            float[] u = {z};
+            c.bound(u);
+            double p = Task.sigmoid(u[0]);
+            c.learn(u, new double[] {random.nextDouble() < p ? 1 : 0});
+        }
+        // a memory of ~500 examples leaves noise of about ±0.1 around the identity
+        assertThat(c.scale).isCloseTo(1, within(0.3));
+        assertThat(c.bias[0]).isCloseTo(0, within(0.3));
+    }
+
+    @Test
+    void multiclassTemperatureCoolsAnOverconfidentNetwork() {
+        OutputCalibration c = new OutputCalibration(Task.MULTICLASS, 8, 3);
+        SplittableRandom random = new SplittableRandom(7);
+        for (int s = 0; s < 3_000; s++) {
+            int predicted = random.nextInt(3);
+            float[] u = new float[3];
+            u[predicted] = 7; // very sure, right half of the time
+            c.bound(u);
+            int label = random.nextDouble() < 0.5 ? predicted : (predicted + 1) % 3;
+            c.learn(u, new double[] {label});
+        }
+        assertThat(c.scale).isLessThan(0.5);
+    }
+
+    @Test
+    void regressionOutputsPassThrough() {
+        OutputCalibration c = new OutputCalibration(Task.REGRESSION, 8, 1);
+        float[] y = {123.5f};
+        c.bound(y);
+        c.apply(y);
+        assertThat(y[0]).isEqualTo(123.5f);
+    }
+}
