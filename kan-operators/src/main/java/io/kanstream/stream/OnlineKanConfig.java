@@ -91,7 +91,7 @@ public record OnlineKanConfig(
         private RefitPolicy refitPolicy = RefitPolicy.defaults();
         private int metricsEvery = 100;
         private DriftDetector.Kind drift = DriftDetector.Kind.ADWIN;
-        private DriftAction driftAction = DriftAction.REFIT_AND_BOOST;
+        private DriftAction driftAction = DriftAction.RESET;
         private double boostFactor = 5;
         private int boostSteps = 500;
 

@@ -163,7 +163,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Option(
             names = "--drift-action",
-            defaultValue = "refit+boost",
+            defaultValue = "reset",
             description =
                     "none|refit|boost|refit+boost|reset|refit+reset (default ${DEFAULT-VALUE}).")
     String driftAction;
