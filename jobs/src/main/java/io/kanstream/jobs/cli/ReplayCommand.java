@@ -209,7 +209,7 @@ final class ReplayCommand implements Callable<Integer> {
                         : "kafka:" + kafkaTopic + "[" + from + ", " + to + ")");
         run.put(
                 "command",
-                "kanstream replay "
+                "kanstream "
                         + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
         run.put("layers", layers);
         run.put("task", table.task().name().toLowerCase(Locale.ROOT));
