@@ -36,17 +36,20 @@ import picocli.CommandLine.Spec;
                     + " running mean), linear (online logistic/linear regression), frozen (the KAN"
                     + " after learning from the first 1,000 labels only). On toy: linear only.",
             "",
-            "Columns (prequential: each example is predicted before it is learned from, over the"
-                    + " whole stream):",
-            "  accuracy      fraction of correct classes (higher is better)",
-            "  kappa_t       temporal kappa: accuracy against no_change's, 1 - (1 - acc) / (1 -"
-                    + " acc_no_change); below 0 means worse than repeating the last label",
-            "  log_loss      mean negative log-likelihood of the true class (lower is better;"
-                    + " punishes overconfidence)",
-            "  rmse (preq.)  root mean squared error, regression (toy: each mini-batch scored"
-                    + " before the model learns from it)",
-            "  test rmse     toy only: RMSE on held-out rows after training",
-            "The JSON also holds kappa and auc (classification), mae and r2 (regression).",
+            "Columns, each mean ± sample sd over the seeds (prequential: every example is",
+            "predicted before it is learned from, over the whole stream):",
+            "  accuracy      fraction of correct classes; higher is better",
+            "  kappa_t       temporal kappa, 1 - (1 - acc) / (1 - acc of no_change):",
+            "                below 0 is worse than repeating the key's last label",
+            "  log_loss      mean -ln p(true class); lower is better, and it punishes",
+            "                overconfidence that accuracy hides",
+            "  rmse (preq.)  root mean squared error (toy: each mini-batch is scored",
+            "                before the model learns from it)",
+            "  test rmse     toy only: RMSE on the held-out rows after training",
+            "The JSON also holds kappa and auc (classification), mae and r2 (regression), and for"
+                    + " each KAN the grid refits and drift detections (rows where a key's"
+                    + " detector fired) per seed: a variant can only differ where what it switches"
+                    + " off happened.",
             ""
         })
 public final class EvaluateCommand implements Callable<Integer> {
@@ -99,6 +102,9 @@ public final class EvaluateCommand implements Callable<Integer> {
             if (stream == null) {
                 throw new IllegalArgumentException(
                         "--streams: no stream '" + name + "'; the streams are " + catalog.keySet());
+            }
+            if (chosen.contains(stream)) {
+                throw new IllegalArgumentException("--streams names " + name + " twice");
             }
             chosen.add(stream);
         }

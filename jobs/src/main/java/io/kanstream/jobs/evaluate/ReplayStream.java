@@ -67,7 +67,12 @@ record ReplayStream(
                             variant.model(),
                             variant.online());
             Map<String, Map<String, Double>> overall = result.evaluation().overall();
-            figures.put(variant.name(), pick(overall.get("kan")));
+            Map<String, Double> kan = pick(overall.get("kan"));
+            // whether the adaptive parts acted at all: a variant that switches off what never
+            // happened on a stream cannot differ there
+            kan.put("refits", (double) result.evaluation().refits().size());
+            kan.put("drifts", (double) result.evaluation().drifts().size());
+            figures.put(variant.name(), kan);
             if (baselines == null) {
                 baselines = overall;
             }

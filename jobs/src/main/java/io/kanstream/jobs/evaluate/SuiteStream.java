@@ -16,7 +16,11 @@ public interface SuiteStream {
     /** How many rows the models learn from. */
     int rows();
 
-    /** The figures measured on this stream, each a key of what {@link #run} returns per model. */
+    /**
+     * The figures measured on this stream, each a key of what {@link #run} returns per model. A KAN
+     * variant's figures also count its grid refits ({@code refits}) and, on a replay, the rows
+     * where a key's drift detector fired ({@code drifts}).
+     */
     List<String> figures();
 
     /**

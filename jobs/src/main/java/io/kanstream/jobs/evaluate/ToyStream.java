@@ -90,7 +90,10 @@ record ToyStream(int rows, int testRows) implements SuiteStream {
             for (int r = 0; r < test.n(); r++) {
                 sum += square(out[r] - test.y[r]);
             }
-            return figures(Math.sqrt(sum / test.n()), Math.sqrt(prequential[0] / train.n()));
+            Map<String, Double> figures =
+                    figures(Math.sqrt(sum / test.n()), Math.sqrt(prequential[0] / train.n()));
+            figures.put("refits", (double) learner.gridEpoch());
+            return figures;
         }
     }
 

@@ -69,7 +69,7 @@ class EvaluateCommandTest {
                                                                             figure.getValue())));
                 });
         assertThat(fieldNames(root.get("streams").get("toy").get("models").get("kan")))
-                .containsExactly("test_rmse", "rmse");
+                .containsExactly("test_rmse", "rmse", "refits");
         assertThat(fieldNames(root.get("streams").get("abrupt").get("models").get("kan")))
                 .contains("accuracy", "kappa_temporal", "log_loss");
         // the data of a synthetic stream is drawn from the seed: the baselines differ per seed
