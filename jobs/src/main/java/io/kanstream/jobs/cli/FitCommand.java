@@ -1,9 +1,9 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.fit.MiniBatchTraining;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.RefitPolicy;
-import io.kanstream.kan.StepResult;
 import io.kanstream.kan.Task;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -114,42 +114,23 @@ final class FitCommand implements Callable<Integer> {
         float[] features = table.leading(config.inputs());
         double[] labels = table.column(config.inputs());
         RefitPolicy policy = RefitPolicies.parse(refit, maxGridSize);
-        int in = config.inputs();
         try (KanLearner learner = KanLearner.create(config)) {
             for (int epoch = 1; epoch <= epochs; epoch++) {
-                double lossSum = 0;
-                int batches = 0;
-                for (int start = 0; start < table.n(); start += batch) {
-                    int rows = Math.min(batch, table.n() - start);
-                    float[] x = new float[rows * in];
-                    System.arraycopy(features, start * in, x, 0, x.length);
-                    double[] y = new double[rows];
-                    System.arraycopy(labels, start, y, 0, rows);
-                    StepResult step;
-                    try {
-                        learner.score(x, rows); // as the stream would, before the labels
-                        step = learner.learn(x, y);
-                    } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException(
-                                data
-                                        + " rows "
-                                        + (start + 1)
-                                        + ".."
-                                        + (start + rows)
-                                        + ": "
-                                        + e.getMessage());
-                    }
-                    if (step.applied()) {
-                        lossSum += step.loss();
-                        batches++;
-                    }
-                    learner.refitIfDue(policy);
-                }
+                MiniBatchTraining.Pass pass =
+                        MiniBatchTraining.pass(
+                                learner,
+                                features,
+                                labels,
+                                table.n(),
+                                batch,
+                                policy,
+                                data.toString(),
+                                (x, y, rows) -> {});
                 System.out.printf(
                         "epoch %d: mean batch loss %.6f over %d steps, %d skipped, grid epoch %d%n",
                         epoch,
-                        lossSum / Math.max(batches, 1),
-                        batches,
+                        pass.meanLoss(),
+                        pass.steps(),
                         learner.skippedSteps(),
                         learner.gridEpoch());
             }

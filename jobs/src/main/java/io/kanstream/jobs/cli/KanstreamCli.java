@@ -1,5 +1,6 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.evaluate.EvaluateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
             RefitCommand.class,
             FitCommand.class,
             ReplayCommand.class,
+            EvaluateCommand.class,
             PlotCommand.class,
             RunCommand.class,
             ProduceCommand.class,

@@ -1,23 +1,16 @@
 package io.kanstream.jobs.cli;
 
 import io.kanstream.eval.DriftDetector;
-import io.kanstream.eval.MetricsConfig;
 import io.kanstream.jobs.replay.HistoryTable;
+import io.kanstream.jobs.replay.Replay;
 import io.kanstream.jobs.replay.ReplayEvaluation;
-import io.kanstream.jobs.replay.ReplayEvaluator;
-import io.kanstream.jobs.replay.ReplayRunner;
-import io.kanstream.jobs.replay.ReplaySequence;
+import io.kanstream.jobs.replay.ReplaySettings;
 import io.kanstream.jobs.replay.ReportWriter;
 import io.kanstream.kan.KanConfig;
-import io.kanstream.kan.RefitPolicy;
 import io.kanstream.kan.Task;
 import io.kanstream.stream.DriftAction;
-import io.kanstream.stream.Event;
-import io.kanstream.stream.Label;
-import io.kanstream.stream.OnlineKanConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import org.apache.flink.types.Either;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -38,6 +31,8 @@ import picocli.CommandLine.Option;
                         + " baselines, and write a report folder (summary.json, metrics.csv,"
                         + " charts, report.html). Deterministic for a given input and seed.")
 final class ReplayCommand implements Callable<Integer> {
+    private static final ReplaySettings DEFAULTS = ReplaySettings.defaults();
+
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--input", description = "CSV (header row) or .jsonl file.")
@@ -94,79 +89,53 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Option(
             names = "--hidden",
-            defaultValue = "8",
             description = "Hidden layer widths, e.g. 8 or 16,8 (default ${DEFAULT-VALUE}).")
-    String hidden;
+    String hidden = layersText(DEFAULTS.hidden());
 
-    @Option(
-            names = "--grid-size",
-            defaultValue = "5",
-            description = "G (default ${DEFAULT-VALUE}).")
-    int gridSize;
+    @Option(names = "--grid-size", description = "G (default ${DEFAULT-VALUE}).")
+    int gridSize = DEFAULTS.gridSize();
 
-    @Option(
-            names = "--spline-order",
-            defaultValue = "3",
-            description = "k (default ${DEFAULT-VALUE}).")
-    int splineOrder;
+    @Option(names = "--spline-order", description = "k (default ${DEFAULT-VALUE}).")
+    int splineOrder = DEFAULTS.splineOrder();
 
-    @Option(
-            names = "--lr",
-            defaultValue = "0.01",
-            description = "Learning rate (default ${DEFAULT-VALUE}).")
-    double learningRate;
+    @Option(names = "--lr", description = "Learning rate (default ${DEFAULT-VALUE}).")
+    double learningRate = DEFAULTS.learningRate();
 
-    @Option(
-            names = "--batch-size",
-            defaultValue = "1",
-            description = "Examples per step (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Option(names = "--batch-size", description = "Examples per step (default ${DEFAULT-VALUE}).")
+    int batchSize = DEFAULTS.batchSize();
 
-    @Option(
-            names = "--seed",
-            defaultValue = "42",
-            description = "Initialization seed (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
+    long seed = DEFAULTS.seed();
 
     @Option(
             names = "--label-delay",
-            defaultValue = "0",
             description = "Labels arrive this many events late (default ${DEFAULT-VALUE}).")
-    int labelDelay;
+    int labelDelay = DEFAULTS.labelDelay();
 
     @Option(names = "--lag-label", description = "Add the key's last known label as an input.")
     boolean lagLabel;
 
     @Option(
             names = "--warmup",
-            defaultValue = "1000",
             description = "Labels the frozen baseline learns from (default ${DEFAULT-VALUE}).")
-    int warmup;
+    int warmup = DEFAULTS.warmup();
 
     @Option(
             names = "--window",
-            defaultValue = "1000",
             description = "Window of the windowed metrics (default ${DEFAULT-VALUE}).")
-    int window;
+    int window = DEFAULTS.window();
 
-    @Option(
-            names = "--fading",
-            defaultValue = "0.999",
-            description = "Fading factor (default ${DEFAULT-VALUE}).")
-    double fading;
+    @Option(names = "--fading", description = "Fading factor (default ${DEFAULT-VALUE}).")
+    double fading = DEFAULTS.fading();
 
-    @Option(
-            names = "--drift",
-            defaultValue = "adwin",
-            description = "adwin|page-hinkley|none (default ${DEFAULT-VALUE}).")
-    String drift;
+    @Option(names = "--drift", description = "adwin|page-hinkley|none (default ${DEFAULT-VALUE}).")
+    String drift = driftText(DEFAULTS.drift());
 
     @Option(
             names = "--drift-action",
-            defaultValue = "reset",
             description =
                     "none|refit|boost|refit+boost|reset|refit+reset (default ${DEFAULT-VALUE}).")
-    String driftAction;
+    String driftAction = actionText(DEFAULTS.driftAction());
 
     @Option(
             names = "--refit",
@@ -200,21 +169,18 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Option(
             names = "--boost-factor",
-            defaultValue = "5",
             description = "Learning-rate multiplier after a drift (default ${DEFAULT-VALUE}).")
-    double boostFactor;
+    double boostFactor = DEFAULTS.boostFactor();
 
     @Option(
             names = "--boost-steps",
-            defaultValue = "500",
             description = "Steps a drift boost lasts (default ${DEFAULT-VALUE}).")
-    int boostSteps;
+    int boostSteps = DEFAULTS.boostSteps();
 
     @Option(
             names = "--parallelism",
-            defaultValue = "1",
             description = "Operator parallelism (default ${DEFAULT-VALUE}).")
-    int parallelism;
+    int parallelism = DEFAULTS.parallelism();
 
     @Option(
             names = "--report",
@@ -226,37 +192,26 @@ final class ReplayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         long started = System.nanoTime();
         HistoryTable table = kafkaTopic != null ? readTopic() : readFile();
-        List<Integer> layers = new ArrayList<>();
-        layers.add(table.features() + (lagLabel ? 1 : 0));
-        layers.addAll(KanConfig.parseLayers(hidden));
-        layers.add(table.outputs());
-        RefitPolicy refits = RefitPolicies.parse(refit, maxGridSize);
-        KanConfig model =
-                KanConfig.builder(layers)
-                        .task(table.task())
+        ReplaySettings settings =
+                ReplaySettings.builder()
+                        .hidden(KanConfig.parseLayers(hidden))
                         .gridSize(gridSize)
                         .splineOrder(splineOrder)
                         .learningRate(learningRate)
-                        .weightDecay(weightDecay)
-                        .logitBound(logitBound)
-                        .seed(seed)
-                        .device("cpu")
-                        .build();
-        OnlineKanConfig config =
-                OnlineKanConfig.builder(model)
                         .batchSize(batchSize)
-                        .batchTimeout(Duration.ZERO)
-                        .labelTtl(Duration.ofDays(365))
-                        .idleKeyTtl(Duration.ZERO)
-                        .maxLiveKeys(Integer.MAX_VALUE)
-                        .maxAwaitingPerKey(Integer.MAX_VALUE)
-                        .refitPolicy(refits)
+                        .seed(seed)
+                        .labelDelay(labelDelay)
+                        .lagLabel(lagLabel)
+                        .warmup(warmup)
+                        .window(window)
+                        .fading(fading)
                         .drift(DriftDetector.Kind.parse(drift))
                         .driftAction(DriftAction.parse(driftAction))
+                        .refitPolicy(RefitPolicies.parse(refit, maxGridSize))
                         .boost(boostFactor, boostSteps)
+                        .parallelism(parallelism)
                         .build();
-        List<Either<Event, Label>> sequence =
-                ReplaySequence.build(table.rows(), labelDelay, lagLabel, null);
+        List<Integer> layers = settings.layers(table.features(), table.outputs());
         System.out.printf(
                 "replaying %d rows of %s (%d features%s, task %s, %d keys) through layers %s...%n",
                 table.rows().size(),
@@ -266,15 +221,13 @@ final class ReplayCommand implements Callable<Integer> {
                 table.task().name().toLowerCase(Locale.ROOT),
                 table.rows().stream().map(r -> r.key()).distinct().count(),
                 layers);
-        ReplayRunner.Outputs outputs = ReplayRunner.run(sequence, config, parallelism);
         ReplayEvaluation evaluation =
-                ReplayEvaluator.evaluate(
-                        table,
-                        sequence,
-                        outputs,
-                        model,
-                        new ReplayEvaluator.Settings(
-                                new MetricsConfig(window, fading), warmup, batchSize, refits, 400));
+                Replay.run(
+                                table,
+                                settings,
+                                model -> model.weightDecay(weightDecay).logitBound(logitBound),
+                                UnaryOperator.identity())
+                        .evaluation();
         Map<String, Object> run = new LinkedHashMap<>();
         run.put(
                 "input",
@@ -283,7 +236,7 @@ final class ReplayCommand implements Callable<Integer> {
                         : "kafka:" + kafkaTopic + "[" + from + ", " + to + ")");
         run.put(
                 "command",
-                "kanstream replay "
+                "kanstream "
                         + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
         run.put("layers", layers);
         run.put("task", table.task().name().toLowerCase(Locale.ROOT));
@@ -296,6 +249,18 @@ final class ReplayCommand implements Callable<Integer> {
         printSummary(evaluation);
         System.out.printf("report: %s%n", report.resolve("report.html").toAbsolutePath());
         return 0;
+    }
+
+    private static String layersText(List<Integer> widths) {
+        return String.join(",", widths.stream().map(String::valueOf).toList());
+    }
+
+    private static String driftText(DriftDetector.Kind kind) {
+        return kind == null ? "none" : kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    private static String actionText(DriftAction action) {
+        return action.name().toLowerCase(Locale.ROOT).replace("_and_", "+");
     }
 
     private HistoryTable readFile() throws java.io.IOException {

@@ -1,0 +1,165 @@
+package io.kanstream.jobs.evaluate;
+
+import io.kanstream.jobs.kafka.LocalBroker;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+        name = "evaluate",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Replay a fixed set of streams over several seeds and print one table of mean ± sd"
+                    + " (sample sd over seeds) per stream and model; write every per-seed figure"
+                    + " to JSON. Seed s initializes the KANs and draws the synthetic streams.",
+            "",
+            "Streams: toy (exp(sin(pi x0) + x1^2), trained like `fit`), elec2, elec2-lag (ELEC2"
+                    + " with the last label as an input), abrupt, gradual (binary concept"
+                    + " changes), covariate (regression whose inputs drift to +4 sd),"
+                    + " covariate-binary.",
+            "",
+            "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
+                    + " kan-drift-off (no drift detector; same as kan on toy, which has none),"
+                    + " each its own replay of the same sequence; and the baselines of the kan"
+                    + " replay: no_change (the key's last label), majority (majority class or"
+                    + " running mean), linear (online logistic/linear regression), frozen (the KAN"
+                    + " after learning from the first 1,000 labels only). On toy: linear only.",
+            "",
+            "Columns, each mean ± sample sd over the seeds (prequential: every example is",
+            "predicted before it is learned from, over the whole stream):",
+            "  accuracy      fraction of correct classes; higher is better",
+            "  kappa_t       temporal kappa, 1 - (1 - acc) / (1 - acc of no_change):",
+            "                below 0 is worse than repeating the key's last label",
+            "  log_loss      mean -ln p(true class); lower is better, and it punishes",
+            "                overconfidence that accuracy hides",
+            "  rmse (preq.)  root mean squared error (toy: each mini-batch is scored",
+            "                before the model learns from it)",
+            "  test rmse     toy only: RMSE on the held-out rows after training",
+            "The JSON also holds kappa and auc (classification), mae and r2 (regression), and for"
+                    + " each KAN the grid refits and drift detections (rows where a key's"
+                    + " detector fired) per seed: a variant can only differ where what it switches"
+                    + " off happened.",
+            ""
+        })
+public final class EvaluateCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(
+            names = "--seeds",
+            description = "Number of seeds, 1..N (default 3, or 2 with --quick).")
+    Integer seeds;
+
+    @Option(
+            names = "--streams",
+            split = ",",
+            description = "Streams to run, comma-separated (default: all, in table order).")
+    List<String> streams;
+
+    @Option(
+            names = "--quick",
+            description =
+                    "Short streams (toy 5,000 rows, ELEC2's first 5,000, synthetic 3,000) and 2"
+                            + " seeds: a smoke run, not a measurement.")
+    boolean quick;
+
+    @Option(
+            names = "--out",
+            defaultValue = "reports/evaluate/evaluate.json",
+            description = "JSON file (default ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(
+            names = "--elec2",
+            description = "ELEC2 CSV (default: data/electricity/electricity.csv of the checkout).")
+    Path elec2;
+
+    @Override
+    public Integer call() throws Exception {
+        Instant date = Instant.now();
+        int seedCount = seeds != null ? seeds : quick ? 2 : 3;
+        if (seedCount < 1) {
+            throw new IllegalArgumentException("--seeds must be at least 1, got " + seedCount);
+        }
+        Path elec2File =
+                elec2 != null
+                        ? elec2
+                        : LocalBroker.repoDir().resolve("data/electricity/electricity.csv");
+        Map<String, SuiteStream> catalog = SuiteStreams.catalog(elec2File, quick);
+        List<SuiteStream> chosen = new ArrayList<>();
+        for (String name : streams == null ? List.copyOf(catalog.keySet()) : streams) {
+            SuiteStream stream = catalog.get(name.trim());
+            if (stream == null) {
+                throw new IllegalArgumentException(
+                        "--streams: no stream '" + name + "'; the streams are " + catalog.keySet());
+            }
+            if (chosen.contains(stream)) {
+                throw new IllegalArgumentException("--streams names " + name + " twice");
+            }
+            chosen.add(stream);
+        }
+        List<Long> seedList = new ArrayList<>();
+        for (long s = 1; s <= seedCount; s++) {
+            seedList.add(s);
+        }
+        // the parse result's original arguments start with the subcommand's name
+        String command =
+                "kanstream " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        System.out.printf(
+                "evaluating %d streams x %d seeds x %d models...%n",
+                chosen.size(), seedCount, KanVariant.SUITE.size());
+        SuiteResult result = Suite.run(chosen, seedList, KanVariant.SUITE, System.out);
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("command", command.trim());
+        run.put("date", date.toString());
+        run.put("git_commit", gitCommit());
+        run.put("quick", quick);
+        run.put("processors", Runtime.getRuntime().availableProcessors());
+        SuiteReport.writeJson(out, result, KanVariant.SUITE, run);
+        System.out.println();
+        SuiteReport.printTable(result, System.out);
+        System.out.printf("json: %s%n", out.toAbsolutePath());
+        return 0;
+    }
+
+    /** The checkout's commit, with "-dirty" when it has changes; null outside a git checkout. */
+    private static String gitCommit() {
+        try {
+            String head = git("rev-parse", "HEAD");
+            if (head == null || head.isEmpty()) {
+                return null;
+            }
+            String status = git("status", "--porcelain", "--untracked-files=no");
+            return status != null && !status.isEmpty() ? head + "-dirty" : head;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static String git(String... args) throws IOException, InterruptedException {
+        List<String> command =
+                new ArrayList<>(List.of("git", "-C", LocalBroker.repoDir().toString()));
+        command.addAll(List.of(args));
+        Process process =
+                new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            process.destroy();
+            return null;
+        }
+        return text.trim();
+    }
+}

@@ -1,0 +1,75 @@
+package io.kanstream.jobs.evaluate;
+
+import io.kanstream.jobs.replay.ReplaySettings;
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.RefitPolicy;
+import io.kanstream.stream.DriftAction;
+import io.kanstream.stream.OnlineKanConfig;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * One KAN the suite measures: the defaults, or the defaults with one adaptive part switched off.
+ * Each variant is a change to what every stream would otherwise run with — its replay settings,
+ * then the model's and the operator's builders — so a variant says only what it switches, and
+ * changing a default changes every variant built on it.
+ *
+ * <p>The suite's models are {@link #SUITE}, the one list to extend: the first entry is the
+ * reference (the baselines are taken from its runs).
+ *
+ * @param name the model's name in the table and the JSON
+ * @param description what differs from the defaults, for {@code --help} and the JSON
+ * @param settings adjusts the replay settings (refits, drift detector and action, batch, ...)
+ * @param model adjusts the model before it is built
+ * @param online adjusts the operator's settings before they are built
+ */
+public record KanVariant(
+        String name,
+        String description,
+        UnaryOperator<ReplaySettings> settings,
+        UnaryOperator<KanConfig.Builder> model,
+        UnaryOperator<OnlineKanConfig.Builder> online) {
+
+    /** A policy that never refits. */
+    public static final RefitPolicy NEVER_REFIT = RefitPolicy.never();
+
+    public static final List<KanVariant> SUITE =
+            List.of(
+                    of("kan", "the defaults (replay's, or fit's for toy)", s -> s),
+                    of(
+                            "kan-refit-off",
+                            "no grid refits: neither when the summaries say a grid no longer fits"
+                                    + " nor on a drift (the rest of the drift response stays)",
+                            s ->
+                                    s.toBuilder()
+                                            .refitPolicy(NEVER_REFIT)
+                                            .driftAction(withoutRefit(s.driftAction()))
+                                            .build()),
+                    of(
+                            "kan-drift-off",
+                            "no drift detector, so no drift response (refits the summaries call for stay)",
+                            s -> s.toBuilder().drift(null).driftAction(DriftAction.NONE).build()),
+                    of(
+                            "kan+extension",
+                            "grid extension on: G doubles from 5 as labels accumulate, up to 20",
+                            s ->
+                                    s.toBuilder()
+                                            .refitPolicy(s.refitPolicy().withExtension(20))
+                                            .build()));
+
+    private static DriftAction withoutRefit(DriftAction action) {
+        return switch (action) {
+            case REFIT -> DriftAction.NONE;
+            case REFIT_AND_BOOST -> DriftAction.BOOST;
+            case REFIT_AND_RESET -> DriftAction.RESET;
+            default -> action;
+        };
+    }
+
+    /** A variant that changes the replay settings only. */
+    public static KanVariant of(
+            String name, String description, UnaryOperator<ReplaySettings> settings) {
+        return new KanVariant(
+                name, description, settings, UnaryOperator.identity(), UnaryOperator.identity());
+    }
+}

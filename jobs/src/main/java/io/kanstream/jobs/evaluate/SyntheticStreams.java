@@ -1,0 +1,92 @@
+package io.kanstream.jobs.evaluate;
+
+import io.kanstream.jobs.produce.SyntheticDrift;
+import io.kanstream.jobs.replay.HistoryRow;
+import io.kanstream.jobs.replay.HistoryTable;
+import io.kanstream.kan.Task;
+import io.kanstream.stream.Event;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The suite's synthetic streams as tables, each a pure function of its seed and length. Keys take
+ * turns (row i belongs to key i mod keys) and event time is the row index.
+ */
+final class SyntheticStreams {
+    static final int KEYS = 2;
+    private static final double NOISE = 0.1;
+
+    private SyntheticStreams() {}
+
+    /** {@link SyntheticDrift}'s binary stream, 4 features: the concept changes at once halfway. */
+    static HistoryTable abrupt(long seed, int events) {
+        SyntheticDrift stream = new SyntheticDrift(KEYS, 4, events / 2, Task.BINARY, NOISE, seed);
+        List<HistoryRow> rows = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+            Event e = stream.event(i, i);
+            rows.add(new HistoryRow(i, e.key(), i, e.features(), e.label()));
+        }
+        return table(rows, 4, Task.BINARY);
+    }
+
+    /**
+     * A binary concept that turns steadily: the label is whether {@code sin(π u + φ) + v² − ½ x2
+     * x3} plus noise is above 0, where (u, v) is (x0, x1) rotated by an angle growing from 0 to π
+     * over the stream — half a turn, so the last concept mirrors the first. x uniform in [-1, 1]⁴,
+     * φ = 0.9 × the key's index.
+     */
+    static HistoryTable gradual(long seed, int events) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<HistoryRow> rows = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+            float[] x = new float[4];
+            for (int f = 0; f < 4; f++) {
+                x[f] = (float) (2 * random.nextDouble() - 1);
+            }
+            int key = i % KEYS;
+            double angle = Math.PI * i / events;
+            double u = x[0] * Math.cos(angle) - x[1] * Math.sin(angle);
+            double v = x[0] * Math.sin(angle) + x[1] * Math.cos(angle);
+            double y =
+                    Math.sin(Math.PI * u + 0.9 * key)
+                            + v * v
+                            - 0.5 * x[2] * x[3]
+                            + NOISE * random.nextGaussian();
+            rows.add(new HistoryRow(i, "key-" + key, i, x, y > 0 ? 1 : 0));
+        }
+        return table(rows, 4, Task.BINARY);
+    }
+
+    /**
+     * Covariate shift under a fixed concept: {@code y = sin(1.5 x0) + cos(x1)} plus noise, with x
+     * Gaussian of unit spread whose mean moves linearly from 0 (the first rows) to +4 (the last),
+     * in both features: the inputs leave the range the first window showed, where a KAN's splines
+     * were never fitted. For {@link Task#BINARY} the label is whether y is above 0.
+     */
+    static HistoryTable covariate(long seed, int events, Task task) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<HistoryRow> rows = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+            double mean = 4.0 * i / events;
+            float x0 = (float) (mean + random.nextGaussian());
+            float x1 = (float) (mean + random.nextGaussian());
+            double y = Math.sin(1.5 * x0) + Math.cos(x1) + NOISE * random.nextGaussian();
+            double label = task == Task.BINARY ? (y > 0 ? 1 : 0) : y;
+            rows.add(new HistoryRow(i, "key-" + (i % KEYS), i, new float[] {x0, x1}, label));
+        }
+        return table(rows, 2, task);
+    }
+
+    private static HistoryTable table(List<HistoryRow> rows, int features, Task task) {
+        List<String> names = new ArrayList<>();
+        for (int f = 0; f < features; f++) {
+            names.add("x" + f);
+        }
+        return new HistoryTable(
+                List.copyOf(rows),
+                names,
+                task,
+                task == Task.BINARY ? List.of("0", "1") : List.of());
+    }
+}

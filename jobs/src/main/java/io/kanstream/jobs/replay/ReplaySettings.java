@@ -1,0 +1,267 @@
+package io.kanstream.jobs.replay;
+
+import io.kanstream.eval.DriftDetector;
+import io.kanstream.eval.MetricsConfig;
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.RefitPolicy;
+import io.kanstream.kan.Task;
+import io.kanstream.stream.DriftAction;
+import io.kanstream.stream.OnlineKanConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything a replay is run with besides the stream itself: the model, the operator's adaptation
+ * (refits, drift response), how labels arrive and how the evaluation measures. {@code replay}'s
+ * flags and {@code evaluate}'s suite both start from {@link #defaults()}, which the {@link Builder}
+ * holds and nothing else.
+ *
+ * @param hidden hidden layer widths (the input and output widths come from the table)
+ * @param gridSize G
+ * @param splineOrder k
+ * @param learningRate Adam step size
+ * @param batchSize labeled examples per gradient step
+ * @param seed initialization seed of every key's model
+ * @param labelDelay labels arrive this many events late (0: inline with the event)
+ * @param lagLabel add the key's last known label as an input
+ * @param warmup labels the frozen baseline learns from
+ * @param window window of the windowed metrics, in examples
+ * @param fading fading factor of the faded metrics
+ * @param drift the detector on each key's errors, null for none
+ * @param driftAction what a detected drift does
+ * @param refitPolicy when the operator refits a key's grids
+ * @param boostFactor learning-rate multiplier of a drift boost
+ * @param boostSteps steps a drift boost lasts
+ * @param parallelism the operator's parallelism on the local Flink
+ */
+public record ReplaySettings(
+        List<Integer> hidden,
+        int gridSize,
+        int splineOrder,
+        double learningRate,
+        int batchSize,
+        long seed,
+        int labelDelay,
+        boolean lagLabel,
+        int warmup,
+        int window,
+        double fading,
+        DriftDetector.Kind drift,
+        DriftAction driftAction,
+        RefitPolicy refitPolicy,
+        double boostFactor,
+        int boostSteps,
+        int parallelism) {
+
+    public ReplaySettings {
+        hidden = List.copyOf(hidden);
+        if (labelDelay < 0) {
+            throw new IllegalArgumentException("label delay must be >= 0, got " + labelDelay);
+        }
+        if (parallelism < 1) {
+            throw new IllegalArgumentException(
+                    "parallelism must be at least 1, got " + parallelism);
+        }
+    }
+
+    public static ReplaySettings defaults() {
+        return new Builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The layer widths for a table: its features (plus the lag label), hidden, its outputs. */
+    public List<Integer> layers(int features, int outputs) {
+        List<Integer> layers = new ArrayList<>();
+        layers.add(features + (lagLabel ? 1 : 0));
+        layers.addAll(hidden);
+        layers.add(outputs);
+        return layers;
+    }
+
+    /** The model of every key, before any adjustment a caller makes. */
+    public KanConfig.Builder model(int features, int outputs, Task task) {
+        return KanConfig.builder(layers(features, outputs))
+                .task(task)
+                .gridSize(gridSize)
+                .splineOrder(splineOrder)
+                .learningRate(learningRate)
+                .seed(seed)
+                .device("cpu");
+    }
+
+    /**
+     * The operator's settings around a model. A replay is bounded and fixed in advance, so no
+     * timeout, TTL or key bound may drop an event or a label: those are switched off.
+     */
+    public OnlineKanConfig.Builder online(KanConfig model) {
+        return OnlineKanConfig.builder(model)
+                .batchSize(batchSize)
+                .batchTimeout(Duration.ZERO)
+                .labelTtl(Duration.ofDays(365))
+                .idleKeyTtl(Duration.ZERO)
+                .maxLiveKeys(Integer.MAX_VALUE)
+                .maxAwaitingPerKey(Integer.MAX_VALUE)
+                .refitPolicy(refitPolicy)
+                .drift(drift)
+                .driftAction(driftAction)
+                .boost(boostFactor, boostSteps);
+    }
+
+    public MetricsConfig metrics() {
+        return new MetricsConfig(window, fading);
+    }
+
+    public Builder toBuilder() {
+        return new Builder()
+                .hidden(hidden)
+                .gridSize(gridSize)
+                .splineOrder(splineOrder)
+                .learningRate(learningRate)
+                .batchSize(batchSize)
+                .seed(seed)
+                .labelDelay(labelDelay)
+                .lagLabel(lagLabel)
+                .warmup(warmup)
+                .window(window)
+                .fading(fading)
+                .drift(drift)
+                .driftAction(driftAction)
+                .refitPolicy(refitPolicy)
+                .boost(boostFactor, boostSteps)
+                .parallelism(parallelism);
+    }
+
+    /**
+     * The defaults: one hidden layer of 8, learning from every label at once (batch 1) as a live
+     * key with few labels would, ADWIN on the errors answered by a refit and a learning-rate boost,
+     * and the operator's refit schedule.
+     */
+    public static final class Builder {
+        private List<Integer> hidden = List.of(8);
+        private int gridSize = 5;
+        private int splineOrder = 3;
+        private double learningRate = 0.01;
+        private int batchSize = 1;
+        private long seed = 42;
+        private int labelDelay = 0;
+        private boolean lagLabel = false;
+        private int warmup = 1000;
+        private int window = 1000;
+        private double fading = 0.999;
+        private DriftDetector.Kind drift = DriftDetector.Kind.ADWIN;
+        private DriftAction driftAction = DriftAction.RESET;
+        private RefitPolicy refitPolicy = RefitPolicy.defaults();
+        private double boostFactor = 5;
+        private int boostSteps = 500;
+        private int parallelism = 1;
+
+        private Builder() {}
+
+        public Builder hidden(List<Integer> value) {
+            hidden = value;
+            return this;
+        }
+
+        public Builder gridSize(int value) {
+            gridSize = value;
+            return this;
+        }
+
+        public Builder splineOrder(int value) {
+            splineOrder = value;
+            return this;
+        }
+
+        public Builder learningRate(double value) {
+            learningRate = value;
+            return this;
+        }
+
+        public Builder batchSize(int value) {
+            batchSize = value;
+            return this;
+        }
+
+        public Builder seed(long value) {
+            seed = value;
+            return this;
+        }
+
+        public Builder labelDelay(int value) {
+            labelDelay = value;
+            return this;
+        }
+
+        public Builder lagLabel(boolean value) {
+            lagLabel = value;
+            return this;
+        }
+
+        public Builder warmup(int value) {
+            warmup = value;
+            return this;
+        }
+
+        public Builder window(int value) {
+            window = value;
+            return this;
+        }
+
+        public Builder fading(double value) {
+            fading = value;
+            return this;
+        }
+
+        /** The drift detector, null for none. */
+        public Builder drift(DriftDetector.Kind value) {
+            drift = value;
+            return this;
+        }
+
+        public Builder driftAction(DriftAction value) {
+            driftAction = value;
+            return this;
+        }
+
+        public Builder refitPolicy(RefitPolicy value) {
+            refitPolicy = value;
+            return this;
+        }
+
+        public Builder boost(double factor, int steps) {
+            boostFactor = factor;
+            boostSteps = steps;
+            return this;
+        }
+
+        public Builder parallelism(int value) {
+            parallelism = value;
+            return this;
+        }
+
+        public ReplaySettings build() {
+            return new ReplaySettings(
+                    hidden,
+                    gridSize,
+                    splineOrder,
+                    learningRate,
+                    batchSize,
+                    seed,
+                    labelDelay,
+                    lagLabel,
+                    warmup,
+                    window,
+                    fading,
+                    drift,
+                    driftAction,
+                    refitPolicy,
+                    boostFactor,
+                    boostSteps,
+                    parallelism);
+        }
+    }
+}
