@@ -163,26 +163,29 @@ final class ActivationStatistics {
     double outsideFraction(KnotGrid[] grids) {
         double worst = 0;
         for (int l = 0; l < mass.length; l++) {
-            int k = grids[l].splineOrder();
-            int g = grids[l].gridSize();
-            double total = 0;
-            double outside = 0;
-            int width = bins[l];
-            for (int i = 0; i < grids[l].features(); i++) {
-                for (int b = 0; b < width; b++) {
-                    double v = mass[l][i * width + b];
-                    total += v;
-                    // interior spans are j = k .. G+k-1, bins j + 1
-                    if (b < k + 1 || b > g + k) {
-                        outside += v;
-                    }
-                }
-            }
-            if (total > 0) {
-                worst = Math.max(worst, outside / total);
-            }
+            worst = Math.max(worst, outsideFraction(l, grids[l]));
         }
         return worst;
+    }
+
+    /** The fraction of one layer's input mass, over all its features, outside the interiors. */
+    double outsideFraction(int l, KnotGrid grid) {
+        int k = grid.splineOrder();
+        int g = grid.gridSize();
+        double total = 0;
+        double outside = 0;
+        int width = bins[l];
+        for (int i = 0; i < grid.features(); i++) {
+            for (int b = 0; b < width; b++) {
+                double v = mass[l][i * width + b];
+                total += v;
+                // interior spans are j = k .. G+k-1, bins j + 1
+                if (b < k + 1 || b > g + k) {
+                    outside += v;
+                }
+            }
+        }
+        return total > 0 ? outside / total : 0;
     }
 
     /**
@@ -194,39 +197,42 @@ final class ActivationStatistics {
     double knotMisfit(KnotGrid[] grids) {
         double worst = 0;
         for (int l = 0; l < mass.length; l++) {
-            int k = grids[l].splineOrder();
-            int g = grids[l].gridSize();
-            int width = bins[l];
-            double sum = 0;
-            int counted = 0;
-            for (int i = 0; i < grids[l].features(); i++) {
-                double total = 0;
-                for (int b = 0; b < width; b++) {
-                    total += mass[l][i * width + b];
-                }
-                if (!(total > 0)) {
-                    continue;
-                }
-                double below = 0;
-                for (int b = 0; b <= k; b++) {
-                    below += mass[l][i * width + b];
-                }
-                double gap = 0;
-                for (int j = 0; j <= g; j++) {
-                    // below = F(t_(k+j)): bins 0 .. k + j
-                    gap = Math.max(gap, Math.abs(below / total - (double) j / g));
-                    if (j < g) {
-                        below += mass[l][i * width + k + j + 1];
-                    }
-                }
-                sum += gap;
-                counted++;
-            }
-            if (counted > 0) {
-                worst = Math.max(worst, sum / counted);
-            }
+            worst = Math.max(worst, knotMisfit(l, grids[l]));
         }
         return worst;
+    }
+
+    /** The knot misfit of one layer: the mean over its features. */
+    double knotMisfit(int l, KnotGrid grid) {
+        int k = grid.splineOrder();
+        int g = grid.gridSize();
+        int width = bins[l];
+        double sum = 0;
+        int counted = 0;
+        for (int i = 0; i < grid.features(); i++) {
+            double total = 0;
+            for (int b = 0; b < width; b++) {
+                total += mass[l][i * width + b];
+            }
+            if (!(total > 0)) {
+                continue;
+            }
+            double below = 0;
+            for (int b = 0; b <= k; b++) {
+                below += mass[l][i * width + b];
+            }
+            double gap = 0;
+            for (int j = 0; j <= g; j++) {
+                // below = F(t_(k+j)): bins 0 .. k + j
+                gap = Math.max(gap, Math.abs(below / total - (double) j / g));
+                if (j < g) {
+                    below += mass[l][i * width + k + j + 1];
+                }
+            }
+            sum += gap;
+            counted++;
+        }
+        return counted > 0 ? sum / counted : 0;
     }
 
     /** Moves one layer's summary onto a new grid (after a refit), keeping its mass and means. */

@@ -49,6 +49,7 @@ final class GridRefitter {
      * @param newGridSize the grid size afterwards (the current one, or a finer/coarser one)
      * @param blend how far knots move toward their target when the size is unchanged
      * @param relativeMargin extra margin on each side, as a fraction of each feature's range
+     * @param layersToRefit which layers get new grids; the others keep theirs (null: all)
      */
     Proposal propose(
             HostKan network,
@@ -57,7 +58,8 @@ final class GridRefitter {
             int n,
             int newGridSize,
             double blend,
-            double relativeMargin) {
+            double relativeMargin,
+            boolean[] layersToRefit) {
         boolean rows = x0 != null;
         if (rows && n < 1) {
             throw new IllegalArgumentException("a grid refit needs at least one sample, got none");
@@ -77,6 +79,18 @@ final class GridRefitter {
             int out = layer.out;
             int k = layer.order;
             int oldC = layer.coefficients;
+            if (layersToRefit != null
+                    && !layersToRefit[l]
+                    && newGridSize == layer.grid.gridSize()) {
+                grids[l] = layer.grid;
+                bases[l] = layer.baseWeight.clone();
+                splines[l] = layer.splineWeight.clone();
+                inside[l] = Double.NaN;
+                if (rows) {
+                    current = layer.outputs(current, n);
+                }
+                continue;
+            }
 
             double[][] samples = new double[in][];
             float[][] knots = new float[in][];

@@ -21,16 +21,26 @@ final class InputNormalizer {
 
     private final boolean enabled;
     private final long horizon;
+    private final long warmup;
     private final RunningMoments features;
     private final RunningMoments target;
 
-    InputNormalizer(boolean enabled, int inputs, long horizon) {
-        this(enabled, horizon, new RunningMoments(inputs), new RunningMoments(1));
+    /**
+     * @param warmup the features' moments stop changing after this many examples; 0 for never
+     */
+    InputNormalizer(boolean enabled, int inputs, long horizon, long warmup) {
+        this(enabled, horizon, warmup, new RunningMoments(inputs), new RunningMoments(1));
     }
 
-    InputNormalizer(boolean enabled, long horizon, RunningMoments features, RunningMoments target) {
+    InputNormalizer(
+            boolean enabled,
+            long horizon,
+            long warmup,
+            RunningMoments features,
+            RunningMoments target) {
         this.enabled = enabled;
         this.horizon = horizon;
+        this.warmup = warmup;
         this.features = features;
         this.target = target;
     }
@@ -52,7 +62,7 @@ final class InputNormalizer {
             return;
         }
         int in = features.dimensions();
-        for (int s = 0; s < n; s++) {
+        for (int s = 0; s < n && (warmup == 0 || features.count() < warmup); s++) {
             features.add(rows, s * in, horizon);
         }
     }

@@ -37,6 +37,10 @@ import java.util.List;
  * @param normalizerHorizon the normalizer's memory in examples: exact running moments up to this
  *     many, then exponentially weighted with this horizon, so it follows a drifting stream instead
  *     of averaging over all of history
+ * @param normalizerWarmup the input features' moments are learned from the first this many examples
+ *     and then kept, so a trained network's input coordinates stay put and inputs that move later
+ *     are followed by grid refits instead; 0 keeps learning them (regression targets always keep
+ *     learning theirs)
  * @param seed initialization seed
  * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
  */
@@ -65,6 +69,7 @@ public record KanConfig(
         double refitSmoothing,
         double refitMargin,
         long normalizerHorizon,
+        long normalizerWarmup,
         long seed,
         String device)
         implements java.io.Serializable {
@@ -107,6 +112,9 @@ public record KanConfig(
         require(
                 normalizerHorizon >= 2,
                 "normalizerHorizon must be at least 2, got " + normalizerHorizon);
+        require(
+                normalizerWarmup >= 0,
+                "normalizerWarmup must be >= 0 (0 never stops learning), got " + normalizerWarmup);
         DeviceSetting.parse(device);
     }
 
@@ -170,6 +178,7 @@ public record KanConfig(
                 .refitSmoothing(refitSmoothing)
                 .refitMargin(refitMargin)
                 .normalizerHorizon(normalizerHorizon)
+                .normalizerWarmup(normalizerWarmup)
                 .seed(seed)
                 .device(device);
     }
@@ -200,6 +209,7 @@ public record KanConfig(
         private double refitSmoothing = 1e-4;
         private double refitMargin = 0.25;
         private long normalizerHorizon = 1_000_000;
+        private long normalizerWarmup = 0;
         private long seed = 42;
         private String device = "auto";
 
@@ -323,6 +333,11 @@ public record KanConfig(
             return this;
         }
 
+        public Builder normalizerWarmup(long value) {
+            normalizerWarmup = value;
+            return this;
+        }
+
         public Builder seed(long value) {
             seed = value;
             return this;
@@ -359,6 +374,7 @@ public record KanConfig(
                     refitSmoothing,
                     refitMargin,
                     normalizerHorizon,
+                    normalizerWarmup,
                     seed,
                     device);
         }

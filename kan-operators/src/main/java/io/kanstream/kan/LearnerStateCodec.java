@@ -322,6 +322,7 @@ public final class LearnerStateCodec {
         out.writeDouble(c.refitSmoothing());
         out.writeDouble(c.refitMargin());
         out.writeLong(c.normalizerHorizon());
+        out.writeLong(c.normalizerWarmup());
         out.writeLong(c.seed());
     }
 
@@ -364,6 +365,7 @@ public final class LearnerStateCodec {
                 .refitSmoothing(in.readDouble())
                 .refitMargin(in.readDouble())
                 .normalizerHorizon(in.readLong())
+                .normalizerWarmup(in.readLong())
                 .seed(in.readLong())
                 .device(device == null ? "auto" : device)
                 .build();
@@ -401,6 +403,7 @@ public final class LearnerStateCodec {
                 .refitSmoothing(in.readDouble())
                 .refitMargin(in.readDouble())
                 .normalizerHorizon(in.readLong())
+                .normalizerWarmup(0) // version 1 always kept learning them
                 .seed(in.readLong());
         in.readUTF(); // version 1 kept the device; where to run is a setting now
         b.device(device == null ? "auto" : device);

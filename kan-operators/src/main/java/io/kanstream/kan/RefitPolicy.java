@@ -8,18 +8,23 @@ package io.kanstream.kan;
  * <p>A grid no longer fits when too much of a layer's recent input mass lies outside its interior,
  * where every spline basis is zero and only the SiLU branch acts ({@link Reason#OUTSIDE}), or when
  * its knots have drifted from the quantiles of the inputs, so some spans hold most of the data and
- * others none ({@link Reason#MISFIT}). A misfit refit must keep the network's outputs on its recent
- * inputs within {@link #tolerance}; mass outside the grid is reason enough to change more. Optional
- * grid extension ({@link Reason#EXTEND}) doubles G as a key's examples accumulate, up to {@link
- * #maxGridSize}, preserving the function as closely as the finer spline can.
+ * others none ({@link Reason#MISFIT}, judged on the input layer). A refit changes only the layers
+ * the reason holds for, and must keep the network's outputs on its recent inputs within {@link
+ * #tolerance}. Optional grid extension ({@link Reason#EXTEND}) doubles G as a key's examples
+ * accumulate, up to {@link #maxGridSize}, preserving the function as closely as the finer spline
+ * can.
  *
  * @param outsideThreshold refit once this fraction of a layer's recent input mass (over all its
  *     features) lies outside its grids' interiors; 1 or more for never
  * @param misfitThreshold refit once a layer's knots are this far from its inputs' quantiles, in
  *     probability mass (see {@link KanLearner#knotMisfit}); 1 or more for never
+ * @param misfitUntil knot misfits trigger refits only while the learner has learned from fewer
+ *     labeled examples than this (as in pykan, where grids are updated early in training); the
+ *     default 0 leaves them off: on the evaluation suite they helped no stream beyond its spread
+ *     and cost the covariate-shift stream 10% in RMSE (docs/learning.md)
  * @param minExamples never refit from fewer examples than this since the last refit (or the last
  *     declined one)
- * @param tolerance largest relative change of the layers' outputs a misfit refit may make
+ * @param tolerance largest relative change of the layers' outputs a refit may make
  * @param maxGridSize the largest G grid extension grows to; at most the initial G turns it off
  * @param examplesPerInterval grid extension doubles G once the learner has learned from this many
  *     labeled examples per current grid interval
@@ -27,6 +32,7 @@ package io.kanstream.kan;
 public record RefitPolicy(
         double outsideThreshold,
         double misfitThreshold,
+        long misfitUntil,
         long minExamples,
         double tolerance,
         int maxGridSize,
@@ -52,6 +58,10 @@ public record RefitPolicy(
                     "knot misfit threshold must be > 0 (1 or more for never), got "
                             + misfitThreshold);
         }
+        if (misfitUntil < 0) {
+            throw new IllegalArgumentException(
+                    "misfit refit horizon must be >= 0, got " + misfitUntil);
+        }
         if (minExamples < 1) {
             throw new IllegalArgumentException("minimum examples must be >= 1, got " + minExamples);
         }
@@ -65,12 +75,12 @@ public record RefitPolicy(
     }
 
     public static RefitPolicy defaults() {
-        return new RefitPolicy(0.2, 0.15, 500, 0.05, 0, 1000);
+        return new RefitPolicy(0.2, 0.15, 0, 500, 0.05, 0, 1000);
     }
 
     /** No refits at all: the grids stay where they were initialized or imported. */
     public static RefitPolicy never() {
-        return new RefitPolicy(1, 1, Long.MAX_VALUE, 0, 0, 1000);
+        return new RefitPolicy(1, 1, 0, Long.MAX_VALUE, 0, 0, 1000);
     }
 
     public boolean refits() {
@@ -82,6 +92,7 @@ public record RefitPolicy(
         return new RefitPolicy(
                 outsideThreshold,
                 misfitThreshold,
+                misfitUntil,
                 minExamples,
                 tolerance,
                 maxGridSize,
@@ -99,10 +110,40 @@ public record RefitPolicy(
         if (gridSizeFor(learner) > learner.config().gridSize()) {
             return Reason.EXTEND;
         }
-        if (misfitThreshold < 1 && learner.knotMisfit() >= misfitThreshold) {
+        if (misfits(learner)) {
             return Reason.MISFIT;
         }
         return Reason.NONE;
+    }
+
+    /**
+     * Knot misfits are judged on the input layer only: its distribution is the data's, while a
+     * hidden layer's is the network's own and moves as it learns (refitting a hidden grid to the
+     * activations of a half-trained network narrowed it where they were about to grow, and cost the
+     * toy problem twice its error). Hidden grids follow when their inputs leave them.
+     */
+    private boolean misfits(KanLearner learner) {
+        return misfitThreshold < 1
+                && learner.examples() < misfitUntil
+                && learner.knotMisfit(0) >= misfitThreshold;
+    }
+
+    /** Which layers a refit for this reason changes: the ones the reason holds for. */
+    public boolean[] layers(KanLearner learner, Reason reason) {
+        boolean[] layers = new boolean[learner.layerCount()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] =
+                    switch (reason) {
+                        case NONE -> false;
+                        case EXTEND -> true;
+                        case OUTSIDE -> learner.outsideGridFraction(l) >= outsideThreshold;
+                        case MISFIT -> l == 0;
+                    };
+        }
+        if (reason == Reason.OUTSIDE && misfits(learner)) {
+            layers[0] = true;
+        }
+        return layers;
     }
 
     /** The grid size the learner should have now: its own, or double it when extension is due. */

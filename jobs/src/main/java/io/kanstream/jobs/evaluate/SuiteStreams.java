@@ -68,7 +68,9 @@ final class SuiteStreams {
                         new ReplayStream(
                                 "covariate",
                                 "regression, y = sin(1.5 x0) + cos(x1), the inputs' mean moves"
-                                        + " from 0 to +4 sd ("
+                                        + " from 0 to +"
+                                        + (int) SyntheticStreams.SHIFT
+                                        + " sd, well outside where it started ("
                                         + keys
                                         + ")",
                                 Task.REGRESSION,

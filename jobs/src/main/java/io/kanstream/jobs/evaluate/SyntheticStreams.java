@@ -17,6 +17,9 @@ final class SyntheticStreams {
     static final int KEYS = 2;
     private static final double NOISE = 0.1;
 
+    /** How far the covariate streams' input means move, in standard deviations of the start. */
+    static final double SHIFT = 8;
+
     private SyntheticStreams() {}
 
     /** {@link SyntheticDrift}'s binary stream, 4 features: the concept changes at once halfway. */
@@ -60,15 +63,15 @@ final class SyntheticStreams {
 
     /**
      * Covariate shift under a fixed concept: {@code y = sin(1.5 x0) + cos(x1)} plus noise, with x
-     * Gaussian of unit spread whose mean moves linearly from 0 (the first rows) to +4 (the last),
-     * in both features: the inputs leave the range the first window showed, where a KAN's splines
-     * were never fitted. For {@link Task#BINARY} the label is whether y is above 0.
+     * Gaussian of unit spread whose mean moves linearly from 0 (the first rows) to +{@link #SHIFT}
+     * (the last), in both features: the inputs leave the range the first window showed, where a
+     * KAN's splines were never fitted. For {@link Task#BINARY} the label is whether y is above 0.
      */
     static HistoryTable covariate(long seed, int events, Task task) {
         SplittableRandom random = new SplittableRandom(seed);
         List<HistoryRow> rows = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
-            double mean = 4.0 * i / events;
+            double mean = SHIFT * i / events;
             float x0 = (float) (mean + random.nextGaussian());
             float x1 = (float) (mean + random.nextGaussian());
             double y = Math.sin(1.5 * x0) + Math.cos(x1) + NOISE * random.nextGaussian();
