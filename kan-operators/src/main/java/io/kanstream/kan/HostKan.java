@@ -430,10 +430,12 @@ final class HostKan {
         }
 
         /**
-         * This layer on a new grid with new base and spline weights, the scaler kept. With the same
-         * number of coefficients the second moments stay (the scale is still right) and the first
-         * moments of Wb and C are dropped (they point along the old coordinates); with another
-         * number, C's moments restart at zero.
+         * This layer on a new grid with new base and spline weights, the scaler kept. The second
+         * moments stay (their scale is still right) and the first moments of Wb and C are dropped
+         * (they point along the old coordinates). With another number of coefficients (a grid
+         * extension) each new coefficient of an edge takes the mean second moment of that edge's
+         * old ones: starting them at zero while bias correction counts every step taken so far
+         * would make the next steps of C several times the learning rate.
          */
         Layer refit(KnotGrid newGrid, float[] newBase, float[] newSpline) {
             Layer next = new Layer(newGrid, out, newBase, newSpline, splineScaler);
@@ -442,6 +444,19 @@ final class HostKan {
             System.arraycopy(second[2], 0, next.second[2], 0, second[2].length);
             if (next.coefficients == coefficients) {
                 System.arraycopy(second[1], 0, next.second[1], 0, second[1].length);
+            } else {
+                for (int edge = 0; edge < out * in; edge++) {
+                    float mean = 0;
+                    for (int c = 0; c < coefficients; c++) {
+                        mean += second[1][edge * coefficients + c];
+                    }
+                    mean /= coefficients;
+                    java.util.Arrays.fill(
+                            next.second[1],
+                            edge * next.coefficients,
+                            (edge + 1) * next.coefficients,
+                            mean);
+                }
             }
             return next;
         }

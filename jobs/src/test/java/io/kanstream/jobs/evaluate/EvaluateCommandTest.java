@@ -33,12 +33,13 @@ class EvaluateCommandTest {
         Map<String, List<String>> expected =
                 Map.of(
                         "toy",
-                        List.of("kan", "kan-refit-off", "kan-drift-off", "linear"),
+                        List.of("kan", "kan-refit-off", "kan-drift-off", "kan+extension", "linear"),
                         "abrupt",
                         List.of(
                                 "kan",
                                 "kan-refit-off",
                                 "kan-drift-off",
+                                "kan+extension",
                                 "no_change",
                                 "majority",
                                 "linear",
