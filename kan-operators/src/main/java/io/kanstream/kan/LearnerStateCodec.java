@@ -123,12 +123,7 @@ public final class LearnerStateCodec {
     private static KanLearner decodeV1(DataInputStream in, String device) throws IOException {
         V1Config v1 = readConfigV1(in, device);
         KanConfig config = v1.config();
-        long examples = in.readLong();
-        long skipped = in.readLong();
-        int gridEpoch = in.readInt();
-        long version = in.readLong();
-        double learningRateScale = in.readDouble();
-        long boostStepsLeft = in.readLong();
+        Counters counters = Counters.read(in, false);
         List<LayerParameters> layers = readLayers(in, config);
         KanLearner learner = KanLearner.fromParameters(config, layers);
         try {
@@ -169,16 +164,8 @@ public final class LearnerStateCodec {
             }
             ActivationStatistics stats = learner.statistics;
             stats.restore(stats.weight(), seenSinceRefit, stats.mass(), stats.tails());
-            learner.examples = examples;
-            learner.skippedSteps = skipped;
-            learner.gridEpoch = gridEpoch;
-            learner.version = version;
-            learner.learningRateScale = learningRateScale;
-            learner.boostStepsLeft = boostStepsLeft;
-            if (in.available() != 0) {
-                throw new IllegalArgumentException(
-                        "corrupt model state: " + in.available() + " bytes left after the end");
-            }
+            counters.applyTo(learner);
+            requireEnd(in);
             return learner;
         } catch (IOException | RuntimeException e) {
             learner.close();
@@ -188,13 +175,7 @@ public final class LearnerStateCodec {
 
     private static KanLearner decodeV2(DataInputStream in, String device) throws IOException {
         KanConfig config = readConfig(in, device);
-        long examples = in.readLong();
-        long rejected = in.readLong();
-        long skipped = in.readLong();
-        int gridEpoch = in.readInt();
-        long version = in.readLong();
-        double learningRateScale = in.readDouble();
-        long boostStepsLeft = in.readLong();
+        Counters counters = Counters.read(in, true);
         List<LayerParameters> layers = readLayers(in, config);
         KanLearner learner = KanLearner.fromParameters(config, layers);
         try {
@@ -221,21 +202,53 @@ public final class LearnerStateCodec {
             double[] curvature = readDoubles(in, calibration.curvature.length);
             System.arraycopy(bias, 0, calibration.bias, 0, bias.length);
             System.arraycopy(curvature, 0, calibration.curvature, 0, curvature.length);
-            learner.examples = examples;
-            learner.rejectedRefits = rejected;
-            learner.skippedSteps = skipped;
-            learner.gridEpoch = gridEpoch;
-            learner.version = version;
-            learner.learningRateScale = learningRateScale;
-            learner.boostStepsLeft = boostStepsLeft;
-            if (in.available() != 0) {
-                throw new IllegalArgumentException(
-                        "corrupt model state: " + in.available() + " bytes left after the end");
-            }
+            counters.applyTo(learner);
+            requireEnd(in);
             return learner;
         } catch (IOException | RuntimeException e) {
             learner.close();
             throw e;
+        }
+    }
+
+    /** The learner's counters; version 2 adds the declined refits after the examples. */
+    private record Counters(
+            long examples,
+            long rejectedRefits,
+            long skippedSteps,
+            int gridEpoch,
+            long version,
+            double learningRateScale,
+            long boostStepsLeft) {
+
+        static Counters read(DataInputStream in, boolean withRejected) throws IOException {
+            long examples = in.readLong();
+            long rejected = withRejected ? in.readLong() : 0;
+            return new Counters(
+                    examples,
+                    rejected,
+                    in.readLong(),
+                    in.readInt(),
+                    in.readLong(),
+                    in.readDouble(),
+                    in.readLong());
+        }
+
+        void applyTo(KanLearner learner) {
+            learner.examples = examples;
+            learner.rejectedRefits = rejectedRefits;
+            learner.skippedSteps = skippedSteps;
+            learner.gridEpoch = gridEpoch;
+            learner.version = version;
+            learner.learningRateScale = learningRateScale;
+            learner.boostStepsLeft = boostStepsLeft;
+        }
+    }
+
+    private static void requireEnd(DataInputStream in) throws IOException {
+        if (in.available() != 0) {
+            throw new IllegalArgumentException(
+                    "corrupt model state: " + in.available() + " bytes left after the end");
         }
     }
 

@@ -8,6 +8,7 @@ import io.kanstream.kan.Task;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -73,21 +74,7 @@ final class FitCommand implements Callable<Integer> {
             description = "Feed features as they are instead of standardizing them.")
     boolean noNormalize;
 
-    @Option(
-            names = "--refit",
-            defaultValue = "on",
-            description =
-                    "Grid refits when the input summaries say a grid no longer fits: on|off"
-                            + " (default ${DEFAULT-VALUE}).")
-    String refit;
-
-    @Option(
-            names = "--max-grid-size",
-            defaultValue = "0",
-            description =
-                    "Grid extension: G doubles as examples accumulate, up to this; 0 off"
-                            + " (default ${DEFAULT-VALUE}).")
-    int maxGridSize;
+    @Mixin RefitPolicies refits;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto|cpu|gpu[:N].")
     String device;
@@ -113,7 +100,7 @@ final class FitCommand implements Callable<Integer> {
                                 config.inputs() + 1, "--layers " + layers + " plus a label column");
         float[] features = table.leading(config.inputs());
         double[] labels = table.column(config.inputs());
-        RefitPolicy policy = RefitPolicies.parse(refit, maxGridSize);
+        RefitPolicy policy = refits.policy();
         try (KanLearner learner = KanLearner.create(config)) {
             for (int epoch = 1; epoch <= epochs; epoch++) {
                 MiniBatchTraining.Pass pass =

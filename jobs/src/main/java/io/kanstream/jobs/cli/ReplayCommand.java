@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -137,21 +138,7 @@ final class ReplayCommand implements Callable<Integer> {
                     "none|refit|boost|refit+boost|reset|refit+reset (default ${DEFAULT-VALUE}).")
     String driftAction = actionText(DEFAULTS.driftAction());
 
-    @Option(
-            names = "--refit",
-            defaultValue = "on",
-            description =
-                    "Grid refits when the input summaries say a grid no longer fits: on|off"
-                            + " (default ${DEFAULT-VALUE}).")
-    String refit;
-
-    @Option(
-            names = "--max-grid-size",
-            defaultValue = "0",
-            description =
-                    "Grid extension: G doubles as a key's labels accumulate, up to this; 0 off"
-                            + " (default ${DEFAULT-VALUE}).")
-    int maxGridSize;
+    @Mixin RefitPolicies refits;
 
     @Option(
             names = "--weight-decay",
@@ -207,7 +194,7 @@ final class ReplayCommand implements Callable<Integer> {
                         .fading(fading)
                         .drift(DriftDetector.Kind.parse(drift))
                         .driftAction(DriftAction.parse(driftAction))
-                        .refitPolicy(RefitPolicies.parse(refit, maxGridSize))
+                        .refitPolicy(refits.policy())
                         .boost(boostFactor, boostSteps)
                         .parallelism(parallelism)
                         .build();
