@@ -10,6 +10,7 @@ import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.Task;
+import io.kanstream.stream.DriftAction;
 import io.kanstream.stream.EventCodecConfig;
 import io.kanstream.stream.OnlineKanConfig;
 import java.nio.file.Files;
@@ -34,6 +35,7 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
@@ -55,6 +57,16 @@ final class RunCommand implements Callable<Integer> {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Mixin RefitPolicies refits;
+
+    @Option(
+            names = "--drift-action",
+            defaultValue = "reset",
+            description =
+                    "What a key's detected drift does: none|refit|boost|refit+boost|reset|"
+                            + "refit+reset (default ${DEFAULT-VALUE}).")
+    String driftAction;
 
     @Option(names = "--bootstrap-servers", description = "Kafka (default ${DEFAULT-VALUE}).")
     String bootstrapServers;
@@ -404,6 +416,8 @@ final class RunCommand implements Callable<Integer> {
                         .maxLiveKeys(maxLiveKeys)
                         .idleKeyTtl(idleKeyTtl)
                         .metricsEvery(metricsEvery)
+                        .refitPolicy(refits.policy())
+                        .driftAction(DriftAction.parse(driftAction))
                         .build();
         return OnlineJobConfig.builder(learner)
                 .bootstrapServers(bootstrapServers)
