@@ -349,7 +349,7 @@ public final class KanLearner implements AutoCloseable {
         float[] z = normalizer.apply(rows, n);
         examples += n;
         if (trainsOnHost(n)) {
-            return learnOnHost(rows, z, targets);
+            return learnOnHost(z, targets);
         }
         DeviceKan d = onDevice();
         try (NDScope scope = new NDScope()) {
@@ -378,7 +378,7 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /** The same step as the device's, in Java on the host copy (see {@link HostKan}). */
-    private StepResult learnOnHost(float[] rows, float[] z, double[] targets) {
+    private StepResult learnOnHost(float[] z, double[] targets) {
         int n = targets.length;
         HostKan h = host();
         HostKan.Pass pass = h.forward(z, n);
