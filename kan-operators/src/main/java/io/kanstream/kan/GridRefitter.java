@@ -114,7 +114,11 @@ final class GridRefitter {
                 double margin =
                         config.gridMargin()
                                 + relativeMargin * (sorted[sorted.length - 1] - sorted[0]);
-                knots[i] = KnotGrid.fitKnots(sorted, newGridSize, k, config.gridEps(), margin);
+                knots[i] =
+                        refines(layer.grid, newGridSize, rows)
+                                ? KnotGrid.refine(layer.grid, i)
+                                : KnotGrid.fitKnots(
+                                        sorted, newGridSize, k, config.gridEps(), margin);
             }
             KnotGrid target = new KnotGrid(knots, newGridSize, k);
             KnotGrid grid = layer.grid.blend(target, blend);
@@ -202,6 +206,16 @@ final class GridRefitter {
         }
         double change = totalSquares > 0 ? Math.sqrt(changeSquares / totalSquares) : 0;
         return new Proposal(newGridSize, grids, bases, splines, inside, change);
+    }
+
+    /**
+     * A grid extension from the running summaries splits every interior span in two instead of
+     * moving knots: the refined knot vector contains the old one, so the finer grid can reproduce
+     * every edge exactly (up to the least squares' smoothing). Moving knots is the job of the
+     * outside-grid refits.
+     */
+    private static boolean refines(KnotGrid grid, int newGridSize, boolean rows) {
+        return !rows && newGridSize == 2 * grid.gridSize();
     }
 
     /** Puts a proposal into the network and moves the summaries onto the new grids. */

@@ -96,6 +96,35 @@ public final class KnotGrid {
         return result;
     }
 
+    /**
+     * Feature i's knots with every interior span split at its midpoint (2G intervals) and the k
+     * outer knots on each side kept: the new knot vector contains the old one, so every spline on
+     * the old grid is one on the new grid (knot insertion).
+     */
+    static float[] refine(KnotGrid grid, int feature) {
+        int g = grid.gridSize;
+        int k = grid.splineOrder;
+        float[] old = grid.knots[feature];
+        float[] knots = new float[2 * g + 2 * k + 1];
+        for (int j = 0; j < g; j++) {
+            float low = old[k + j];
+            float high = old[k + j + 1];
+            knots[k + 2 * j] = low;
+            knots[k + 2 * j + 1] = (float) ((low + (double) high) / 2);
+        }
+        knots[k + 2 * g] = old[k + g];
+        for (int j = 1; j <= k; j++) {
+            knots[k - j] = old[k - j];
+            knots[k + 2 * g + j] = old[k + g + j];
+        }
+        for (int j = 1; j < knots.length; j++) {
+            if (!(knots[j] > knots[j - 1])) {
+                knots[j] = Math.nextUp(knots[j - 1]);
+            }
+        }
+        return knots;
+    }
+
     /** Moves every knot the given fraction of the way to {@code target}; keeps monotonicity. */
     KnotGrid blend(KnotGrid target, double fraction) {
         if (fraction >= 1 || target.gridSize != gridSize || target.splineOrder != splineOrder) {
