@@ -352,9 +352,38 @@ public final class LearnerStateCodec {
     }
 
     /**
+     * Reads a version-2 configuration.
+     *
      * @param device the device to run on, or null for {@code auto}
      */
     private static KanConfig readConfig(DataInputStream in, String device) throws IOException {
+        KanConfig.Builder b = readOptimizerSettings(in).logitBound(in.readDouble());
+        readGridSettings(in, b).statsHorizon(in.readInt());
+        readRefitSettings(in, b).normalizerWarmup(in.readLong());
+        return b.seed(in.readLong()).device(device == null ? "auto" : device).build();
+    }
+
+    /** A version-1 configuration, and the size of its raw-input window. */
+    private record V1Config(KanConfig config, int statsWindow) {}
+
+    private static V1Config readConfigV1(DataInputStream in, String device) throws IOException {
+        // version 1 had no logit bound: keep what the model computes
+        KanConfig.Builder b = readOptimizerSettings(in).logitBound(0);
+        readGridSettings(in, b);
+        int window = in.readInt();
+        if (window < 2 || window > 1 << 20) {
+            throw new IllegalArgumentException(
+                    "corrupt model state: a version-1 window of " + window + " rows");
+        }
+        readRefitSettings(in, b).normalizerWarmup(0); // version 1 always kept learning them
+        b.seed(in.readLong());
+        in.readUTF(); // version 1 kept the device; where to run is a setting now
+        b.device(device == null ? "auto" : device);
+        return new V1Config(b.build(), window);
+    }
+
+    /** Layers, grid size, order, task and the optimizer, as both versions start. */
+    private static KanConfig.Builder readOptimizerSettings(DataInputStream in) throws IOException {
         return KanConfig.builder(readLayerWidths(in))
                 .gridSize(in.readInt())
                 .splineOrder(in.readInt())
@@ -364,63 +393,28 @@ public final class LearnerStateCodec {
                 .beta2(in.readDouble())
                 .adamEpsilon(in.readDouble())
                 .weightDecay(in.readDouble())
-                .clipNorm(in.readDouble())
-                .logitBound(in.readDouble())
-                .gridEps(in.readDouble())
+                .clipNorm(in.readDouble());
+    }
+
+    /** The grid's and initialization's settings and the normalizer switch, as both versions. */
+    private static KanConfig.Builder readGridSettings(DataInputStream in, KanConfig.Builder b)
+            throws IOException {
+        return b.gridEps(in.readDouble())
                 .gridMargin(in.readDouble())
                 .gridRange(in.readDouble(), in.readDouble())
                 .scaleNoise(in.readDouble())
                 .scaleBase(in.readDouble())
                 .scaleSpline(in.readDouble())
-                .normalize(in.readBoolean())
-                .statsHorizon(in.readInt())
-                .refitBlend(in.readDouble())
-                .refitSmoothing(in.readDouble())
-                .refitMargin(in.readDouble())
-                .normalizerHorizon(in.readLong())
-                .normalizerWarmup(in.readLong())
-                .seed(in.readLong())
-                .device(device == null ? "auto" : device)
-                .build();
+                .normalize(in.readBoolean());
     }
 
-    /** A version-1 configuration, and the size of its raw-input window. */
-    private record V1Config(KanConfig config, int statsWindow) {}
-
-    private static V1Config readConfigV1(DataInputStream in, String device) throws IOException {
-        KanConfig.Builder b =
-                KanConfig.builder(readLayerWidths(in))
-                        .gridSize(in.readInt())
-                        .splineOrder(in.readInt())
-                        .task(Task.valueOf(in.readUTF()))
-                        .learningRate(in.readDouble())
-                        .beta1(in.readDouble())
-                        .beta2(in.readDouble())
-                        .adamEpsilon(in.readDouble())
-                        .weightDecay(in.readDouble())
-                        .clipNorm(in.readDouble())
-                        .logitBound(0) // version 1 had no bound: keep what the model computes
-                        .gridEps(in.readDouble())
-                        .gridMargin(in.readDouble())
-                        .gridRange(in.readDouble(), in.readDouble())
-                        .scaleNoise(in.readDouble())
-                        .scaleBase(in.readDouble())
-                        .scaleSpline(in.readDouble())
-                        .normalize(in.readBoolean());
-        int window = in.readInt();
-        if (window < 2 || window > 1 << 20) {
-            throw new IllegalArgumentException(
-                    "corrupt model state: a version-1 window of " + window + " rows");
-        }
-        b.refitBlend(in.readDouble())
+    /** The refit's and the normalizer's settings, as both versions. */
+    private static KanConfig.Builder readRefitSettings(DataInputStream in, KanConfig.Builder b)
+            throws IOException {
+        return b.refitBlend(in.readDouble())
                 .refitSmoothing(in.readDouble())
                 .refitMargin(in.readDouble())
-                .normalizerHorizon(in.readLong())
-                .normalizerWarmup(0) // version 1 always kept learning them
-                .seed(in.readLong());
-        in.readUTF(); // version 1 kept the device; where to run is a setting now
-        b.device(device == null ? "auto" : device);
-        return new V1Config(b.build(), window);
+                .normalizerHorizon(in.readLong());
     }
 
     private static void writeMoments(DataOutputStream out, RunningMoments m) throws IOException {
