@@ -192,12 +192,14 @@ final class HostKan {
         return (first ? layer.first : layer.second)[index % 3];
     }
 
-    /** Sets every Adam moment to zero. */
-    void resetMoments() {
+    /** Sets every Adam first moment to zero, and the second moments too when asked. */
+    void resetMoments(boolean second) {
         for (Layer layer : layers) {
             for (int p = 0; p < 3; p++) {
                 java.util.Arrays.fill(layer.first[p], 0);
-                java.util.Arrays.fill(layer.second[p], 0);
+                if (second) {
+                    java.util.Arrays.fill(layer.second[p], 0);
+                }
             }
         }
     }

@@ -604,11 +604,22 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /**
-     * Forgets Adam's moments and restarts its step count (so bias correction starts over): after a
-     * change of the objective the old moments point the wrong way and their scale is stale.
+     * Forgets Adam's first moments, the direction it was heading in, and keeps the second, the
+     * scale of each parameter's gradients: after a change of the objective the old momentum points
+     * the wrong way, while the steps stay the size they were.
      */
-    public void resetOptimizer() {
-        host().resetMoments();
+    public void resetMomentum() {
+        host().resetMoments(false);
+        mirrorBehind = mirror != null;
+        version++;
+    }
+
+    /**
+     * Forgets both of Adam's moments and restarts its bias correction, as if training began anew:
+     * the next steps are full-sized in every coordinate.
+     */
+    public void restartOptimizer() {
+        host().resetMoments(true);
         optimizer.reset();
         mirrorBehind = mirror != null;
         version++;

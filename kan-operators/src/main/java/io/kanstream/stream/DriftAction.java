@@ -13,12 +13,14 @@ public enum DriftAction {
     /** Both. */
     REFIT_AND_BOOST,
     /**
-     * Forget Adam's moments and restart its step count: after a change of the objective the old
-     * moments point the wrong way, and bias correction makes the first new steps full-sized.
+     * Forget Adam's momentum and keep its second moments: after a change of the objective the old
+     * direction is wrong, the gradients' scale is not.
      */
     RESET,
     /** Refit and reset. */
-    REFIT_AND_RESET;
+    REFIT_AND_RESET,
+    /** Forget both of Adam's moments and restart its bias correction. */
+    RESTART;
 
     public boolean refits() {
         return this == REFIT || this == REFIT_AND_BOOST || this == REFIT_AND_RESET;
@@ -26,6 +28,10 @@ public enum DriftAction {
 
     public boolean resets() {
         return this == RESET || this == REFIT_AND_RESET;
+    }
+
+    public boolean restarts() {
+        return this == RESTART;
     }
 
     public boolean boosts() {
@@ -41,12 +47,13 @@ public enum DriftAction {
             case "refit+boost", "both", "refit-and-boost" -> REFIT_AND_BOOST;
             case "reset" -> RESET;
             case "refit+reset" -> REFIT_AND_RESET;
+            case "restart" -> RESTART;
             default ->
                     throw new IllegalArgumentException(
                             "drift action '"
                                     + text
                                     + "' is not one of none, refit, boost, refit+boost, reset,"
-                                    + " refit+reset");
+                                    + " refit+reset, restart");
         };
     }
 }

@@ -335,7 +335,11 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             changed = true;
         }
         if (config.driftAction().resets()) {
-            learner.resetOptimizer();
+            learner.resetMomentum();
+            changed = true;
+        }
+        if (config.driftAction().restarts()) {
+            learner.restartOptimizer();
             changed = true;
         }
         if (changed) {

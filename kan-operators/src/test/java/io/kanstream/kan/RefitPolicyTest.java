@@ -143,11 +143,29 @@ class RefitPolicyTest {
     }
 
     @Test
-    void resettingTheOptimizerZeroesItsMomentsButKeepsCountingSteps() {
+    void resettingTheMomentumForgetsTheDirectionAndKeepsTheScale() {
         try (KanLearner learner = learner()) {
             feed(learner, new SplittableRandom(6), 50, 0);
             long steps = learner.steps();
-            learner.resetOptimizer();
+            float[] scale = learner.moment(1, false).clone();
+            learner.resetMomentum();
+            assertThat(learner.steps()).isEqualTo(steps);
+            for (int q = 0; q < 3 * learner.layerCount(); q++) {
+                for (float m : learner.moment(q, true)) {
+                    assertThat(m).isZero();
+                }
+            }
+            assertThat(learner.moment(1, false)).containsExactly(scale);
+            assertThat(learner.optimizer.sinceReset()).isEqualTo(steps);
+        }
+    }
+
+    @Test
+    void restartingTheOptimizerZeroesBothMomentsAndBiasCorrectionButKeepsCountingSteps() {
+        try (KanLearner learner = learner()) {
+            feed(learner, new SplittableRandom(6), 50, 0);
+            long steps = learner.steps();
+            learner.restartOptimizer();
             assertThat(learner.steps()).isEqualTo(steps);
             for (int q = 0; q < 3 * learner.layerCount(); q++) {
                 for (float m : learner.moment(q, true)) {

@@ -135,7 +135,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(
             names = "--drift-action",
             description =
-                    "none|refit|boost|refit+boost|reset|refit+reset (default ${DEFAULT-VALUE}).")
+                    "none|refit|boost|refit+boost|reset|refit+reset|restart (default ${DEFAULT-VALUE}).")
     String driftAction = actionText(DEFAULTS.driftAction());
 
     @Mixin RefitPolicies refits;

@@ -65,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
             defaultValue = "reset",
             description =
                     "What a key's detected drift does: none|refit|boost|refit+boost|reset|"
-                            + "refit+reset (default ${DEFAULT-VALUE}).")
+                            + "refit+reset|restart (default ${DEFAULT-VALUE}).")
     String driftAction;
 
     @Option(names = "--bootstrap-servers", description = "Kafka (default ${DEFAULT-VALUE}).")
