@@ -57,7 +57,7 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Option(
             names = "--seeds",
-            description = "Number of seeds, 1..N (default 3, or 2 with --quick).")
+            description = "Number of seeds, 1..N (default 5, or 2 with --quick).")
     Integer seeds;
 
     @Option(
@@ -87,7 +87,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Instant date = Instant.now();
-        int seedCount = seeds != null ? seeds : quick ? 2 : 3;
+        int seedCount = seeds != null ? seeds : quick ? 2 : 5;
         if (seedCount < 1) {
             throw new IllegalArgumentException("--seeds must be at least 1, got " + seedCount);
         }
