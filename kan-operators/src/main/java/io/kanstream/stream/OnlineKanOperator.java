@@ -407,7 +407,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             return; // evicted or expired meanwhile
         }
         if (!config.idleKeyTtl().isZero() && now - p.lastSeen >= config.idleKeyTtl().toMillis()) {
-            clearKey(key);
+            clearKey(key, now);
             counters.idleExpirations.inc();
             return;
         }
@@ -442,7 +442,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             while (live.size() >= config.maxLiveKeys()) {
                 String victim = live.keySet().iterator().next();
                 setCurrentKey(victim);
-                clearKey(victim);
+                clearKey(victim, now);
                 setCurrentKey(key);
                 counters.evictions.inc();
             }
@@ -455,15 +455,50 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         p.lastSeen = now;
         if (!config.idleKeyTtl().isZero()) {
-            long ttl = config.idleKeyTtl().toMillis();
-            timers.registerProcessingTimeTimer(
-                    VoidNamespace.INSTANCE, roundUp(now + ttl, Math.max(1000, ttl / 8)));
+            timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, idleTimer(now));
         }
         return p;
     }
 
-    /** Drops everything held for the key in the current key context. */
-    private void clearKey(String key) {
+    /** When the idle check for a key last seen at {@code seen} fires: coalesced per ttl/8. */
+    private long idleTimer(long seen) {
+        long ttl = config.idleKeyTtl().toMillis();
+        return roundUp(seen + ttl, idleTimerStep());
+    }
+
+    private long idleTimerStep() {
+        return Math.max(1000, config.idleKeyTtl().toMillis() / 8);
+    }
+
+    /**
+     * Drops everything held for the key in the current key context, its timers included: a dropped
+     * key leaves nothing in timer state either, so timers grow with the live keys, not with every
+     * key ever seen.
+     *
+     * @param now the current processing time: timers at or before it have fired or are firing
+     */
+    private void clearKey(String key, long now) throws Exception {
+        KeyProgress p = progress.value();
+        if (p != null) {
+            if (p.batchDeadline > now) {
+                timers.deleteProcessingTimeTimer(VoidNamespace.INSTANCE, p.batchDeadline);
+            }
+            if (!config.idleKeyTtl().isZero()) {
+                // one idle timer per step the key was touched in; deleting a missing one is a no-op
+                long step = idleTimerStep();
+                for (long t = roundUp(now + 1, step); t <= idleTimer(p.lastSeen); t += step) {
+                    timers.deleteProcessingTimeTimer(VoidNamespace.INSTANCE, t);
+                }
+            }
+            if (p.awaitingCount > 0) {
+                for (Map.Entry<String, Awaiting> entry : awaiting.entries()) {
+                    long t = roundUp(entry.getValue().expiresAt(), 1000);
+                    if (t > now) {
+                        timers.deleteProcessingTimeTimer(VoidNamespace.INSTANCE, t);
+                    }
+                }
+            }
+        }
         model.clear();
         progress.clear();
         awaiting.clear();
@@ -483,7 +518,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         byte[] bytes = model.value();
         if (bytes != null) {
-            learner = LearnerStateCodec.decode(bytes);
+            learner = LearnerStateCodec.decode(bytes, config.model().device());
         } else {
             learner =
                     config.warmStart() != null

@@ -252,6 +252,38 @@ class OnlineKanOperatorTest {
     }
 
     @Test
+    void tenTimesMoreKeysThanMayLiveLeaveStateAndTimersBoundedByTheLiveOnes() throws Exception {
+        int maxLive = 10;
+        OnlineKanConfig config =
+                config(Task.REGRESSION)
+                        .maxLiveKeys(maxLive)
+                        .idleKeyTtl(Duration.ofHours(1))
+                        .batchTimeout(Duration.ofSeconds(5))
+                        .labelTtl(Duration.ofMinutes(10))
+                        .build();
+        try (var h = harness(config)) {
+            h.setProcessingTime(0);
+            h.open();
+            for (int i = 0; i < 10 * maxLive; i++) {
+                String key = "key-" + i;
+                // spread over time, so each key's idle, batch and label timers differ
+                h.setProcessingTime(i * 997L);
+                // a labeled event leaves a partial batch and its deadline timer, an unlabeled one
+                // waits for its label with a TTL timer, and the key gets an idle timer
+                h.processElement1(new Event("l" + i, key, i, new float[] {0.1f, 0.2f}, 1.0), i);
+                h.processElement1(new Event("u" + i, key, i, new float[] {0.3f, 0.4f}, null), i);
+            }
+            OnlineKanOperator op = operator(h);
+            assertThat(op.keysInState()).isEqualTo(maxLive);
+            assertThat(op.evictions()).isEqualTo(9L * maxLive);
+            // per live key: model, progress, one waiting event; timers: idle, batch, label
+            assertThat(h.numKeyedStateEntries()).isLessThanOrEqualTo(3 * maxLive);
+            assertThat(h.numProcessingTimeTimers()).isLessThanOrEqualTo(3 * maxLive);
+            assertThat(h.numProcessingTimeTimers()).isGreaterThanOrEqualTo(maxLive);
+        }
+    }
+
+    @Test
     void aLabelTheTaskCannotTakeGoesToTheDeadLettersWithItsReason() throws Exception {
         try (var h = harness(config(Task.BINARY).build())) {
             h.open();
