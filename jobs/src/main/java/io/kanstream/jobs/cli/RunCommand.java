@@ -61,6 +61,15 @@ final class RunCommand implements Callable<Integer> {
     @Mixin RefitPolicies refits;
 
     @Option(
+            names = "--device",
+            defaultValue = "auto",
+            description =
+                    "Where each subtask's models run: auto|cpu|gpu|gpu:N (default ${DEFAULT-VALUE})."
+                            + " A setting of the process, never part of the state: a model"
+                            + " trained on a GPU restores on a CPU.")
+    String device;
+
+    @Option(
             names = "--drift-action",
             defaultValue = "reset",
             description =
@@ -393,8 +402,8 @@ final class RunCommand implements Callable<Integer> {
             } catch (NoSuchFileException e) {
                 throw new IllegalArgumentException("no such model file: " + model);
             }
-            try (KanLearner learner = LearnerStateCodec.decode(warmStart)) {
-                kan = learner.config();
+            try (KanLearner learner = LearnerStateCodec.decode(warmStart, "cpu")) {
+                kan = learner.config().toBuilder().device(device).build();
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
             }
@@ -405,6 +414,7 @@ final class RunCommand implements Callable<Integer> {
                             .gridSize(gridSize)
                             .learningRate(learningRate)
                             .seed(seed)
+                            .device(device)
                             .build();
         }
         OnlineKanConfig learner =

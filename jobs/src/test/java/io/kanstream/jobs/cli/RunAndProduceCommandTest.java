@@ -57,7 +57,8 @@ class RunAndProduceCommandTest {
                 .contains("--state-backend", "default hashmap")
                 .contains("--start-from", "default earliest")
                 .contains("--dead-letter-topic", "default dead-letters")
-                .contains("--web-ui", "--duration", "--model", "--max-live-keys", "--label-ttl");
+                .contains("--web-ui", "--duration", "--model", "--max-live-keys", "--label-ttl")
+                .contains("--device", "default auto", "--refit", "--drift-action", "default reset");
     }
 
     @Test
@@ -90,6 +91,10 @@ class RunAndProduceCommandTest {
         Run duration = cli("run", "--checkpoint-interval", "soon");
         assertThat(duration.exit()).isEqualTo(2);
         assertThat(duration.output()).contains("'soon' is not a duration");
+
+        Run device = cli("run", "--device", "tpu");
+        assertThat(device.exit()).isEqualTo(2);
+        assertThat(device.output()).contains("device 'tpu' is not one of auto, cpu, gpu, gpu:N");
     }
 
     @Test
