@@ -120,6 +120,11 @@ final class ActivationStatistics {
         seenSinceRefit = 0;
     }
 
+    /** Sets the count since the last refit (a migrated state carries it). */
+    void seenSinceRefit(long value) {
+        seenSinceRefit = value;
+    }
+
     /** Whether anything was recorded at all. */
     boolean isEmpty() {
         for (float[] m : mass) {

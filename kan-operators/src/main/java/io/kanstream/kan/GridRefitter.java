@@ -44,7 +44,8 @@ final class GridRefitter {
      * summary's quantiles — each edge is a function of one input, so points drawn from that input's
      * own summary are enough.
      *
-     * @param statistics the layers' input summaries, on the network's current grids
+     * @param statistics the layers' input summaries, on the network's current grids (read only when
+     *     no rows are given)
      * @param x0 (n, in) normalized network inputs, row-major, or null to fit on the summaries
      * @param newGridSize the grid size afterwards (the current one, or a finer/coarser one)
      * @param blend how far knots move toward their target when the size is unchanged

@@ -300,11 +300,6 @@ final class HostKan {
             }
             output = y;
         }
-
-        /** The inputs of every layer, layer 0 first: what the grid statistics record. */
-        float[][] layerInputs() {
-            return input.clone();
-        }
     }
 
     /**

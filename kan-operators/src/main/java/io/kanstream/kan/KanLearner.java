@@ -558,8 +558,9 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /**
-     * Refits every grid from a sample of raw inputs, each layer from its own inputs: the sample
-     * builds the input summaries the knots come from, and the weights are fitted on its rows.
+     * Refits every grid from a sample of raw inputs, each layer from its own inputs: the knots come
+     * from the sample's exact quantiles and the weights are fitted on its rows; the running
+     * summaries move onto the new grids.
      *
      * @param rows (n, inputs) row-major, raw features
      * @param gridSize the grid size afterwards: the current one, or finer/coarser (grid extension)
@@ -573,11 +574,8 @@ public final class KanLearner implements AutoCloseable {
             throw new IllegalArgumentException("a grid refit needs at least one sample, got none");
         }
         float[] z = normalizer.apply(rows, n);
-        ActivationStatistics sample =
-                new ActivationStatistics(grids(), Math.max(2, (double) n * 1000));
-        host().outputs(z, n, sample);
         GridRefitter.Proposal proposal =
-                new GridRefitter(config).propose(host(), sample, z, n, gridSize, 1.0, 0, null);
+                new GridRefitter(config).propose(host(), statistics, z, n, gridSize, 1.0, 0, null);
         GridRefitter.apply(host(), statistics, proposal);
         return finish(proposal, n);
     }

@@ -162,8 +162,7 @@ public final class LearnerStateCodec {
             if (filled > 0) {
                 learner.observe(rows, filled);
             }
-            ActivationStatistics stats = learner.statistics;
-            stats.restore(stats.weight(), seenSinceRefit, stats.mass(), stats.tails());
+            learner.statistics.seenSinceRefit(seenSinceRefit);
             counters.applyTo(learner);
             requireEnd(in);
             return learner;
@@ -481,13 +480,6 @@ public final class LearnerStateCodec {
             values[q] = in.readDouble();
         }
         return values;
-    }
-
-    private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
-        out.writeInt(values.length);
-        for (long v : values) {
-            out.writeLong(v);
-        }
     }
 
     private static long[] readLongs(DataInputStream in, int expected) throws IOException {

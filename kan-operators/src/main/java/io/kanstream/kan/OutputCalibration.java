@@ -48,8 +48,8 @@ final class OutputCalibration {
         reset();
     }
 
-    /** Back to the identity map with only the prior's confidence. */
-    void reset() {
+    /** The identity map with only the prior's confidence. */
+    private void reset() {
         scale = 1;
         Arrays.fill(bias, 0);
         if (task == Task.MULTICLASS) {
@@ -63,10 +63,6 @@ final class OutputCalibration {
 
     boolean active() {
         return task != Task.REGRESSION && bound > 0;
-    }
-
-    double bound() {
-        return bound;
     }
 
     /** The bounded logits of raw outputs, in place; (n, outputs) row-major. */

@@ -243,8 +243,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         awaiting.put(id, entry);
         p.awaitingCount++;
-        timers.registerProcessingTimeTimer(
-                VoidNamespace.INSTANCE, roundUp(entry.expiresAt(), 1000));
+        timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, labelTimer(entry));
     }
 
     private void learnFrom(
@@ -460,6 +459,11 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         return p;
     }
 
+    /** When a waiting entry's expiry is checked: coalesced per second. */
+    private static long labelTimer(Awaiting entry) {
+        return roundUp(entry.expiresAt(), 1000);
+    }
+
     /** When the idle check for a key last seen at {@code seen} fires: coalesced per ttl/8. */
     private long idleTimer(long seen) {
         long ttl = config.idleKeyTtl().toMillis();
@@ -492,7 +496,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             }
             if (p.awaitingCount > 0) {
                 for (Map.Entry<String, Awaiting> entry : awaiting.entries()) {
-                    long t = roundUp(entry.getValue().expiresAt(), 1000);
+                    long t = labelTimer(entry.getValue());
                     if (t > now) {
                         timers.deleteProcessingTimeTimer(VoidNamespace.INSTANCE, t);
                     }
