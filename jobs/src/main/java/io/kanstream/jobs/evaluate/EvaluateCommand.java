@@ -31,6 +31,8 @@ import picocli.CommandLine.Spec;
             "",
             "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
                     + " kan-drift-off (no drift detector; same as kan on toy, which has none),"
+                    + " kan+extension (grid extension up to G = 20), kan-calibration-off (raw"
+                    + " logits; same as kan on regressions),"
                     + " each its own replay of the same sequence; and the baselines of the kan"
                     + " replay: no_change (the key's last label), majority (majority class or"
                     + " running mean), linear (online logistic/linear regression), frozen (the KAN"

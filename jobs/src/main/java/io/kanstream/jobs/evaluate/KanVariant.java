@@ -55,7 +55,13 @@ public record KanVariant(
                             s ->
                                     s.toBuilder()
                                             .refitPolicy(s.refitPolicy().withExtension(20))
-                                            .build()));
+                                            .build()),
+                    new KanVariant(
+                            "kan-calibration-off",
+                            "raw logits: no bound, no online Platt scaling (classification only)",
+                            s -> s,
+                            model -> model.logitBound(0),
+                            UnaryOperator.identity()));
 
     private static DriftAction withoutRefit(DriftAction action) {
         return switch (action) {

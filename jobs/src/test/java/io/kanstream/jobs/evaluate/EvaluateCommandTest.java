@@ -33,13 +33,20 @@ class EvaluateCommandTest {
         Map<String, List<String>> expected =
                 Map.of(
                         "toy",
-                        List.of("kan", "kan-refit-off", "kan-drift-off", "kan+extension", "linear"),
+                        List.of(
+                                "kan",
+                                "kan-refit-off",
+                                "kan-drift-off",
+                                "kan+extension",
+                                "kan-calibration-off",
+                                "linear"),
                         "abrupt",
                         List.of(
                                 "kan",
                                 "kan-refit-off",
                                 "kan-drift-off",
                                 "kan+extension",
+                                "kan-calibration-off",
                                 "no_change",
                                 "majority",
                                 "linear",
