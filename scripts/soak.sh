@@ -25,7 +25,7 @@ RATE=0
 PARALLELISM=2
 # RocksDB: with the heap backend every live key's state (about 15 KB for the default 4,8,1 model)
 # sits on the TaskManager's heap; 10,000 keys per subtask is ~150 MB per slot, more than the
-# local cluster's task heap holds for two slots (measured: OutOfMemoryError, see README)
+# local cluster's task heap holds for two slots (measured: OutOfMemoryError, see docs/reliability.md)
 STATE_BACKEND=rocksdb
 SAMPLE_EVERY=15
 TIMEOUT=7200
