@@ -524,7 +524,7 @@ public final class DemoMonitor {
                         number(n, "baselineValue"),
                         n.path("metricSamples").asLong(),
                         n.path("gridEpoch").asInt(),
-                        n.path("refits").asLong(),
+                        n.path("gridEpoch").asLong(),
                         n.path("drift").asBoolean());
             } catch (IOException e) {
                 return null;
