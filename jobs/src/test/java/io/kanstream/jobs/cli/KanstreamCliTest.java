@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.kanstream.kan.KanLearner;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -294,5 +296,42 @@ class KanstreamCliTest {
         assertThat(bounded.exit()).isEqualTo(2);
         assertThat(bounded.output())
                 .contains("--bounded cannot resume from", "chk-7", "--stop-when-idle");
+    }
+
+    @Test
+    void chaosFieldPrintsTheValuesAScriptNeedsFromAJsonDocument() {
+        String sample =
+                "{\"state\":\"RUNNING\",\"learner\":{\"kanEvents\":{\"max\":3.0,\"sum\":1200.0}},"
+                        + "\"faults\":[{\"name\":\"kill\"}],\"rss_kib\":{\"tm-1\":5}}";
+        InputStream originalIn = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run values =
+                    run(
+                            "chaos",
+                            "field",
+                            "learner.kanEvents.sum",
+                            "state",
+                            "faults.0.name",
+                            "rss_kib");
+            assertThat(values.exit()).isZero();
+            assertThat(values.output().lines())
+                    .containsExactly("1200.0", "RUNNING", "kill", "{\"tm-1\":5}");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run counted = run("chaos", "field", "--count", ".", "faults");
+            assertThat(counted.output().lines()).containsExactly("4", "1");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run missing = run("chaos", "field", "restarts");
+            assertThat(missing.exit()).isEqualTo(1);
+            assertThat(missing.output()).contains("no field restarts");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            assertThat(run("chaos", "field", "restarts", "--default", "0").output().lines())
+                    .containsExactly("0");
+        } finally {
+            System.setIn(originalIn);
+        }
     }
 }
