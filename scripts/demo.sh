@@ -252,7 +252,7 @@ finish() {
     say "replaying the same stream through the same operator into the report (about" \
       "$(( sent / 400 + 10 ))s)..."
     if "$root/scripts/kanstream" replay --input "$stream" --key-column key \
-        --exclude-columns id,ts --task "$task" --batch-size 32 --hidden 8 --lr 0.01 \
+        --exclude-columns id,ts --task "$task" --hidden 8 --lr 0.01 \
         --grid-size 5 --seed 42 --report "$report_dir" > "$run_dir/replay.log" 2>&1 8>&-; then
       cp "$run_dir/replay.log" "$report_dir/replay.log"
       echo "Replay of the whole stream, prequential (each event scored before it is learned from):"
