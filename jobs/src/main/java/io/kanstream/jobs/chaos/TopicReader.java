@@ -1,5 +1,6 @@
 package io.kanstream.jobs.chaos;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,12 +22,11 @@ final class TopicReader {
     private TopicReader() {}
 
     static void readAll(
-            String bootstrapServers,
+            KafkaConnection kafka,
             String topic,
             Duration timeout,
             Consumer<ConsumerRecord<byte[], byte[]>> each) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties props = kafka.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");

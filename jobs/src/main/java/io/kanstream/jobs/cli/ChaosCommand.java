@@ -45,11 +45,7 @@ final class ChaosCommand implements Runnable {
     }
 
     static final class Kafka {
-        @Option(
-                names = "--bootstrap-servers",
-                defaultValue = "localhost:9092",
-                description = "Kafka (default ${DEFAULT-VALUE}).")
-        String bootstrapServers;
+        @CommandLine.Mixin KafkaOptions connection;
 
         @Option(
                 names = "--metrics-topic",
@@ -68,7 +64,7 @@ final class ChaosCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            StepsByKey steps = StepsByKey.read(kafka.bootstrapServers, kafka.metricsTopic);
+            StepsByKey steps = StepsByKey.read(kafka.connection.connection(), kafka.metricsTopic);
             spec.commandLine().getOut().println(JSON.writeValueAsString(steps.latest()));
             return 0;
         }
@@ -199,7 +195,7 @@ final class ChaosCommand implements Runnable {
                 } catch (java.io.IOException e) {
                     running = false; // the JobManager is busy restarting the job: ask again
                 }
-                after = StepsByKey.read(kafka.bootstrapServers, kafka.metricsTopic).latest();
+                after = StepsByKey.read(kafka.connection.connection(), kafka.metricsTopic).latest();
                 forward = movedForward(before, after);
                 if (running && checkpointed && forward) {
                     break;
@@ -311,7 +307,7 @@ final class ChaosCommand implements Runnable {
             ChaosCheck check =
                     new ChaosCheck(
                             new ChaosCheck.Settings(
-                                    kafka.bootstrapServers,
+                                    kafka.connection.connection(),
                                     eventsTopic,
                                     scoresTopic,
                                     kafka.metricsTopic,
