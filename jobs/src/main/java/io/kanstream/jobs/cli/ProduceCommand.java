@@ -2,7 +2,6 @@ package io.kanstream.jobs.cli;
 
 import io.kanstream.jobs.chaos.FuzzRecords;
 import io.kanstream.jobs.chaos.FuzzSender;
-import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.produce.EventFile;
 import io.kanstream.jobs.produce.EventSender;
 import io.kanstream.jobs.produce.SyntheticDrift;
@@ -166,14 +165,14 @@ final class ProduceCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EventSender.Settings settings =
                 new EventSender.Settings(eventsTopic, labelsTopic, labelDelay, labelFraction, rate);
-        KafkaConnection connection = kafka.checkedConnection();
+        // each kind of input is checked before Kafka is: bad input is named without waiting on it
         if (source.file != null) {
             try (EventFile file =
                             EventFile.open(
                                     source.file,
                                     new EventFile.Columns(
                                             labelColumn, keyColumn, idColumn, tsColumn));
-                    EventSender sender = new EventSender(connection, settings)) {
+                    EventSender sender = new EventSender(kafka.checkedConnection(), settings)) {
                 report(sender.send(file, count == null ? Long.MAX_VALUE : count));
             }
             return 0;
@@ -184,7 +183,7 @@ final class ProduceCommand implements Callable<Integer> {
             }
             Map<FuzzRecords.Kind, Long> sent =
                     FuzzSender.send(
-                            connection,
+                            kafka.checkedConnection(),
                             eventsTopic,
                             new FuzzRecords(seed, features, oversizedBytes),
                             source.fuzz,
@@ -231,7 +230,7 @@ final class ProduceCommand implements Callable<Integer> {
                         return drift.event(next++, System.currentTimeMillis());
                     }
                 };
-        try (EventSender sender = new EventSender(connection, settings)) {
+        try (EventSender sender = new EventSender(kafka.checkedConnection(), settings)) {
             report(sender.send(events, n));
         }
         return 0;

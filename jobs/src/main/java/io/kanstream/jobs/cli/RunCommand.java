@@ -338,11 +338,10 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * What a run does before its job starts, embedded or on a cluster: picks the checkpoint to
-     * resume from, refuses what could never finish, and creates missing topics.
+     * resume from, refuses what could never finish, checks that Kafka answers with the given client
+     * settings (a clear error instead of a job that retries for ever), and creates missing topics.
      */
     private OnlineJobConfig prepare(OnlineJobConfig config) throws Exception {
-        KafkaPreflight.check(config.kafka(), KafkaPreflight.TIMEOUT);
-        say("kafka at %s answers (%s)", config.bootstrapServers(), describe(config.kafka()));
         config = resume(config);
         if (config.bounded() && config.restoreFrom() != null) {
             // Kafka splits restored from a checkpoint keep the stopping offsets they were saved
@@ -353,6 +352,8 @@ final class RunCommand implements Callable<Integer> {
                             + ": the restored Kafka positions carry no end offsets; use"
                             + " --stop-when-idle to catch up and stop, or --fresh");
         }
+        KafkaPreflight.check(config.kafka(), KafkaPreflight.TIMEOUT);
+        say("kafka at %s answers (%s)", config.bootstrapServers(), describe(config.kafka()));
         if (createTopics) {
             List<String> created = OnlineLearningJob.createMissingTopics(config, partitions);
             if (!created.isEmpty()) {
