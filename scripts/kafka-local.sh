@@ -85,6 +85,8 @@ Commands:
   topics list                    list topics
   tool MAIN_CLASS [ARGS...]      run any Kafka CLI class with the broker classpath, e.g.
                                  tool org.apache.kafka.tools.ConsoleProducer --bootstrap-server localhost:9092 --topic t
+                                 (a secure broker: add --producer.config or --command-config
+                                 with the state dir's client.properties, as the tool names it)
   classpath                      print the (cached) runtime classpath
   -h, --help                     this help
 
@@ -531,8 +533,10 @@ cmd_start() {
       die "broker exited during startup"
     fi
     if port_open "$PORT"; then
-      # Each probe is capped at 15 s so one hung attempt cannot eat the whole budget.
-      local left=$((deadline - SECONDS)); (( left > 15 )) && left=15; (( left < 5 )) && left=5
+      # Each probe is capped (15 s, 30 s for a cold JVM's first TLS + SCRAM handshake) so one
+      # hung attempt cannot eat the whole budget.
+      local cap=15; [[ "$secure" == true ]] && cap=30
+      local left=$((deadline - SECONDS)); (( left > cap )) && left=$cap; (( left < 5 )) && left=5
       # timeout: the AdminClient would otherwise retry for default.api.timeout.ms (60 s).
       if timeout "$left" java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$LOG4J_TOOLS" \
           -cp "$(classpath)" "$TOPIC_TOOL" --bootstrap-server "localhost:$PORT" --list \
