@@ -54,7 +54,7 @@ readonly SCRAM_MECHANISM=SCRAM-SHA-512
 
 PORT="${KAFKA_PORT:-9092}"
 NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-4}"
-START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"   # seconds until the broker must answer
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"   # seconds until the broker must answer (--secure: 120)
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"     # seconds of grace after SIGTERM before SIGKILL
 # Modest heap: this is a dev/test broker on a small (2-core) machine next to Flink + DJL.
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
@@ -99,7 +99,7 @@ Environment:
   KAFKA_PORT              client port (default 9092)
   KAFKA_SCRAM_USER        --secure: the SCRAM user of client.properties (default kanstream)
   KAFKA_NUM_PARTITIONS    num.partitions for auto-created topics (default 4)
-  KAFKA_START_TIMEOUT     seconds to wait for the broker (default 60)
+  KAFKA_START_TIMEOUT     seconds to wait for the broker (default 60, --secure 120)
   KAFKA_STOP_TIMEOUT      seconds to wait after SIGTERM (default 30)
   KAFKA_HEAP_OPTS         broker heap flags (default "-Xms256m -Xmx512m")
 
@@ -635,7 +635,11 @@ main() {
       --port) [[ $# -ge 2 ]] || die "--port needs a value"; PORT="$2"; shift 2 ;;
       --port=*) PORT="${1#--port=}"; shift ;;
       --clean) clean=true; shift ;;
-      --secure) secure=true; shift ;;
+      --secure)
+        secure=true
+        # TLS + SCRAM: the broker's own inter-broker login and a cold probe JVM's handshake
+        START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
+        shift ;;
       -h|--help) usage; exit 0 ;;
       *) rest+=("$1"); shift ;;
     esac

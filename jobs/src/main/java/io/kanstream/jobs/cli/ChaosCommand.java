@@ -7,6 +7,7 @@ import io.kanstream.jobs.chaos.ChaosCheck;
 import io.kanstream.jobs.chaos.ClusterRest;
 import io.kanstream.jobs.chaos.SoakSummary;
 import io.kanstream.jobs.chaos.StepsByKey;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,13 +46,17 @@ final class ChaosCommand implements Runnable {
     }
 
     static final class Kafka {
-        @CommandLine.Mixin KafkaOptions connection;
+        @CommandLine.Mixin KafkaOptions options;
 
         @Option(
                 names = "--metrics-topic",
                 defaultValue = "metrics",
                 description = "Per-key metrics (default ${DEFAULT-VALUE}).")
         String metricsTopic;
+
+        KafkaConnection connection() {
+            return options.connection();
+        }
     }
 
     @Command(
@@ -64,7 +69,7 @@ final class ChaosCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            StepsByKey steps = StepsByKey.read(kafka.connection.connection(), kafka.metricsTopic);
+            StepsByKey steps = StepsByKey.read(kafka.connection(), kafka.metricsTopic);
             spec.commandLine().getOut().println(JSON.writeValueAsString(steps.latest()));
             return 0;
         }
@@ -195,7 +200,7 @@ final class ChaosCommand implements Runnable {
                 } catch (java.io.IOException e) {
                     running = false; // the JobManager is busy restarting the job: ask again
                 }
-                after = StepsByKey.read(kafka.connection.connection(), kafka.metricsTopic).latest();
+                after = StepsByKey.read(kafka.connection(), kafka.metricsTopic).latest();
                 forward = movedForward(before, after);
                 if (running && checkpointed && forward) {
                     break;
@@ -307,7 +312,7 @@ final class ChaosCommand implements Runnable {
             ChaosCheck check =
                     new ChaosCheck(
                             new ChaosCheck.Settings(
-                                    kafka.connection.connection(),
+                                    kafka.connection(),
                                     eventsTopic,
                                     scoresTopic,
                                     kafka.metricsTopic,

@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * The Kafka options of every command that talks to Kafka, declared once: where the brokers are, the
- * client settings of a secured cluster, and how long the first connection may take.
+ * The Kafka options of every command that talks to Kafka, declared once: where the brokers are and
+ * the client settings of a secured cluster.
  */
 final class KafkaOptions {
     @Option(

@@ -137,7 +137,10 @@ public final class KafkaPreflight {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        String detail = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
+        String detail =
+                root instanceof java.nio.file.NoSuchFileException
+                        ? "no such file " + root.getMessage()
+                        : root.getMessage() == null ? root.getClass().getName() : root.getMessage();
         return new KafkaUnavailableException(kafka.redact(what + ": " + detail));
     }
 
