@@ -1,5 +1,7 @@
 package io.kanstream.stream;
 
+import io.kanstream.eval.PrequentialWindow;
+import io.kanstream.eval.Target;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.StepResult;
@@ -236,6 +238,16 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         progress.update(p);
     }
 
+    /** The rejected label as the labels topic would carry it (parsed labels are finite). */
+    private static String rejectedLabelJson(String id, String key, double label, long ts) {
+        if (!Double.isFinite(label)) {
+            return null;
+        }
+        return new String(
+                EventCodec.writeLabel(new Label(id, key, label, ts)),
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private void await(KeyProgress p, String id, Awaiting entry) throws Exception {
         if (p.awaitingCount >= config.maxAwaitingPerKey()) {
             p.awaitingDropped++;
@@ -272,13 +284,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                             + key
                                             + " rejected: "
                                             + e.getMessage().replace("of row 0 ", ""),
-                                    "{\"id\":\""
-                                            + id
-                                            + "\",\"key\":\""
-                                            + key
-                                            + "\",\"label\":"
-                                            + label
-                                            + "}",
+                                    rejectedLabelJson(id, key, label, ts),
                                     null,
                                     -1,
                                     -1L),
@@ -298,7 +304,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         if (drifted) {
             adapt(p, learner);
         }
-        if (drifted || p.windowCount >= config.metricsEvery()) {
+        if (drifted || p.window.count() >= config.metricsEvery()) {
             emitMetric(key, p, learner, ts, drifted);
         }
     }
@@ -361,19 +367,12 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     }
 
     private void emitMetric(String key, KeyProgress p, KanLearner learner, long ts, boolean drift) {
-        if (p.windowCount == 0) {
+        PrequentialWindow window = p.window;
+        if (window.count() == 0) {
             return;
         }
         Task task = learner.config().task();
-        boolean regression = task == Task.REGRESSION;
-        double value =
-                regression ? Math.sqrt(p.windowHits / p.windowCount) : p.windowHits / p.windowCount;
-        double baseline =
-                p.windowBaselineCount == 0
-                        ? Double.NaN
-                        : regression
-                                ? Math.sqrt(p.windowBaselineHits / p.windowBaselineCount)
-                                : p.windowBaselineHits / p.windowBaselineCount;
+        Target target = KeyProgress.target(task, learner.outputs());
         output.collect(
                 OnlineKan.METRICS,
                 new StreamRecord<>(
@@ -384,17 +383,17 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                 p.labeled,
                                 learner.steps(),
                                 learner.skippedSteps(),
-                                p.windowLoss / p.windowCount,
-                                regression ? "rmse" : "accuracy",
-                                value,
-                                baseline,
-                                p.windowCount,
+                                window.meanLoss(),
+                                target.isClassification() ? Metric.ACCURACY : Metric.RMSE,
+                                window.value(target),
+                                window.referenceValue(target),
+                                window.count(),
                                 learner.gridEpoch(),
-                                learner.gridEpoch(),
+                                learner.rejectedRefits(),
                                 p.awaitingDropped,
                                 drift),
                         ts));
-        p.clearWindow();
+        window.clear();
     }
 
     @Override

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
  * The Kafka options of every command that talks to Kafka, declared once: where the brokers are and
  * the client settings of a secured cluster.
  */
-final class KafkaOptions {
+public final class KafkaOptions {
     @Option(
             names = "--bootstrap-servers",
             paramLabel = "HOST:PORT[,...]",
@@ -34,12 +34,12 @@ final class KafkaOptions {
     private KafkaConnection connection;
 
     /** Whether the command line names a Kafka at all (--bootstrap-servers or a properties file). */
-    boolean given() {
+    public boolean given() {
         return bootstrapServers != null || kafkaProperties != null;
     }
 
     /** The servers and client settings; the file is read once. */
-    KafkaConnection connection() {
+    public KafkaConnection connection() {
         if (connection == null) {
             connection =
                     kafkaProperties == null
@@ -57,7 +57,7 @@ final class KafkaOptions {
      *
      * @throws KafkaPreflight.KafkaUnavailableException naming the servers and the cause
      */
-    KafkaConnection checkedConnection() {
+    public KafkaConnection checkedConnection() {
         KafkaPreflight.check(connection(), KafkaPreflight.TIMEOUT);
         return connection();
     }

@@ -289,8 +289,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(
             names = "--detach",
             description =
-                    "With --target: print the job id and return once the job is submitted;"
-                            + " the job keeps running on the cluster.")
+                    "With --target: print the job id (alone, on standard output) and return once"
+                            + " the job is submitted; the job keeps running on the cluster.")
     boolean detach;
 
     @Override
@@ -381,7 +381,7 @@ final class RunCommand implements Callable<Integer> {
                 DurationConverter.format(config.checkpointInterval()),
                 config.checkpointUri());
         if (detach) {
-            spec.commandLine().getOut().println("job-id " + client.getJobID());
+            spec.commandLine().getOut().println(client.getJobID());
             spec.commandLine().getOut().flush();
             return 0;
         }

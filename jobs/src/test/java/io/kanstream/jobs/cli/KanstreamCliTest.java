@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.kanstream.kan.KanLearner;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -306,7 +308,9 @@ class KanstreamCliTest {
                         List.of("bench"),
                         List.of("chaos", "steps"),
                         List.of("chaos", "wait-recovered"),
-                        List.of("chaos", "verify"))) {
+                        List.of("chaos", "verify"),
+                        List.of("demo", "watch"),
+                        List.of("demo", "dump"))) {
             List<String> args = new java.util.ArrayList<>(command);
             args.add("--help");
             Run help = run(args.toArray(String[]::new));
@@ -336,5 +340,42 @@ class KanstreamCliTest {
         Run job = run("run", "--kafka-properties", owned.toString());
         assertThat(job.exit()).isEqualTo(2);
         assertThat(job.output()).contains("owned.properties set isolation.level", "exactly-once");
+    }
+
+    @Test
+    void chaosFieldPrintsTheValuesAScriptNeedsFromAJsonDocument() {
+        String sample =
+                "{\"state\":\"RUNNING\",\"learner\":{\"kanEvents\":{\"max\":3.0,\"sum\":1200.0}},"
+                        + "\"faults\":[{\"name\":\"kill\"}],\"rss_kib\":{\"tm-1\":5}}";
+        InputStream originalIn = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run values =
+                    run(
+                            "chaos",
+                            "field",
+                            "learner.kanEvents.sum",
+                            "state",
+                            "faults.0.name",
+                            "rss_kib");
+            assertThat(values.exit()).isZero();
+            assertThat(values.output().lines())
+                    .containsExactly("1200.0", "RUNNING", "kill", "{\"tm-1\":5}");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run counted = run("chaos", "field", "--count", ".", "faults");
+            assertThat(counted.output().lines()).containsExactly("4", "1");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run missing = run("chaos", "field", "restarts");
+            assertThat(missing.exit()).isEqualTo(1);
+            assertThat(missing.output()).contains("no field restarts");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            assertThat(run("chaos", "field", "restarts", "--default", "0").output().lines())
+                    .containsExactly("0");
+        } finally {
+            System.setIn(originalIn);
+        }
     }
 }
