@@ -2,6 +2,7 @@ package io.kanstream.jobs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.jobs.online.OnlineLearningJob;
 import io.kanstream.jobs.produce.EventSender;
@@ -37,7 +38,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -174,16 +174,15 @@ public final class PipelineBench {
     private static final AtomicLong RUNS = new AtomicLong();
 
     private final Settings settings;
-    private final String bootstrapServers;
+    private final KafkaConnection kafka;
     private final Path workDir;
     private final PrintStream log;
     private final String runId = Long.toString(System.currentTimeMillis(), 36);
     private final List<String> failures = new ArrayList<>();
 
-    public PipelineBench(
-            Settings settings, String bootstrapServers, Path workDir, PrintStream log) {
+    public PipelineBench(Settings settings, KafkaConnection kafka, Path workDir, PrintStream log) {
         this.settings = settings;
-        this.bootstrapServers = bootstrapServers;
+        this.kafka = kafka;
         this.workDir = workDir;
         this.log = log;
     }
@@ -483,7 +482,7 @@ public final class PipelineBench {
 
     private OnlineJobConfig config(Topics t, int keys) {
         return OnlineJobConfig.builder(learner())
-                .bootstrapServers(bootstrapServers)
+                .kafka(kafka)
                 .eventsTopic(t.events)
                 .labelsTopic(t.labels)
                 .scoresTopic(t.scores)
@@ -517,15 +516,13 @@ public final class PipelineBench {
                 };
         try (EventSender sender =
                 new EventSender(
-                        bootstrapServers,
-                        new EventSender.Settings(t.events, null, Duration.ZERO, 1, rate))) {
+                        kafka, new EventSender.Settings(t.events, null, Duration.ZERO, 1, rate))) {
             sender.send(events, count);
         }
     }
 
     private KafkaConsumer<byte[], byte[]> consumer(String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties props = kafka.clientProperties();
         // the moment a score is written, not when its checkpoint commits it
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -626,9 +623,7 @@ public final class PipelineBench {
     }
 
     private Properties adminProps() {
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        return props;
+        return kafka.clientProperties();
     }
 
     static double percentile(double[] values, double q) {

@@ -1,5 +1,6 @@
 package io.kanstream.jobs.chaos;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,9 +23,8 @@ public final class TopicReader {
     private TopicReader() {}
 
     /** A consumer of raw records that reads committed records only and commits no offsets. */
-    public static KafkaConsumer<byte[], byte[]> consumer(String bootstrapServers, String clientId) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    public static KafkaConsumer<byte[], byte[]> consumer(KafkaConnection kafka, String clientId) {
+        Properties props = kafka.clientProperties();
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -62,12 +62,11 @@ public final class TopicReader {
 
     /** Reads {@code topic} from its beginning up to its end offsets at the time of the call. */
     public static void readAll(
-            String bootstrapServers,
+            KafkaConnection kafka,
             String topic,
             Duration timeout,
             Consumer<ConsumerRecord<byte[], byte[]>> each) {
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                consumer(bootstrapServers, "kanstream-topic-reader")) {
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(kafka, "kanstream-topic-reader")) {
             List<TopicPartition> partitions = new ArrayList<>();
             consumer.partitionsFor(topic, Duration.ofSeconds(30))
                     .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));

@@ -5,6 +5,7 @@ import io.kanstream.jobs.bench.BenchRun;
 import io.kanstream.jobs.bench.BenchSettings;
 import io.kanstream.jobs.bench.BenchTable;
 import io.kanstream.jobs.bench.PipelineBench;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.kafka.LocalBroker;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,12 +55,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "What to measure: model, pipeline, state (default ${DEFAULT-VALUE}).")
     List<Part> parts;
 
-    @Option(
-            names = "--bootstrap-servers",
-            description =
-                    "Kafka for the pipeline and state parts; default: a private broker started"
-                            + " with scripts/kafka-local.sh for this run and stopped after it.")
-    String bootstrapServers;
+    /** Kafka for the pipeline and state parts; none: a private broker for this run. */
+    @CommandLine.Mixin KafkaOptions kafka;
 
     @Option(
             names = "--pipeline-keys",
@@ -138,11 +135,13 @@ final class BenchCommand implements Callable<Integer> {
         Path work = Files.createTempDirectory("kanstream-bench");
         LocalBroker broker = null;
         try {
-            String servers = bootstrapServers;
-            if (servers == null) {
+            KafkaConnection servers;
+            if (kafka.given()) {
+                servers = kafka.checkedConnection();
+            } else {
                 System.err.println("starting a private Kafka broker (scripts/kafka-local.sh)...");
                 broker = LocalBroker.start(LocalBroker.repoDir(), work.resolve("kafka"));
-                servers = broker.bootstrapServers();
+                servers = broker.connection();
             }
             PipelineBench bench = new PipelineBench(settings, servers, work, System.err);
             List<PipelineBench.Row> rows =

@@ -7,6 +7,7 @@ import io.kanstream.jobs.chaos.ChaosCheck;
 import io.kanstream.jobs.chaos.ClusterRest;
 import io.kanstream.jobs.chaos.SoakSummary;
 import io.kanstream.jobs.chaos.StepsByKey;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -46,17 +47,17 @@ final class ChaosCommand implements Runnable {
     }
 
     static final class Kafka {
-        @Option(
-                names = "--bootstrap-servers",
-                defaultValue = "localhost:9092",
-                description = "Kafka (default ${DEFAULT-VALUE}).")
-        String bootstrapServers;
+        @CommandLine.Mixin KafkaOptions options;
 
         @Option(
                 names = "--metrics-topic",
                 defaultValue = "metrics",
                 description = "Per-key metrics (default ${DEFAULT-VALUE}).")
         String metricsTopic;
+
+        KafkaConnection connection() {
+            return options.connection();
+        }
     }
 
     @Command(
@@ -69,7 +70,7 @@ final class ChaosCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            StepsByKey steps = StepsByKey.read(kafka.bootstrapServers, kafka.metricsTopic);
+            StepsByKey steps = StepsByKey.read(kafka.connection(), kafka.metricsTopic);
             spec.commandLine().getOut().println(JSON.writeValueAsString(steps.latest()));
             return 0;
         }
@@ -200,7 +201,7 @@ final class ChaosCommand implements Runnable {
                 } catch (java.io.IOException e) {
                     running = false; // the JobManager is busy restarting the job: ask again
                 }
-                after = StepsByKey.read(kafka.bootstrapServers, kafka.metricsTopic).latest();
+                after = StepsByKey.read(kafka.connection(), kafka.metricsTopic).latest();
                 forward = movedForward(before, after);
                 if (running && checkpointed && forward) {
                     break;
@@ -312,7 +313,7 @@ final class ChaosCommand implements Runnable {
             ChaosCheck check =
                     new ChaosCheck(
                             new ChaosCheck.Settings(
-                                    kafka.bootstrapServers,
+                                    kafka.connection(),
                                     eventsTopic,
                                     scoresTopic,
                                     kafka.metricsTopic,

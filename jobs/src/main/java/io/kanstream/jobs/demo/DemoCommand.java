@@ -1,6 +1,7 @@
 package io.kanstream.jobs.demo;
 
 import io.kanstream.jobs.chaos.TopicReader;
+import io.kanstream.jobs.cli.KafkaOptions;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.EventCodec;
 import io.kanstream.stream.Metric;
@@ -45,14 +46,6 @@ public final class DemoCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getErr());
     }
 
-    static final class Kafka {
-        @Option(
-                names = "--bootstrap-servers",
-                defaultValue = "localhost:9092",
-                description = "Kafka (default ${DEFAULT-VALUE}).")
-        String bootstrapServers;
-    }
-
     @Command(
             name = "watch",
             mixinStandardHelpOptions = true,
@@ -63,7 +56,7 @@ public final class DemoCommand implements Runnable {
             })
     static final class Watch implements Callable<Integer> {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin Kafka kafka;
+        @CommandLine.Mixin KafkaOptions kafka;
 
         @Option(
                 names = "--topic",
@@ -98,7 +91,7 @@ public final class DemoCommand implements Runnable {
             JobProgressLog job = new JobProgressLog(jobLog);
             CountDownLatch stopped = new CountDownLatch(1);
             try (KafkaConsumer<byte[], byte[]> consumer =
-                            TopicReader.consumer(kafka.bootstrapServers, "kanstream-demo-monitor");
+                            TopicReader.consumer(kafka.connection(), "kanstream-demo-monitor");
                     BufferedWriter saved =
                             Files.newBufferedWriter(
                                     save,
@@ -193,7 +186,7 @@ public final class DemoCommand implements Runnable {
                             + " replay` reads, in the order the producer sent them.")
     static final class Dump implements Callable<Integer> {
         @CommandLine.Spec CommandLine.Model.CommandSpec spec;
-        @CommandLine.Mixin Kafka kafka;
+        @CommandLine.Mixin KafkaOptions kafka;
 
         @Option(
                 names = "--topic",
@@ -215,7 +208,7 @@ public final class DemoCommand implements Runnable {
             EventCodec codec = new EventCodec();
             List<Row> rows = new ArrayList<>();
             TopicReader.readAll(
-                    kafka.bootstrapServers,
+                    kafka.connection(),
                     topic,
                     Duration.ofSeconds(120),
                     r -> {

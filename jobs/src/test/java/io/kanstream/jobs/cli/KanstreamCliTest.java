@@ -299,6 +299,50 @@ class KanstreamCliTest {
     }
 
     @Test
+    void everyCommandThatTalksToKafkaTakesTheSameKafkaOptions() {
+        for (List<String> command :
+                List.of(
+                        List.of("run"),
+                        List.of("produce"),
+                        List.of("replay"),
+                        List.of("bench"),
+                        List.of("chaos", "steps"),
+                        List.of("chaos", "wait-recovered"),
+                        List.of("chaos", "verify"),
+                        List.of("demo", "watch"),
+                        List.of("demo", "dump"))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.add("--help");
+            Run help = run(args.toArray(String[]::new));
+            assertThat(help.exit()).as(String.join(" ", args)).isZero();
+            assertThat(help.output().replaceAll("\\s+", " "))
+                    .as(String.join(" ", args))
+                    .contains("--bootstrap-servers=HOST:PORT[,...]", "default localhost:9092")
+                    .contains("--kafka-properties=FILE", "sasl.jaas.config");
+        }
+    }
+
+    @Test
+    void aKafkaPropertiesFileThatCannotWorkIsNamedBeforeAnythingStarts() throws Exception {
+        Run missing =
+                run(
+                        "produce",
+                        "--synthetic",
+                        "drift",
+                        "--kafka-properties",
+                        temp.resolve("nope.properties").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.output())
+                .contains("--kafka-properties: no such file", "nope.properties");
+
+        Path owned = temp.resolve("owned.properties");
+        Files.writeString(owned, "security.protocol=SSL\nisolation.level=read_uncommitted\n");
+        Run job = run("run", "--kafka-properties", owned.toString());
+        assertThat(job.exit()).isEqualTo(2);
+        assertThat(job.output()).contains("owned.properties set isolation.level", "exactly-once");
+    }
+
+    @Test
     void chaosFieldPrintsTheValuesAScriptNeedsFromAJsonDocument() {
         String sample =
                 "{\"state\":\"RUNNING\",\"learner\":{\"kanEvents\":{\"max\":3.0,\"sum\":1200.0}},"
