@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * task off-heap). Printed: the figures, including the share of each of that script's two slots.
  */
 class HeapFootprintTest {
-    private static final int KEYS = 2_000;
+    private static final int KEYS = 1_000;
 
     /** Per key: one full batch of the default 32 and a partial one, so every summary is filled. */
     private static final int EVENTS_PER_KEY = 40;

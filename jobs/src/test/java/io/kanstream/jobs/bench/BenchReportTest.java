@@ -66,6 +66,7 @@ class BenchReportTest {
                 rows,
                 List.of(),
                 List.of(),
+                List.of(),
                 new BenchReport.Memory(650, 600, 40, 300, 500, List.of(reading)),
                 flops,
                 List.of(

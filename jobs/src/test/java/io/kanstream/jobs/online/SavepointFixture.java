@@ -32,9 +32,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The committed savepoints in {@code src/test/resources/savepoints/<name>/}, one per state format
- * a release wrote: what went into them, the job configuration they belong to, how they were made,
- * and the check that they still restore ({@link #restoresAndContinuesEveryKeysLearning}).
+ * The committed savepoints in {@code src/test/resources/savepoints/<name>/}, one per state format a
+ * release wrote: what went into them, the job configuration they belong to, how they were made, and
+ * the check that they still restore ({@link #restoresAndContinuesEveryKeysLearning}).
  *
  * <p>Every fixture ran the same scenario: the synthetic stream of {@link JobFixture} (4 keys,
  * regression, the default 4,8,1 model, batches of 16, a metric record every 50 labeled examples,
