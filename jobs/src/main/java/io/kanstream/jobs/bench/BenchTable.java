@@ -181,39 +181,51 @@ public final class BenchTable {
         line(
                 out,
                 "STEADY    many keys, each with its model: broker → job → broker, parallelism %d,"
-                        + " beside the pass-through job over as many events and keys, same run",
-                report.steady().get(0).parallelism());
+                        + " checkpoints every %s, beside the pass-through job over as many events"
+                        + " and keys, same run",
+                report.steady().get(0).parallelism(),
+                report.steady().get(0).checkpointInterval());
         line(
                 out,
-                "  %8s %-8s %10s %12s %12s %7s %9s | %12s %7s",
+                "  %8s %-8s %-9s %10s %12s %12s %7s %9s",
                 "keys",
                 "backend",
+                "phase",
                 "events",
                 "events/s",
                 "pass/s",
                 "ratio",
-                "cpu ratio",
-                "new keys/s",
-                "ratio");
+                "cpu ratio");
         for (PipelineBench.SteadyRow r : report.steady()) {
             line(
                     out,
-                    "  %8d %-8s %10d %12s %12s %6.2f× %8.2f× | %12s %6.2f×",
+                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %8.2f×",
                     r.keys(),
                     r.stateBackend(),
-                    r.events(),
+                    "steady",
+                    r.events() - r.keys(),
                     number(r.eventsPerS()),
                     number(r.passthroughEventsPerS()),
                     r.ratioVsPassthrough(),
-                    r.cpuRatioVsPassthrough(),
+                    r.cpuRatioVsPassthrough());
+            line(
+                    out,
+                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %9s",
+                    r.keys(),
+                    r.stateBackend(),
+                    "new keys",
+                    r.keys(),
                     number(r.newKeyEventsPerS()),
-                    r.newKeyRatioVsPassthrough());
+                    number(r.passthroughEventsPerS()),
+                    r.newKeyRatioVsPassthrough(),
+                    "");
         }
         line(
                 out,
-                "  events/s: once every key has its model (each key's first event before, the first"
-                        + " tenth after left out), scores' broker append times; new keys/s: the"
-                        + " first score of every key; ratios over the pass-through job");
+                "  steady: every key has its model (each key's first event before it, the first"
+                        + " tenth of the rest left out); new keys: each key's first event, which"
+                        + " builds its model; broker append times; ratios over the pass-through"
+                        + " job's rate over as many events and keys");
     }
 
     private static void stateTable(StringBuilder out, BenchReport report) {

@@ -87,6 +87,9 @@ public final class PipelineBench {
      * @param warmupEvents backlog each job runs over once before anything is measured
      * @param steady the key counts and state backends of the steady rows
      * @param steadyEventsPerKey events per key after each key's first, at least
+     * @param steadyCheckpointInterval of both jobs in the steady rows: longer than the pipeline
+     *     rows', as a job holding 100,000 keys' state is run (measured here, 300 keys on RocksDB:
+     *     checkpoints every 2 s held the job to a fifteenth of its rate without them)
      */
     public record Settings(
             List<Integer> keys,
@@ -99,7 +102,8 @@ public final class PipelineBench {
             Duration checkpointInterval,
             long warmupEvents,
             List<SteadyCase> steady,
-            int steadyEventsPerKey) {
+            int steadyEventsPerKey,
+            Duration steadyCheckpointInterval) {
         public Settings {
             steady = List.copyOf(steady);
             if (steadyEventsPerKey < 1) {
@@ -120,7 +124,8 @@ public final class PipelineBench {
                     Duration.ofSeconds(2),
                     250_000,
                     SteadyCase.parseAll("hashmap:100,hashmap:10000,rocksdb:100000"),
-                    20);
+                    20,
+                    Duration.ofSeconds(30));
         }
 
         public static Settings full() {
@@ -137,7 +142,8 @@ public final class PipelineBench {
                     SteadyCase.parseAll(
                             "hashmap:100,hashmap:1000,hashmap:10000,"
                                     + "rocksdb:1000,rocksdb:10000,rocksdb:100000"),
-                    20);
+                    20,
+                    Duration.ofSeconds(30));
         }
     }
 
@@ -185,6 +191,7 @@ public final class PipelineBench {
      * @param ratioVsPassthrough the steady rate over the pass-through rate
      * @param eventsPerCpuS the steady rate per second of this process's CPU time
      * @param cpuRatioVsPassthrough the same ratio per CPU second
+     * @param checkpointInterval of both jobs (ISO-8601)
      */
     public record SteadyRow(
             int keys,
@@ -198,7 +205,8 @@ public final class PipelineBench {
             double eventsPerCpuS,
             double passthroughEventsPerCpuS,
             double cpuRatioVsPassthrough,
-            int parallelism) {}
+            int parallelism,
+            String checkpointInterval) {}
 
     /**
      * One key count: the learning job beside the pass-through job.
@@ -473,7 +481,8 @@ public final class PipelineBench {
                                 kan.eventsPerCpuS,
                                 pass.eventsPerCpuS,
                                 kan.eventsPerCpuS / pass.eventsPerCpuS,
-                                settings.parallelism());
+                                settings.parallelism(),
+                                settings.steadyCheckpointInterval().toString());
                 log.printf(
                         "  steady %,d keys on %s: %,.0f events/s (%.2f× pass-through %,.0f; per"
                                 + " CPU second %.2f×); new keys %,.0f events/s (%.2f×)%n",
@@ -529,6 +538,7 @@ public final class PipelineBench {
                                 OnlineKanConfig.builder(base.learner().model())
                                         .maxLiveKeys(keys)
                                         .build())
+                        .checkpointInterval(settings.steadyCheckpointInterval())
                         .stateBackend(
                                 backend == null ? OnlineJobConfig.StateBackend.HASHMAP : backend)
                         .build();

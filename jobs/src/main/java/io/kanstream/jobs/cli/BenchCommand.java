@@ -159,7 +159,8 @@ final class BenchCommand implements Callable<Integer> {
                                 : settings.steady(),
                         steadyEventsPerKey != null
                                 ? steadyEventsPerKey
-                                : settings.steadyEventsPerKey());
+                                : settings.steadyEventsPerKey(),
+                        settings.steadyCheckpointInterval());
         Path work = Files.createTempDirectory("kanstream-bench");
         LocalBroker broker = null;
         try {
