@@ -110,6 +110,15 @@ public final class KanLearner implements AutoCloseable {
         return host;
     }
 
+    /**
+     * Brings the host copy up to date after a step on the device. Afterwards encoding or copying
+     * the learner only reads it, as it must when another thread may encode it meanwhile (Flink's
+     * asynchronous snapshots of heap state). Free when nothing ran on the device.
+     */
+    public void syncHost() {
+        host();
+    }
+
     /** The device's mirror, built or brought up to date first. */
     DeviceKan onDevice() {
         if (mirror == null) {

@@ -9,10 +9,11 @@ import io.kanstream.kan.Task;
 /**
  * Everything about one key that changes with every event, apart from the model itself: the pending
  * mini-batch, counters, the prequential window behind the next metric record, and the times that
- * drive its timers. Kept in its own state so the model is rewritten only when it changes (a step or
- * a refit), not on every event. Serialized by {@link KeyProgressSerializer}.
+ * drive its timers. Serialized by {@link KeyProgressSerializer}; public for tools that read a
+ * savepoint's state (through {@link OnlineKanOperator#progressStateDescriptor}), which see it
+ * through the accessors below.
  */
-final class KeyProgress {
+public final class KeyProgress {
     // pending mini-batch: (batchCount, inputs) row-major and its labels
     float[] batchRows;
     double[] batchLabels;
@@ -37,6 +38,41 @@ final class KeyProgress {
     DriftDetector detector;
 
     long drifts;
+
+    /** Events scored for this key. */
+    public long events() {
+        return events;
+    }
+
+    /** Labeled examples evaluated for this key (learned from, or pending in the batch). */
+    public long labeled() {
+        return labeled;
+    }
+
+    /** Labeled examples waiting in the pending mini-batch. */
+    public int pendingExamples() {
+        return batchCount;
+    }
+
+    /** Events and labels waiting for each other. */
+    public int awaiting() {
+        return awaitingCount;
+    }
+
+    /** Events whose label never came or found no room to wait. */
+    public long awaitingDropped() {
+        return awaitingDropped;
+    }
+
+    /** Processing time (epoch ms) the key was last seen at. */
+    public long lastSeen() {
+        return lastSeen;
+    }
+
+    /** Upward changes of the error its drift detector reported. */
+    public long drifts() {
+        return drifts;
+    }
 
     KeyProgress(int inputs, int batchSize) {
         batchRows = new float[inputs * batchSize];
