@@ -11,8 +11,10 @@ import io.kanstream.kan.Task;
  * mini-batch, counters, the prequential window behind the next metric record, and the times that
  * drive its timers. Kept in its own state so the model is rewritten only when it changes (a step or
  * a refit), not on every event. Serialized by {@link KeyProgressSerializer}.
+ *
+ * <p>Public for reading only (tools that read savepoints): the operator is the one writer.
  */
-final class KeyProgress {
+public final class KeyProgress {
     // pending mini-batch: (batchCount, inputs) row-major and its labels
     float[] batchRows;
     double[] batchLabels;
@@ -105,6 +107,78 @@ final class KeyProgress {
             }
             case MULTICLASS -> Prediction.ofProbabilities(Task.softmax(outputs, 0, out));
         };
+    }
+
+    /** Events scored. */
+    public long events() {
+        return events;
+    }
+
+    /** Labeled examples evaluated and learned from (or pending in the batch). */
+    public long labeled() {
+        return labeled;
+    }
+
+    /** Processing time (epoch ms) of the key's last event or label. */
+    public long lastSeen() {
+        return lastSeen;
+    }
+
+    /** Labeled examples waiting in the mini-batch for its next step. */
+    public int pendingExamples() {
+        return batchCount;
+    }
+
+    /** Events waiting for labels plus labels waiting for events. */
+    public int awaitingCount() {
+        return awaitingCount;
+    }
+
+    /** Events whose label never came in time, or that found the awaiting map full. */
+    public long awaitingDropped() {
+        return awaitingDropped;
+    }
+
+    /** Drifts detected on the key's errors. */
+    public long drifts() {
+        return drifts;
+    }
+
+    /** Labeled examples in the prequential window since the last metric record. */
+    public long windowCount() {
+        return windowCount;
+    }
+
+    /** Mean loss over the window: squared error (regression) or log-loss; NaN when empty. */
+    public double windowMeanLoss() {
+        return windowCount == 0 ? Double.NaN : windowLoss / windowCount;
+    }
+
+    /**
+     * The window's figure: accuracy (classification) or RMSE (regression); NaN when empty.
+     *
+     * @param regression whether the key's task is regression
+     */
+    public double windowFigure(boolean regression) {
+        if (windowCount == 0) {
+            return Double.NaN;
+        }
+        return regression ? Math.sqrt(windowHits / windowCount) : windowHits / windowCount;
+    }
+
+    /** The same figure for the no-change baseline (the key's previous label); NaN when none. */
+    public double windowBaselineFigure(boolean regression) {
+        if (windowBaselineCount == 0) {
+            return Double.NaN;
+        }
+        return regression
+                ? Math.sqrt(windowBaselineHits / windowBaselineCount)
+                : windowBaselineHits / windowBaselineCount;
+    }
+
+    /** The key's last label; NaN before any. */
+    public double lastLabel() {
+        return lastLabel;
     }
 
     KeyProgress copy() {

@@ -89,26 +89,32 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         Counter drifts;
     }
 
+    /**
+     * The model state: {@link LearnerStateCodec} bytes per key. The one definition of its name and
+     * serializer: the operator, {@code kanstream models} and {@code kanstream bootstrap} all take
+     * it from here, so a savepoint written or read outside the job matches the job's.
+     */
+    public static ValueStateDescriptor<byte[]> modelStateDescriptor() {
+        return new ValueStateDescriptor<>(MODEL_STATE, BytePrimitiveArraySerializer.INSTANCE);
+    }
+
+    /** The per-key progress state (counters, pending batch, metric window); see the model's. */
+    public static ValueStateDescriptor<KeyProgress> progressStateDescriptor() {
+        return new ValueStateDescriptor<>(PROGRESS_STATE, KeyProgressSerializer.INSTANCE);
+    }
+
+    /** Events and labels waiting for each other, by event id; see the model's. */
+    static MapStateDescriptor<String, Awaiting> awaitingStateDescriptor() {
+        return new MapStateDescriptor<>(
+                AWAITING_STATE, StringSerializer.INSTANCE, AwaitingSerializer.INSTANCE);
+    }
+
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        model =
-                getKeyedStateStore()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        MODEL_STATE, BytePrimitiveArraySerializer.INSTANCE));
-        progress =
-                getKeyedStateStore()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        PROGRESS_STATE, KeyProgressSerializer.INSTANCE));
-        awaiting =
-                getKeyedStateStore()
-                        .getMapState(
-                                new MapStateDescriptor<>(
-                                        AWAITING_STATE,
-                                        StringSerializer.INSTANCE,
-                                        AwaitingSerializer.INSTANCE));
+        model = getKeyedStateStore().getState(modelStateDescriptor());
+        progress = getKeyedStateStore().getState(progressStateDescriptor());
+        awaiting = getKeyedStateStore().getMapState(awaitingStateDescriptor());
     }
 
     @Override
