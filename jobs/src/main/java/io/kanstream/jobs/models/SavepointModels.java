@@ -13,7 +13,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.apache.flink.api.common.accumulators.ListAccumulator;
+import org.apache.flink.api.common.accumulators.Accumulator;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -148,11 +148,11 @@ public final class SavepointModels {
     static final class Gather extends ProcessFunction<SavedKey, Void> {
         private static final long serialVersionUID = 1L;
         static final String NAME = "kanstream-keys";
-        private transient ListAccumulator<SavedKey> keys;
+        private transient KeyList keys;
 
         @Override
         public void open(OpenContext context) {
-            keys = new ListAccumulator<>();
+            keys = new KeyList();
             getRuntimeContext().addAccumulator(NAME, keys);
         }
 
@@ -161,6 +161,47 @@ public final class SavepointModels {
             if (key != null) { // the reader source passes null for a key its function skipped
                 keys.add(key);
             }
+        }
+    }
+
+    /**
+     * A list accumulator that may be added to while Flink snapshots it for the job's status (the
+     * plain {@code ListAccumulator} fails those snapshots with a concurrent modification).
+     */
+    static final class KeyList implements Accumulator<SavedKey, ArrayList<SavedKey>> {
+        private static final long serialVersionUID = 1L;
+        private final ArrayList<SavedKey> keys = new ArrayList<>();
+
+        @Override
+        public synchronized void add(SavedKey key) {
+            keys.add(key);
+        }
+
+        @Override
+        public synchronized ArrayList<SavedKey> getLocalValue() {
+            return new ArrayList<>(keys);
+        }
+
+        @Override
+        public synchronized void resetLocal() {
+            keys.clear();
+        }
+
+        @Override
+        public synchronized void merge(Accumulator<SavedKey, ArrayList<SavedKey>> other) {
+            keys.addAll(other.getLocalValue());
+        }
+
+        private synchronized void writeObject(java.io.ObjectOutputStream out)
+                throws java.io.IOException {
+            out.defaultWriteObject();
+        }
+
+        @Override
+        public KeyList clone() {
+            KeyList copy = new KeyList();
+            copy.keys.addAll(getLocalValue());
+            return copy;
         }
     }
 
