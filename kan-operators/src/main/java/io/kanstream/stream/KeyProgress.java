@@ -88,7 +88,8 @@ public final class KeyProgress {
         window.add(target(task, outputs.length), prediction(task, outputs), label);
     }
 
-    static Target target(Task task, int outputs) {
+    /** The prequential target of a model with this task and number of outputs. */
+    public static Target target(Task task, int outputs) {
         return switch (task) {
             case REGRESSION -> Target.regression();
             case BINARY -> Target.binary();
@@ -144,41 +145,14 @@ public final class KeyProgress {
         return drifts;
     }
 
-    /** Labeled examples in the prequential window since the last metric record. */
-    public long windowCount() {
-        return windowCount;
-    }
-
-    /** Mean loss over the window: squared error (regression) or log-loss; NaN when empty. */
-    public double windowMeanLoss() {
-        return windowCount == 0 ? Double.NaN : windowLoss / windowCount;
-    }
-
-    /**
-     * The window's figure: accuracy (classification) or RMSE (regression); NaN when empty.
-     *
-     * @param regression whether the key's task is regression
-     */
-    public double windowFigure(boolean regression) {
-        if (windowCount == 0) {
-            return Double.NaN;
-        }
-        return regression ? Math.sqrt(windowHits / windowCount) : windowHits / windowCount;
-    }
-
-    /** The same figure for the no-change baseline (the key's previous label); NaN when none. */
-    public double windowBaselineFigure(boolean regression) {
-        if (windowBaselineCount == 0) {
-            return Double.NaN;
-        }
-        return regression
-                ? Math.sqrt(windowBaselineHits / windowBaselineCount)
-                : windowBaselineHits / windowBaselineCount;
-    }
-
-    /** The key's last label; NaN before any. */
-    public double lastLabel() {
-        return lastLabel;
+    /** The prequential figures since the last metric record (a copy). */
+    public PrequentialWindow window() {
+        return new PrequentialWindow(
+                window.count(),
+                window.loss(),
+                window.hits(),
+                window.referenceHits(),
+                window.previousLabel());
     }
 
     KeyProgress copy() {

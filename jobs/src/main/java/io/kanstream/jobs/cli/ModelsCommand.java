@@ -2,6 +2,8 @@ package io.kanstream.jobs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kanstream.eval.PrequentialWindow;
+import io.kanstream.eval.Target;
 import io.kanstream.jobs.models.SavedKey;
 import io.kanstream.jobs.models.SavepointModels;
 import io.kanstream.jobs.online.OnlineJobConfig;
@@ -164,9 +166,12 @@ final class ModelsCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             SavedKey saved = source.key(key);
+            Task task;
+            int outputs;
             try (KanLearner learner = saved.learner()) {
                 KanConfig c = learner.config();
-                Task task = c.task();
+                task = c.task();
+                outputs = learner.outputs();
                 System.out.printf("key %s in %s%n", key, SavepointModels.locate(source.dir));
                 System.out.printf(
                         Locale.ROOT,
@@ -247,7 +252,6 @@ final class ModelsCommand implements Runnable {
                 return 0;
             }
             boolean regression = "regression".equals(saved.task());
-            String figure = regression ? "rmse" : "accuracy";
             System.out.printf(
                     Locale.ROOT,
                     "progress   %d events, %d labeled, %d pending in the batch, %d awaiting"
@@ -259,15 +263,17 @@ final class ModelsCommand implements Runnable {
                     p.awaitingDropped(),
                     p.drifts(),
                     Instant.ofEpochMilli(p.lastSeen()));
+            PrequentialWindow window = p.window();
+            Target target = KeyProgress.target(task, outputs);
             System.out.printf(
                     Locale.ROOT,
                     "window     %d labeled since the last metric record: loss %.4g, %s %.4g,"
                             + " no-change baseline %.4g%n",
-                    p.windowCount(),
-                    p.windowMeanLoss(),
-                    figure,
-                    p.windowFigure(regression),
-                    p.windowBaselineFigure(regression));
+                    window.count(),
+                    window.meanLoss(),
+                    regression ? "rmse" : "accuracy",
+                    window.value(target),
+                    window.referenceValue(target));
             return 0;
         }
 
