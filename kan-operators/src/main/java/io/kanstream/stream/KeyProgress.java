@@ -122,7 +122,8 @@ public final class KeyProgress {
         window.add(target(task, outputs.length), prediction(task, outputs), label);
     }
 
-    static Target target(Task task, int outputs) {
+    /** The prequential target of a model with this task and number of outputs. */
+    public static Target target(Task task, int outputs) {
         return switch (task) {
             case REGRESSION -> Target.regression();
             case BINARY -> Target.binary();
@@ -141,6 +142,16 @@ public final class KeyProgress {
             }
             case MULTICLASS -> Prediction.ofProbabilities(Task.softmax(outputs, 0, out));
         };
+    }
+
+    /** The prequential figures since the last metric record (a copy). */
+    public PrequentialWindow window() {
+        return new PrequentialWindow(
+                window.count(),
+                window.loss(),
+                window.hits(),
+                window.referenceHits(),
+                window.previousLabel());
     }
 
     KeyProgress copy() {

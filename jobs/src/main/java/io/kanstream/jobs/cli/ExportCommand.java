@@ -32,26 +32,34 @@ final class ExportCommand implements Callable<Integer> {
                     "--to " + to + " is not supported; the one format is efficient-kan");
         }
         try (KanLearner learner = ModelFile.read(model, "cpu")) {
-            EfficientKanWeights.write(learner, out);
             System.out.printf(
                     "exported %s -> %s (layers %s)%n", model, out, learner.config().layers());
-            if (learner.normalizesInputs()) {
-                // efficient-kan has no place for it: the SiLU branch of layer 0 is not affine.
-                double[][] transform = learner.inputTransform();
-                Path sidecar = out.resolveSibling(out.getFileName() + ".normalizer.json");
-                Files.writeString(
-                        sidecar,
-                        "{\"note\":\"efficient-kan input = (x - mean) / scale\",\"mean\":"
-                                + Arrays.toString(transform[0])
-                                + ",\"scale\":"
-                                + Arrays.toString(transform[1])
-                                + "}\n");
-                System.out.printf(
-                        "note: this model normalizes its inputs; feed efficient-kan (x - mean) / scale"
-                                + " with mean and scale from %s%n",
-                        sidecar);
-            }
+            writeEfficientKan(learner, out);
         }
         return 0;
+    }
+
+    /**
+     * Writes the learner's layers as an efficient-kan state_dict, and its input normalization
+     * (which efficient-kan has no place for) beside it as {@code OUT.normalizer.json}.
+     */
+    static void writeEfficientKan(KanLearner learner, Path out) throws java.io.IOException {
+        EfficientKanWeights.write(learner, out);
+        if (learner.normalizesInputs()) {
+            // efficient-kan has no place for it: the SiLU branch of layer 0 is not affine.
+            double[][] transform = learner.inputTransform();
+            Path sidecar = out.resolveSibling(out.getFileName() + ".normalizer.json");
+            Files.writeString(
+                    sidecar,
+                    "{\"note\":\"efficient-kan input = (x - mean) / scale\",\"mean\":"
+                            + Arrays.toString(transform[0])
+                            + ",\"scale\":"
+                            + Arrays.toString(transform[1])
+                            + "}\n");
+            System.out.printf(
+                    "note: this model normalizes its inputs; feed efficient-kan (x - mean) / scale"
+                            + " with mean and scale from %s%n",
+                    sidecar);
+        }
     }
 }

@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
             ReplayCommand.class,
             EvaluateCommand.class,
             PlotCommand.class,
+            ModelsCommand.class,
+            BootstrapCommand.class,
             RunCommand.class,
             ProduceCommand.class,
             BenchCommand.class,

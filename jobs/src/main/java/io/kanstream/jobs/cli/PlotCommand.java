@@ -59,54 +59,56 @@ final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Files.createDirectories(out);
         try (KanLearner learner = ModelFile.read(model, "cpu")) {
-            for (int layer = 0; layer < learner.layerCount(); layer++) {
-                EdgeCurves curves = learner.edgeCurves(layer, points);
-                int outputs = Math.min(maxEdges, curves.phi().length);
-                int inputs = Math.min(maxEdges, curves.x().length);
-                BufferedImage image =
-                        new BufferedImage(
-                                inputs * CELL_WIDTH,
-                                outputs * CELL_HEIGHT + 30,
-                                BufferedImage.TYPE_INT_RGB);
-                Graphics2D g = image.createGraphics();
-                g.setRenderingHint(
-                        RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-                g.setColor(Color.WHITE);
-                g.fillRect(0, 0, image.getWidth(), image.getHeight());
-                g.setColor(Color.BLACK);
-                g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-                g.drawString(
-                        String.format(
-                                "layer %d: %d inputs -> %d outputs%s",
-                                layer,
-                                curves.x().length,
-                                curves.phi().length,
-                                inputs < curves.x().length || outputs < curves.phi().length
-                                        ? " (first " + inputs + " x " + outputs + " shown)"
-                                        : ""),
-                        8,
-                        20);
-                for (int o = 0; o < outputs; o++) {
-                    for (int i = 0; i < inputs; i++) {
-                        JFreeChart chart = edgeChart(curves, o, i, layer);
-                        chart.draw(
-                                g,
-                                new Rectangle2D.Double(
-                                        i * CELL_WIDTH,
-                                        30 + o * CELL_HEIGHT,
-                                        CELL_WIDTH,
-                                        CELL_HEIGHT));
-                    }
-                }
-                g.dispose();
-                Path file = out.resolve("layer-" + layer + ".png");
-                ImageIO.write(image, "png", file.toFile());
-                System.out.printf("layer %d: %s%n", layer, file);
-            }
+            draw(learner, out, maxEdges, points);
         }
         return 0;
+    }
+
+    /** One PNG per layer of the learner's edge functions into {@code out}; prints each file. */
+    static void draw(KanLearner learner, Path out, int maxEdges, int points)
+            throws java.io.IOException {
+        Files.createDirectories(out);
+        for (int layer = 0; layer < learner.layerCount(); layer++) {
+            EdgeCurves curves = learner.edgeCurves(layer, points);
+            int outputs = Math.min(maxEdges, curves.phi().length);
+            int inputs = Math.min(maxEdges, curves.x().length);
+            BufferedImage image =
+                    new BufferedImage(
+                            inputs * CELL_WIDTH,
+                            outputs * CELL_HEIGHT + 30,
+                            BufferedImage.TYPE_INT_RGB);
+            Graphics2D g = image.createGraphics();
+            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+            g.setColor(Color.WHITE);
+            g.fillRect(0, 0, image.getWidth(), image.getHeight());
+            g.setColor(Color.BLACK);
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+            g.drawString(
+                    String.format(
+                            "layer %d: %d inputs -> %d outputs%s",
+                            layer,
+                            curves.x().length,
+                            curves.phi().length,
+                            inputs < curves.x().length || outputs < curves.phi().length
+                                    ? " (first " + inputs + " x " + outputs + " shown)"
+                                    : ""),
+                    8,
+                    20);
+            for (int o = 0; o < outputs; o++) {
+                for (int i = 0; i < inputs; i++) {
+                    JFreeChart chart = edgeChart(curves, o, i, layer);
+                    chart.draw(
+                            g,
+                            new Rectangle2D.Double(
+                                    i * CELL_WIDTH, 30 + o * CELL_HEIGHT, CELL_WIDTH, CELL_HEIGHT));
+                }
+            }
+            g.dispose();
+            Path file = out.resolve("layer-" + layer + ".png");
+            ImageIO.write(image, "png", file.toFile());
+            System.out.printf("layer %d: %s%n", layer, file);
+        }
     }
 
     private static JFreeChart edgeChart(EdgeCurves curves, int o, int i, int layer) {

@@ -1,0 +1,180 @@
+package io.kanstream.jobs.cli;
+
+import io.kanstream.jobs.models.ModelBootstrap;
+import io.kanstream.jobs.online.OnlineJobConfig;
+import io.kanstream.jobs.replay.HistoryTable;
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.Task;
+import io.kanstream.stream.OnlineKanConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+        name = "bootstrap",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Train one model per key from a history file (CSV with a header, or JSONL, as `replay`"
+                    + " reads it) and write them as a savepoint of the job: `run --restore-from"
+                    + " OUT` starts every key from its trained model.",
+            "Each key learns from its labeled rows in time order, scored and then learned from in"
+                    + " mini-batches of --batch-size with the job's grid refit policy. Use the"
+                    + " same --batch-size and --refit for `run`. Rows without a label are left"
+                    + " out; each key's counters and drift detector start when the job first sees"
+                    + " it."
+        })
+final class BootstrapCommand implements Callable<Integer> {
+    private static final OnlineKanConfig JOB = OnlineJobConfig.defaultLearner();
+
+    @Option(names = "--history", required = true, description = "CSV (header row) or .jsonl.")
+    Path history;
+
+    @Option(names = "--out", required = true, description = "The savepoint directory to create.")
+    Path out;
+
+    @Option(
+            names = "--label-column",
+            defaultValue = "label",
+            description = "Label column (default ${DEFAULT-VALUE}).")
+    String labelColumn;
+
+    @Option(names = "--key-column", description = "Model-key column (default: one key, default).")
+    String keyColumn;
+
+    @Option(names = "--time-column", description = "Event-time column (default: file order).")
+    String timeColumn;
+
+    @Option(
+            names = "--exclude-columns",
+            split = ",",
+            description = "Columns that are not features.")
+    List<String> excludeColumns = new ArrayList<>();
+
+    @Option(
+            names = "--positive-label",
+            description = "Binary task: this label is 1, every other 0.")
+    String positiveLabel;
+
+    @Option(
+            names = "--task",
+            description = "regression|binary|multiclass (default: from the labels).")
+    String task;
+
+    @Option(
+            names = "--hidden",
+            description =
+                    "Hidden layer widths, e.g. 8 or 16,8; the input and output widths come from"
+                            + " the history (default ${DEFAULT-VALUE}).")
+    String hidden = hiddenText(JOB.model().layers());
+
+    @Option(names = "--grid-size", description = "G (default ${DEFAULT-VALUE}).")
+    int gridSize = JOB.model().gridSize();
+
+    @Option(names = "--lr", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
+    double learningRate = JOB.model().learningRate();
+
+    @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
+    long seed = JOB.model().seed();
+
+    @Option(
+            names = "--batch-size",
+            description = "Labeled examples per step, as `run` (default ${DEFAULT-VALUE}).")
+    int batchSize = JOB.batchSize();
+
+    @Mixin RefitPolicies refits;
+
+    @Option(
+            names = "--parallelism",
+            defaultValue = "1",
+            description = "Keys trained in parallel (default ${DEFAULT-VALUE}).")
+    int parallelism;
+
+    @Option(
+            names = "--max-parallelism",
+            description =
+                    "Key groups of the savepoint, the most subtasks a restored job can have"
+                            + " (default ${DEFAULT-VALUE}, Flink's for the job).")
+    int maxParallelism = ModelBootstrap.DEFAULT_MAX_PARALLELISM;
+
+    @Override
+    public Integer call() throws Exception {
+        long started = System.nanoTime();
+        if (Files.exists(out)) {
+            try (Stream<Path> entries = Files.list(out)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException(
+                            "--out " + out + " exists and is not empty; remove it or pick another");
+                }
+            }
+        }
+        HistoryTable table =
+                HistoryTable.read(
+                        history,
+                        new HistoryTable.Options(
+                                labelColumn,
+                                keyColumn,
+                                timeColumn,
+                                Set.copyOf(excludeColumns),
+                                positiveLabel,
+                                task == null ? null : Task.parse(task)));
+        List<Integer> layers = new ArrayList<>();
+        layers.add(table.features());
+        layers.addAll(KanConfig.parseLayers(hidden));
+        layers.add(table.outputs());
+        KanConfig model =
+                KanConfig.builder(layers)
+                        .task(table.task())
+                        .gridSize(gridSize)
+                        .learningRate(learningRate)
+                        .seed(seed)
+                        .device("cpu")
+                        .build();
+        System.out.printf(
+                "training layers %s (%s, features %s) per key from %d rows of %s...%n",
+                layers,
+                table.task().name().toLowerCase(Locale.ROOT),
+                table.featureNames(),
+                table.rows().size(),
+                history);
+        List<ModelBootstrap.KeyHistory> trained =
+                ModelBootstrap.write(
+                        table.rows(),
+                        model,
+                        batchSize,
+                        refits.policy(),
+                        out,
+                        parallelism,
+                        maxParallelism);
+        System.out.printf(
+                Locale.ROOT,
+                "wrote the models of %d keys (%d labeled examples) to %s in %.1f s%n",
+                trained.size(),
+                trained.stream().mapToLong(ModelBootstrap.KeyHistory::rows).sum(),
+                out,
+                (System.nanoTime() - started) / 1e9);
+        if (!table.classes().isEmpty()) {
+            System.out.printf("classes (label index order): %s%n", table.classes());
+        }
+        System.out.printf(
+                "start the job from them: kanstream run --layers %s --task %s --batch-size %d"
+                        + " --restore-from %s%n",
+                String.join(",", layers.stream().map(String::valueOf).toList()),
+                table.task().name().toLowerCase(Locale.ROOT),
+                batchSize,
+                out.toAbsolutePath());
+        return 0;
+    }
+
+    private static String hiddenText(List<Integer> layers) {
+        return String.join(
+                ",", layers.subList(1, layers.size() - 1).stream().map(String::valueOf).toList());
+    }
+}

@@ -1,0 +1,235 @@
+package io.kanstream.jobs.online;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.LocalKafka;
+import io.kanstream.jobs.LocalKafka.Broker;
+import io.kanstream.jobs.cli.KanstreamCli;
+import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
+import io.kanstream.stream.Event;
+import io.kanstream.stream.Score;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code kanstream bootstrap} → {@code run --restore-from} → savepoint → {@code kanstream models}:
+ * the job starts every key from the model trained on its history, and the model a savepoint of the
+ * running job holds for a key is the one the job scored that key's later events with.
+ */
+@ExtendWith(LocalKafka.class)
+class BootstrapAndModelsTest {
+    private static final int KEYS = 3;
+    private static final int HISTORY_PER_KEY = 40; // batches of 16: 3 steps, the last partial
+    private static final int LABELED_PER_KEY = 32; // 2 full batches in the job
+    private static final int PROBES_PER_KEY = 3;
+
+    @TempDir Path temp;
+
+    @Test
+    void aSavepointOfTheJobStartedFromBootstrappedModelsExportsTheModelItScoredWith(Broker broker)
+            throws Exception {
+        Path history = temp.resolve("history.csv");
+        writeHistory(history);
+        Path bootstrap = temp.resolve("bootstrap");
+        Run boot =
+                cli(
+                        "bootstrap",
+                        "--history",
+                        history.toString(),
+                        "--key-column",
+                        "key",
+                        "--time-column",
+                        "ts",
+                        "--batch-size",
+                        String.valueOf(JobFixture.BATCH),
+                        "--out",
+                        bootstrap.toString());
+        assertThat(boot.exit()).as(boot.output()).isZero();
+        assertThat(boot.output()).contains("wrote the models of 3 keys (120 labeled examples)");
+
+        JobFixture f = new JobFixture(broker, "bootstrap", temp.resolve("checkpoints"));
+        OnlineJobConfig config = f.config(l -> l).restoringFrom(bootstrap.toUri().toString());
+        List<Event> first = new ArrayList<>(probes("first"));
+        first.addAll(labeled());
+        List<Event> after = probes("after");
+        String savepoint;
+        JobClient job = OnlineLearningJob.start(config, false, new Configuration());
+        try {
+            f.send(first);
+            assertThat(f.awaitScores(first.size(), Duration.ofMinutes(2)))
+                    .isGreaterThanOrEqualTo(first.size());
+            savepoint =
+                    job.triggerSavepoint(config.savepointUri(), SavepointFormatType.CANONICAL)
+                            .get(2, TimeUnit.MINUTES);
+            f.send(after);
+            int all = first.size() + after.size();
+            assertThat(f.awaitScores(all, Duration.ofMinutes(1))).isGreaterThanOrEqualTo(all);
+        } finally {
+            OnlineLearningJobTest.stop(job, config);
+        }
+        Map<String, Score> scores =
+                f.committedScores().stream()
+                        .collect(Collectors.toMap(Score::id, Function.identity()));
+
+        // the first events met the bootstrapped models: 3 steps each (a fresh model is at 0)
+        for (int k = 0; k < KEYS; k++) {
+            assertThat(scores.get("first-" + k).modelVersion())
+                    .as("model version key-%d scored its first event with", k)
+                    .isEqualTo(3);
+        }
+
+        Path saved = Path.of(java.net.URI.create(savepoint));
+        Run list = cli("models", "list", saved.toString(), "--json");
+        assertThat(list.exit()).as(list.output()).isZero();
+        JsonNode keys =
+                new ObjectMapper().readTree(list.output().substring(list.output().indexOf('[')));
+        assertThat(keys).hasSize(KEYS);
+        for (int k = 0; k < KEYS; k++) {
+            JsonNode key = keys.get(k);
+            assertThat(key.get("key").asText()).isEqualTo("key-" + k);
+            assertThat(key.get("examples").asLong()).isEqualTo(HISTORY_PER_KEY + LABELED_PER_KEY);
+            assertThat(key.get("steps").asLong()).isEqualTo(3 + 2);
+            assertThat(key.get("events").asLong()).isEqualTo(PROBES_PER_KEY + LABELED_PER_KEY);
+            assertThat(key.get("labeled").asLong()).isEqualTo(LABELED_PER_KEY);
+            assertThat(key.get("task").asText()).isEqualTo("regression");
+            assertThat(key.get("layers").asText()).isEqualTo("4,8,1");
+        }
+
+        Path exported = temp.resolve("key-1.kans");
+        Run export =
+                cli(
+                        "models",
+                        "export",
+                        saved.toString(),
+                        "--key",
+                        "key-1",
+                        "--to",
+                        "kans",
+                        "--out",
+                        exported.toString());
+        assertThat(export.exit()).as(export.output()).isZero();
+        int compared = 0;
+        try (KanLearner model = LearnerStateCodec.decode(Files.readAllBytes(exported), "cpu")) {
+            assertThat(model.steps()).isEqualTo(5);
+            for (Event e : after) {
+                if (!e.key().equals("key-1")) {
+                    continue;
+                }
+                double expected = model.score(e.features(), 1)[0];
+                Score scored = scores.get(e.id());
+                assertThat(Double.doubleToRawLongBits(scored.score()))
+                        .as("%s: job %s, exported model %s", e.id(), scored.score(), expected)
+                        .isEqualTo(Double.doubleToRawLongBits(expected));
+                compared++;
+            }
+        }
+        assertThat(compared).isEqualTo(PROBES_PER_KEY);
+
+        Run missing = cli("models", "show", saved.toString(), "--key", "key-9");
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.output()).contains("no key 'key-9' in");
+    }
+
+    /** y = x0·x1 + x2 − x3² for 3 keys, rows interleaved in time. */
+    private static void writeHistory(Path file) throws Exception {
+        SplittableRandom random = new SplittableRandom(5);
+        StringBuilder csv = new StringBuilder("key,ts,x0,x1,x2,x3,label\n");
+        for (int i = 0; i < KEYS * HISTORY_PER_KEY; i++) {
+            double[] x = new double[4];
+            for (int j = 0; j < 4; j++) {
+                x[j] = 2 * random.nextDouble() - 1;
+            }
+            csv.append(
+                    String.format(
+                            Locale.ROOT,
+                            "key-%d,%d,%.5f,%.5f,%.5f,%.5f,%.5f%n",
+                            i % KEYS,
+                            1000 + i,
+                            x[0],
+                            x[1],
+                            x[2],
+                            x[3],
+                            x[0] * x[1] + x[2] - x[3] * x[3]));
+        }
+        Files.writeString(file, csv);
+    }
+
+    private static List<Event> labeled() {
+        SplittableRandom random = new SplittableRandom(6);
+        List<Event> out = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < KEYS * LABELED_PER_KEY; i++) {
+            float[] x = features(random);
+            out.add(
+                    new Event(
+                            "labeled-" + i,
+                            "key-" + (i % KEYS),
+                            now + i,
+                            x,
+                            (double) (x[0] * x[1] + x[2] - x[3] * x[3])));
+        }
+        return out;
+    }
+
+    /** Unlabeled events, id prefix-i, keys in turn: scored, never learned from. */
+    private static List<Event> probes(String prefix) {
+        SplittableRandom random = new SplittableRandom(prefix.hashCode());
+        List<Event> out = new ArrayList<>();
+        for (int i = 0; i < KEYS * PROBES_PER_KEY; i++) {
+            out.add(
+                    new Event(
+                            prefix + "-" + i,
+                            "key-" + (i % KEYS),
+                            System.currentTimeMillis(),
+                            features(random)));
+        }
+        return out;
+    }
+
+    private static float[] features(SplittableRandom random) {
+        float[] x = new float[4];
+        for (int j = 0; j < x.length; j++) {
+            x[j] = (float) (2 * random.nextDouble() - 1);
+        }
+        return x;
+    }
+
+    record Run(int exit, String output) {}
+
+    private static Run cli(String... args) {
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
+        System.setOut(capture);
+        System.setErr(capture);
+        try {
+            return new Run(KanstreamCli.execute(args), buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+            System.out.print(buffer.toString(StandardCharsets.UTF_8));
+        }
+    }
+}
