@@ -21,7 +21,7 @@ STAGE="${COMPOSE_CHECK_STAGE:-$REPO_ROOT/target/compose-check}"
 PROJECT="${COMPOSE_CHECK_PROJECT:-kanstream-check}"
 EVENTS="${COMPOSE_CHECK_EVENTS:-2000}"
 RATE="${COMPOSE_CHECK_RATE:-200}"
-TIMEOUT="${COMPOSE_CHECK_TIMEOUT:-300}"
+TIMEOUT="${COMPOSE_CHECK_TIMEOUT:-600}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 readonly BASE_IMAGE=kanstream-offline/debian-jre17:bookworm
@@ -231,6 +231,8 @@ main() {
   build "$FLINK_STANDIN" "$STAGE/flink" -f "$STAGE/flink/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE"
   build "$PROMETHEUS_STANDIN" "$STAGE/prometheus" -f "$STAGE/prometheus/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE"
   build "$KANSTREAM_STANDIN" "$STAGE/kanstream" -f "$STAGE/kanstream/Dockerfile" --build-arg "FLINK_IMAGE=$FLINK_STANDIN"
+  # the stand-ins' previous builds, now untagged (only images carrying the stand-ins' label)
+  docker image prune -f --filter "label=io.kanstream.offline=stand-in" > /dev/null
 
   export KAFKA_IMAGE="$KAFKA_STANDIN" FLINK_IMAGE="$FLINK_STANDIN" \
     KANSTREAM_IMAGE="$KANSTREAM_STANDIN" PROMETHEUS_IMAGE="$PROMETHEUS_STANDIN" \
