@@ -40,6 +40,9 @@ SLOTS="${FLINK_SLOTS:-2}"
 TM_PROCESS_SIZE="${FLINK_TM_PROCESS_SIZE:-1600m}"
 # PyTorch's native memory is invisible to the JVM: Flink budgets it as task off-heap memory
 TM_OFF_HEAP="${FLINK_TM_OFF_HEAP:-384m}"
+# Flink's Prometheus reporter: each JVM (JobManager first, then the TaskManagers) takes the next
+# free port of this range and serves /metrics on it; empty switches the reporter off
+PROMETHEUS_PORTS="${FLINK_PROMETHEUS_PORTS-9249-9259}"
 START_TIMEOUT="${FLINK_START_TIMEOUT:-90}"
 STOP_TIMEOUT="${FLINK_STOP_TIMEOUT:-30}"
 
@@ -60,6 +63,7 @@ Commands:
   taskmanager kill N           SIGKILL TaskManager N (a crash, for chaos testing)
   taskmanager stop N           SIGTERM TaskManager N
   taskmanager pids             "N pid" for each running TaskManager
+  metrics                      "role url" of each JVM's Prometheus endpoint (from its log)
   logs                         print the log directory
   classpath                    print the cached cluster classpath
 
@@ -67,6 +71,8 @@ Environment:
   KANSTREAM_HOME               state in \$KANSTREAM_HOME/flink (default <repo>/.kanstream/flink)
   FLINK_REST_PORT ($REST_PORT) FLINK_RPC_PORT ($RPC_PORT) FLINK_SLOTS per TaskManager ($SLOTS)
   FLINK_TM_PROCESS_SIZE ($TM_PROCESS_SIZE) FLINK_TM_OFF_HEAP ($TM_OFF_HEAP, PyTorch's memory)
+  FLINK_PROMETHEUS_PORTS (${PROMETHEUS_PORTS:-off}) ports of the Prometheus reporter, one per JVM;
+                               empty: no reporter
   FLINK_START_TIMEOUT ($START_TIMEOUT s) FLINK_STOP_TIMEOUT ($STOP_TIMEOUT s)
 
 State dir: $STATE_DIR
@@ -148,6 +154,15 @@ web.tmpdir: $STATE_DIR/web
 web.upload.dir: $STATE_DIR/web
 web.cancel.enable: true
 EOF
+  if [[ -n "$PROMETHEUS_PORTS" ]]; then
+    [[ "$PROMETHEUS_PORTS" =~ ^[0-9]+(-[0-9]+)?$ ]] \
+      || die "FLINK_PROMETHEUS_PORTS must be a port or a range like 9249-9259, got '$PROMETHEUS_PORTS'"
+    cat >> "$CONF_DIR/config.yaml" <<EOF
+# Flink's Prometheus reporter: GET http://localhost:PORT/metrics on each JVM (flink-local.sh metrics)
+metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory
+metrics.reporter.prom.port: $PROMETHEUS_PORTS
+EOF
+  fi
   cat > "$CONF_DIR/log4j.properties" <<'EOF'
 monitorInterval = 0
 rootLogger.level = INFO
@@ -347,6 +362,23 @@ cmd_status() {
   echo "overview $(rest /overview || echo unreachable)"
 }
 
+# The port each running JVM's Prometheus reporter bound, as its log says (the newest start).
+cmd_metrics() {
+  local role port n roles=()
+  running_pid jobmanager > /dev/null && roles+=(jobmanager)
+  for n in $(running_taskmanagers); do roles+=("taskmanager-$n"); done
+  [[ ${#roles[@]} -gt 0 ]] || die "no JobManager or TaskManager running"
+  for role in "${roles[@]}"; do
+    port="$(sed -n 's/.*Started PrometheusReporter HTTP server on port \([0-9]*\).*/\1/p' \
+      "$LOG_DIR/$role.log" 2> /dev/null | tail -n 1)"
+    if [[ -n "$port" ]]; then
+      echo "$role http://localhost:$port/metrics"
+    else
+      echo "$role no-prometheus-reporter-in-its-log"
+    fi
+  done
+}
+
 cmd_taskmanager() {
   local sub="${1:-}" n="${2:-}"
   case "$sub" in
@@ -380,6 +412,7 @@ main() {
     stop) take_lock; cmd_stop ;;
     status) cmd_status || exit $? ;;
     taskmanager) take_lock; cmd_taskmanager "$@" ;;
+    metrics) cmd_metrics ;;
     logs) echo "$LOG_DIR" ;;
     classpath) ensure_classpath; classpath; echo ;;
     *) log "unknown command: $cmd"; usage >&2; exit 2 ;;

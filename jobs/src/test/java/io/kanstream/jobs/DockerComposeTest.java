@@ -46,6 +46,8 @@ class DockerComposeTest {
     private static final Path FLINK_SETTINGS = REPO.resolve("docker/flink/kanstream-config.yaml");
     private static final Pattern FROM =
             Pattern.compile("(?i)^FROM\\s+(?:--\\S+\\s+)*(\\S+)(?:\\s+AS\\s+(\\S+))?");
+    private static final Pattern ARG = Pattern.compile("(?i)^ARG\\s+(\\w+)=(\\S+)");
+    private static final Pattern ARG_REF = Pattern.compile("\\$\\{?(\\w+)}?");
 
     private static Map<String, Object> config;
 
@@ -88,7 +90,8 @@ class DockerComposeTest {
     @Test
     void composeFileHasTheBrokerTheFlinkClusterTheSubmitterAndTheGenerator() {
         assertThat(services().keySet())
-                .contains("kafka", "jobmanager", "taskmanager", "submit", "generator");
+                .contains(
+                        "kafka", "jobmanager", "taskmanager", "submit", "generator", "prometheus");
         assertThat(String.valueOf(services().get("kafka").get("image")))
                 .startsWith("apache/kafka:");
         assertThat(services().get("jobmanager")).containsKey("build");
@@ -147,11 +150,27 @@ class DockerComposeTest {
                 Path dockerfile =
                         context.resolve(String.valueOf(b.getOrDefault("dockerfile", "Dockerfile")));
                 Set<String> stages = new TreeSet<>();
+                Map<String, String> args = new LinkedHashMap<>();
                 for (String line : instructions(dockerfile)) {
+                    Matcher arg = ARG.matcher(line);
+                    if (arg.find()) {
+                        args.put(arg.group(1), arg.group(2));
+                    }
                     Matcher from = FROM.matcher(line);
                     if (from.find()) {
-                        if (!stages.contains(from.group(1))) {
-                            assertPinned(from.group(1), dockerfile.toString());
+                        // FROM ${NAME}: the ARG's default, the image a plain build uses
+                        String base = from.group(1);
+                        Matcher ref = ARG_REF.matcher(base);
+                        if (ref.matches()) {
+                            base = args.get(ref.group(1));
+                            assertThat(base)
+                                    .as(
+                                            "%s: FROM %s needs an ARG with a default",
+                                            dockerfile, from.group(1))
+                                    .isNotNull();
+                        }
+                        if (!stages.contains(base)) {
+                            assertPinned(base, dockerfile.toString());
                         }
                         if (from.group(2) != null) {
                             stages.add(from.group(2));
@@ -235,6 +254,34 @@ class DockerComposeTest {
         assertThat(tm.getTaskHeapSize())
                 .as("task heap left for the job")
                 .isGreaterThanOrEqualTo(MemorySize.parse("256m"));
+    }
+
+    @Test
+    void prometheusScrapesBothFlinkRolesOnTheReportersPort() throws IOException {
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(FLINK_SETTINGS, StandardCharsets.UTF_8)) {
+            int colon = line.indexOf(": ");
+            if (!line.strip().startsWith("#") && colon > 0) {
+                settings.put(line.substring(0, colon), line.substring(colon + 2));
+            }
+        }
+        assertThat(settings.get("metrics.reporter.prom.factory.class"))
+                .isEqualTo("org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+        String port = settings.get("metrics.reporter.prom.port");
+        assertThat(port).as("the reporter's port in %s", FLINK_SETTINGS).matches("\\d+");
+
+        Map<String, Object> prometheus =
+                asMap(
+                        new Load(LoadSettings.builder().build())
+                                .loadFromString(
+                                        read(REPO.resolve("docker/prometheus/prometheus.yml"))));
+        List<?> jobs = (List<?>) prometheus.get("scrape_configs");
+        Map<String, Object> flink = asMap(jobs.get(0));
+        Map<String, Object> dns = asMap(((List<?>) flink.get("dns_sd_configs")).get(0));
+        List<String> names = ((List<?>) dns.get("names")).stream().map(String::valueOf).toList();
+        assertThat(names).contains("jobmanager", "taskmanager");
+        assertThat(String.valueOf(dns.get("port"))).isEqualTo(port);
+        assertThat(services()).containsKeys("jobmanager", "taskmanager");
     }
 
     private static void assertPinned(String image, String where) {

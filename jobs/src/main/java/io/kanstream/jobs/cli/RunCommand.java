@@ -388,7 +388,8 @@ final class RunCommand implements Callable<Integer> {
         return follow(client, config);
     }
 
-    private OnlineJobConfig config() throws Exception {
+    /** The job's configuration from the parsed options (a manifest's args are checked by it). */
+    OnlineJobConfig config() throws Exception {
         CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
         KanConfig kan;
         byte[] warmStart = null;
