@@ -60,6 +60,18 @@ public final class KanLearner implements AutoCloseable {
     private boolean mirrorBehind;
     private boolean hostBehind;
 
+    /**
+     * The slot of a {@link KanPool} this learner's parameters are resident in, or null. The same
+     * protocol as the mirror's: a step in the pool leaves the host behind until {@link #host} reads
+     * the slot back; anything that changes the host leaves the slot behind until the pool uploads
+     * it again before its next call.
+     */
+    KanPool pool;
+
+    int poolSlot = -1;
+    boolean poolBehind;
+    boolean hostBehindPool;
+
     KanLearner(KanConfig config, HostKan host, InputNormalizer normalizer) {
         config.task().checkOutputs(host.outputs());
         this.config = config;
@@ -107,7 +119,23 @@ public final class KanLearner implements AutoCloseable {
             mirror.read(host);
             hostBehind = false;
         }
+        if (hostBehindPool) {
+            hostBehindPool = false;
+            pool.read(poolSlot, host);
+        }
         return host;
+    }
+
+    /** The host copy changed: the mirror and the pool's slot are behind it now. */
+    private void hostChanged() {
+        mirrorBehind = mirror != null;
+        poolBehind = pool != null;
+    }
+
+    /** A pool step changed the slot: the host and the mirror are behind it now. */
+    void poolStepped() {
+        hostBehindPool = true;
+        mirrorBehind = mirror != null;
     }
 
     /** The device's mirror, built or brought up to date first. */
@@ -116,7 +144,7 @@ public final class KanLearner implements AutoCloseable {
             mirror = DeviceKan.of(host(), device);
             mirrorBehind = false;
         } else if (mirrorBehind) {
-            mirror.write(host);
+            mirror.write(host());
             mirrorBehind = false;
         }
         return mirror;
@@ -138,6 +166,14 @@ public final class KanLearner implements AutoCloseable {
 
     private boolean trainsOnHost(long n) {
         return hostFirst && n * host.flopsPerSample() <= trainWorkLimit;
+    }
+
+    /**
+     * Sends every call of this learner through its device mirror (DJL), however small: one device
+     * call per key and call, what a bench sets beside {@link KanPool}, and what a GPU does anyway.
+     */
+    public void alwaysOnDevice() {
+        workLimits(-1, -1);
     }
 
     /** Moves the host/device bounds: tests use it to run the same steps both ways. */
@@ -315,6 +351,15 @@ public final class KanLearner implements AutoCloseable {
                                 statistics);
             }
         }
+        finish(outputs);
+        return outputs;
+    }
+
+    /**
+     * Raw network outputs into what a caller sees, in place: the logit bound and the calibration
+     * for classification, label units for regression.
+     */
+    void finish(float[] outputs) {
         calibration.bound(outputs);
         calibration.apply(outputs);
         if (config.task() == Task.REGRESSION && normalizer.enabled()) {
@@ -322,7 +367,6 @@ public final class KanLearner implements AutoCloseable {
                 outputs[q] = (float) normalizer.networkToTarget(outputs[q]);
             }
         }
-        return outputs;
     }
 
     /**
@@ -333,6 +377,70 @@ public final class KanLearner implements AutoCloseable {
      * @param labels (n) labels: values, 0/1, or class indices
      */
     public StepResult learn(float[] rows, double[] labels) {
+        int n = labels.length;
+        Batch batch = prepare(rows, labels);
+        float[] z = batch.inputs();
+        double[] targets = batch.targets();
+        if (trainsOnHost(n)) {
+            return learnOnHost(z, targets);
+        }
+        DeviceKan d = onDevice();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray x = d.manager.create(z, new Shape(n, host.inputs()));
+            List<KanLayer.Activations> activations = d.network.forward(x);
+            int layers = d.network.size();
+            float[] outputs = activations.get(layers - 1).output().toFloatArray();
+            float[] gradient = new float[outputs.length];
+            double loss = lossAndGradient(outputs, targets, gradient);
+            if (!Double.isFinite(loss)) {
+                return skipped(loss, Double.NaN);
+            }
+            NDArray dOut = d.manager.create(gradient, new Shape(n, host.outputs()));
+            List<KanLayer.Gradients> gradients = d.network.backward(activations, dOut);
+            double norm = globalNorm(gradients);
+            if (!Double.isFinite(norm)) {
+                return skipped(loss, norm);
+            }
+            d.update(gradients, optimizer.advance(learningRateScale), clipScale(norm));
+            hostBehind = true;
+            poolBehind = pool != null;
+            return applied(loss, norm);
+        }
+    }
+
+    /** The same step as the device's, in Java on the host copy (see {@link HostKan}). */
+    private StepResult learnOnHost(float[] z, double[] targets) {
+        int n = targets.length;
+        HostKan h = host();
+        HostKan.Pass pass = h.forward(z, n);
+        float[] gradient = new float[pass.output.length];
+        double loss = lossAndGradient(pass.output, targets, gradient);
+        if (!Double.isFinite(loss)) {
+            return skipped(loss, Double.NaN);
+        }
+        double norm = h.backward(pass, gradient);
+        if (!Double.isFinite(norm)) {
+            return skipped(loss, norm);
+        }
+        h.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
+        hostChanged();
+        return applied(loss, norm);
+    }
+
+    /**
+     * A labeled mini-batch ready for a step: normalized inputs and targets in network units.
+     *
+     * @param inputs (n, inputs) row-major, normalized
+     * @param targets (n) labels, regression targets normalized
+     */
+    record Batch(float[] inputs, double[] targets) {}
+
+    /**
+     * Everything a step does before the network: checks the rows and labels, lets the normalizer
+     * learn from them, counts the examples. Shared by {@link #learn} and {@link KanPool#learn}.
+     */
+    Batch prepare(float[] rows, double[] labels) {
         int n = labels.length;
         checkRows(rows, n);
         for (int s = 0; s < n; s++) {
@@ -348,54 +456,13 @@ public final class KanLearner implements AutoCloseable {
         }
         float[] z = normalizer.apply(rows, n);
         examples += n;
-        if (trainsOnHost(n)) {
-            return learnOnHost(z, targets);
-        }
-        DeviceKan d = onDevice();
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray x = d.manager.create(z, new Shape(n, host.inputs()));
-            List<KanLayer.Activations> activations = d.network.forward(x);
-            int layers = d.network.size();
-            float[] outputs = activations.get(layers - 1).output().toFloatArray();
-            float[] gradient = new float[outputs.length];
-            double loss = lossAndGradient(outputs, targets, gradient);
-            if (!Double.isFinite(loss)) {
-                skippedSteps++;
-                return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
-            }
-            NDArray dOut = d.manager.create(gradient, new Shape(n, host.outputs()));
-            List<KanLayer.Gradients> gradients = d.network.backward(activations, dOut);
-            double norm = globalNorm(gradients);
-            if (!Double.isFinite(norm)) {
-                skippedSteps++;
-                return new StepResult(loss, norm, false, steps(), skippedSteps);
-            }
-            d.update(gradients, optimizer.advance(learningRateScale), clipScale(norm));
-            hostBehind = true;
-            return applied(loss, norm);
-        }
+        return new Batch(z, targets);
     }
 
-    /** The same step as the device's, in Java on the host copy (see {@link HostKan}). */
-    private StepResult learnOnHost(float[] z, double[] targets) {
-        int n = targets.length;
-        HostKan h = host();
-        HostKan.Pass pass = h.forward(z, n);
-        float[] gradient = new float[pass.output.length];
-        double loss = lossAndGradient(pass.output, targets, gradient);
-        if (!Double.isFinite(loss)) {
-            skippedSteps++;
-            return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
-        }
-        double norm = h.backward(pass, gradient);
-        if (!Double.isFinite(norm)) {
-            skippedSteps++;
-            return new StepResult(loss, norm, false, steps(), skippedSteps);
-        }
-        h.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
-        mirrorBehind = mirror != null;
-        return applied(loss, norm);
+    /** A step that left the parameters as they were: its loss or gradient was not finite. */
+    StepResult skipped(double loss, double norm) {
+        skippedSteps++;
+        return new StepResult(loss, norm, false, steps(), skippedSteps);
     }
 
     /**
@@ -403,7 +470,7 @@ public final class KanLearner implements AutoCloseable {
      * raw outputs. The calibrator learns from the same bounded logits, which are what the examples
      * were scored with, before the network moves.
      */
-    private double lossAndGradient(float[] raw, double[] targets, float[] gradient) {
+    double lossAndGradient(float[] raw, double[] targets, float[] gradient) {
         float[] bounded = raw.clone();
         calibration.bound(bounded);
         double loss = config.task().lossAndGradient(bounded, host.outputs(), targets, gradient);
@@ -415,11 +482,11 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /** The factor that brings the gradient's norm down to the clip norm, 1 if it is below. */
-    private double clipScale(double norm) {
+    double clipScale(double norm) {
         return config.clipNorm() > 0 && norm > config.clipNorm() ? config.clipNorm() / norm : 1;
     }
 
-    private StepResult applied(double loss, double norm) {
+    StepResult applied(double loss, double norm) {
         if (boostStepsLeft > 0 && --boostStepsLeft == 0) {
             learningRateScale = 1;
         }
@@ -587,8 +654,12 @@ public final class KanLearner implements AutoCloseable {
 
     private RefitResult finish(GridRefitter.Proposal proposal, int points) {
         dropMirror();
+        hostChanged(); // a slot holds its own grid: the pool uploads the new one
         if (proposal.gridSize() != config.gridSize()) {
             config = config.toBuilder().gridSize(proposal.gridSize()).build();
+            if (pool != null) {
+                pool.release(this); // another shape: this pool cannot hold it any more
+            }
         }
         statistics.resetSinceRefit();
         gridEpoch++;
@@ -608,7 +679,7 @@ public final class KanLearner implements AutoCloseable {
      */
     public void resetMomentum() {
         host().resetMoments(false);
-        mirrorBehind = mirror != null;
+        hostChanged();
         version++;
     }
 
@@ -619,7 +690,7 @@ public final class KanLearner implements AutoCloseable {
     public void restartOptimizer() {
         host().resetMoments(true);
         optimizer.reset();
-        mirrorBehind = mirror != null;
+        hostChanged();
         version++;
     }
 
@@ -655,6 +726,9 @@ public final class KanLearner implements AutoCloseable {
 
     @Override
     public void close() {
+        if (pool != null) {
+            pool.release(this);
+        }
         if (mirror != null) {
             mirror.close();
             mirror = null;
