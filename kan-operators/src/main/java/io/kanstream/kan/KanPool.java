@@ -8,8 +8,8 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
-import java.util.ArrayList;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -32,9 +32,9 @@ import java.util.Map;
  * uploaded), the same SiLU and B-spline recursion, the same closed-form gradients, Adam's update
  * with each key's own step count, learning rate (drift boost included) and clipping factor. What
  * stays on the host, around the kernel, is what is per key and cheap: input normalization, the loss
- * and its gradient through the logit bound and the output calibration, the NaN/Inf guards' decisions
- * and the counters, all through the same {@link KanLearner} code as a single-key step. Sums run in
- * another order than the host's loops (a few ulps).
+ * and its gradient through the logit bound and the output calibration, the NaN/Inf guards'
+ * decisions and the counters, all through the same {@link KanLearner} code as a single-key step.
+ * Sums run in another order than the host's loops (a few ulps).
  *
  * <p>Residency: a learner enters a slot on its first call and stays until evicted (least recently
  * used, when a call needs a slot and none is free), {@link #release}d, or closed. While resident,
@@ -199,7 +199,12 @@ public final class KanPool implements AutoCloseable {
         }
         if (rows.length != n * inputs) {
             throw new IllegalArgumentException(
-                    n + " rows of " + inputs + " features need " + (n * inputs) + " values, got "
+                    n
+                            + " rows of "
+                            + inputs
+                            + " features need "
+                            + (n * inputs)
+                            + " values, got "
                             + rows.length);
         }
         float[] z = new float[n * inputs];
@@ -269,8 +274,11 @@ public final class KanPool implements AutoCloseable {
         int keys = learners.length;
         if (rows.length != keys || labels.length != keys) {
             throw new IllegalArgumentException(
-                    keys + " learners need as many row and label batches, got " + rows.length
-                            + " and " + labels.length);
+                    keys
+                            + " learners need as many row and label batches, got "
+                            + rows.length
+                            + " and "
+                            + labels.length);
         }
         if (distinct(learners).size() != keys) {
             throw new IllegalArgumentException("a learner appears twice in one step");
@@ -400,9 +408,12 @@ public final class KanPool implements AutoCloseable {
             for (int l = 0; l < layers.length; l++) {
                 for (int p = 0; p < 3; p++) {
                     int q = 3 * l + p;
-                    scatterToHosts(layers[l].parameter[p].get(slotIndex), ahead, h -> h.parameter(q));
-                    scatterToHosts(layers[l].first[p].get(slotIndex), ahead, h -> h.moment(q, true));
-                    scatterToHosts(layers[l].second[p].get(slotIndex), ahead, h -> h.moment(q, false));
+                    scatterToHosts(
+                            layers[l].parameter[p].get(slotIndex), ahead, h -> h.parameter(q));
+                    scatterToHosts(
+                            layers[l].first[p].get(slotIndex), ahead, h -> h.moment(q, true));
+                    scatterToHosts(
+                            layers[l].second[p].get(slotIndex), ahead, h -> h.moment(q, false));
                 }
             }
         }
@@ -413,7 +424,9 @@ public final class KanPool implements AutoCloseable {
     }
 
     private static void scatterToHosts(
-            NDArray gathered, List<KanLearner> owners, java.util.function.Function<HostKan, float[]> target) {
+            NDArray gathered,
+            List<KanLearner> owners,
+            java.util.function.Function<HostKan, float[]> target) {
         float[] values = gathered.toFloatArray();
         int size = values.length / owners.size();
         for (int q = 0; q < owners.size(); q++) {
@@ -685,15 +698,16 @@ public final class KanPool implements AutoCloseable {
                 Shape perKey = perKeyShape(w.getShape());
                 NDArray m = layer.first[p].get(at);
                 NDArray v = layer.second[p].get(at);
-                grad = grad.mul(gs.reshape(perKey));
+                // in place on this call's own copies: fewer large temporaries for the allocator
+                grad.muli(gs.reshape(perKey));
                 if (constants.decoupled()) {
-                    w = w.sub(w.mul(lr.reshape(perKey)).mul(wd));
-                } else {
-                    grad = grad.add(w.mul(wd));
+                    w.subi(w.mul(lr.reshape(perKey)).muli(wd));
+                } else if (wd != 0) {
+                    grad.addi(w.mul(wd));
                 }
-                m = m.mul(b1).add(grad.mul(1 - b1));
-                v = v.mul(b2).add(grad.mul(grad).mul(1 - b2));
-                w = w.sub(m.mul(bc.reshape(perKey)).div(v.sqrt().add(eps.reshape(perKey))));
+                m.muli(b1).addi(grad.mul(1 - b1));
+                v.muli(b2).addi(grad.muli(grad).muli(1 - b2));
+                w.subi(m.mul(bc.reshape(perKey)).divi(v.sqrt().addi(eps.reshape(perKey))));
                 layer.parameter[p].set(at, w);
                 layer.first[p].set(at, m);
                 layer.second[p].set(at, v);
@@ -810,8 +824,7 @@ public final class KanPool implements AutoCloseable {
             long groups = dOut.getShape().get(0);
             NDArray dOutT = dOut.transpose(0, 2, 1); // (G, out, n)
             NDArray gBase = dOutT.matMul(a.silu); // (G, out, in)
-            NDArray gScaled =
-                    dOutT.matMul(a.basesFlat).reshape(groups, out, in, coefficients);
+            NDArray gScaled = dOutT.matMul(a.basesFlat).reshape(groups, out, in, coefficients);
             NDArray gSpline = gScaled.mul(a.splineScaler.expandDims(3));
             NDArray gScaler = gScaled.mul(a.splineWeight).sum(new int[] {3});
             return new NDArray[] {gBase, gSpline, gScaler};
@@ -824,8 +837,7 @@ public final class KanPool implements AutoCloseable {
             NDArray siluGrad = a.sigmoid.mul(a.input.mul(a.sigmoid.neg().add(1)).add(1));
             NDArray dx = dOut.matMul(a.baseWeight).mul(siluGrad); // (G, n, in)
             if (order >= 1) {
-                NDArray dBases =
-                        dOut.matMul(a.scaledFlat).reshape(groups, rows, in, coefficients);
+                NDArray dBases = dOut.matMul(a.scaledFlat).reshape(groups, rows, in, coefficients);
                 NDArray head = a.previous.get(new NDIndex("..., :{}", coefficients));
                 NDArray tail = a.previous.get(new NDIndex("..., 1:"));
                 NDArray derivative = head.mul(a.derivLeft).sub(tail.mul(a.derivRight));

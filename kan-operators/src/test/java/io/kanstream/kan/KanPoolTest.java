@@ -172,7 +172,8 @@ class KanPoolTest {
                     assertThat(batched[k].applied()).isEqualTo(own.applied());
                     assertThat(batched[k].loss()).isCloseTo(own.loss(), within(1e-5));
                     assertThat(batched[k].gradientNorm())
-                            .isCloseTo(own.gradientNorm(), within(1e-6 + 1e-3 * own.gradientNorm()));
+                            .isCloseTo(
+                                    own.gradientNorm(), within(1e-6 + 1e-3 * own.gradientNorm()));
                 }
             }
             // the slots are ahead of the hosts now: scores come from the slots
@@ -225,7 +226,8 @@ class KanPoolTest {
                 int refitted = (from + (round + 7) % 40) % keys;
                 pooled[refitted].refit(sample, 64, 5);
                 host[refitted].close();
-                host[refitted] = LearnerStateCodec.decode(LearnerStateCodec.encode(pooled[refitted]));
+                host[refitted] =
+                        LearnerStateCodec.decode(LearnerStateCodec.encode(pooled[refitted]));
             }
             assertThat(pool.evictions()).isGreaterThan(0);
             assertThat(pool.resident()).isLessThanOrEqualTo(50);

@@ -20,9 +20,9 @@ import java.util.function.IntConsumer;
 
 /**
  * Many keys of one shape, three ways, in the same run: the batched pool ({@link KanPool}: one DJL
- * call scores a row of every key, one call steps every key's mini-batch), one DJL call per key (each
- * learner's own device mirror), and the host path (each learner in Java). Before timing, the pool's
- * outputs are checked against the host path's for every key, before and after a step.
+ * call scores a row of every key, one call steps every key's mini-batch), one DJL call per key
+ * (each learner's own device mirror), and the host path (each learner in Java). Before timing, the
+ * pool's outputs are checked against the host path's for every key, before and after a step.
  *
  * <p>A call of each workload covers every key once; throughput counts events (scored rows, or
  * labeled rows learned from) per second.
@@ -160,7 +160,10 @@ public final class BatchedBench {
                 }
             }
         }
-        log.printf(Locale.ROOT, "batched bench: %d keys of %s, three learner sets...%n", keys,
+        log.printf(
+                Locale.ROOT,
+                "batched bench: %d keys of %s, three learner sets...%n",
+                keys,
                 settings.layers());
         KanLearner[] batched = learners(settings.device(), false);
         KanLearner[] perKey = learners(settings.device(), true);
@@ -195,7 +198,10 @@ public final class BatchedBench {
                     call -> {
                         float[] x = scoreRows[call % POOL];
                         for (int k = 0; k < keys; k++) {
-                            sink += perKey[k].score(Arrays.copyOfRange(x, k * in, (k + 1) * in), 1)[0];
+                            sink +=
+                                    perKey[k]
+                                            .score(Arrays.copyOfRange(x, k * in, (k + 1) * in), 1)[
+                                            0];
                         }
                     });
             workloads.put(
@@ -203,7 +209,9 @@ public final class BatchedBench {
                     call -> {
                         float[] x = scoreRows[call % POOL];
                         for (int k = 0; k < keys; k++) {
-                            sink += host[k].score(Arrays.copyOfRange(x, k * in, (k + 1) * in), 1)[0];
+                            sink +=
+                                    host[k].score(Arrays.copyOfRange(x, k * in, (k + 1) * in), 1)[
+                                            0];
                         }
                     });
             workloads.put(
@@ -218,7 +226,10 @@ public final class BatchedBench {
                     call -> {
                         for (int k = 0; k < keys; k++) {
                             sink +=
-                                    perKey[k].learn(stepRowsOf[call % POOL][k], labels[call % POOL][k])
+                                    perKey[k]
+                                            .learn(
+                                                    stepRowsOf[call % POOL][k],
+                                                    labels[call % POOL][k])
                                             .loss();
                         }
                     });
@@ -227,7 +238,9 @@ public final class BatchedBench {
                     call -> {
                         for (int k = 0; k < keys; k++) {
                             sink +=
-                                    host[k].learn(stepRowsOf[call % POOL][k], labels[call % POOL][k])
+                                    host[k].learn(
+                                                    stepRowsOf[call % POOL][k],
+                                                    labels[call % POOL][k])
                                             .loss();
                         }
                     });
@@ -285,7 +298,8 @@ public final class BatchedBench {
     }
 
     /** Largest |pool − host| over one row per key (the host learners must equal the pooled). */
-    private static double scoreGap(KanPool pool, KanLearner[] pooled, KanLearner[] host, float[] x) {
+    private static double scoreGap(
+            KanPool pool, KanLearner[] pooled, KanLearner[] host, float[] x) {
         int keys = pooled.length;
         int in = x.length / keys;
         float[] batched = pool.outputs(pooled, x);
@@ -342,7 +356,8 @@ public final class BatchedBench {
                             row.calls()));
         }
         for (var ratio : report.ratios().entrySet()) {
-            out.append(String.format(Locale.ROOT, "%-40s %8.2f×%n", ratio.getKey(), ratio.getValue()));
+            out.append(
+                    String.format(Locale.ROOT, "%-40s %8.2f×%n", ratio.getKey(), ratio.getValue()));
         }
         return out.toString();
     }
