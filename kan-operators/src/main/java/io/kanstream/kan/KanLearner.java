@@ -442,10 +442,7 @@ public final class KanLearner implements AutoCloseable {
      */
     Batch prepare(float[] rows, double[] labels) {
         int n = labels.length;
-        checkRows(rows, n);
-        for (int s = 0; s < n; s++) {
-            config.task().checkLabel(labels[s], host.outputs(), s);
-        }
+        checkBatch(rows, labels);
         normalizer.observe(rows, n);
         double[] targets = labels.clone();
         if (config.task() == Task.REGRESSION) {
@@ -457,6 +454,15 @@ public final class KanLearner implements AutoCloseable {
         float[] z = normalizer.apply(rows, n);
         examples += n;
         return new Batch(z, targets);
+    }
+
+    /** Throws, naming what is wrong, unless the rows and labels make a batch for this learner. */
+    void checkBatch(float[] rows, double[] labels) {
+        int n = labels.length;
+        checkRows(rows, n);
+        for (int s = 0; s < n; s++) {
+            config.task().checkLabel(labels[s], host.outputs(), s);
+        }
     }
 
     /** A step that left the parameters as they were: its loss or gradient was not finite. */

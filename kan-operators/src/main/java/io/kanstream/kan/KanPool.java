@@ -283,11 +283,20 @@ public final class KanPool implements AutoCloseable {
         if (distinct(learners).size() != keys) {
             throw new IllegalArgumentException("a learner appears twice in one step");
         }
+        if (keys > capacity) {
+            throw tooMany(keys);
+        }
+        // everything is checked before any learner's normalizer sees a row
         int longest = 0;
         for (int k = 0; k < keys; k++) {
             check(learners[k]);
             if (labels[k].length < 1) {
                 throw new IllegalArgumentException("learner " + k + " has no labeled rows");
+            }
+            try {
+                learners[k].checkBatch(rows[k], labels[k]);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("learner " + k + ": " + e.getMessage(), e);
             }
             longest = Math.max(longest, labels[k].length);
         }
@@ -492,12 +501,7 @@ public final class KanPool implements AutoCloseable {
      */
     private void admit(List<KanLearner> learners) {
         if (learners.size() > capacity) {
-            throw new IllegalArgumentException(
-                    "a call of "
-                            + learners.size()
-                            + " keys does not fit a pool of "
-                            + capacity
-                            + " slots: split it, or open a larger pool");
+            throw tooMany(learners.size());
         }
         for (KanLearner learner : learners) {
             if (learner.pool == this) {
@@ -529,6 +533,15 @@ public final class KanPool implements AutoCloseable {
         if (!upload.isEmpty()) {
             upload(upload);
         }
+    }
+
+    private IllegalArgumentException tooMany(int keys) {
+        return new IllegalArgumentException(
+                "a call of "
+                        + keys
+                        + " keys does not fit a pool of "
+                        + capacity
+                        + " slots: split it, or open a larger pool");
     }
 
     /** Host → device for several learners: one indexed write per tensor. */

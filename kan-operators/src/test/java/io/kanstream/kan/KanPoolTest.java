@@ -270,6 +270,18 @@ class KanPoolTest {
                                             new float[][] {new float[8], new float[8]},
                                             new double[][] {{0}, {0}}))
                     .hasMessageContaining("appears twice");
+            // a bad label of one key refuses the whole call before any normalizer learns
+            double[] before = three[0].inputTransform()[0].clone();
+            long examples = three[0].examples();
+            assertThatThrownBy(
+                            () ->
+                                    pool.learn(
+                                            new KanLearner[] {three[0], three[1]},
+                                            new float[][] {new float[8], new float[8]},
+                                            new double[][] {{0.5}, {Double.NaN}}))
+                    .hasMessageContaining("learner 1");
+            assertThat(three[0].inputTransform()[0]).containsExactly(before);
+            assertThat(three[0].examples()).isEqualTo(examples);
         } finally {
             other.close();
             closeAll(three);
