@@ -217,13 +217,9 @@ public final class KanPool implements AutoCloseable {
             return new float[0];
         }
         admit(distinct(owners));
-        Map<KanLearner, Integer> slotOf = new IdentityHashMap<>();
-        for (KanLearner owner : owners) {
-            slotOf.put(owner, owner.poolSlot);
-        }
         long[] index = new long[n];
         for (int r = 0; r < n; r++) {
-            index[r] = slotOf.get(owners[r]);
+            index[r] = owners[r].poolSlot;
         }
         float[] result;
         float[][] hidden = new float[layers.length][];
