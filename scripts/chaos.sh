@@ -14,14 +14,7 @@
 # Uses a running broker / cluster when there is one (under the same KANSTREAM_HOME), otherwise
 # starts them and stops them at the end. Topics and checkpoints are new for every run.
 set -Eeuo pipefail
-on_err() { echo "chaos: ERROR: command failed (exit $1) at line $2: $3" >&2; }
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KS="$ROOT/scripts/kanstream"
-FL="$ROOT/scripts/flink-local.sh"
-KL="$ROOT/scripts/kafka-local.sh"
-export KANSTREAM_HOME="${KANSTREAM_HOME:-$ROOT/.kanstream}"
+SCRIPT=chaos
 
 QUICK=false
 KAFKA_PORT="${KAFKA_PORT:-9092}"
@@ -42,7 +35,7 @@ Usage: $(basename "$0") [--quick] [--kafka-port N] [--rate R] [--keys K] [--fuzz
   --settle S       seconds of steady stream before each fault (default 10 quick, 60 otherwise)
 
 The Flink cluster is scripts/flink-local.sh's (web UI localhost:\${FLINK_REST_PORT:-8081}).
-State, logs and the summary go to \$KANSTREAM_HOME/chaos/<run>/ (KANSTREAM_HOME=$KANSTREAM_HOME).
+State, logs and the summary go to \$KANSTREAM_HOME/chaos/<run>/ (default KANSTREAM_HOME: .kanstream/).
 EOF
 }
 
@@ -63,49 +56,17 @@ for v in KAFKA_PORT KEYS FUZZ; do
 done
 if [[ "$QUICK" == true ]]; then RATE="${RATE:-40}"; SETTLE="${SETTLE:-10}"; else RATE="${RATE:-60}"; SETTLE="${SETTLE:-60}"; fi
 
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 RUN_ID="chaos-$(date +%Y%m%d-%H%M%S)"
 RUN_DIR="$KANSTREAM_HOME/chaos/$RUN_ID"
 mkdir -p "$RUN_DIR"
-BS="localhost:$KAFKA_PORT"
-TARGET="localhost:${FLINK_REST_PORT:-8081}"
 T_EVENTS="$RUN_ID-events" T_LABELS="$RUN_ID-labels" T_SCORES="$RUN_ID-scores"
 T_METRICS="$RUN_ID-metrics" T_DEAD="$RUN_ID-dead-letters"
 FAULTS="$RUN_DIR/faults.jsonl"
 : > "$FAULTS"
 MAX_RECORD_BYTES=65536
-
-say() { echo "chaos $(date +%H:%M:%S): $*" >&2; }
-
-started_kafka=false
-started_flink=false
-producer_pid=""
-JOB=""
 JOBS=()
-
-cleanup() {
-  local rc=$?
-  trap - ERR
-  if [[ -n "$producer_pid" ]] && kill -0 "$producer_pid" 2> /dev/null; then
-    kill -TERM "$producer_pid" 2> /dev/null || true
-    wait "$producer_pid" 2> /dev/null || true
-  fi
-  if [[ -n "$JOB" && "$started_flink" != true ]]; then
-    # a cluster we did not start keeps running: leave no job of ours on it
-    local state
-    state="$("$KS" chaos job state "$JOB" --target "$TARGET" 2> /dev/null || true)"
-    if [[ "$state" == RUNNING || "$state" == RESTARTING || "$state" == CREATED ]]; then
-      say "cancelling job $JOB"
-      "$KS" chaos job cancel "$JOB" --target "$TARGET" > /dev/null 2>&1 || true
-    fi
-  fi
-  if [[ "$started_flink" == true ]]; then "$FL" stop || true; fi
-  if [[ "$started_kafka" == true ]]; then "$KL" stop --port "$KAFKA_PORT" || true; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-now_ms() { date +%s%3N; }
 
 job_args() {
   echo --bootstrap-servers "$BS" --events-topic "$T_EVENTS" --labels-topic "$T_LABELS" \
@@ -117,14 +78,8 @@ job_args() {
 
 # Submits the job (detached) with extra run flags; sets JOB and appends it to JOBS.
 submit() {
-  local out
   # shellcheck disable=SC2046  # job_args is a word list without spaces inside words
-  out="$("$KS" run --target "$TARGET" --detach $(job_args) "$@" 2>&1)" \
-    || { echo "$out" >&2; say "submission failed"; return 1; }
-  echo "$out" >> "$RUN_DIR/submissions.log"
-  echo "$out" | grep -E 'resuming|restoring|fresh' >&2 || true
-  JOB="$(sed -n 's/^job-id //p' <<< "$out")"
-  [[ -n "$JOB" ]] || { echo "$out" >&2; say "no job id in the submission's output"; return 1; }
+  submit_detached "$RUN_DIR/submissions.log" $(job_args) "$@"
   JOBS+=("$JOB")
   say "job $JOB submitted ($*)"
 }
@@ -133,7 +88,7 @@ steps() { "$KS" chaos steps --bootstrap-servers "$BS" --metrics-topic "$T_METRIC
 
 # fault NAME DETAIL FUNCTION: steps before, inject, wait for recovery, one line in faults.jsonl
 fault() {
-  local name="$1" detail="$2" inject="$3" before since line
+  local name="$1" detail="$2" inject="$3" before since line recovered seconds
   sleep "$SETTLE"
   before="$(steps)"
   since="$(now_ms)"
@@ -143,7 +98,9 @@ fault() {
     --detail "$detail" --since "$since" --steps-before "$before" --timeout 240s \
     --bootstrap-servers "$BS" --metrics-topic "$T_METRICS")"
   echo "$line" >> "$FAULTS"
-  say "fault $name: $(sed -n 's/.*"recovered":\([a-z]*\).*"seconds_to_recover":\([0-9.]*\).*/recovered \1 after \2 s/p' <<< "$line")"
+  { read -r recovered; read -r seconds; } \
+    < <("$KS" chaos field recovered seconds_to_recover <<< "$line")
+  say "fault $name: recovered $recovered after $seconds s"
 }
 
 kill_taskmanager() {
@@ -178,22 +135,10 @@ cancel_resubmit() {
 
 # --- set-up -------------------------------------------------------------------------------------
 t0=$SECONDS
-if "$KL" status --port "$KAFKA_PORT" > /dev/null 2>&1; then
-  say "using the running broker on $BS"
-else
-  "$KL" start --port "$KAFKA_PORT"
-  started_kafka=true
-fi
-if "$FL" status > /dev/null 2>&1; then
-  say "using the running Flink cluster on $TARGET"
-else
-  "$FL" start --taskmanagers 2
-  started_flink=true
-fi
-"$KS" --version > /dev/null   # builds once when sources changed
-for t in "$T_EVENTS" "$T_LABELS" "$T_SCORES" "$T_METRICS" "$T_DEAD"; do
-  "$KL" topics create "$t" 4 --port "$KAFKA_PORT" > /dev/null
-done
+use_or_start_broker
+use_or_start_cluster
+build_once
+create_topics "$RUN_ID"
 
 submit --fresh --parallelism 2
 "$KS" produce --synthetic drift --rate "$RATE" --count 100000000 --keys "$KEYS" --seed 7 \
@@ -203,7 +148,7 @@ say "producing $RATE labeled events/s over $KEYS keys (pid $producer_pid)"
 
 # warm-up: every key has committed metrics
 deadline=$((SECONDS + 240))
-until [[ "$(steps | grep -o '":' | wc -l)" -ge "$KEYS" ]]; do
+until [[ "$(steps | "$KS" chaos field --count .)" -ge "$KEYS" ]]; do
   (( SECONDS < deadline )) || { say "no metrics for every key after 240 s"; exit 1; }
   kill -0 "$producer_pid" 2> /dev/null || { cat "$RUN_DIR/producer.log" >&2; say "producer died"; exit 1; }
   sleep 3

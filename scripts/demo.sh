@@ -103,6 +103,7 @@ export DJL_CACHE_DIR="${DJL_CACHE_DIR:-$root/.kanstream/djl-cache}"
 # SIGKILL) finds them, and nothing else.
 demo_id="$(printf '%s' "$demo_home" | cksum | cut -d' ' -f1)"
 marker="-Dkanstream.demo=$demo_id"
+monitor=()   # set once the build is ready
 export KANSTREAM_JAVA_OPTS="$marker ${KANSTREAM_JAVA_OPTS:-}"
 classpath_file="$root/jobs/target/runtime-classpath.txt"
 quiet_log4j="$root/jobs/src/main/resources/log4j2-cli.properties"
@@ -224,7 +225,7 @@ finish() {
   local stream="$report_dir/stream.csv" have_stream=false
   if [[ "$skip_report" == false ]]; then
     say "saving the stream that was sent (the events topic) to $stream"
-    if java "$marker" -Dlog4j2.configurationFile="$quiet_log4j" -cp "$monitor_cp" DemoMonitor dump \
+    if "${monitor[@]}" dump \
         --bootstrap-servers "localhost:$port" --topic events --out "$stream" \
         > "$run_dir/dump.log" 2>&1 8>&-; then
       have_stream=true
@@ -243,7 +244,7 @@ finish() {
   echo "Stream: $sent events sent ($task, $keys keys, $rate/s; the concept changed at event" \
     "$(( count / 2 )) of $count planned)${ended:+; $ended}."
   local learned=0
-  java -Dlog4j2.configurationFile="$quiet_log4j" -cp "$monitor_cp" DemoMonitor summary \
+  "${monitor[@]}" summary \
       --metrics "$run_dir/metrics.jsonl" 8>&- | tee "$report_dir/live-summary.txt" || learned=$?
 
   if [[ "$have_stream" == true && "$skip_report" == false && "$sent" -gt 0 ]]; then
@@ -251,7 +252,7 @@ finish() {
     say "replaying the same stream through the same operator into the report (about" \
       "$(( sent / 400 + 10 ))s)..."
     if "$root/scripts/kanstream" replay --input "$stream" --key-column key \
-        --exclude-columns id,ts --task "$task" --batch-size 32 --hidden 8 --lr 0.01 \
+        --exclude-columns id,ts --task "$task" --hidden 8 --lr 0.01 \
         --grid-size 5 --seed 42 --report "$report_dir" > "$run_dir/replay.log" 2>&1 8>&-; then
       cp "$run_dir/replay.log" "$report_dir/replay.log"
       echo "Replay of the whole stream, prequential (each event scored before it is learned from):"
@@ -326,16 +327,9 @@ if ! "$root/scripts/kanstream" --version > "$run_dir/build.log" 2>&1 8>&-; then
   tail -30 "$run_dir/build.log" >&2
   die "the build failed (full log: $run_dir/build.log)"
 fi
-monitor_dir="$demo_home/monitor"
-monitor_cp="$monitor_dir:$(cat "$classpath_file")"
-if [[ ! -f "$monitor_dir/DemoMonitor.class" \
-    || "$root/scripts/demo/DemoMonitor.java" -nt "$monitor_dir/DemoMonitor.class" \
-    || "$classpath_file" -nt "$monitor_dir/DemoMonitor.class" ]]; then
-  rm -rf "$monitor_dir"
-  mkdir -p "$monitor_dir"
-  javac -nowarn -d "$monitor_dir" -cp "$(cat "$classpath_file")" \
-    "$root/scripts/demo/DemoMonitor.java" 8>&- || die "could not compile scripts/demo/DemoMonitor.java"
-fi
+# the live view, the stream's dump and the summary: `kanstream demo`, run straight from the build
+monitor=(java "$marker" -Dlog4j2.configurationFile="$quiet_log4j"
+  -cp "$root/jobs/target/classes:$(cat "$classpath_file")" io.kanstream.jobs.cli.KanstreamCli demo)
 say "build ready ($((SECONDS - t0))s)"
 
 port=9092
@@ -387,7 +381,7 @@ say "job running ($((SECONDS - t0))s). $ui_note"
 
 phase=streaming
 touch "$run_dir/metrics.jsonl"
-start_bg - java "$marker" -Dlog4j2.configurationFile="$quiet_log4j" -cp "$monitor_cp" DemoMonitor watch \
+start_bg - "${monitor[@]}" watch \
   --bootstrap-servers "localhost:$port" --topic metrics --save "$run_dir/metrics.jsonl" \
   --job-log "$run_dir/job.log" --every 5 --expected "$count"
 monitor_pid=$bg_pid

@@ -2,7 +2,7 @@
 # flink-local.sh — a standalone Flink 2.2 session cluster on this machine: one JobManager and N
 # TaskManagers, each its own JVM, started from Maven-resolved jars (no Flink distribution, no
 # Docker). DJL and PyTorch's CPU natives are on the cluster classpath, loaded parent-first, as a
-# user puts them in a distribution's lib/ (README, "On a Flink 2.2 cluster").
+# user puts them in a distribution's lib/ (docs/running.md, "On a Flink 2.2 cluster").
 #
 # Classpath: scripts/flink/pom.xml (Flink runtime, web UI, file connector, RocksDB, log4j) joined
 # with docker/flink/lib/pom.xml (DJL, the same list the Docker image puts in lib/); resolved by

@@ -16,6 +16,11 @@
 #   logs/              server.log (broker log4j) and console.out (JVM stdout/stderr, GC/crash output)
 #   kafka.pid          pid of the running broker JVM
 #   .lock              flock serialising concurrent start/stop calls
+#   mode               plaintext or secure: how data/ was formatted (switching needs --clean)
+#   secure/            --secure only (mode 700): ca.crt, broker.p12 and broker.secrets (the
+#                      keystore and inter-broker passwords), made at the first secure start
+#   client.properties  --secure only (mode 600): client settings for the local user, password
+#                      included; pass it as --kafka-properties / --command-config
 set -Eeuo pipefail
 # With set -e a failing command would otherwise end the script without a word; say where.
 on_err() { echo "kafka-local: ERROR: command failed (exit $1) at line $2: $3" >&2; }
@@ -39,10 +44,17 @@ SERVER_PROPS="$STATE_DIR/server.properties"
 LOG4J_BROKER="$STATE_DIR/log4j2.xml"
 LOG4J_TOOLS="$STATE_DIR/tools-log4j2.xml"
 CLUSTER_ID_FILE="$STATE_DIR/cluster.id"
+MODE_FILE="$STATE_DIR/mode"
+SECURE_DIR="$STATE_DIR/secure"
+CLIENT_PROPS="$STATE_DIR/client.properties"
+SCRAM_USER="${KAFKA_SCRAM_USER:-kanstream}"
+# SCRAM user the broker authenticates as to its own SASL_SSL listener (inter-broker traffic)
+readonly BROKER_USER=kanstream-broker
+readonly SCRAM_MECHANISM=SCRAM-SHA-512
 
 PORT="${KAFKA_PORT:-9092}"
 NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-4}"
-START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"   # seconds until the broker must answer
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"   # seconds until the broker must answer (--secure: 120)
 STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"     # seconds of grace after SIGTERM before SIGKILL
 # Modest heap: this is a dev/test broker on a small (2-core) machine next to Flink + DJL.
 HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
@@ -56,27 +68,38 @@ Usage: $(basename "$0") COMMAND [OPTIONS]
 Run a single-node Kafka 4.1.1 broker (KRaft) from Maven artifacts, without Docker.
 
 Commands:
-  start [--port N] [--clean]     start in the background and wait until it answers
+  start [--port N] [--clean] [--secure]
+                                 start in the background and wait until it answers
                                  (already running: says so, exit 0; --clean stops it first,
-                                 wipes data/ and logs/ and starts from an empty cluster)
+                                 wipes data/ and logs/ and starts from an empty cluster).
+                                 --secure: the client listener speaks SASL_SSL (SCRAM-SHA-512
+                                 over TLS) with a CA and broker certificate made by keytool and
+                                 the SCRAM user \$KAFKA_SCRAM_USER (default kanstream) with a
+                                 random password, written with the rest of the client settings
+                                 to client.properties in the state dir (mode 600; the password
+                                 is never printed). Switching mode needs --clean.
   stop                           SIGTERM, wait up to ${STOP_TIMEOUT}s, then SIGKILL (idempotent)
-  status                         print running/stopped and the bootstrap address;
-                                 exit 0 if running, 3 if stopped
+  status                         print running/stopped, the bootstrap address, and in secure
+                                 mode the client properties file; exit 0 if running, 3 if stopped
   topics create NAME [PARTS]     create a topic (replication 1, default PARTS=$NUM_PARTITIONS), idempotent
   topics list                    list topics
   tool MAIN_CLASS [ARGS...]      run any Kafka CLI class with the broker classpath, e.g.
                                  tool org.apache.kafka.tools.ConsoleProducer --bootstrap-server localhost:9092 --topic t
+                                 (a secure broker: add --producer.config or --command-config
+                                 with the state dir's client.properties, as the tool names it)
   classpath                      print the (cached) runtime classpath
   -h, --help                     this help
 
 Options (also for status/stop/topics, to pick the port when no broker state exists yet):
-  --port N                       PLAINTEXT port (env KAFKA_PORT, default 9092); controller uses N+1
+  --port N                       client port (env KAFKA_PORT, default 9092); controller uses N+1
+                                 (the controller listener is PLAINTEXT on localhost in both modes)
 
 Environment:
   KANSTREAM_HOME          state lives in \$KANSTREAM_HOME/kafka (default: <repo>/.kanstream/kafka)
-  KAFKA_PORT              PLAINTEXT port (default 9092)
+  KAFKA_PORT              client port (default 9092)
+  KAFKA_SCRAM_USER        --secure: the SCRAM user of client.properties (default kanstream)
   KAFKA_NUM_PARTITIONS    num.partitions for auto-created topics (default 4)
-  KAFKA_START_TIMEOUT     seconds to wait for the broker (default 60)
+  KAFKA_START_TIMEOUT     seconds to wait for the broker (default 60, --secure 120)
   KAFKA_STOP_TIMEOUT      seconds to wait after SIGTERM (default 30)
   KAFKA_HEAP_OPTS         broker heap flags (default "-Xms256m -Xmx512m")
 
@@ -166,7 +189,7 @@ running_pid() {
 effective_port() {
   if running_pid >/dev/null && [[ -f "$SERVER_PROPS" ]]; then
     local p
-    p="$(sed -n 's#^listeners=PLAINTEXT://[^:]*:\([0-9]*\).*#\1#p' "$SERVER_PROPS")"
+    p="$(sed -n 's#^listeners=[A-Z_]*://[^:]*:\([0-9]*\).*#\1#p' "$SERVER_PROPS")"
     [[ -n "$p" ]] && { echo "$p"; return; }
   fi
   echo "$PORT"
@@ -175,6 +198,30 @@ effective_port() {
 port_open() {
   # bash's /dev/tcp: no nc/curl dependency. Subshell so the fd is closed right away.
   (exec 3<>"/dev/tcp/localhost/$1") 2>/dev/null
+}
+
+# How data/ was formatted; state from before the secure mode existed is plaintext.
+current_mode() {
+  if [[ -s "$MODE_FILE" ]]; then cat "$MODE_FILE"; else echo plaintext; fi
+}
+
+# Kafka tool arguments that authenticate to the broker: none in plaintext mode. Printed as
+# words for an unquoted $(...): the state dir path must not contain spaces in secure mode.
+client_config_args() {
+  if [[ "$(current_mode)" == secure && -s "$CLIENT_PROPS" ]]; then
+    echo "--command-config $CLIENT_PROPS"
+  fi
+}
+
+# Copies stdin to stdout with every password of broker.secrets replaced.
+redact_secrets() {
+  local sed_args=() line
+  if [[ -f "$SECURE_DIR/broker.secrets" ]]; then
+    while IFS='=' read -r _ line; do
+      [[ -n "$line" ]] && sed_args+=(-e "s/$line/[redacted]/g")
+    done < "$SECURE_DIR/broker.secrets"
+  fi
+  if (( ${#sed_args[@]} )); then sed "${sed_args[@]}"; else cat; fi
 }
 
 # server.log is appended across runs, so only show what this run wrote (from byte offset $1).
@@ -206,20 +253,51 @@ take_lock() {
 # Config files
 # ---------------------------------------------------------------------------------------------
 write_server_props() {
-  local controller_port="$1"
+  local controller_port="$1" secure="$2"
   # Regenerated on every start so that --port / KAFKA_NUM_PARTITIONS take effect. That is safe with
   # a *static* quorum (controller.quorum.voters): formatting does not record the voters' endpoints.
-  cat > "$SERVER_PROPS" <<EOF
+  # In secure mode it holds the keystore and inter-broker passwords: readable by the owner only.
+  rm -f "$SERVER_PROPS"
+  (umask 077; : > "$SERVER_PROPS")
+  cat >> "$SERVER_PROPS" <<EOF
 # Generated by scripts/kafka-local.sh — edits are overwritten on the next start.
 # Single node acting as both KRaft controller and broker.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@localhost:$controller_port
 controller.listener.names=CONTROLLER
+EOF
+  if [[ "$secure" == true ]]; then
+    # shellcheck disable=SC1090  # KEYSTORE_PASSWORD, BROKER_PASSWORD
+    source "$SECURE_DIR/broker.secrets"
+    cat >> "$SERVER_PROPS" <<EOF
+# Clients and the broker itself (inter-broker traffic) speak SASL_SSL: SCRAM over TLS. The
+# controller listener stays PLAINTEXT on localhost (KRaft controllers cannot use SCRAM: its
+# credentials live in the metadata the controllers serve).
+listeners=SASL_SSL://localhost:$PORT,CONTROLLER://localhost:$controller_port
+advertised.listeners=SASL_SSL://localhost:$PORT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=$SCRAM_MECHANISM
+sasl.mechanism.inter.broker.protocol=$SCRAM_MECHANISM
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$BROKER_USER" password="$BROKER_PASSWORD";
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$SECURE_DIR/broker.p12
+ssl.keystore.password=$KEYSTORE_PASSWORD
+ssl.key.password=$KEYSTORE_PASSWORD
+ssl.truststore.type=PEM
+ssl.truststore.location=$SECURE_DIR/ca.crt
+ssl.client.auth=none
+EOF
+  else
+    cat >> "$SERVER_PROPS" <<EOF
 listeners=PLAINTEXT://localhost:$PORT,CONTROLLER://localhost:$controller_port
 advertised.listeners=PLAINTEXT://localhost:$PORT
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+EOF
+  fi
+  cat >> "$SERVER_PROPS" <<EOF
 
 log.dirs=$DATA_DIR
 
@@ -246,6 +324,74 @@ transaction.max.timeout.ms=900000
 # Tests start consumers one after another: don't wait 3 s for more members before the first rebalance.
 group.initial.rebalance.delay.ms=0
 EOF
+}
+
+# A fresh random secret: 32 hex digits (nothing a properties file or JAAS would need quoted).
+random_secret() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
+
+# keytool in a small, quickly starting JVM (it runs seven times on the first secure start).
+kt() { keytool -J-XX:+UseSerialGC -J-XX:TieredStopAtLevel=1 -J-Xshare:auto "$@"; }
+
+# The first secure start makes a CA, a broker certificate it signs (for localhost and 127.0.0.1,
+# so clients verify the host name as they do by default), the passwords, and client.properties.
+# Later starts reuse them; --clean wipes them with the data (the SCRAM users live in data/).
+ensure_secure_material() {
+  [[ -s "$SECURE_DIR/broker.secrets" && -s "$SECURE_DIR/broker.p12" && -s "$CLIENT_PROPS" ]] \
+    && return 0
+  command -v keytool >/dev/null || die "keytool not on PATH (it comes with the JDK)"
+  rm -rf "$SECURE_DIR" "$CLIENT_PROPS"
+  (umask 077; mkdir -p "$SECURE_DIR")
+  local ks_pw ca_pw client_pw broker_pw
+  ks_pw="$(random_secret)"; ca_pw="$(random_secret)"
+  client_pw="$(random_secret)"; broker_pw="$(random_secret)"
+  local san="SAN=dns:localhost,ip:127.0.0.1" out="$SECURE_DIR/keytool.out"
+  log "making a CA and a broker certificate with keytool in $SECURE_DIR"
+  # Passwords reach keytool through the environment (:env), never on its command line.
+  if ! (
+    set -e
+    cd "$SECURE_DIR"
+    export KS_PW="$ks_pw" CA_PW="$ca_pw"
+    kt -genkeypair -alias ca -keyalg RSA -keysize 2048 -validity 825 \
+      -dname "CN=kanstream local CA" -ext bc:c -storetype PKCS12 \
+      -keystore ca.p12 -storepass:env CA_PW
+    kt -exportcert -rfc -alias ca -keystore ca.p12 -storepass:env CA_PW -file ca.crt
+    kt -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 825 \
+      -dname "CN=localhost" -ext "$san" -storetype PKCS12 \
+      -keystore broker.p12 -storepass:env KS_PW
+    kt -certreq -alias broker -keystore broker.p12 -storepass:env KS_PW -file broker.csr
+    kt -gencert -rfc -alias ca -keystore ca.p12 -storepass:env CA_PW -validity 825 \
+      -ext "$san" -ext ku:c=digitalSignature,keyEncipherment -ext eku=serverAuth \
+      -infile broker.csr -outfile broker.crt
+    cat broker.crt ca.crt > broker-chain.crt
+    kt -importcert -noprompt -alias ca -file ca.crt -keystore broker.p12 -storepass:env KS_PW
+    kt -importcert -noprompt -alias broker -file broker-chain.crt \
+      -keystore broker.p12 -storepass:env KS_PW
+    rm -f broker.csr broker.crt broker-chain.crt
+  ) > "$out" 2>&1; then
+    cat "$out" >&2
+    rm -rf "$SECURE_DIR"
+    die "keytool could not make the certificates"
+  fi
+  # The CA's key is not needed again: nothing is signed after this start.
+  rm -f "$SECURE_DIR/ca.p12" "$out"
+  (umask 077; cat > "$SECURE_DIR/broker.secrets" <<EOF
+KEYSTORE_PASSWORD=$ks_pw
+BROKER_PASSWORD=$broker_pw
+CLIENT_PASSWORD=$client_pw
+EOF
+  )
+  (umask 077; cat > "$CLIENT_PROPS" <<EOF
+# Client settings for the local secured broker (scripts/kafka-local.sh start --secure).
+# Holds a password: keep it private. Use it as
+#   kanstream run|produce|replay --bootstrap-servers localhost:$PORT --kafka-properties $CLIENT_PROPS
+#   Kafka's tools: --command-config $CLIENT_PROPS
+security.protocol=SASL_SSL
+sasl.mechanism=$SCRAM_MECHANISM
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$SCRAM_USER" password="$client_pw";
+ssl.truststore.type=PEM
+ssl.truststore.location=$SECURE_DIR/ca.crt
+EOF
+  )
 }
 
 write_broker_log4j() {
@@ -294,10 +440,14 @@ EOF
 # Commands
 # ---------------------------------------------------------------------------------------------
 cmd_start() {
-  local clean="$1" pid
+  local clean="$1" secure="$2" pid mode=plaintext
+  [[ "$secure" == true ]] && mode=secure
   if pid="$(running_pid)"; then
     if [[ "$clean" != true ]]; then
-      log "already running (pid $pid) on localhost:$(effective_port)"
+      [[ "$(current_mode)" == "$mode" ]] \
+        || die "a $(current_mode) broker is running (pid $pid): stop it first, or start --clean to switch to $mode"
+      log "already running ($mode, pid $pid) on localhost:$(effective_port)"
+      [[ "$mode" == secure ]] && log "client settings (password included): $CLIENT_PROPS"
       return 0
     fi
     log "--clean: stopping the running broker first"
@@ -314,10 +464,14 @@ cmd_start() {
   ensure_classpath
   if [[ "$clean" == true ]]; then
     log "--clean: wiping $DATA_DIR and $LOG_DIR"
-    rm -rf "$DATA_DIR" "$LOG_DIR" "$CLUSTER_ID_FILE"
+    rm -rf "$DATA_DIR" "$LOG_DIR" "$CLUSTER_ID_FILE" "$MODE_FILE" "$SECURE_DIR" "$CLIENT_PROPS"
+  fi
+  if [[ -f "$DATA_DIR/meta.properties" && "$(current_mode)" != "$mode" ]]; then
+    die "$DATA_DIR was formatted for a $(current_mode) broker: start --clean to switch to $mode (it wipes the topics)"
   fi
   mkdir -p "$DATA_DIR" "$LOG_DIR"
-  write_server_props "$controller_port"
+  [[ "$secure" == true ]] && ensure_secure_material
+  write_server_props "$controller_port" "$secure"
   write_broker_log4j
   write_tools_log4j
 
@@ -329,12 +483,22 @@ cmd_start() {
       run_tool "$STORAGE_TOOL" random-uuid > "$CLUSTER_ID_FILE.tmp"
       mv -f "$CLUSTER_ID_FILE.tmp" "$CLUSTER_ID_FILE"
     fi
-    log "formatting $DATA_DIR (cluster id $(cat "$CLUSTER_ID_FILE"))"
+    # Secure mode: the SCRAM users exist from the start (KRaft keeps them in the metadata log,
+    # and the broker needs its own before it can talk to its SASL_SSL listener).
+    local scram=()
+    if [[ "$secure" == true ]]; then
+      # shellcheck disable=SC1090  # BROKER_PASSWORD, CLIENT_PASSWORD
+      source "$SECURE_DIR/broker.secrets"
+      scram=(--add-scram "$SCRAM_MECHANISM=[name=$BROKER_USER,password=$BROKER_PASSWORD]"
+             --add-scram "$SCRAM_MECHANISM=[name=$SCRAM_USER,password=$CLIENT_PASSWORD]")
+    fi
+    log "formatting $DATA_DIR (cluster id $(cat "$CLUSTER_ID_FILE"), $mode)"
     if ! run_tool "$STORAGE_TOOL" format -t "$(cat "$CLUSTER_ID_FILE")" -c "$SERVER_PROPS" \
-        > "$LOG_DIR/format.out" 2>&1; then
-      cat "$LOG_DIR/format.out" >&2
+        "${scram[@]+"${scram[@]}"}" > "$LOG_DIR/format.out" 2>&1; then
+      redact_secrets < "$LOG_DIR/format.out" >&2
       die "storage format failed"
     fi
+    echo "$mode" > "$MODE_FILE"
   fi
 
   local t0=$SECONDS log_from=0
@@ -369,13 +533,19 @@ cmd_start() {
       die "broker exited during startup"
     fi
     if port_open "$PORT"; then
-      # Each probe is capped at 15 s so one hung attempt cannot eat the whole budget.
-      local left=$((deadline - SECONDS)); (( left > 15 )) && left=15; (( left < 5 )) && left=5
+      # Each probe is capped (15 s, 30 s for a cold JVM's first TLS + SCRAM handshake) so one
+      # hung attempt cannot eat the whole budget.
+      local cap=15; [[ "$secure" == true ]] && cap=30
+      local left=$((deadline - SECONDS)); (( left > cap )) && left=$cap; (( left < 5 )) && left=5
       # timeout: the AdminClient would otherwise retry for default.api.timeout.ms (60 s).
       if timeout "$left" java "${TOOL_JVM_OPTS[@]}" -Dlog4j2.configurationFile="$LOG4J_TOOLS" \
           -cp "$(classpath)" "$TOPIC_TOOL" --bootstrap-server "localhost:$PORT" --list \
-          > /dev/null 2>>"$LOG_DIR/readiness.err"; then
-        log "ready: bootstrap localhost:$PORT (pid $pid, $((SECONDS - t0))s)"
+          $(client_config_args) > /dev/null 2>>"$LOG_DIR/readiness.err"; then
+        log "ready: bootstrap localhost:$PORT ($mode, pid $pid, $((SECONDS - t0))s)"
+        if [[ "$secure" == true ]]; then
+          log "SASL_SSL ($SCRAM_MECHANISM) as user $SCRAM_USER; client settings, password included:"
+          log "  $CLIENT_PROPS"
+        fi
         return 0
       fi
     fi
@@ -413,7 +583,12 @@ cmd_stop() {
 cmd_status() {
   local pid
   if pid="$(running_pid)"; then
-    echo "running pid=$pid bootstrap=localhost:$(effective_port) state=$STATE_DIR"
+    if [[ "$(current_mode)" == secure ]]; then
+      echo "running pid=$pid bootstrap=localhost:$(effective_port) state=$STATE_DIR mode=secure" \
+        "client-properties=$CLIENT_PROPS"
+    else
+      echo "running pid=$pid bootstrap=localhost:$(effective_port) state=$STATE_DIR"
+    fi
     return 0
   fi
   echo "stopped bootstrap=localhost:$PORT state=$STATE_DIR"
@@ -427,11 +602,14 @@ cmd_topics() {
     create)
       [[ $# -ge 1 ]] || die "usage: topics create NAME [PARTITIONS]"
       # --if-not-exists makes this idempotent (handy for test setup).
+      # shellcheck disable=SC2046  # client_config_args: none, or --command-config FILE
       run_tool "$TOPIC_TOOL" --bootstrap-server "$bs" --create --if-not-exists \
-        --topic "$1" --partitions "${2:-$NUM_PARTITIONS}" --replication-factor 1
+        --topic "$1" --partitions "${2:-$NUM_PARTITIONS}" --replication-factor 1 \
+        $(client_config_args)
       ;;
     list)
-      run_tool "$TOPIC_TOOL" --bootstrap-server "$bs" --list
+      # shellcheck disable=SC2046
+      run_tool "$TOPIC_TOOL" --bootstrap-server "$bs" --list $(client_config_args)
       ;;
     *) die "usage: topics create NAME [PARTITIONS] | topics list" ;;
   esac
@@ -450,13 +628,18 @@ main() {
       run_tool "$@"; exit $? ;;
   esac
 
-  local clean=false
+  local clean=false secure=false
   local rest=()
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --port) [[ $# -ge 2 ]] || die "--port needs a value"; PORT="$2"; shift 2 ;;
       --port=*) PORT="${1#--port=}"; shift ;;
       --clean) clean=true; shift ;;
+      --secure)
+        secure=true
+        # TLS + SCRAM: the broker's own inter-broker login and a cold probe JVM's handshake
+        START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
+        shift ;;
       -h|--help) usage; exit 0 ;;
       *) rest+=("$1"); shift ;;
     esac
@@ -465,7 +648,7 @@ main() {
 
   case "$cmd" in
     start)     [[ ${#rest[@]} -eq 0 ]] || die "unexpected arguments: ${rest[*]}"
-               take_lock; cmd_start "$clean" ;;
+               take_lock; cmd_start "$clean" "$secure" ;;
     stop)      take_lock; cmd_stop ;;
     status)    cmd_status || exit $? ;;   # exit 3 = stopped, not an error worth a trap message
     topics)    cmd_topics "${rest[@]+"${rest[@]}"}" ;;

@@ -9,14 +9,7 @@
 # Uses a running broker / cluster when there is one (same KANSTREAM_HOME), otherwise starts them
 # and stops them at the end.
 set -Eeuo pipefail
-on_err() { echo "soak: ERROR: command failed (exit $1) at line $2: $3" >&2; }
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
-
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-KS="$ROOT/scripts/kanstream"
-FL="$ROOT/scripts/flink-local.sh"
-KL="$ROOT/scripts/kafka-local.sh"
-export KANSTREAM_HOME="${KANSTREAM_HOME:-$ROOT/.kanstream}"
+SCRIPT=soak
 
 EVENTS=1000000
 KEYS=1000000
@@ -25,7 +18,7 @@ RATE=0
 PARALLELISM=2
 # RocksDB: with the heap backend every live key's state (about 15 KB for the default 4,8,1 model)
 # sits on the TaskManager's heap; 10,000 keys per subtask is ~150 MB per slot, more than the
-# local cluster's task heap holds for two slots (measured: OutOfMemoryError, see README)
+# local cluster's task heap holds for two slots (measured: OutOfMemoryError, see docs/reliability.md)
 STATE_BACKEND=rocksdb
 SAMPLE_EVERY=15
 TIMEOUT=7200
@@ -46,7 +39,7 @@ Usage: $(basename "$0") [--events N] [--keys K] [--max-live-keys M] [--rate R] [
   --timeout S        give up after S seconds (default $TIMEOUT)
   --kafka-port N     the broker's port (default \$KAFKA_PORT or 9092)
 
-Samples and the summary go to \$KANSTREAM_HOME/soak/<run>/ (KANSTREAM_HOME=$KANSTREAM_HOME).
+Samples and the summary go to \$KANSTREAM_HOME/soak/<run>/ (default KANSTREAM_HOME: .kanstream/).
 EOF
 }
 
@@ -69,60 +62,26 @@ for v in EVENTS KEYS MAX_LIVE_KEYS PARALLELISM SAMPLE_EVERY TIMEOUT KAFKA_PORT; 
   [[ "${!v}" =~ ^[0-9]+$ && "${!v}" -gt 0 ]] || { echo "soak: --${v,,} must be a positive whole number, got '${!v}'" >&2; exit 2; }
 done
 
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 RUN_ID="soak-$(date +%Y%m%d-%H%M%S)"
 RUN_DIR="$KANSTREAM_HOME/soak/$RUN_ID"
 mkdir -p "$RUN_DIR"
-BS="localhost:$KAFKA_PORT"
-TARGET="localhost:${FLINK_REST_PORT:-8081}"
 SAMPLES="$RUN_DIR/samples.jsonl"
 : > "$SAMPLES"
-say() { echo "soak $(date +%H:%M:%S): $*" >&2; }
 
-started_kafka=false
-started_flink=false
-producer_pid=""
-JOB=""
-cleanup() {
-  local rc=$?
-  trap - ERR
-  if [[ -n "$producer_pid" ]] && kill -0 "$producer_pid" 2> /dev/null; then
-    kill -TERM "$producer_pid" 2> /dev/null || true
-    wait "$producer_pid" 2> /dev/null || true
-  fi
-  if [[ -n "$JOB" ]]; then
-    "$KS" chaos job cancel "$JOB" --target "$TARGET" > /dev/null 2>&1 || true
-  fi
-  if [[ "$started_flink" == true ]]; then "$FL" stop || true; fi
-  if [[ "$started_kafka" == true ]]; then "$KL" stop --port "$KAFKA_PORT" || true; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+use_or_start_broker
+use_or_start_cluster
+build_once
+create_topics "$RUN_ID"
 
-if "$KL" status --port "$KAFKA_PORT" > /dev/null 2>&1; then
-  say "using the running broker on $BS"
-else
-  "$KL" start --port "$KAFKA_PORT"; started_kafka=true
-fi
-if "$FL" status > /dev/null 2>&1; then
-  say "using the running Flink cluster on $TARGET"
-else
-  "$FL" start --taskmanagers 2; started_flink=true
-fi
-"$KS" --version > /dev/null
-for t in events labels scores metrics dead-letters; do
-  "$KL" topics create "$RUN_ID-$t" 4 --port "$KAFKA_PORT" > /dev/null
-done
-
-out="$("$KS" run --target "$TARGET" --detach --fresh --no-create-topics \
+submit_detached "$RUN_DIR/submissions.log" --fresh --no-create-topics \
   --bootstrap-servers "$BS" --events-topic "$RUN_ID-events" --labels-topic "$RUN_ID-labels" \
   --scores-topic "$RUN_ID-scores" --metrics-topic "$RUN_ID-metrics" \
   --dead-letter-topic "$RUN_ID-dead-letters" --checkpoint-dir "$RUN_DIR/checkpoints" \
   --transactional-id-prefix "$RUN_ID" --parallelism "$PARALLELISM" \
   --max-live-keys "$MAX_LIVE_KEYS" --checkpoint-interval 10s \
-  --state-backend "$STATE_BACKEND" 2>&1)" || { echo "$out" >&2; exit 1; }
-JOB="$(sed -n 's/^job-id //p' <<< "$out")"
-[[ -n "$JOB" ]] || { echo "$out" >&2; say "no job id"; exit 1; }
+  --state-backend "$STATE_BACKEND"
 say "job $JOB: $EVENTS events over $KEYS keys, --max-live-keys $MAX_LIVE_KEYS per subtask, parallelism $PARALLELISM"
 
 until "$KS" chaos job running "$JOB" --target "$TARGET"; do sleep 2; done
@@ -140,12 +99,13 @@ while :; do
   line="$("$KS" chaos sample --target "$TARGET" --job "$JOB" --t0 "$t0" --pids "$pids")"
   echo "$line" >> "$SAMPLES"
   # done when the learner has scored them all (its counter, not the parser's: records in flight)
-  done_events="$(sed -n 's/.*"kanEvents":{"max":[0-9.]*,"sum":\([0-9]*\).*/\1/p' <<< "$line")"
-  done_events="${done_events:-0}"
-  say "$done_events / $EVENTS events; $(grep -o '"rss_kib":{[^}]*}' <<< "$line")"
+  { read -r done_events; read -r state; read -r rss; } \
+    < <("$KS" chaos field learner.kanEvents.sum state rss_kib --default 0 <<< "$line")
+  done_events="${done_events%.*}"
+  say "$done_events / $EVENTS events; RSS KiB $rss"
   (( done_events >= EVENTS )) && break
-  if grep -q '"state":"\(FAILED\|CANCELED\|FINISHED\)"' <<< "$line"; then
-    say "the job is no longer running: $(grep -o '"state":"[A-Z]*"' <<< "$line")"; break
+  if [[ "$state" == FAILED || "$state" == CANCELED || "$state" == FINISHED ]]; then
+    say "the job is no longer running: $state"; break
   fi
   (( SECONDS < deadline )) || { say "timeout after ${TIMEOUT}s"; break; }
 done

@@ -1,5 +1,6 @@
 package io.kanstream.jobs;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.kafka.LocalBroker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,7 +14,6 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -72,20 +72,45 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
         }
 
         static Broker start() {
-            Path repo =
-                    Path.of(System.getProperty("kanstream.repo.dir", ".."))
-                            .toAbsolutePath()
-                            .normalize();
             long t0 = System.nanoTime();
-            LocalBroker broker = LocalBroker.start(repo, repo.resolve("jobs/target/kafka-it"));
+            LocalBroker broker = LocalBroker.start(repo(), repo().resolve("jobs/target/kafka-it"));
             System.out.printf(
                     "kafka broker up on %s in %.1f s (state %s)%n",
                     broker.bootstrapServers(), (System.nanoTime() - t0) / 1e9, broker.home());
             return new Broker(broker);
         }
 
+        /**
+         * A broker of its own whose listener speaks SASL_SSL (SCRAM-SHA-512 over TLS), state under
+         * {@code home}; the caller closes it. Its client calls use the script's client settings.
+         */
+        public static Broker startSecure(Path home) {
+            long t0 = System.nanoTime();
+            LocalBroker broker = LocalBroker.startSecure(repo(), home);
+            System.out.printf(
+                    "secured kafka broker up on %s in %.1f s (state %s)%n",
+                    broker.bootstrapServers(), (System.nanoTime() - t0) / 1e9, broker.home());
+            return new Broker(broker);
+        }
+
+        private static Path repo() {
+            return Path.of(System.getProperty("kanstream.repo.dir", ".."))
+                    .toAbsolutePath()
+                    .normalize();
+        }
+
         public String bootstrapServers() {
             return broker.bootstrapServers();
+        }
+
+        /** How clients reach it, client settings included. */
+        public KafkaConnection connection() {
+            return broker.connection();
+        }
+
+        /** The client settings file of a secured broker (password included). */
+        public Path clientProperties() {
+            return broker.clientProperties();
         }
 
         /** Creates topics with {@code partitions} partitions each. */
@@ -103,15 +128,12 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
         }
 
         private Properties adminProps() {
-            Properties props = new Properties();
-            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-            return props;
+            return connection().clientProperties();
         }
 
         /** Sends raw records (key, value; either may be null) and waits for the broker's ack. */
         public void send(String topic, List<Map.Entry<String, byte[]>> records) {
-            Properties props = new Properties();
-            props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+            Properties props = connection().clientProperties();
             props.put(ProducerConfig.ACKS_CONFIG, "all");
             props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "2000000");
             try (KafkaProducer<byte[], byte[]> producer =
@@ -191,8 +213,7 @@ public final class LocalKafka implements BeforeAllCallback, ParameterResolver {
         }
 
         private KafkaConsumer<byte[], byte[]> consumer(String isolation) {
-            Properties props = new Properties();
-            props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+            Properties props = connection().clientProperties();
             props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
             props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, "2000000");

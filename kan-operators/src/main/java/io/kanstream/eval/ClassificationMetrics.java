@@ -132,6 +132,14 @@ public final class ClassificationMetrics {
         add(trueClass, prediction.predictedClass(), prediction.probabilities());
     }
 
+    /**
+     * The log-loss of one example whose true class had probability {@code pTrue}, clipped to
+     * [1e-15, 1 − 1e-15] so that a confident miss costs a finite 34.5; NaN stays NaN.
+     */
+    public static double logLoss(double pTrue) {
+        return -Math.log(Math.min(1 - PROBABILITY_CLIP, Math.max(PROBABILITY_CLIP, pTrue)));
+    }
+
     private void checkClass(String what, int c) {
         if (c < 0 || c >= classes) {
             throw new IllegalArgumentException(
@@ -140,8 +148,7 @@ public final class ClassificationMetrics {
     }
 
     private void addChecked(int trueClass, int predictedClass, double pTrue, double score) {
-        double logLoss =
-                -Math.log(Math.min(1 - PROBABILITY_CLIP, Math.max(PROBABILITY_CLIP, pTrue)));
+        double logLoss = logLoss(pTrue);
         boolean noChangeHit = previousLabel == trueClass;
         double aucScore = Double.isNaN(score) && classes == 2 ? 0.5 : score;
         examples++;

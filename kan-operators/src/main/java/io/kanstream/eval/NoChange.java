@@ -38,6 +38,14 @@ public final class NoChange implements OnlineBaseline {
         return target;
     }
 
+    /**
+     * The label no-change predicts after {@code previousLabel}: that label, or 0 (class 0) before
+     * the first, NaN.
+     */
+    public static double reference(double previousLabel) {
+        return Double.isNaN(previousLabel) ? 0 : previousLabel;
+    }
+
     @Override
     public Prediction predict(float[] x) {
         if (!target.isClassification()) {

@@ -138,6 +138,16 @@ public final class KanLearner implements AutoCloseable {
         mirrorBehind = mirror != null;
     }
 
+    /**
+     * Brings the host copy up to date after a step on the device or in a {@link KanPool} slot.
+     * Afterwards encoding or copying the learner only reads it, as it must when another thread may
+     * encode it meanwhile (Flink's asynchronous snapshots of heap state). Free when nothing ran on
+     * the device.
+     */
+    public void syncHost() {
+        host();
+    }
+
     /** The device's mirror, built or brought up to date first. */
     DeviceKan onDevice() {
         if (mirror == null) {

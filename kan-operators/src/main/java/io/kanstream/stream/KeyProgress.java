@@ -1,15 +1,19 @@
 package io.kanstream.stream;
 
 import io.kanstream.eval.DriftDetector;
+import io.kanstream.eval.Prediction;
+import io.kanstream.eval.PrequentialWindow;
+import io.kanstream.eval.Target;
 import io.kanstream.kan.Task;
 
 /**
  * Everything about one key that changes with every event, apart from the model itself: the pending
  * mini-batch, counters, the prequential window behind the next metric record, and the times that
- * drive its timers. Kept in its own state so the model is rewritten only when it changes (a step or
- * a refit), not on every event. Serialized by {@link KeyProgressSerializer}.
+ * drive its timers. Serialized by {@link KeyProgressSerializer}; public for tools that read a
+ * savepoint's state (through {@link OnlineKanOperator#progressStateDescriptor}), which see it
+ * through the accessors below.
  */
-final class KeyProgress {
+public final class KeyProgress {
     // pending mini-batch: (batchCount, inputs) row-major and its labels
     float[] batchRows;
     double[] batchLabels;
@@ -27,18 +31,48 @@ final class KeyProgress {
 
     long lastSeen;
 
-    // prequential window since the last metric record
-    long windowCount;
-    double windowLoss;
-    double windowHits; // accuracy: correct predictions; regression: squared error sum
-    double windowBaselineHits; // the same for the no-change baseline (the key's last label)
-    long windowBaselineCount;
-    double lastLabel = Double.NaN;
+    /** The prequential figures since the last metric record, by replay's rules. */
+    PrequentialWindow window = new PrequentialWindow();
 
     /** Watches this key's prequential errors; null when drift detection is off. */
     DriftDetector detector;
 
     long drifts;
+
+    /** Events scored for this key. */
+    public long events() {
+        return events;
+    }
+
+    /** Labeled examples evaluated for this key (learned from, or pending in the batch). */
+    public long labeled() {
+        return labeled;
+    }
+
+    /** Labeled examples waiting in the pending mini-batch. */
+    public int pendingExamples() {
+        return batchCount;
+    }
+
+    /** Events and labels waiting for each other. */
+    public int awaiting() {
+        return awaitingCount;
+    }
+
+    /** Events whose label never came or found no room to wait. */
+    public long awaitingDropped() {
+        return awaitingDropped;
+    }
+
+    /** Processing time (epoch ms) the key was last seen at. */
+    public long lastSeen() {
+        return lastSeen;
+    }
+
+    /** Upward changes of the error its drift detector reported. */
+    public long drifts() {
+        return drifts;
+    }
 
     KeyProgress(int inputs, int batchSize) {
         batchRows = new float[inputs * batchSize];
@@ -85,44 +119,28 @@ final class KeyProgress {
      * @param outputs the network's outputs for the example when it was scored
      */
     void evaluate(Task task, float[] outputs, double label) {
-        int out = outputs.length;
-        windowCount++;
-        if (task == Task.REGRESSION) {
-            double error = outputs[0] - label;
-            windowLoss += error * error;
-            windowHits += error * error;
-            if (!Double.isNaN(lastLabel)) {
-                windowBaselineHits += (lastLabel - label) * (lastLabel - label);
-                windowBaselineCount++;
-            }
-        } else {
-            double probability;
-            if (task == Task.BINARY) {
-                double p1 = task.score(outputs, 0, out);
-                probability = label == 1 ? p1 : 1 - p1;
-            } else {
-                probability = Task.softmax(outputs, 0, out)[(int) label];
-            }
-            windowLoss += -Math.log(Math.max(probability, 1e-15));
-            if (task.prediction(outputs, 0, out) == label) {
-                windowHits++;
-            }
-            if (!Double.isNaN(lastLabel)) {
-                windowBaselineCount++;
-                if (lastLabel == label) {
-                    windowBaselineHits++;
-                }
-            }
-        }
-        lastLabel = label;
+        window.add(target(task, outputs.length), prediction(task, outputs), label);
     }
 
-    void clearWindow() {
-        windowCount = 0;
-        windowLoss = 0;
-        windowHits = 0;
-        windowBaselineHits = 0;
-        windowBaselineCount = 0;
+    static Target target(Task task, int outputs) {
+        return switch (task) {
+            case REGRESSION -> Target.regression();
+            case BINARY -> Target.binary();
+            case MULTICLASS -> Target.multiclass(outputs);
+        };
+    }
+
+    /** The prediction the outputs make, as the replay evaluator reads it from a score. */
+    static Prediction prediction(Task task, float[] outputs) {
+        int out = outputs.length;
+        return switch (task) {
+            case REGRESSION -> Prediction.of(outputs[0]);
+            case BINARY -> {
+                double p1 = task.score(outputs, 0, out);
+                yield Prediction.ofProbabilities(new double[] {1 - p1, p1});
+            }
+            case MULTICLASS -> Prediction.ofProbabilities(Task.softmax(outputs, 0, out));
+        };
     }
 
     KeyProgress copy() {
@@ -134,12 +152,13 @@ final class KeyProgress {
         c.awaitingDropped = awaitingDropped;
         c.awaitingCount = awaitingCount;
         c.lastSeen = lastSeen;
-        c.windowCount = windowCount;
-        c.windowLoss = windowLoss;
-        c.windowHits = windowHits;
-        c.windowBaselineHits = windowBaselineHits;
-        c.windowBaselineCount = windowBaselineCount;
-        c.lastLabel = lastLabel;
+        c.window =
+                new PrequentialWindow(
+                        window.count(),
+                        window.loss(),
+                        window.hits(),
+                        window.referenceHits(),
+                        window.previousLabel());
         c.drifts = drifts;
         c.detector = KeyProgressSerializer.copyDetector(detector);
         return c;

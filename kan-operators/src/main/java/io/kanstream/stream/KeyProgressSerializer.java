@@ -2,6 +2,7 @@ package io.kanstream.stream;
 
 import io.kanstream.eval.Adwin;
 import io.kanstream.eval.DriftDetector;
+import io.kanstream.eval.PrequentialWindow;
 import java.io.IOException;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -69,12 +70,13 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
         out.writeLong(p.awaitingDropped);
         out.writeInt(p.awaitingCount);
         out.writeLong(p.lastSeen);
-        out.writeLong(p.windowCount);
-        out.writeDouble(p.windowLoss);
-        out.writeDouble(p.windowHits);
-        out.writeDouble(p.windowBaselineHits);
-        out.writeLong(p.windowBaselineCount);
-        out.writeDouble(p.lastLabel);
+        PrequentialWindow w = p.window;
+        out.writeLong(w.count());
+        out.writeDouble(w.loss());
+        out.writeDouble(w.hits());
+        out.writeDouble(w.referenceHits());
+        out.writeLong(w.count()); // examples the no-change reference covered: all of them
+        out.writeDouble(w.previousLabel());
         out.writeLong(p.drifts);
         writeDetector(p.detector, out);
     }
@@ -184,12 +186,12 @@ public final class KeyProgressSerializer extends TypeSerializerSingleton<KeyProg
         p.awaitingDropped = in.readLong();
         p.awaitingCount = in.readInt();
         p.lastSeen = in.readLong();
-        p.windowCount = in.readLong();
-        p.windowLoss = in.readDouble();
-        p.windowHits = in.readDouble();
-        p.windowBaselineHits = in.readDouble();
-        p.windowBaselineCount = in.readLong();
-        p.lastLabel = in.readDouble();
+        long count = in.readLong();
+        double loss = in.readDouble();
+        double hits = in.readDouble();
+        double referenceHits = in.readDouble();
+        in.readLong(); // the reference's own count; before it covered every example, one fewer
+        p.window = new PrequentialWindow(count, loss, hits, referenceHits, in.readDouble());
         p.drifts = in.readLong();
         p.detector = readDetector(in);
     }

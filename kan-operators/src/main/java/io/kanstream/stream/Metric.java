@@ -3,16 +3,17 @@ package io.kanstream.stream;
 import java.util.Objects;
 
 /**
- * How one key's model is doing, emitted every N events or T seconds on the metrics topic.
+ * How one key's model is doing, on the metrics topic: one record every {@code metricsEvery} labeled
+ * examples of the key, and one when the key's drift detector signals a change.
  *
  * <p>Counters are cumulative since the key's state was created (they survive restores), so a
  * consumer gets rates by differencing two records and loses nothing when one record is lost. The
- * figures ({@code loss}, {@code metricValue}, {@code baselineValue}) cover the evaluation window
- * the operator is configured with (prequential: each example is scored before it is learned from),
- * and {@code metricSamples} says how many labeled examples that was.
+ * figures ({@code loss}, {@code metricValue}, {@code baselineValue}) are prequential — each example
+ * scored before the model learned from it — over the labeled examples since the key's previous
+ * record ({@code metricSamples} of them), computed by {@link io.kanstream.eval.PrequentialWindow}
+ * with the rules replay uses, so a replay of the same stream reports the same figures.
  *
- * <p>Doubles are NaN when undefined (no step yet, AUC with one class seen); on the wire NaN is
- * written as JSON {@code null}.
+ * <p>Doubles are NaN when undefined; on the wire NaN is written as JSON {@code null}.
  *
  * @param key the model key
  * @param ts the event time of the last event counted, epoch milliseconds
@@ -20,18 +21,21 @@ import java.util.Objects;
  * @param labeled events whose label arrived (inline or later) and entered a mini-batch
  * @param steps gradient steps taken
  * @param skippedSteps steps skipped because the loss or a gradient was not finite
- * @param loss mean training loss over the window's steps
- * @param metricName what {@code metricValue} measures, e.g. {@value #ACCURACY}, {@value #AUC},
- *     {@value #RMSE}
- * @param metricValue the prequential figure of the model over the window
- * @param baselineValue the same figure for the no-change baseline (predict the previous label),
- *     which streams with temporal dependence make hard to beat
- * @param metricSamples labeled examples behind {@code metricValue} and {@code baselineValue}
- * @param gridEpoch grid refits so far (the model's current grid generation)
- * @param refits grid refits triggered so far, scheduled or because inputs left the grid
- * @param evictions unlabeled events dropped before their label came (TTL expired or the
- *     awaiting-label buffer was full)
- * @param drift whether the drift detector currently signals a change in this key's stream
+ * @param loss the model's mean prequential loss over the window: log-loss for classification,
+ *     squared error for regression
+ * @param metricName what {@code metricValue} measures: {@value #ACCURACY} (classification) or
+ *     {@value #RMSE} (regression)
+ * @param metricValue the model's prequential figure over the window
+ * @param baselineValue the same figure for the no-change baseline (predict the key's previous
+ *     label, 0 before the first), which streams with temporal dependence make hard to beat
+ * @param metricSamples labeled examples behind {@code loss}, {@code metricValue} and {@code
+ *     baselineValue}
+ * @param gridEpoch grid refits made so far (the generation of the model's knot grids)
+ * @param declinedRefits refits the refit policy declined so far, because even a partial move of the
+ *     knots would have changed the model's outputs more than its tolerance
+ * @param awaitingDropped events that waited for a label, and labels that waited for an event,
+ *     dropped so far: their time to live ran out or the key's waiting buffer was full
+ * @param drift whether the drift detector signalled a change in this key's stream with this record
  */
 public record Metric(
         String key,
@@ -46,15 +50,12 @@ public record Metric(
         double baselineValue,
         long metricSamples,
         int gridEpoch,
-        long refits,
-        long evictions,
+        long declinedRefits,
+        long awaitingDropped,
         boolean drift) {
 
     /** Fraction of correct predictions (binary and multiclass). */
     public static final String ACCURACY = "accuracy";
-
-    /** Area under the ROC curve (binary). */
-    public static final String AUC = "auc";
 
     /** Root mean squared error (regression). */
     public static final String RMSE = "rmse";

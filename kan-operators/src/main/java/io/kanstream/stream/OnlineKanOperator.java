@@ -1,16 +1,18 @@
 package io.kanstream.stream;
 
+import ai.djl.Device;
+import io.kanstream.eval.PrequentialWindow;
+import io.kanstream.eval.Target;
+import io.kanstream.kan.DeviceSetting;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.StepResult;
 import io.kanstream.kan.Task;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
@@ -19,7 +21,6 @@ import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
-import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -39,13 +40,19 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * Metric}s go to {@link OnlineKan#METRICS}, labels the task cannot accept to {@link
  * OnlineKan#DEAD_LETTERS}.
  *
- * <p>State per key: the model ({@link LearnerStateCodec} bytes), its progress ({@link
- * KeyProgressSerializer}: pending batch, counters, metric window), and events and labels waiting
- * for each other ({@link AwaitingSerializer}). Decoded models stay resident in a bounded cache. A
- * model that changed (a step, a refit, a boost, a new key) is marked dirty and encoded into its
- * state when a checkpoint or savepoint is taken ({@link #snapshotState}) or when it leaves the
- * cache, whichever comes first: once per checkpoint interval instead of after every step, with the
- * same bytes in every snapshot.
+ * <p>State per key, each described by one factory method here (tools that read or write a savepoint
+ * use the same ones): the model, a live {@link KanLearner} ({@link #modelStateDescriptor}, {@link
+ * LearnerSerializer}); its progress ({@link #progressStateDescriptor}: pending batch, counters,
+ * metric window); and events and labels waiting for each other ({@link #awaitingStateDescriptor}).
+ * On the heap backend the learner is the object in state, so an event decodes nothing; on RocksDB
+ * every access deserializes and every write serializes it, as Flink does for any value. Every use
+ * of a model writes it back ({@code update}): scoring feeds its input summaries, and on the heap
+ * backend the write is what keeps copy-on-write snapshots right.
+ *
+ * <p>Savepoints written before models were typed state hold them as {@link LearnerStateCodec} bytes
+ * in {@code byte[]} state ({@link #legacyModelStateDescriptor}). On restore every such model is
+ * moved into the typed state when the operator opens, so the event path has one place to look and
+ * the first checkpoint after the restore holds no legacy state.
  *
  * <p>State stays bounded: at most {@code maxLiveKeys} keys per subtask (a new key evicts the least
  * recently seen), keys idle for {@code idleKeyTtl} are dropped, waiting entries expire after {@code
@@ -54,23 +61,65 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 public class OnlineKanOperator extends AbstractStreamOperator<Score>
         implements TwoInputStreamOperator<Event, Label, Score>, Triggerable<String, VoidNamespace> {
     private static final long serialVersionUID = 1L;
-    static final String MODEL_STATE = "kan-model";
-    static final String PROGRESS_STATE = "kan-progress";
-    static final String AWAITING_STATE = "kan-awaiting";
+
+    /** Each key's model, a {@link KanLearner} in {@link LearnerSerializer}'s format. */
+    public static final String MODEL_STATE = "kan-learner";
+
+    /** Each key's model as {@link LearnerStateCodec} bytes, as savepoints before typed state. */
+    public static final String LEGACY_MODEL_STATE = "kan-model";
+
+    public static final String PROGRESS_STATE = "kan-progress";
+    public static final String AWAITING_STATE = "kan-awaiting";
 
     private final OnlineKanConfig config;
 
-    private transient ValueState<byte[]> model;
+    private transient ValueState<KanLearner> model;
+    private transient ValueState<byte[]> legacyModel;
     private transient ValueState<KeyProgress> progress;
     private transient MapState<String, Awaiting> awaiting;
     private transient InternalTimerService<VoidNamespace> timers;
-    private transient LinkedHashMap<String, KanLearner> resident; // access order
-    private transient Set<String> dirty; // resident models newer than their state
     private transient LinkedHashMap<String, Long> live; // access order, key -> last seen
     private transient Counters counters;
 
+    /** Where this job's models run: learners restored elsewhere are moved here on first use. */
+    private transient Device device;
+
+    /**
+     * True when state hands out copies (RocksDB): the operator then owns every learner it reads and
+     * releases its device memory after use. False on the heap, where the learner is the state.
+     */
+    private transient boolean stateHoldsCopies;
+
     public OnlineKanOperator(OnlineKanConfig config) {
         this.config = config;
+    }
+
+    /**
+     * The model state: a live learner per key, decoded onto {@code device} ({@code
+     * auto|cpu|gpu[:N]}, the job's setting; never persisted).
+     */
+    public static ValueStateDescriptor<KanLearner> modelStateDescriptor(String device) {
+        return new ValueStateDescriptor<>(MODEL_STATE, new LearnerSerializer(device));
+    }
+
+    /**
+     * The model state of savepoints written before {@link #modelStateDescriptor}: {@link
+     * LearnerStateCodec} bytes (format 1 or 2). Read on restore, never written.
+     */
+    public static ValueStateDescriptor<byte[]> legacyModelStateDescriptor() {
+        return new ValueStateDescriptor<>(
+                LEGACY_MODEL_STATE, BytePrimitiveArraySerializer.INSTANCE);
+    }
+
+    /** A key's pending batch, counters and metric window. */
+    public static ValueStateDescriptor<KeyProgress> progressStateDescriptor() {
+        return new ValueStateDescriptor<>(PROGRESS_STATE, KeyProgressSerializer.INSTANCE);
+    }
+
+    /** Events waiting for their labels and labels waiting for their events, by event id. */
+    static MapStateDescriptor<String, Awaiting> awaitingStateDescriptor() {
+        return new MapStateDescriptor<>(
+                AWAITING_STATE, StringSerializer.INSTANCE, AwaitingSerializer.INSTANCE);
     }
 
     /** Subtask-level Flink metrics; per-key figures go to the metrics side output instead. */
@@ -90,31 +139,19 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        model =
-                getKeyedStateStore()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        MODEL_STATE, BytePrimitiveArraySerializer.INSTANCE));
-        progress =
-                getKeyedStateStore()
-                        .getState(
-                                new ValueStateDescriptor<>(
-                                        PROGRESS_STATE, KeyProgressSerializer.INSTANCE));
-        awaiting =
-                getKeyedStateStore()
-                        .getMapState(
-                                new MapStateDescriptor<>(
-                                        AWAITING_STATE,
-                                        StringSerializer.INSTANCE,
-                                        AwaitingSerializer.INSTANCE));
+        var store = getKeyedStateStore();
+        model = store.getState(modelStateDescriptor(config.model().device()));
+        legacyModel = store.getState(legacyModelStateDescriptor());
+        progress = store.getState(progressStateDescriptor());
+        awaiting = store.getMapState(awaitingStateDescriptor());
     }
 
     @Override
     public void open() throws Exception {
         super.open();
         timers = getInternalTimerService("kan-timers", VoidNamespaceSerializer.INSTANCE, this);
-        resident = new LinkedHashMap<>(16, 0.75f, true);
-        dirty = new HashSet<>();
+        device = DeviceSetting.resolve(config.model().device());
+        stateHoldsCopies = getKeyedStateBackend().isSafeToReuseKVState();
         live = new LinkedHashMap<>(16, 0.75f, true);
         counters = new Counters();
         var group = getMetricGroup();
@@ -129,16 +166,49 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         counters.rejectedLabels = group.counter("kanRejectedLabels");
         counters.drifts = group.counter("kanDrifts");
         group.gauge("kanLiveKeys", () -> live.size());
-        group.gauge("kanResidentModels", () -> resident.size());
+        moveLegacyModels();
         rebuildLiveKeys();
+    }
+
+    /**
+     * Moves every model a restored savepoint holds as bytes ({@link #legacyModelStateDescriptor})
+     * into the typed state. Once, at open: one decode per key, which the byte state cost on the
+     * key's first event anyway, and afterwards the event path has one state to read.
+     */
+    private void moveLegacyModels() throws Exception {
+        List<String> keys = keysOf(LEGACY_MODEL_STATE);
+        int moved = 0;
+        for (String key : keys) {
+            setCurrentKey(key);
+            byte[] bytes = legacyModel.value();
+            if (bytes != null) {
+                KanLearner learner = LearnerStateCodec.decode(bytes, config.model().device());
+                model.update(learner);
+                release(learner);
+                legacyModel.clear();
+                moved++;
+            }
+        }
+        if (moved > 0) {
+            LOG.info(
+                    "moved {} models from byte state '{}' to '{}'",
+                    moved,
+                    LEGACY_MODEL_STATE,
+                    MODEL_STATE);
+        }
+    }
+
+    private List<String> keysOf(String state) throws Exception {
+        List<String> keys = new ArrayList<>();
+        try (var stream = getKeyedStateBackend().getKeys(state, VoidNamespace.INSTANCE)) {
+            stream.forEach(key -> keys.add((String) key));
+        }
+        return keys;
     }
 
     /** After a restore (or rescale) the live-key set is whatever keys this subtask now holds. */
     private void rebuildLiveKeys() throws Exception {
-        List<String> keys = new ArrayList<>();
-        try (var stream = getKeyedStateBackend().getKeys(PROGRESS_STATE, VoidNamespace.INSTANCE)) {
-            stream.forEach(key -> keys.add((String) key));
-        }
+        List<String> keys = keysOf(PROGRESS_STATE);
         List<Map.Entry<String, Long>> seen = new ArrayList<>();
         for (String key : keys) {
             setCurrentKey(key);
@@ -160,10 +230,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         String key = currentKey();
         long now = getProcessingTimeService().getCurrentProcessingTime();
         KeyProgress p = touch(key, now);
-        KanLearner learner = learner(key);
+        KanLearner learner = learner();
         float[] features = event.features();
         float[] outputs = learner.score(features, 1);
-        dirty.add(key); // scoring feeds the model's input summaries
         Task task = learner.config().task();
         p.events++;
         counters.events.inc();
@@ -205,6 +274,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                         Awaiting.event(features, outputs, now + config.labelTtl().toMillis()));
             }
         }
+        keep(learner); // scoring fed its input summaries
         progress.update(p);
     }
 
@@ -218,7 +288,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         if (waiting != null && waiting.isEvent()) {
             awaiting.remove(label.id());
             p.awaitingCount--;
-            KanLearner learner = learner(key);
+            KanLearner learner = learner();
             learnFrom(
                     key,
                     p,
@@ -229,11 +299,22 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                     label.ts(),
                     now,
                     label.id());
+            keep(learner);
         } else if (waiting == null) {
             // the label came first: keep it until its event arrives, or it expires
             await(p, label.id(), Awaiting.label(label.label(), now + config.labelTtl().toMillis()));
         }
         progress.update(p);
+    }
+
+    /** The rejected label as the labels topic would carry it (parsed labels are finite). */
+    private static String rejectedLabelJson(String id, String key, double label, long ts) {
+        if (!Double.isFinite(label)) {
+            return null;
+        }
+        return new String(
+                EventCodec.writeLabel(new Label(id, key, label, ts)),
+                java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private void await(KeyProgress p, String id, Awaiting entry) throws Exception {
@@ -272,13 +353,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                             + key
                                             + " rejected: "
                                             + e.getMessage().replace("of row 0 ", ""),
-                                    "{\"id\":\""
-                                            + id
-                                            + "\",\"key\":\""
-                                            + key
-                                            + "\",\"label\":"
-                                            + label
-                                            + "}",
+                                    rejectedLabelJson(id, key, label, ts),
                                     null,
                                     -1,
                                     -1L),
@@ -290,7 +365,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         p.evaluate(task, outputs, label);
         boolean drifted = watchForDrift(p, learner, outputs, label);
         if (p.add(features, label)) {
-            step(key, p, learner);
+            step(p, learner);
         } else if (!config.batchTimeout().isZero() && p.batchDeadline == 0) {
             p.batchDeadline = now + config.batchTimeout().toMillis();
             timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, p.batchDeadline);
@@ -298,7 +373,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         if (drifted) {
             adapt(p, learner);
         }
-        if (drifted || p.windowCount >= config.metricsEvery()) {
+        if (drifted || p.window.count() >= config.metricsEvery()) {
             emitMetric(key, p, learner, ts, drifted);
         }
     }
@@ -322,31 +397,23 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         return false;
     }
 
-    private void adapt(KeyProgress p, KanLearner learner) throws Exception {
-        boolean changed = false;
+    private void adapt(KeyProgress p, KanLearner learner) {
         if (config.driftAction().refits() && learner.examplesSinceRefit() > 0) {
             learner.refitFromStatistics();
             counters.refits.inc();
-            changed = true;
         }
         if (config.driftAction().boosts()) {
             learner.boostLearningRate(config.boostFactor(), config.boostSteps());
-            changed = true;
         }
         if (config.driftAction().resets()) {
             learner.resetMomentum();
-            changed = true;
         }
         if (config.driftAction().restarts()) {
             learner.restartOptimizer();
-            changed = true;
-        }
-        if (changed) {
-            dirty.add(currentKey());
         }
     }
 
-    private void step(String key, KeyProgress p, KanLearner learner) throws Exception {
+    private void step(KeyProgress p, KanLearner learner) {
         StepResult result = learner.learn(p.takeRows(learner.inputs()), p.takeLabels());
         p.clearBatch();
         if (result.applied()) {
@@ -357,23 +424,15 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         if (learner.refitIfDue(config.refitPolicy()) != null) {
             counters.refits.inc();
         }
-        dirty.add(key);
     }
 
     private void emitMetric(String key, KeyProgress p, KanLearner learner, long ts, boolean drift) {
-        if (p.windowCount == 0) {
+        PrequentialWindow window = p.window;
+        if (window.count() == 0) {
             return;
         }
         Task task = learner.config().task();
-        boolean regression = task == Task.REGRESSION;
-        double value =
-                regression ? Math.sqrt(p.windowHits / p.windowCount) : p.windowHits / p.windowCount;
-        double baseline =
-                p.windowBaselineCount == 0
-                        ? Double.NaN
-                        : regression
-                                ? Math.sqrt(p.windowBaselineHits / p.windowBaselineCount)
-                                : p.windowBaselineHits / p.windowBaselineCount;
+        Target target = KeyProgress.target(task, learner.outputs());
         output.collect(
                 OnlineKan.METRICS,
                 new StreamRecord<>(
@@ -384,17 +443,17 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                 p.labeled,
                                 learner.steps(),
                                 learner.skippedSteps(),
-                                p.windowLoss / p.windowCount,
-                                regression ? "rmse" : "accuracy",
-                                value,
-                                baseline,
-                                p.windowCount,
+                                window.meanLoss(),
+                                target.isClassification() ? Metric.ACCURACY : Metric.RMSE,
+                                window.value(target),
+                                window.referenceValue(target),
+                                window.count(),
                                 learner.gridEpoch(),
-                                learner.gridEpoch(),
+                                learner.rejectedRefits(),
                                 p.awaitingDropped,
                                 drift),
                         ts));
-        p.clearWindow();
+        window.clear();
     }
 
     @Override
@@ -411,7 +470,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             return;
         }
         if (p.batchCount > 0 && p.batchDeadline > 0 && now >= p.batchDeadline) {
-            step(key, p, learner(key));
+            KanLearner learner = learner();
+            step(p, learner);
+            keep(learner);
         }
         if (p.awaitingCount > 0) {
             Iterator<Map.Entry<String, Awaiting>> entries = awaiting.iterator();
@@ -503,84 +564,73 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 }
             }
         }
+        if (!stateHoldsCopies) {
+            KanLearner learner = model.value();
+            if (learner != null) {
+                learner.close(); // its device memory, which no collector frees
+            }
+        }
         model.clear();
         progress.clear();
         awaiting.clear();
         live.remove(key);
-        dirty.remove(key);
-        KanLearner learner = resident.remove(key);
-        if (learner != null) {
-            learner.close();
-        }
     }
 
-    /** The key's model: resident, decoded from state, or new (warm start or fresh). */
-    private KanLearner learner(String key) throws Exception {
-        KanLearner learner = resident.get(key);
-        if (learner != null) {
-            return learner;
+    /**
+     * The current key's model: from state, or new (warm start or fresh). A learner restored by a
+     * serializer that did not know the job's device (the heap backend reads a checkpoint before the
+     * job registers its state) is moved onto it here, once.
+     */
+    private KanLearner learner() {
+        KanLearner learner;
+        try {
+            learner = model.value();
+        } catch (Exception e) {
+            throw new IllegalStateException(
+                    "the model state of key " + currentKey() + " could not be read: " + e, e);
         }
-        byte[] bytes = model.value();
-        if (bytes != null) {
-            learner = LearnerStateCodec.decode(bytes, config.model().device());
-        } else {
-            learner =
-                    config.warmStart() != null
-                            ? LearnerStateCodec.decode(config.warmStart(), config.model().device())
-                            : KanLearner.create(config.model());
-            dirty.add(key);
+        if (learner == null) {
+            return config.warmStart() != null
+                    ? LearnerStateCodec.decode(config.warmStart(), config.model().device())
+                    : KanLearner.create(config.model());
         }
-        resident.put(key, learner);
-        while (resident.size() > config.maxResidentModels()) {
-            Iterator<Map.Entry<String, KanLearner>> eldest = resident.entrySet().iterator();
-            Map.Entry<String, KanLearner> victim = eldest.next();
-            if (dirty.remove(victim.getKey())) {
-                setCurrentKey(victim.getKey());
-                model.update(LearnerStateCodec.encode(victim.getValue()));
-                setCurrentKey(key);
-            }
-            victim.getValue().close();
-            eldest.remove();
+        if (!learner.device().equals(device)) {
+            KanLearner moved =
+                    LearnerStateCodec.decode(
+                            LearnerStateCodec.encode(learner), config.model().device());
+            learner.close();
+            return moved;
         }
         return learner;
     }
 
-    /** Writes every model that changed since its last write into its keyed state. */
-    private void flushDirtyModels() throws Exception {
-        if (dirty.isEmpty()) {
-            return;
-        }
-        Object current = getCurrentKey();
-        for (String key : dirty) {
-            setCurrentKey(key);
-            model.update(LearnerStateCodec.encode(resident.get(key)));
-        }
-        dirty.clear();
-        if (current != null) {
-            setCurrentKey(current);
-        }
+    /** Writes the current key's model back after it was used; then it may be snapshot. */
+    private void keep(KanLearner learner) throws Exception {
+        learner.syncHost(); // an asynchronous snapshot may encode it while the task goes on
+        model.update(learner);
+        release(learner);
     }
 
-    /** Runs before the keyed state backend is snapshot: the snapshot sees every model's bytes. */
-    @Override
-    public void snapshotState(StateSnapshotContext context) throws Exception {
-        flushDirtyModels();
-        super.snapshotState(context);
+    /** After the last use of a learner read from RocksDB: its device memory, if it took any. */
+    private void release(KanLearner learner) {
+        if (stateHoldsCopies) {
+            learner.close();
+        }
     }
 
     /** Keys holding model progress in this subtask's state backend. */
     long keysInState() throws Exception {
-        try (var stream = getKeyedStateBackend().getKeys(PROGRESS_STATE, VoidNamespace.INSTANCE)) {
-            return stream.count();
-        }
+        return keysOf(PROGRESS_STATE).size();
+    }
+
+    /** Keys holding a model in this subtask's state backend, in the typed state or the legacy. */
+    long modelsInState(boolean legacy) throws Exception {
+        return keysOf(legacy ? LEGACY_MODEL_STATE : MODEL_STATE).size();
     }
 
     /** Awaiting entries over all keys of this subtask. */
     long awaitingInState() throws Exception {
-        List<String> keys = new ArrayList<>();
-        try (var stream = getKeyedStateBackend().getKeys(AWAITING_STATE, VoidNamespace.INSTANCE)) {
-            stream.forEach(key -> keys.add((String) key));
-        }
+        List<String> keys = keysOf(AWAITING_STATE);
         Object current = getCurrentKey();
         long count = 0;
         for (String key : keys) {
@@ -619,14 +669,5 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         return source.hasTimestamp()
                 ? new StreamRecord<>(value, source.getTimestamp())
                 : new StreamRecord<>(value);
-    }
-
-    @Override
-    public void close() throws Exception {
-        if (resident != null) {
-            resident.values().forEach(KanLearner::close);
-            resident.clear();
-        }
-        super.close();
     }
 }

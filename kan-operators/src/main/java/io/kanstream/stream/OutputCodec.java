@@ -73,8 +73,8 @@ public final class OutputCodec {
                     JsonWire.writeNumberOrNull(g, "baselineValue", m.baselineValue());
                     g.writeNumberField("metricSamples", m.metricSamples());
                     g.writeNumberField("gridEpoch", m.gridEpoch());
-                    g.writeNumberField("refits", m.refits());
-                    g.writeNumberField("evictions", m.evictions());
+                    g.writeNumberField("declinedRefits", m.declinedRefits());
+                    g.writeNumberField("awaitingDropped", m.awaitingDropped());
                     g.writeBooleanField("drift", m.drift());
                     g.writeEndObject();
                 });
@@ -136,8 +136,8 @@ public final class OutputCodec {
                             f.number("baselineValue"),
                             f.int64("metricSamples"),
                             f.int32("gridEpoch"),
-                            f.int64("refits"),
-                            f.int64("evictions"),
+                            f.int64("declinedRefits"),
+                            f.int64("awaitingDropped"),
                             f.bool("drift")));
         } catch (Invalid e) {
             return Parsed.rejected(e.getMessage());

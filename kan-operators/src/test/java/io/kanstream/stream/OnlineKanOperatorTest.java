@@ -3,15 +3,23 @@ package io.kanstream.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.RefitPolicy;
 import io.kanstream.kan.Task;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -156,21 +164,24 @@ class OnlineKanOperatorTest {
     }
 
     @Test
-    void modelsLeavingTheResidentCacheKeepEveryStepTheyTook() throws Exception {
+    void onRocksDbEveryAccessRoundTripsTheModelAndTheOutputsMatchTheHeap() throws Exception {
         SplittableRandom random = new SplittableRandom(4);
         List<Event> events = new ArrayList<>();
         for (int i = 0; i < 400; i++) {
             events.add(labeled(random, i, "k" + (i % 3)));
         }
         List<List<Score>> runs = new ArrayList<>();
-        // one resident model: every other event decodes its key's model from state
-        for (int resident : new int[] {100, 1}) {
-            try (var h = harness(config(Task.BINARY).maxResidentModels(resident).build())) {
+        for (boolean rocks : new boolean[] {false, true}) {
+            try (var h = harness(config(Task.BINARY).build())) {
+                if (rocks) {
+                    h.setStateBackend(new EmbeddedRocksDBStateBackend());
+                }
                 h.open();
                 for (Event e : events) {
                     h.processElement1(e, e.ts());
                 }
                 runs.add(scores(h));
+                assertThat(operator(h).modelsInState(false)).isEqualTo(3);
             }
         }
         assertThat(runs.get(1)).hasSameSizeAs(runs.get(0));
@@ -181,6 +192,98 @@ class OnlineKanOperatorTest {
             assertThat(b.modelVersion()).isEqualTo(a.modelVersion());
         }
         assertThat(runs.get(0).get(runs.get(0).size() - 1).modelVersion()).isPositive();
+    }
+
+    /**
+     * What the operator kept before models were typed state: each key's model as codec bytes in
+     * {@code byte[]} state, beside its progress.
+     */
+    static final class LegacyStateWriter extends AbstractStreamOperator<Object>
+            implements OneInputStreamOperator<Event, Object> {
+        private transient ValueState<byte[]> model;
+        private transient ValueState<KeyProgress> progress;
+
+        @Override
+        public void initializeState(StateInitializationContext context) throws Exception {
+            super.initializeState(context);
+            model = getKeyedStateStore().getState(OnlineKanOperator.legacyModelStateDescriptor());
+            progress = getKeyedStateStore().getState(OnlineKanOperator.progressStateDescriptor());
+        }
+
+        @Override
+        public void processElement(StreamRecord<Event> record) throws Exception {
+            Event e = record.getValue();
+            model.update(LearnerStateCodec.encode(LearnerSerializerTest.trained(e.ts())));
+            KeyProgress p = new KeyProgress(2, 8);
+            p.events = 7;
+            p.lastSeen = e.ts();
+            progress.update(p);
+        }
+    }
+
+    @Test
+    void modelsSavedAsBytesMoveIntoTypedStateOnRestoreAndGoOnFromWhereTheyWere() throws Exception {
+        List<String> keys = List.of("a", "b", "c");
+        // a checkpoint (not a savepoint) restores only into the backend that wrote it
+        for (boolean rocks : new boolean[] {false, true}) {
+            OperatorSubtaskState legacy;
+            try (var writer =
+                    new KeyedOneInputStreamOperatorTestHarness<>(
+                            new LegacyStateWriter(), new OnlineKan.EventKey(), Types.STRING)) {
+                if (rocks) {
+                    writer.setStateBackend(new EmbeddedRocksDBStateBackend());
+                }
+                writer.open();
+                for (int k = 0; k < keys.size(); k++) {
+                    writer.processElement(
+                            new Event("w" + k, keys.get(k), 10 + k, new float[] {0, 0}), 10 + k);
+                }
+                legacy = writer.snapshot(1L, 20L);
+            }
+            try (var h = harness(config(Task.REGRESSION).build())) {
+                if (rocks) {
+                    h.setStateBackend(new EmbeddedRocksDBStateBackend());
+                }
+                h.initializeState(legacy);
+                h.open();
+                OnlineKanOperator op = operator(h);
+                assertThat(op.modelsInState(true)).as("legacy models left").isZero();
+                assertThat(op.modelsInState(false)).isEqualTo(keys.size());
+                assertThat(op.keysInState()).isEqualTo(keys.size());
+                float[] probe = {0.3f, -0.6f};
+                for (int k = 0; k < keys.size(); k++) {
+                    KanLearner saved = LearnerSerializerTest.trained(10 + k);
+                    h.processElement1(new Event("p" + k, keys.get(k), 30, probe), 30);
+                    Score s = scores(h).get(k);
+                    assertThat(s.score()).isEqualTo(saved.score(probe, 1)[0]);
+                    assertThat(s.modelVersion()).isEqualTo(saved.modelVersion()).isPositive();
+                }
+                // and it keeps learning: the restored counters go on, a full batch steps it
+                for (int i = 0; i < 8; i++) {
+                    h.processElement1(
+                            new Event("l" + i, "a", 40 + i, new float[] {0.1f * i, 0.2f}, 0.5),
+                            40 + i);
+                }
+                h.processElement1(new Event("last", "a", 60, probe), 60);
+                List<Score> all = scores(h);
+                assertThat(all.get(all.size() - 1).modelVersion())
+                        .isEqualTo(LearnerSerializerTest.trained(10).modelVersion() + 1);
+                // a snapshot now holds typed models only, and restores as such
+                OperatorSubtaskState typed = h.snapshot(2L, 70L);
+                try (var again = harness(config(Task.REGRESSION).build())) {
+                    if (rocks) {
+                        again.setStateBackend(new EmbeddedRocksDBStateBackend());
+                    }
+                    again.initializeState(typed);
+                    again.open();
+                    assertThat(operator(again).modelsInState(true)).isZero();
+                    assertThat(operator(again).modelsInState(false)).isEqualTo(keys.size());
+                    again.processElement1(new Event("again", "a", 80, probe), 80);
+                    assertThat(scores(again).get(0).score())
+                            .isEqualTo(all.get(all.size() - 1).score());
+                }
+            }
+        }
     }
 
     @Test
@@ -229,11 +332,7 @@ class OnlineKanOperatorTest {
     @Test
     void liveKeysStayBoundedAndIdleKeysExpireWithEvictionsCounted() throws Exception {
         OnlineKanConfig config =
-                config(Task.REGRESSION)
-                        .maxLiveKeys(5)
-                        .maxResidentModels(2)
-                        .idleKeyTtl(Duration.ofSeconds(60))
-                        .build();
+                config(Task.REGRESSION).maxLiveKeys(5).idleKeyTtl(Duration.ofSeconds(60)).build();
         try (var h = harness(config)) {
             h.setProcessingTime(0);
             h.open();

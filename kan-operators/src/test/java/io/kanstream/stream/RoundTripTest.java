@@ -185,7 +185,7 @@ class RoundTripTest {
                         0,
                         0,
                         Double.NaN,
-                        Metric.AUC,
+                        Metric.ACCURACY,
                         Double.NaN,
                         Double.NaN,
                         0,

@@ -20,6 +20,8 @@ import java.util.Map;
  * @param pipeline broker → job → broker figures per key count, beside the pass-through job; empty
  *     when the run left the part out
  * @param state bytes per key and checkpoint durations; empty when the run left the part out
+ * @param steady many keys once each has its model, per state backend, beside the pass-through job;
+ *     empty when the run left the part out
  * @param memory process memory over the run
  * @param flops arithmetic per sample against the measured peak
  * @param ops PyTorch ops per call, from PyTorch's profiler
@@ -36,6 +38,7 @@ public record BenchReport(
         List<ModelRow> model,
         List<PipelineBench.Row> pipeline,
         List<PipelineBench.StateRow> state,
+        List<PipelineBench.SteadyRow> steady,
         Memory memory,
         Flops flops,
         List<OpsRow> ops,
@@ -226,6 +229,7 @@ public record BenchReport(
                 model,
                 List.copyOf(pipelineRows),
                 List.copyOf(stateRows),
+                steady,
                 memory,
                 flops,
                 ops,
@@ -237,6 +241,27 @@ public record BenchReport(
                 mode,
                 totalDurationS,
                 java.util.stream.Stream.concat(notes.stream(), moreNotes.stream()).toList());
+    }
+
+    /** This report with the steady rows, their checks after the others. */
+    public BenchReport withSteady(
+            List<PipelineBench.SteadyRow> steadyRows, List<Check> moreChecks) {
+        return new BenchReport(
+                model,
+                pipeline,
+                state,
+                List.copyOf(steadyRows),
+                memory,
+                flops,
+                ops,
+                efficientKanReference,
+                java.util.stream.Stream.concat(checks.stream(), moreChecks.stream()).toList(),
+                machine,
+                date,
+                command,
+                mode,
+                durationS,
+                notes);
     }
 
     /**

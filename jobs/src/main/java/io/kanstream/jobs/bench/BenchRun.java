@@ -66,6 +66,7 @@ public final class BenchRun {
                     rows,
                     List.of(),
                     List.of(),
+                    List.of(),
                     new BenchReport.Memory(
                             end.vmHwmMb(),
                             end.vmRssMb(),
@@ -142,6 +143,7 @@ public final class BenchRun {
         BenchReport.Machine machine = machine(engine, threads, loadStart);
         return new BenchReport(
                 rows,
+                List.of(),
                 List.of(),
                 List.of(),
                 memory,

@@ -44,6 +44,8 @@ public final class BenchTable {
         out.append('\n');
         stateTable(out, report);
         out.append('\n');
+        steadyTable(out, report);
+        out.append('\n');
         line(out, "CHECKS (issue 6, must show; efficient-kan = reference figures)");
         for (Check check : report.checks()) {
             line(
@@ -169,6 +171,61 @@ public final class BenchTable {
                         + " (robust to other load; the broker's CPU is not in it); latency: event"
                         + " timestamp → score appended (read uncommitted) at a steady rate, the"
                         + " same for both jobs");
+    }
+
+    private static void steadyTable(StringBuilder out, BenchReport report) {
+        if (report.steady().isEmpty()) {
+            line(out, "STEADY    not measured in this run: \"steady\": [] in the JSON");
+            return;
+        }
+        line(
+                out,
+                "STEADY    many keys, each with its model: broker → job → broker, parallelism %d,"
+                        + " checkpoints every %s, beside the pass-through job over as many events"
+                        + " and keys, same run",
+                report.steady().get(0).parallelism(),
+                report.steady().get(0).checkpointInterval());
+        line(
+                out,
+                "  %8s %-8s %-9s %10s %12s %12s %7s %9s",
+                "keys",
+                "backend",
+                "phase",
+                "events",
+                "events/s",
+                "pass/s",
+                "ratio",
+                "cpu ratio");
+        for (PipelineBench.SteadyRow r : report.steady()) {
+            line(
+                    out,
+                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %8.2f×",
+                    r.keys(),
+                    r.stateBackend(),
+                    "steady",
+                    r.events() - r.keys(),
+                    number(r.eventsPerS()),
+                    number(r.passthroughEventsPerS()),
+                    r.ratioVsPassthrough(),
+                    r.cpuRatioVsPassthrough());
+            line(
+                    out,
+                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %9s",
+                    r.keys(),
+                    r.stateBackend(),
+                    "new keys",
+                    r.keys(),
+                    number(r.newKeyEventsPerS()),
+                    number(r.passthroughEventsPerS()),
+                    r.newKeyRatioVsPassthrough(),
+                    "");
+        }
+        line(
+                out,
+                "  steady: every key has its model (each key's first event before it, the first"
+                        + " tenth of the rest left out); new keys: each key's first event, which"
+                        + " builds its model; broker append times; ratios over the pass-through"
+                        + " job's rate over as many events and keys");
     }
 
     private static void stateTable(StringBuilder out, BenchReport report) {

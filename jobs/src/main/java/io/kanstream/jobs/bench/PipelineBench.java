@@ -2,6 +2,7 @@ package io.kanstream.jobs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.jobs.online.OnlineLearningJob;
 import io.kanstream.jobs.produce.EventSender;
@@ -33,11 +34,13 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -65,6 +68,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * <p>The state part runs the learning job over one labeled event per key and reads Flink's own
  * statistics of the next completed checkpoint through its REST API: checkpoint size over keys, and
  * its duration.
+ *
+ * <p>The steady part ({@link #steady}) measures many keys once every key has its model: per key
+ * count and state backend, a backlog whose first event of every key comes first (the new-key rate,
+ * its own figure) and at least {@code steadyEventsPerKey} more events per key after it (the steady
+ * rate), beside the pass-through job over as many events and keys in the same run.
  */
 public final class PipelineBench {
     /**
@@ -77,6 +85,11 @@ public final class PipelineBench {
      * @param parallelism of both jobs
      * @param checkpointInterval of both jobs
      * @param warmupEvents backlog each job runs over once before anything is measured
+     * @param steady the key counts and state backends of the steady rows
+     * @param steadyEventsPerKey events per key after each key's first, at least
+     * @param steadyCheckpointInterval of both jobs in the steady rows: longer than the pipeline
+     *     rows', as a job holding 100,000 keys' state is run (measured here, 300 keys on RocksDB:
+     *     checkpoints every 2 s held the job to a fifteenth of its rate without them)
      */
     public record Settings(
             List<Integer> keys,
@@ -87,7 +100,18 @@ public final class PipelineBench {
             List<Integer> stateKeys,
             int parallelism,
             Duration checkpointInterval,
-            long warmupEvents) {
+            long warmupEvents,
+            List<SteadyCase> steady,
+            int steadyEventsPerKey,
+            Duration steadyCheckpointInterval) {
+        public Settings {
+            steady = List.copyOf(steady);
+            if (steadyEventsPerKey < 1) {
+                throw new IllegalArgumentException(
+                        "steady events per key must be at least 1, got " + steadyEventsPerKey);
+            }
+        }
+
         public static Settings quick() {
             return new Settings(
                     List.of(1, 100, 10_000),
@@ -98,7 +122,10 @@ public final class PipelineBench {
                     List.of(10_000),
                     2,
                     Duration.ofSeconds(2),
-                    250_000);
+                    250_000,
+                    SteadyCase.parseAll("hashmap:100,hashmap:10000,rocksdb:100000"),
+                    20,
+                    Duration.ofSeconds(30));
         }
 
         public static Settings full() {
@@ -111,9 +138,75 @@ public final class PipelineBench {
                     List.of(10_000, 100_000),
                     2,
                     Duration.ofSeconds(2),
-                    100_000);
+                    100_000,
+                    SteadyCase.parseAll(
+                            "hashmap:100,hashmap:1000,hashmap:10000,"
+                                    + "rocksdb:1000,rocksdb:10000,rocksdb:100000"),
+                    20,
+                    Duration.ofSeconds(30));
         }
     }
+
+    /** One steady row's key count and state backend, written {@code backend:keys}. */
+    public record SteadyCase(OnlineJobConfig.StateBackend backend, int keys) {
+        public SteadyCase {
+            if (keys < 1) {
+                throw new IllegalArgumentException(
+                        "a steady row needs at least 1 key, got " + keys);
+            }
+        }
+
+        /** {@code hashmap:10000,rocksdb:100000}. */
+        public static List<SteadyCase> parseAll(String text) {
+            List<SteadyCase> cases = new ArrayList<>();
+            for (String item : text.split(",")) {
+                String[] parts = item.trim().split(":");
+                if (parts.length != 2) {
+                    throw new IllegalArgumentException(
+                            "steady row '" + item + "' must be backend:keys, e.g. rocksdb:100000");
+                }
+                int keys;
+                try {
+                    keys = Integer.parseInt(parts[1].trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(
+                            "steady row '" + item + "': keys '" + parts[1] + "' is not a number");
+                }
+                cases.add(new SteadyCase(OnlineJobConfig.StateBackend.parse(parts[0]), keys));
+            }
+            return cases;
+        }
+    }
+
+    /**
+     * Many keys, each with its model: one key count on one state backend beside the pass-through
+     * job over as many events and keys.
+     *
+     * @param events the learning job's backlog: each key's first event, then the steady events
+     * @param newKeyEventsPerS the rate of the first {@code keys} scores: each builds a key's model
+     *     and state (over few keys, e.g. 100, a figure of milliseconds: read it at 1,000 and up)
+     * @param newKeyRatioVsPassthrough that over the pass-through job's rate
+     * @param eventsPerS the rate once every key has its model, the first tenth of those left out
+     * @param passthroughEventsPerS the pass-through job over as many events and keys, same run
+     * @param ratioVsPassthrough the steady rate over the pass-through rate
+     * @param eventsPerCpuS the steady rate per second of this process's CPU time
+     * @param cpuRatioVsPassthrough the same ratio per CPU second
+     * @param checkpointInterval of both jobs (ISO-8601)
+     */
+    public record SteadyRow(
+            int keys,
+            String stateBackend,
+            long events,
+            double newKeyEventsPerS,
+            double newKeyRatioVsPassthrough,
+            double eventsPerS,
+            double passthroughEventsPerS,
+            double ratioVsPassthrough,
+            double eventsPerCpuS,
+            double passthroughEventsPerCpuS,
+            double cpuRatioVsPassthrough,
+            int parallelism,
+            String checkpointInterval) {}
 
     /**
      * One key count: the learning job beside the pass-through job.
@@ -174,16 +267,16 @@ public final class PipelineBench {
     private static final AtomicLong RUNS = new AtomicLong();
 
     private final Settings settings;
-    private final String bootstrapServers;
+    private final KafkaConnection kafka;
     private final Path workDir;
     private final PrintStream log;
     private final String runId = Long.toString(System.currentTimeMillis(), 36);
     private final List<String> failures = new ArrayList<>();
+    private boolean warm;
 
-    public PipelineBench(
-            Settings settings, String bootstrapServers, Path workDir, PrintStream log) {
+    public PipelineBench(Settings settings, KafkaConnection kafka, Path workDir, PrintStream log) {
         this.settings = settings;
-        this.bootstrapServers = bootstrapServers;
+        this.kafka = kafka;
         this.workDir = workDir;
         this.log = log;
     }
@@ -226,6 +319,10 @@ public final class PipelineBench {
      * warm-up too.
      */
     private void warmUp() throws Exception {
+        if (warm) {
+            return;
+        }
+        warm = true;
         int keys = 100;
         log.printf(
                 "pipeline warm-up: both jobs over %,d events each, not measured%n",
@@ -345,6 +442,154 @@ public final class PipelineBench {
                     learnerBytes,
                     row.checkpointMs());
             return row;
+        } finally {
+            job.cancel().get(2, TimeUnit.MINUTES);
+        }
+    }
+
+    /** The steady rows; the pass-through job runs once per key count, shared by the backends. */
+    public List<SteadyRow> steady() {
+        List<SteadyRow> rows = new ArrayList<>();
+        try {
+            warmUp();
+        } catch (Exception e) {
+            failures.add("steady warm-up failed: " + firstLine(e));
+            log.printf("  failed: %s%n", e);
+            return rows;
+        }
+        Map<Integer, SteadyPhase> passThrough = new java.util.HashMap<>();
+        for (SteadyCase c : settings.steady()) {
+            try {
+                long n = steadyEvents(c.keys());
+                SteadyPhase kan = steadyPhase(c.keys(), n, c.backend());
+                SteadyPhase pass = passThrough.get(c.keys());
+                if (pass == null) {
+                    pass = steadyPhase(c.keys(), n, null);
+                    passThrough.put(c.keys(), pass);
+                }
+                SteadyRow row =
+                        new SteadyRow(
+                                c.keys(),
+                                c.backend().flinkName(),
+                                n,
+                                kan.newKeyEventsPerS,
+                                kan.newKeyEventsPerS / pass.eventsPerS,
+                                kan.eventsPerS,
+                                pass.eventsPerS,
+                                kan.eventsPerS / pass.eventsPerS,
+                                kan.eventsPerCpuS,
+                                pass.eventsPerCpuS,
+                                kan.eventsPerCpuS / pass.eventsPerCpuS,
+                                settings.parallelism(),
+                                settings.steadyCheckpointInterval().toString());
+                log.printf(
+                        "  steady %,d keys on %s: %,.0f events/s (%.2f× pass-through %,.0f; per"
+                                + " CPU second %.2f×); new keys %,.0f events/s (%.2f×)%n",
+                        c.keys(),
+                        row.stateBackend(),
+                        row.eventsPerS(),
+                        row.ratioVsPassthrough(),
+                        row.passthroughEventsPerS(),
+                        row.cpuRatioVsPassthrough(),
+                        row.newKeyEventsPerS(),
+                        row.newKeyRatioVsPassthrough());
+                rows.add(row);
+            } catch (Exception e) {
+                failures.add(
+                        "steady at "
+                                + c.keys()
+                                + " keys on "
+                                + c.backend().flinkName()
+                                + " failed: "
+                                + firstLine(e));
+                log.printf("  failed: %s%n", e);
+            }
+        }
+        return rows;
+    }
+
+    /** Every key's first event, then at least the steady events per key, and the run's floor. */
+    long steadyEvents(int keys) {
+        return Math.max(settings.events(), (long) keys * (1 + settings.steadyEventsPerKey()));
+    }
+
+    private record SteadyPhase(double newKeyEventsPerS, double eventsPerS, double eventsPerCpuS) {}
+
+    /**
+     * One job over a backlog of {@code n} events spread round-robin over {@code keys} keys, so the
+     * first {@code keys} events are each key's first. Rates from the scores' append times in order:
+     * the first {@code keys} scores are the new-key phase, the rest (its first tenth left out) the
+     * steady phase.
+     *
+     * @param backend the learning job's state backend, or null for the pass-through job
+     */
+    private SteadyPhase steadyPhase(int keys, long n, OnlineJobConfig.StateBackend backend)
+            throws Exception {
+        String what = backend == null ? "pass-through" : "learning on " + backend.flinkName();
+        log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
+        Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys);
+        send(t, keys, n, 0, System::currentTimeMillis);
+        OnlineJobConfig base = config(t, keys);
+        // every key stays live: the default bound (10,000 per subtask) would evict and rebuild
+        OnlineJobConfig config =
+                base.toBuilder()
+                        .learner(
+                                OnlineKanConfig.builder(base.learner().model())
+                                        .maxLiveKeys(keys)
+                                        .build())
+                        .checkpointInterval(settings.steadyCheckpointInterval())
+                        .stateBackend(
+                                backend == null ? OnlineJobConfig.StateBackend.HASHMAP : backend)
+                        .build();
+        Configuration extra = new Configuration();
+        if (backend == OnlineJobConfig.StateBackend.ROCKSDB) {
+            // RocksDB as it is run in production: memtables and block cache from managed memory
+            // (the MiniCluster's default leaves it a few hundred KB and it flushes constantly),
+            // and checkpoints that upload new files only, not the whole state every interval
+            extra.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(512));
+            extra.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        }
+        JobClient job =
+                backend == null
+                        ? OnlineLearningJob.startPassThrough(config, extra)
+                        : OnlineLearningJob.start(config, false, extra);
+        try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
+            long[] appended = new long[(int) n];
+            int[] at = {0};
+            int firstSteady = (int) Math.min(n - 2, keys + (n - keys) / 10);
+            long[] cpuAtSteady = {0};
+            collect(
+                    consumer,
+                    n,
+                    Duration.ofMinutes(60),
+                    r -> {
+                        if (at[0] == firstSteady) {
+                            cpuAtSteady[0] = processCpuNanos();
+                        }
+                        appended[at[0]++] = r.timestamp();
+                    });
+            double cpuSeconds = (processCpuNanos() - cpuAtSteady[0]) / 1e9;
+            Arrays.sort(appended);
+            int lastNew = Math.min(keys, (int) n) - 1;
+            double newKeySeconds = Math.max(1, appended[lastNew] - appended[0]) / 1000.0;
+            double steadySeconds =
+                    Math.max(1, appended[(int) n - 1] - appended[firstSteady]) / 1000.0;
+            long steadyCount = n - 1 - firstSteady;
+            SteadyPhase phase =
+                    new SteadyPhase(
+                            lastNew / newKeySeconds,
+                            steadyCount / steadySeconds,
+                            steadyCount / cpuSeconds);
+            log.printf(
+                    "  %s: new keys %,.0f events/s; then %,d events in %.1f s: %,.0f events/s,"
+                            + " %,.0f per CPU second%n",
+                    what,
+                    phase.newKeyEventsPerS,
+                    steadyCount,
+                    steadySeconds,
+                    phase.eventsPerS,
+                    phase.eventsPerCpuS);
+            return phase;
         } finally {
             job.cancel().get(2, TimeUnit.MINUTES);
         }
@@ -483,7 +728,7 @@ public final class PipelineBench {
 
     private OnlineJobConfig config(Topics t, int keys) {
         return OnlineJobConfig.builder(learner())
-                .bootstrapServers(bootstrapServers)
+                .kafka(kafka)
                 .eventsTopic(t.events)
                 .labelsTopic(t.labels)
                 .scoresTopic(t.scores)
@@ -517,15 +762,13 @@ public final class PipelineBench {
                 };
         try (EventSender sender =
                 new EventSender(
-                        bootstrapServers,
-                        new EventSender.Settings(t.events, null, Duration.ZERO, 1, rate))) {
+                        kafka, new EventSender.Settings(t.events, null, Duration.ZERO, 1, rate))) {
             sender.send(events, count);
         }
     }
 
     private KafkaConsumer<byte[], byte[]> consumer(String topic) {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        Properties props = kafka.clientProperties();
         // the moment a score is written, not when its checkpoint commits it
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -626,9 +869,7 @@ public final class PipelineBench {
     }
 
     private Properties adminProps() {
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        return props;
+        return kafka.clientProperties();
     }
 
     static double percentile(double[] values, double q) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.stream.DeadLetter;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.EventCodec;
@@ -40,7 +41,7 @@ public final class ChaosCheck {
 
     /** Where to look. */
     public record Settings(
-            String bootstrapServers,
+            KafkaConnection kafka,
             String eventsTopic,
             String scoresTopic,
             String metricsTopic,
@@ -72,7 +73,7 @@ public final class ChaosCheck {
 
         void read() {
             TopicReader.readAll(
-                    settings.bootstrapServers(),
+                    settings.kafka(),
                     settings.eventsTopic(),
                     Duration.ofMinutes(5),
                     r -> {
@@ -106,7 +107,7 @@ public final class ChaosCheck {
     private Map<String, Integer> scoredIds() {
         Map<String, Integer> ids = new HashMap<>();
         TopicReader.readAll(
-                settings.bootstrapServers(),
+                settings.kafka(),
                 settings.scoresTopic(),
                 Duration.ofMinutes(5),
                 r -> {
@@ -190,7 +191,7 @@ public final class ChaosCheck {
             out.put("jobs", jobIds.size());
         }
 
-        StepsByKey steps = StepsByKey.read(settings.bootstrapServers(), settings.metricsTopic());
+        StepsByKey steps = StepsByKey.read(settings.kafka(), settings.metricsTopic());
         out.put("steps_regressions", steps.regressions().size());
         out.set(
                 "steps_regression_examples",
@@ -258,7 +259,7 @@ public final class ChaosCheck {
         Map<String, Long> reasons = new TreeMap<>();
         long[] noReason = {0};
         TopicReader.readAll(
-                settings.bootstrapServers(),
+                settings.kafka(),
                 settings.deadLetterTopic(),
                 Duration.ofMinutes(5),
                 r -> {

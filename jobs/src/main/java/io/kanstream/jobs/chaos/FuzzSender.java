@@ -1,5 +1,6 @@
 package io.kanstream.jobs.chaos;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.produce.CheckedProducer;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
@@ -19,10 +20,10 @@ public final class FuzzSender {
      * @return records sent per kind
      */
     public static Map<FuzzRecords.Kind, Long> send(
-            String bootstrapServers, String topic, FuzzRecords fuzz, long count, double rate) {
+            KafkaConnection kafka, String topic, FuzzRecords fuzz, long count, double rate) {
         Map<FuzzRecords.Kind, Long> sent = new EnumMap<>(FuzzRecords.Kind.class);
         long started = System.nanoTime();
-        try (CheckedProducer producer = new CheckedProducer(bootstrapServers)) {
+        try (CheckedProducer producer = new CheckedProducer(kafka)) {
             for (long i = 0; i < count; i++) {
                 if (rate > 0) {
                     CheckedProducer.waitUntil(started + (long) (i * 1e9 / rate));

@@ -1,5 +1,6 @@
 package io.kanstream.jobs.chaos;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.stream.Metric;
 import io.kanstream.stream.OutputCodec;
 import io.kanstream.stream.Parsed;
@@ -27,10 +28,10 @@ public final class StepsByKey {
     private StepsByKey() {}
 
     /** Reads the whole metrics topic as it is now. */
-    public static StepsByKey read(String bootstrapServers, String metricsTopic) {
+    public static StepsByKey read(KafkaConnection kafka, String metricsTopic) {
         StepsByKey steps = new StepsByKey();
         TopicReader.readAll(
-                bootstrapServers,
+                kafka,
                 metricsTopic,
                 Duration.ofMinutes(2),
                 r -> {

@@ -6,6 +6,7 @@ import io.kanstream.jobs.bench.BenchRun;
 import io.kanstream.jobs.bench.BenchSettings;
 import io.kanstream.jobs.bench.BenchTable;
 import io.kanstream.jobs.bench.PipelineBench;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.kafka.LocalBroker;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,7 +33,9 @@ import picocli.CommandLine.Option;
                         + " reference figures and the FLOP ceiling; plus memory. The pipeline:"
                         + " events/s and latency through a real broker and the job at 1, 100 and"
                         + " 10,000 keys, beside a pass-through job in the same run. State: bytes"
-                        + " per key and checkpoint duration at 10,000 and 100,000 keys. Starts a"
+                        + " per key and checkpoint duration at 10,000 and 100,000 keys. Steady:"
+                        + " 100 to 100,000 keys with 20 events each after its first, heap and"
+                        + " RocksDB, new-key rate apart, beside the pass-through job. Starts a"
                         + " private Kafka broker unless given one. Prints tables, writes JSON.")
 final class BenchCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -52,16 +55,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--parts",
             split = ",",
-            defaultValue = "model,pipeline,state",
-            description = "What to measure: model, pipeline, state (default ${DEFAULT-VALUE}).")
+            defaultValue = "model,pipeline,state,steady",
+            description =
+                    "What to measure: model, pipeline, state, steady (default ${DEFAULT-VALUE}).")
     List<Part> parts;
 
-    @Option(
-            names = "--bootstrap-servers",
-            description =
-                    "Kafka for the pipeline and state parts; default: a private broker started"
-                            + " with scripts/kafka-local.sh for this run and stopped after it.")
-    String bootstrapServers;
+    /** Kafka for the pipeline and state parts; none: a private broker for this run. */
+    @CommandLine.Mixin KafkaOptions kafka;
 
     @Option(
             names = "--pipeline-keys",
@@ -75,10 +75,24 @@ final class BenchCommand implements Callable<Integer> {
             description = "Key counts of the state part (default 10000,100000; --quick: 10000).")
     List<Integer> stateKeys;
 
+    @Option(
+            names = "--steady",
+            description =
+                    "Rows of the steady part, backend:keys (default hashmap:100,hashmap:1000,"
+                            + "hashmap:10000,rocksdb:1000,rocksdb:10000,rocksdb:100000; --quick:"
+                            + " hashmap:100,hashmap:10000,rocksdb:100000).")
+    String steady;
+
+    @Option(
+            names = "--steady-events-per-key",
+            description = "Events per key after each key's first in the steady part (default 20).")
+    Integer steadyEventsPerKey;
+
     enum Part {
         model,
         pipeline,
-        state
+        state,
+        steady
     }
 
     @Option(
@@ -149,7 +163,9 @@ final class BenchCommand implements Callable<Integer> {
         long started = System.nanoTime();
         BenchReport report =
                 new BenchRun(settings, System.err).run(command.trim(), parts.contains(Part.model));
-        if (parts.contains(Part.pipeline) || parts.contains(Part.state)) {
+        if (parts.contains(Part.pipeline)
+                || parts.contains(Part.state)
+                || parts.contains(Part.steady)) {
             report = pipeline(report, started);
         }
         report.write(file);
@@ -204,21 +220,32 @@ final class BenchCommand implements Callable<Integer> {
                         stateKeys != null ? stateKeys : settings.stateKeys(),
                         settings.parallelism(),
                         settings.checkpointInterval(),
-                        settings.warmupEvents());
+                        settings.warmupEvents(),
+                        steady != null
+                                ? PipelineBench.SteadyCase.parseAll(steady)
+                                : settings.steady(),
+                        steadyEventsPerKey != null
+                                ? steadyEventsPerKey
+                                : settings.steadyEventsPerKey(),
+                        settings.steadyCheckpointInterval());
         Path work = Files.createTempDirectory("kanstream-bench");
         LocalBroker broker = null;
         try {
-            String servers = bootstrapServers;
-            if (servers == null) {
+            KafkaConnection servers;
+            if (kafka.given()) {
+                servers = kafka.checkedConnection();
+            } else {
                 System.err.println("starting a private Kafka broker (scripts/kafka-local.sh)...");
                 broker = LocalBroker.start(LocalBroker.repoDir(), work.resolve("kafka"));
-                servers = broker.bootstrapServers();
+                servers = broker.connection();
             }
             PipelineBench bench = new PipelineBench(settings, servers, work, System.err);
             List<PipelineBench.Row> rows =
                     parts.contains(Part.pipeline) ? bench.pipeline() : List.of();
             List<PipelineBench.StateRow> state =
                     parts.contains(Part.state) ? bench.state() : List.of();
+            List<PipelineBench.SteadyRow> steadyRows =
+                    parts.contains(Part.steady) ? bench.steady() : List.of();
             List<BenchReport.Check> checks = new ArrayList<>();
             rows.stream()
                     .filter(r -> r.keys() == 100)
@@ -253,13 +280,52 @@ final class BenchCommand implements Callable<Integer> {
                             "state: Flink's state_size of the first checkpoint completed after"
                                     + " every key was scored, hashmap backend (full snapshot)"));
             return report.withPipeline(
-                    rows, state, checks, notes, (System.nanoTime() - started) / 1e9);
+                            rows, state, checks, notes, (System.nanoTime() - started) / 1e9)
+                    .withSteady(steadyRows, steadyChecks(steadyRows));
         } finally {
             if (broker != null) {
                 broker.close();
             }
             deleteRecursively(work);
         }
+    }
+
+    /**
+     * Issue 12's steady-state must-shows, against the 100-key heap row of the same run: 10,000 keys
+     * on the heap at 0.8× of it or better, 100,000 keys on RocksDB at 0.3× or better.
+     */
+    static List<BenchReport.Check> steadyChecks(List<PipelineBench.SteadyRow> rows) {
+        List<BenchReport.Check> checks = new ArrayList<>();
+        var reference =
+                rows.stream()
+                        .filter(r -> r.keys() == 100 && r.stateBackend().equals("hashmap"))
+                        .findFirst();
+        if (reference.isEmpty()) {
+            return checks;
+        }
+        double base = reference.get().eventsPerS();
+        for (PipelineBench.SteadyRow r : rows) {
+            double target =
+                    r.keys() == 10_000 && r.stateBackend().equals("hashmap")
+                            ? 0.8
+                            : r.keys() == 100_000 && r.stateBackend().equals("rocksdb") ? 0.3 : 0;
+            if (target > 0) {
+                double ratio = r.eventsPerS() / base;
+                checks.add(
+                        new BenchReport.Check(
+                                String.format(
+                                        java.util.Locale.ROOT,
+                                        "steady %,d keys on %s, events/s ÷ 100 keys on hashmap",
+                                        r.keys(),
+                                        r.stateBackend()),
+                                ratio,
+                                target,
+                                "×",
+                                ratio >= target,
+                                null));
+            }
+        }
+        return checks;
     }
 
     private static BenchReport.Check ratioCheck(PipelineBench.Row r, double target, String what) {

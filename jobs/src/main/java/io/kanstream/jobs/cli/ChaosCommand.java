@@ -7,6 +7,7 @@ import io.kanstream.jobs.chaos.ChaosCheck;
 import io.kanstream.jobs.chaos.ClusterRest;
 import io.kanstream.jobs.chaos.SoakSummary;
 import io.kanstream.jobs.chaos.StepsByKey;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Parameters;
             ChaosCommand.WaitRecovered.class,
             ChaosCommand.Verify.class,
             ChaosCommand.Sample.class,
-            ChaosCommand.SoakReport.class
+            ChaosCommand.SoakReport.class,
+            ChaosCommand.Field.class
         })
 final class ChaosCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,17 +47,17 @@ final class ChaosCommand implements Runnable {
     }
 
     static final class Kafka {
-        @Option(
-                names = "--bootstrap-servers",
-                defaultValue = "localhost:9092",
-                description = "Kafka (default ${DEFAULT-VALUE}).")
-        String bootstrapServers;
+        @CommandLine.Mixin KafkaOptions options;
 
         @Option(
                 names = "--metrics-topic",
                 defaultValue = "metrics",
                 description = "Per-key metrics (default ${DEFAULT-VALUE}).")
         String metricsTopic;
+
+        KafkaConnection connection() {
+            return options.connection();
+        }
     }
 
     @Command(
@@ -68,7 +70,7 @@ final class ChaosCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            StepsByKey steps = StepsByKey.read(kafka.bootstrapServers, kafka.metricsTopic);
+            StepsByKey steps = StepsByKey.read(kafka.connection(), kafka.metricsTopic);
             spec.commandLine().getOut().println(JSON.writeValueAsString(steps.latest()));
             return 0;
         }
@@ -199,7 +201,7 @@ final class ChaosCommand implements Runnable {
                 } catch (java.io.IOException e) {
                     running = false; // the JobManager is busy restarting the job: ask again
                 }
-                after = StepsByKey.read(kafka.bootstrapServers, kafka.metricsTopic).latest();
+                after = StepsByKey.read(kafka.connection(), kafka.metricsTopic).latest();
                 forward = movedForward(before, after);
                 if (running && checkpointed && forward) {
                     break;
@@ -311,7 +313,7 @@ final class ChaosCommand implements Runnable {
             ChaosCheck check =
                     new ChaosCheck(
                             new ChaosCheck.Settings(
-                                    kafka.bootstrapServers,
+                                    kafka.connection(),
                                     eventsTopic,
                                     scoresTopic,
                                     kafka.metricsTopic,
@@ -389,6 +391,73 @@ final class ChaosCommand implements Runnable {
             }
             spec.commandLine().getOut().println(JSON.writeValueAsString(row));
             return 0;
+        }
+    }
+
+    @Command(
+            name = "field",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Print fields of the JSON document on standard input, one line each, so that a"
+                        + " script reads values instead of scraping text.",
+                "A path names nested fields with dots (kanEvents.sum, faults.0.name); '.' is the"
+                        + " whole document. Text prints bare, objects and arrays as JSON."
+            })
+    static final class Field implements Callable<Integer> {
+        @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+        @Parameters(arity = "1..*", description = "Paths of the fields to print.")
+        List<String> paths;
+
+        @Option(
+                names = "--count",
+                description = "Print how many fields or elements each path holds instead.")
+        boolean count;
+
+        @Option(
+                names = "--default",
+                description = "Print this for a path the document does not have (else exit 1).")
+        String fallback;
+
+        @Override
+        public Integer call() throws Exception {
+            JsonNode document = JSON.readTree(System.in);
+            if (document == null) {
+                throw new IllegalArgumentException("no JSON document on standard input");
+            }
+            var out = spec.commandLine().getOut();
+            for (String path : paths) {
+                JsonNode node = at(document, path);
+                if (node == null || node.isMissingNode() || node.isNull()) {
+                    if (fallback == null) {
+                        spec.commandLine().getErr().println("no field " + path);
+                        return 1;
+                    }
+                    out.println(fallback);
+                } else if (count) {
+                    out.println(node.size());
+                } else {
+                    out.println(node.isValueNode() ? node.asText() : JSON.writeValueAsString(node));
+                }
+            }
+            return 0;
+        }
+
+        private static JsonNode at(JsonNode document, String path) {
+            JsonNode node = document;
+            if (".".equals(path)) {
+                return node;
+            }
+            for (String step : path.split("\\.")) {
+                node =
+                        node.isArray() && step.matches("\\d+")
+                                ? node.get(Integer.parseInt(step))
+                                : node.get(step);
+                if (node == null) {
+                    return null;
+                }
+            }
+            return node;
         }
     }
 

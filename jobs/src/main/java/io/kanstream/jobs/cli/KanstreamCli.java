@@ -1,5 +1,6 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.demo.DemoCommand;
 import io.kanstream.jobs.evaluate.EvaluateCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,6 +24,7 @@ import picocli.CommandLine.Command;
             ProduceCommand.class,
             BenchCommand.class,
             ChaosCommand.class,
+            DemoCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class KanstreamCli implements Runnable {

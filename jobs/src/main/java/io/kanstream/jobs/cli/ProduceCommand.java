@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -60,11 +61,7 @@ final class ProduceCommand implements Callable<Integer> {
                             + " below the broker's 1 MB (default ${DEFAULT-VALUE}).")
     int oversizedBytes;
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "localhost:9092",
-            description = "Kafka (default ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin KafkaOptions kafka;
 
     @Option(
             names = "--events-topic",
@@ -168,13 +165,14 @@ final class ProduceCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         EventSender.Settings settings =
                 new EventSender.Settings(eventsTopic, labelsTopic, labelDelay, labelFraction, rate);
+        // each kind of input is checked before Kafka is: bad input is named without waiting on it
         if (source.file != null) {
             try (EventFile file =
                             EventFile.open(
                                     source.file,
                                     new EventFile.Columns(
                                             labelColumn, keyColumn, idColumn, tsColumn));
-                    EventSender sender = new EventSender(bootstrapServers, settings)) {
+                    EventSender sender = new EventSender(kafka.checkedConnection(), settings)) {
                 report(sender.send(file, count == null ? Long.MAX_VALUE : count));
             }
             return 0;
@@ -185,7 +183,7 @@ final class ProduceCommand implements Callable<Integer> {
             }
             Map<FuzzRecords.Kind, Long> sent =
                     FuzzSender.send(
-                            bootstrapServers,
+                            kafka.checkedConnection(),
                             eventsTopic,
                             new FuzzRecords(seed, features, oversizedBytes),
                             source.fuzz,
@@ -232,7 +230,7 @@ final class ProduceCommand implements Callable<Integer> {
                         return drift.event(next++, System.currentTimeMillis());
                     }
                 };
-        try (EventSender sender = new EventSender(bootstrapServers, settings)) {
+        try (EventSender sender = new EventSender(kafka.checkedConnection(), settings)) {
             report(sender.send(events, n));
         }
         return 0;

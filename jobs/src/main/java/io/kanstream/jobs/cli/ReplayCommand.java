@@ -44,11 +44,7 @@ final class ReplayCommand implements Callable<Integer> {
             description = "Replay an events topic instead of a file (with --from and --to).")
     String kafkaTopic;
 
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "localhost:9092",
-            description = "Kafka for --kafka-topic (default ${DEFAULT-VALUE}).")
-    String bootstrapServers;
+    @Mixin KafkaOptions kafka;
 
     @Option(
             names = "--from",
@@ -276,7 +272,7 @@ final class ReplayCommand implements Callable<Integer> {
         }
         io.kanstream.jobs.replay.KafkaHistory.Result result =
                 io.kanstream.jobs.replay.KafkaHistory.read(
-                        bootstrapServers,
+                        kafka.checkedConnection(),
                         kafkaTopic,
                         instant("--from", from),
                         instant("--to", to),

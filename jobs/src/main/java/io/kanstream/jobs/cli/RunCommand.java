@@ -1,6 +1,8 @@
 package io.kanstream.jobs.cli;
 
 import io.kanstream.jobs.cluster.ClusterTarget;
+import io.kanstream.jobs.kafka.KafkaConnection;
+import io.kanstream.jobs.kafka.KafkaPreflight;
 import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.jobs.online.OnlineLearningJob;
 import io.kanstream.jobs.online.ParseInput;
@@ -58,6 +60,8 @@ final class RunCommand implements Callable<Integer> {
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+    @Mixin KafkaOptions kafka;
+
     @Mixin RefitPolicies refits;
 
     @Option(
@@ -76,9 +80,6 @@ final class RunCommand implements Callable<Integer> {
                     "What a key's detected drift does: none|refit|boost|refit+boost|reset|"
                             + "refit+reset|restart (default ${DEFAULT-VALUE}).")
     String driftAction;
-
-    @Option(names = "--bootstrap-servers", description = "Kafka (default ${DEFAULT-VALUE}).")
-    String bootstrapServers;
 
     @Option(names = "--events-topic", description = "Events in (default ${DEFAULT-VALUE}).")
     String eventsTopic;
@@ -288,8 +289,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(
             names = "--detach",
             description =
-                    "With --target: print the job id and return once the job is submitted;"
-                            + " the job keeps running on the cluster.")
+                    "With --target: print the job id (alone, on standard output) and return once"
+                            + " the job is submitted; the job keeps running on the cluster.")
     boolean detach;
 
     @Override
@@ -337,7 +338,8 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * What a run does before its job starts, embedded or on a cluster: picks the checkpoint to
-     * resume from, refuses what could never finish, and creates missing topics.
+     * resume from, refuses what could never finish, checks that Kafka answers with the given client
+     * settings (a clear error instead of a job that retries for ever), and creates missing topics.
      */
     private OnlineJobConfig prepare(OnlineJobConfig config) throws Exception {
         config = resume(config);
@@ -350,6 +352,8 @@ final class RunCommand implements Callable<Integer> {
                             + ": the restored Kafka positions carry no end offsets; use"
                             + " --stop-when-idle to catch up and stop, or --fresh");
         }
+        KafkaPreflight.check(config.kafka(), KafkaPreflight.TIMEOUT);
+        say("kafka at %s answers (%s)", config.bootstrapServers(), describe(config.kafka()));
         if (createTopics) {
             List<String> created = OnlineLearningJob.createMissingTopics(config, partitions);
             if (!created.isEmpty()) {
@@ -377,7 +381,7 @@ final class RunCommand implements Callable<Integer> {
                 DurationConverter.format(config.checkpointInterval()),
                 config.checkpointUri());
         if (detach) {
-            spec.commandLine().getOut().println("job-id " + client.getJobID());
+            spec.commandLine().getOut().println(client.getJobID());
             spec.commandLine().getOut().flush();
             return 0;
         }
@@ -430,7 +434,7 @@ final class RunCommand implements Callable<Integer> {
                         .driftAction(DriftAction.parse(driftAction))
                         .build();
         return OnlineJobConfig.builder(learner)
-                .bootstrapServers(bootstrapServers)
+                .kafka(kafka.connection())
                 .eventsTopic(eventsTopic)
                 .labelsTopic(labelsTopic)
                 .scoresTopic(scoresTopic)
@@ -613,6 +617,12 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
+    /** The protocol and user, for the line that says Kafka answered. */
+    private static String describe(KafkaConnection kafka) {
+        String user = kafka.user();
+        return kafka.securityProtocol() + (user == null ? "" : ", user " + user);
+    }
+
     private static String rootMessage(Throwable t) {
         Throwable root = t;
         while (root.getCause() != null && root.getCause() != root) {
@@ -644,7 +654,6 @@ final class RunCommand implements Callable<Integer> {
             KanConfig m = l.model();
             Object value =
                     switch (option.longestName()) {
-                        case "--bootstrap-servers" -> d.bootstrapServers();
                         case "--events-topic" -> d.eventsTopic();
                         case "--labels-topic" -> d.labelsTopic();
                         case "--scores-topic" -> d.scoresTopic();

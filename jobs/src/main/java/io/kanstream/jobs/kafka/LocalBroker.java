@@ -13,20 +13,22 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A private Kafka broker: {@code scripts/kafka-local.sh} (a real KRaft broker in its own JVM) on a
- * free port, with its state under a directory of the caller's choosing. Stopped on {@link #close},
- * or by a shutdown hook if the JVM ends first: the broker is a separate process that would outlive
- * us.
+ * free port, with its state under a directory of the caller's choosing. Plaintext, or secured
+ * (SASL_SSL with SCRAM, the script's {@code --secure}). Stopped on {@link #close}, or by a shutdown
+ * hook if the JVM ends first: the broker is a separate process that would outlive us.
  */
 public final class LocalBroker implements AutoCloseable {
     private final Path script;
     private final Path home;
     private final int port;
+    private final boolean secure;
     private final Thread shutdownHook;
 
-    private LocalBroker(Path script, Path home, int port) {
+    private LocalBroker(Path script, Path home, int port, boolean secure) {
         this.script = script;
         this.home = home;
         this.port = port;
+        this.secure = secure;
         this.shutdownHook = new Thread(this::stop, "stop kafka-local");
     }
 
@@ -37,6 +39,18 @@ public final class LocalBroker implements AutoCloseable {
      * @param home its state, logs and pid ({@code KANSTREAM_HOME} of the script)
      */
     public static LocalBroker start(Path repo, Path home) {
+        return start(repo, home, false);
+    }
+
+    /**
+     * Starts a broker with empty state whose client listener speaks SASL_SSL (SCRAM-SHA-512 over
+     * TLS); {@link #connection} carries the client settings the script wrote.
+     */
+    public static LocalBroker startSecure(Path repo, Path home) {
+        return start(repo, home, true);
+    }
+
+    private static LocalBroker start(Path repo, Path home, boolean secure) {
         Path script = repo.resolve("scripts/kafka-local.sh");
         if (!Files.isRegularFile(script)) {
             throw new IllegalStateException(
@@ -45,10 +59,15 @@ public final class LocalBroker implements AutoCloseable {
                             + ": run from a kanstream checkout (scripts/kanstream sets"
                             + " kanstream.repo.dir)");
         }
-        LocalBroker broker = new LocalBroker(script, home, freePortPair());
+        LocalBroker broker = new LocalBroker(script, home, freePortPair(), secure);
         Runtime.getRuntime().addShutdownHook(broker.shutdownHook);
+        List<String> args =
+                new ArrayList<>(List.of("start", "--port", "" + broker.port, "--clean"));
+        if (secure) {
+            args.add("--secure");
+        }
         // first use resolves the broker's classpath with Maven: allow for that
-        broker.script(Duration.ofMinutes(5), "start", "--port", "" + broker.port, "--clean");
+        broker.script(Duration.ofMinutes(5), args.toArray(String[]::new));
         return broker;
     }
 
@@ -59,6 +78,21 @@ public final class LocalBroker implements AutoCloseable {
 
     public String bootstrapServers() {
         return "localhost:" + port;
+    }
+
+    /** How clients reach it: with the script's client.properties when it is secured. */
+    public KafkaConnection connection() {
+        return secure
+                ? KafkaConnection.load(bootstrapServers(), clientProperties())
+                : KafkaConnection.of(bootstrapServers());
+    }
+
+    /** The client settings the script wrote for a secured broker (password included). */
+    public Path clientProperties() {
+        if (!secure) {
+            throw new IllegalStateException("a plaintext broker has no client properties");
+        }
+        return home.resolve("kafka/client.properties");
     }
 
     public Path home() {

@@ -1,5 +1,6 @@
 package io.kanstream.jobs.online;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.stream.EventCodecConfig;
 import io.kanstream.stream.OnlineKanConfig;
@@ -15,7 +16,8 @@ import java.util.Locale;
  * Validated on construction; the defaults live in {@link Builder} and nowhere else, so the command
  * line and the tests agree on them.
  *
- * @param bootstrapServers Kafka's bootstrap servers, {@code host:port[,host:port...]}
+ * @param kafka Kafka's bootstrap servers and client settings (TLS, SASL); its {@code toString}
+ *     redacts secrets, so this record's does too
  * @param eventsTopic events in (JSON, see {@code EventCodec})
  * @param labelsTopic labels that arrive after their event
  * @param scoresTopic one score per accepted event, record key = model key
@@ -43,7 +45,7 @@ import java.util.Locale;
  *     fresh
  */
 public record OnlineJobConfig(
-        String bootstrapServers,
+        KafkaConnection kafka,
         String eventsTopic,
         String labelsTopic,
         String scoresTopic,
@@ -97,7 +99,7 @@ public record OnlineJobConfig(
     }
 
     public OnlineJobConfig {
-        require(notBlank(bootstrapServers), "bootstrap servers must be set, e.g. localhost:9092");
+        require(kafka != null, "Kafka connection must be set");
         for (String[] topic :
                 new String[][] {
                     {"events topic", eventsTopic},
@@ -155,6 +157,11 @@ public record OnlineJobConfig(
         }
     }
 
+    /** Kafka's bootstrap servers, {@code host:port[,host:port...]}. */
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
     /** The checkpoint directory as a URI Flink understands ({@code file:///...} for a path). */
     public String checkpointUri() {
         return toUri(checkpointDir);
@@ -201,7 +208,7 @@ public record OnlineJobConfig(
 
     public Builder toBuilder() {
         return new Builder(learner)
-                .bootstrapServers(bootstrapServers)
+                .kafka(kafka)
                 .eventsTopic(eventsTopic)
                 .labelsTopic(labelsTopic)
                 .scoresTopic(scoresTopic)
@@ -224,7 +231,8 @@ public record OnlineJobConfig(
     /** The defaults. */
     public static final class Builder {
         private OnlineKanConfig learner;
-        private String bootstrapServers = "localhost:9092";
+        private KafkaConnection kafka =
+                KafkaConnection.of(KafkaConnection.DEFAULT_BOOTSTRAP_SERVERS);
         private String eventsTopic = "events";
         private String labelsTopic = "labels";
         private String scoresTopic = "scores";
@@ -252,8 +260,14 @@ public record OnlineJobConfig(
             return this;
         }
 
+        /** Other servers, the same client settings. */
         public Builder bootstrapServers(String value) {
-            bootstrapServers = value;
+            kafka = kafka.withBootstrapServers(value);
+            return this;
+        }
+
+        public Builder kafka(KafkaConnection value) {
+            kafka = value;
             return this;
         }
 
@@ -347,7 +361,7 @@ public record OnlineJobConfig(
          */
         public OnlineJobConfig build() {
             return new OnlineJobConfig(
-                    bootstrapServers,
+                    kafka,
                     eventsTopic,
                     labelsTopic,
                     scoresTopic,

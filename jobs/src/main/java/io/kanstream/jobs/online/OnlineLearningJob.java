@@ -241,7 +241,9 @@ public final class OnlineLearningJob {
             OnlineJobConfig config, String topic, String role) {
         var builder =
                 KafkaSource.<RawRecord>builder()
-                        .setBootstrapServers(config.bootstrapServers())
+                        // the cluster's client settings (TLS, SASL) first: what follows is the
+                        // job's own and must win
+                        .setProperties(config.kafka().clientProperties())
                         .setTopics(topic)
                         .setGroupId(config.transactionalIdPrefix() + "-" + role)
                         .setClientIdPrefix(config.transactionalIdPrefix() + "-" + role)
@@ -264,7 +266,7 @@ public final class OnlineLearningJob {
             SerializableFunction<T, String> key,
             SerializableFunction<T, byte[]> value) {
         return KafkaSink.<T>builder()
-                .setBootstrapServers(config.bootstrapServers())
+                .setKafkaProducerConfig(config.kafka().clientProperties())
                 .setRecordSerializer(new JsonRecordSerializer<>(topic, key, value))
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + role)
@@ -282,8 +284,7 @@ public final class OnlineLearningJob {
      */
     public static List<String> createMissingTopics(OnlineJobConfig config, int partitions)
             throws Exception {
-        Properties props = new Properties();
-        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        Properties props = config.kafka().clientProperties();
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
         Set<String> wanted =
                 new LinkedHashSet<>(

@@ -1,5 +1,6 @@
 package io.kanstream.jobs.produce;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -23,9 +24,8 @@ public final class CheckedProducer implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<Exception> firstError = new AtomicReference<>();
 
-    public CheckedProducer(String bootstrapServers) {
-        Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    public CheckedProducer(KafkaConnection kafka) {
+        Properties props = kafka.clientProperties();
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         // One request in flight per partition: with five, a batch refused while a new partition's

@@ -1,5 +1,6 @@
 package io.kanstream.jobs.produce;
 
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.EventCodec;
 import io.kanstream.stream.Label;
@@ -64,8 +65,8 @@ public final class EventSender implements AutoCloseable {
     private final CheckedProducer producer;
     private final Settings settings;
 
-    public EventSender(String bootstrapServers, Settings settings) {
-        this.producer = new CheckedProducer(bootstrapServers);
+    public EventSender(KafkaConnection kafka, Settings settings) {
+        this.producer = new CheckedProducer(kafka);
         this.settings = settings;
     }
 

@@ -2,6 +2,7 @@ package io.kanstream.jobs.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.kan.Task;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.EventCodec;
@@ -39,13 +40,13 @@ public final class KafkaHistory {
      * @param toMs first record timestamp excluded (epoch ms)
      * @param task the task, or null to infer it from the labels (0/1 only: binary)
      */
-    public static Result read(String bootstrap, String topic, long fromMs, long toMs, Task task) {
+    public static Result read(
+            KafkaConnection kafka, String topic, long fromMs, long toMs, Task task) {
         if (toMs <= fromMs) {
             throw new IllegalArgumentException(
                     "--to must be after --from, got " + fromMs + " .. " + toMs);
         }
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties props = kafka.clientProperties();
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(
@@ -59,7 +60,7 @@ public final class KafkaHistory {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
             if (infos == null || infos.isEmpty()) {
                 throw new IllegalArgumentException(
-                        "topic '" + topic + "' does not exist on " + bootstrap);
+                        "topic '" + topic + "' does not exist on " + kafka.bootstrapServers());
             }
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo info : infos) {

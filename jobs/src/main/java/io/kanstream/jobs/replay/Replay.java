@@ -18,8 +18,10 @@ public final class Replay {
 
     /**
      * @param config the operator's settings the KAN ran with, model included
+     * @param outputs what the operator emitted: every score and the per-key metric records
      */
-    public record Result(OnlineKanConfig config, ReplayEvaluation evaluation) {}
+    public record Result(
+            OnlineKanConfig config, ReplayRunner.Outputs outputs, ReplayEvaluation evaluation) {}
 
     public static Result run(HistoryTable table, ReplaySettings settings) throws Exception {
         return run(table, settings, UnaryOperator.identity(), UnaryOperator.identity());
@@ -55,6 +57,6 @@ public final class Replay {
                                 config.batchSize(),
                                 config.refitPolicy(),
                                 400));
-        return new Result(config, evaluation);
+        return new Result(config, outputs, evaluation);
     }
 }

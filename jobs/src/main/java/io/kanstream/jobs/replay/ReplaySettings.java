@@ -145,7 +145,7 @@ public record ReplaySettings(
         private int gridSize = 5;
         private int splineOrder = 3;
         private double learningRate = 0.01;
-        private int batchSize = 1;
+        private int batchSize = OnlineKanConfig.DEFAULT_BATCH_SIZE;
         private long seed = 42;
         private int labelDelay = 0;
         private boolean lagLabel = false;

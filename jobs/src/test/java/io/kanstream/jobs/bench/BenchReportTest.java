@@ -66,6 +66,7 @@ class BenchReportTest {
                 rows,
                 List.of(),
                 List.of(),
+                List.of(),
                 new BenchReport.Memory(650, 600, 40, 300, 500, List.of(reading)),
                 flops,
                 List.of(
@@ -211,6 +212,33 @@ class BenchReportTest {
 
         String table = BenchTable.render(report);
         assertThat(table).contains("PIPELINE  broker → job → broker", "0.30×", "STATE", "hashmap");
+    }
+
+    @Test
+    void steadyRowsGoIntoTheJsonAndTheTableWithTheNewKeyRateAsItsOwnRow() throws Exception {
+        PipelineBench.SteadyRow row =
+                new PipelineBench.SteadyRow(
+                        10_000, "rocksdb", 210_000, 3_000, 0.05, 9_000, 60_000, 0.15, 20_000,
+                        150_000, 0.13, 2, "PT30S");
+        BenchReport report =
+                report().withSteady(
+                                List.of(row),
+                                List.of(
+                                        new BenchReport.Check(
+                                                "steady", 0.4, 0.3, "×", true, null)));
+        JsonNode json =
+                BenchReport.mapper().readTree(BenchReport.mapper().writeValueAsString(report));
+        JsonNode st = json.get("steady").get(0);
+        assertThat(st.get("keys").asInt()).isEqualTo(10_000);
+        assertThat(st.get("state_backend").asText()).isEqualTo("rocksdb");
+        assertThat(st.get("new_key_events_per_s").asDouble()).isEqualTo(3_000);
+        assertThat(st.get("ratio_vs_passthrough").asDouble()).isEqualTo(0.15);
+        assertThat(json.get("checks")).hasSize(report().checks().size() + 1);
+
+        String table = BenchTable.render(report);
+        assertThat(table).contains("STEADY", "checkpoints every PT30S", "0.15×", "0.05×");
+        assertThat(table.lines().filter(l -> l.contains("new keys") && l.contains("rocksdb")))
+                .hasSize(1);
     }
 
     @Test

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.kanstream.kan.KanLearner;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -294,5 +296,86 @@ class KanstreamCliTest {
         assertThat(bounded.exit()).isEqualTo(2);
         assertThat(bounded.output())
                 .contains("--bounded cannot resume from", "chk-7", "--stop-when-idle");
+    }
+
+    @Test
+    void everyCommandThatTalksToKafkaTakesTheSameKafkaOptions() {
+        for (List<String> command :
+                List.of(
+                        List.of("run"),
+                        List.of("produce"),
+                        List.of("replay"),
+                        List.of("bench"),
+                        List.of("chaos", "steps"),
+                        List.of("chaos", "wait-recovered"),
+                        List.of("chaos", "verify"),
+                        List.of("demo", "watch"),
+                        List.of("demo", "dump"))) {
+            List<String> args = new java.util.ArrayList<>(command);
+            args.add("--help");
+            Run help = run(args.toArray(String[]::new));
+            assertThat(help.exit()).as(String.join(" ", args)).isZero();
+            assertThat(help.output().replaceAll("\\s+", " "))
+                    .as(String.join(" ", args))
+                    .contains("--bootstrap-servers=HOST:PORT[,...]", "default localhost:9092")
+                    .contains("--kafka-properties=FILE", "sasl.jaas.config");
+        }
+    }
+
+    @Test
+    void aKafkaPropertiesFileThatCannotWorkIsNamedBeforeAnythingStarts() throws Exception {
+        Run missing =
+                run(
+                        "produce",
+                        "--synthetic",
+                        "drift",
+                        "--kafka-properties",
+                        temp.resolve("nope.properties").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.output())
+                .contains("--kafka-properties: no such file", "nope.properties");
+
+        Path owned = temp.resolve("owned.properties");
+        Files.writeString(owned, "security.protocol=SSL\nisolation.level=read_uncommitted\n");
+        Run job = run("run", "--kafka-properties", owned.toString());
+        assertThat(job.exit()).isEqualTo(2);
+        assertThat(job.output()).contains("owned.properties set isolation.level", "exactly-once");
+    }
+
+    @Test
+    void chaosFieldPrintsTheValuesAScriptNeedsFromAJsonDocument() {
+        String sample =
+                "{\"state\":\"RUNNING\",\"learner\":{\"kanEvents\":{\"max\":3.0,\"sum\":1200.0}},"
+                        + "\"faults\":[{\"name\":\"kill\"}],\"rss_kib\":{\"tm-1\":5}}";
+        InputStream originalIn = System.in;
+        try {
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run values =
+                    run(
+                            "chaos",
+                            "field",
+                            "learner.kanEvents.sum",
+                            "state",
+                            "faults.0.name",
+                            "rss_kib");
+            assertThat(values.exit()).isZero();
+            assertThat(values.output().lines())
+                    .containsExactly("1200.0", "RUNNING", "kill", "{\"tm-1\":5}");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run counted = run("chaos", "field", "--count", ".", "faults");
+            assertThat(counted.output().lines()).containsExactly("4", "1");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            Run missing = run("chaos", "field", "restarts");
+            assertThat(missing.exit()).isEqualTo(1);
+            assertThat(missing.output()).contains("no field restarts");
+
+            System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
+            assertThat(run("chaos", "field", "restarts", "--default", "0").output().lines())
+                    .containsExactly("0");
+        } finally {
+            System.setIn(originalIn);
+        }
     }
 }

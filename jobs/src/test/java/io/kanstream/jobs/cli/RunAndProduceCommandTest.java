@@ -50,7 +50,7 @@ class RunAndProduceCommandTest {
         Run help = cli("run", "--help");
         assertThat(help.exit()).isZero();
         assertThat(help.output().replaceAll("\\s+", " "))
-                .contains("--bootstrap-servers", "default localhost:9092")
+                .contains("--bootstrap-servers", "default localhost:9092", "--kafka-properties")
                 .contains("--layers", "default 4,8,1")
                 .contains("--checkpoint-interval", "default 2s")
                 .contains("--checkpoint-dir", "default .kanstream/checkpoints")

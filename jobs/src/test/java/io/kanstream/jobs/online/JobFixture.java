@@ -64,7 +64,7 @@ final class JobFixture {
                         .batchTimeout(Duration.ZERO)
                         .metricsEvery(50);
         return OnlineJobConfig.builder(learner.apply(b).build())
-                .bootstrapServers(broker.bootstrapServers())
+                .kafka(broker.connection())
                 .eventsTopic(events)
                 .labelsTopic(labels)
                 .scoresTopic(scores)
@@ -99,7 +99,7 @@ final class JobFixture {
     }
 
     EventSender.Summary send(List<Event> list, EventSender.Settings settings) {
-        try (EventSender sender = new EventSender(broker.bootstrapServers(), settings)) {
+        try (EventSender sender = new EventSender(broker.connection(), settings)) {
             return sender.send(list.iterator(), list.size());
         }
     }

@@ -44,8 +44,7 @@ class KafkaReplayTest {
         }
         kafka.send("history", later);
 
-        KafkaHistory.Result read =
-                KafkaHistory.read(kafka.bootstrapServers(), "history", from, to, null);
+        KafkaHistory.Result read = KafkaHistory.read(kafka.connection(), "history", from, to, null);
         assertThat(read.table().rows()).hasSize(600);
         assertThat(read.rejected()).isEqualTo(1);
         assertThat(read.firstReasons().get(0)).contains("history/", "malformed JSON");
