@@ -366,6 +366,10 @@ final class HostKan {
         final float[] splineWeight; // (out, in, G+k)
         final float[] splineScaler; // (out, in)
         final float[] scaledSpline; // (out, in, G+k) = C ⊙ S
+        // the same values with the output index last, so the forward pass's inner loops run
+        // over outputs with unit stride (loops the JIT vectorizes)
+        final float[] baseByInput; // (in, out) = Wbᵀ
+        final float[] scaledByInput; // (in, G+k, out)
         // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S
         final float[][] gradient = new float[3][];
         final float[][] first = new float[3][];
@@ -418,6 +422,8 @@ final class HostKan {
             this.splineWeight = splineWeight;
             this.splineScaler = splineScaler;
             scaledSpline = new float[out * in * coefficients];
+            baseByInput = new float[in * out];
+            scaledByInput = new float[in * coefficients * out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
             for (int p = 0; p < 3; p++) {
                 first[p] = new float[params[p].length];
@@ -464,6 +470,15 @@ final class HostKan {
                 float s = splineScaler[q];
                 for (int c = 0; c < coefficients; c++) {
                     scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
+                }
+            }
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    baseByInput[i * out + o] = baseWeight[o * in + i];
+                    int from = (o * in + i) * coefficients;
+                    for (int c = 0; c < coefficients; c++) {
+                        scaledByInput[(i * coefficients + c) * out + o] = scaledSpline[from + c];
+                    }
                 }
             }
         }
@@ -607,25 +622,30 @@ final class HostKan {
                 int spansAt,
                 float[] y,
                 int yAt) {
-            int width = in * coefficients;
-            for (int o = 0; o < out; o++) {
-                float sum = 0;
-                int w0 = o * in;
-                int c0 = o * width;
-                for (int i = 0; i < in; i++) {
-                    sum += silu[siluAt + i] * baseWeight[w0 + i];
+            // Every y[o] takes its terms in the order of a per-output dot product (the SiLU
+            // terms by input, then the spline terms by input and coefficient), so the sums are
+            // the same floats; the inner loops run over o.
+            Arrays.fill(y, yAt, yAt + out, 0f);
+            for (int i = 0; i < in; i++) {
+                float a = silu[siluAt + i];
+                int w0 = i * out;
+                for (int o = 0; o < out; o++) {
+                    y[yAt + o] += a * baseByInput[w0 + o];
                 }
-                for (int i = 0; i < in; i++) {
-                    int span = spansOf[spansAt + i];
-                    if (span < 0) {
-                        continue;
-                    }
-                    int q0 = i * coefficients;
-                    for (int c = first(span); c <= last(span); c++) {
-                        sum += bases[basesAt + q0 + c] * scaledSpline[c0 + q0 + c];
+            }
+            for (int i = 0; i < in; i++) {
+                int span = spansOf[spansAt + i];
+                if (span < 0) {
+                    continue;
+                }
+                int q0 = i * coefficients;
+                for (int c = first(span); c <= last(span); c++) {
+                    float b = bases[basesAt + q0 + c];
+                    int w0 = (q0 + c) * out;
+                    for (int o = 0; o < out; o++) {
+                        y[yAt + o] += b * scaledByInput[w0 + o];
                     }
                 }
-                y[yAt + o] = sum;
             }
         }
 

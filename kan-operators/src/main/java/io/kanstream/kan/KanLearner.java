@@ -60,6 +60,18 @@ public final class KanLearner implements AutoCloseable {
     private boolean mirrorBehind;
     private boolean hostBehind;
 
+    /**
+     * The slot of a {@link KanPool} this learner's parameters are resident in, or null. The same
+     * protocol as the mirror's: a step in the pool leaves the host behind until {@link #host} reads
+     * the slot back; anything that changes the host leaves the slot behind until the pool uploads
+     * it again before its next call.
+     */
+    KanPool pool;
+
+    int poolSlot = -1;
+    boolean poolBehind;
+    boolean hostBehindPool;
+
     KanLearner(KanConfig config, HostKan host, InputNormalizer normalizer) {
         config.task().checkOutputs(host.outputs());
         this.config = config;
@@ -107,13 +119,30 @@ public final class KanLearner implements AutoCloseable {
             mirror.read(host);
             hostBehind = false;
         }
+        if (hostBehindPool) {
+            hostBehindPool = false;
+            pool.read(poolSlot, host);
+        }
         return host;
     }
 
+    /** The host copy changed: the mirror and the pool's slot are behind it now. */
+    private void hostChanged() {
+        mirrorBehind = mirror != null;
+        poolBehind = pool != null;
+    }
+
+    /** A pool step changed the slot: the host and the mirror are behind it now. */
+    void poolStepped() {
+        hostBehindPool = true;
+        mirrorBehind = mirror != null;
+    }
+
     /**
-     * Brings the host copy up to date after a step on the device. Afterwards encoding or copying
-     * the learner only reads it, as it must when another thread may encode it meanwhile (Flink's
-     * asynchronous snapshots of heap state). Free when nothing ran on the device.
+     * Brings the host copy up to date after a step on the device or in a {@link KanPool} slot.
+     * Afterwards encoding or copying the learner only reads it, as it must when another thread may
+     * encode it meanwhile (Flink's asynchronous snapshots of heap state). Free when nothing ran on
+     * the device.
      */
     public void syncHost() {
         host();
@@ -125,7 +154,7 @@ public final class KanLearner implements AutoCloseable {
             mirror = DeviceKan.of(host(), device);
             mirrorBehind = false;
         } else if (mirrorBehind) {
-            mirror.write(host);
+            mirror.write(host());
             mirrorBehind = false;
         }
         return mirror;
@@ -147,6 +176,14 @@ public final class KanLearner implements AutoCloseable {
 
     private boolean trainsOnHost(long n) {
         return hostFirst && n * host.flopsPerSample() <= trainWorkLimit;
+    }
+
+    /**
+     * Sends every call of this learner through its device mirror (DJL), however small: one device
+     * call per key and call, what a bench sets beside {@link KanPool}, and what a GPU does anyway.
+     */
+    public void alwaysOnDevice() {
+        workLimits(-1, -1);
     }
 
     /** Moves the host/device bounds: tests use it to run the same steps both ways. */
@@ -324,6 +361,15 @@ public final class KanLearner implements AutoCloseable {
                                 statistics);
             }
         }
+        finish(outputs);
+        return outputs;
+    }
+
+    /**
+     * Raw network outputs into what a caller sees, in place: the logit bound and the calibration
+     * for classification, label units for regression.
+     */
+    void finish(float[] outputs) {
         calibration.bound(outputs);
         calibration.apply(outputs);
         if (config.task() == Task.REGRESSION && normalizer.enabled()) {
@@ -331,7 +377,6 @@ public final class KanLearner implements AutoCloseable {
                 outputs[q] = (float) normalizer.networkToTarget(outputs[q]);
             }
         }
-        return outputs;
     }
 
     /**
@@ -343,20 +388,9 @@ public final class KanLearner implements AutoCloseable {
      */
     public StepResult learn(float[] rows, double[] labels) {
         int n = labels.length;
-        checkRows(rows, n);
-        for (int s = 0; s < n; s++) {
-            config.task().checkLabel(labels[s], host.outputs(), s);
-        }
-        normalizer.observe(rows, n);
-        double[] targets = labels.clone();
-        if (config.task() == Task.REGRESSION) {
-            normalizer.observeTargets(labels);
-            for (int s = 0; s < n; s++) {
-                targets[s] = normalizer.targetToNetwork(labels[s]);
-            }
-        }
-        float[] z = normalizer.apply(rows, n);
-        examples += n;
+        Batch batch = prepare(rows, labels);
+        float[] z = batch.inputs();
+        double[] targets = batch.targets();
         if (trainsOnHost(n)) {
             return learnOnHost(z, targets);
         }
@@ -370,18 +404,17 @@ public final class KanLearner implements AutoCloseable {
             float[] gradient = new float[outputs.length];
             double loss = lossAndGradient(outputs, targets, gradient);
             if (!Double.isFinite(loss)) {
-                skippedSteps++;
-                return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
+                return skipped(loss, Double.NaN);
             }
             NDArray dOut = d.manager.create(gradient, new Shape(n, host.outputs()));
             List<KanLayer.Gradients> gradients = d.network.backward(activations, dOut);
             double norm = globalNorm(gradients);
             if (!Double.isFinite(norm)) {
-                skippedSteps++;
-                return new StepResult(loss, norm, false, steps(), skippedSteps);
+                return skipped(loss, norm);
             }
             d.update(gradients, optimizer.advance(learningRateScale), clipScale(norm));
             hostBehind = true;
+            poolBehind = pool != null;
             return applied(loss, norm);
         }
     }
@@ -394,17 +427,58 @@ public final class KanLearner implements AutoCloseable {
         float[] gradient = new float[pass.output.length];
         double loss = lossAndGradient(pass.output, targets, gradient);
         if (!Double.isFinite(loss)) {
-            skippedSteps++;
-            return new StepResult(loss, Double.NaN, false, steps(), skippedSteps);
+            return skipped(loss, Double.NaN);
         }
         double norm = h.backward(pass, gradient);
         if (!Double.isFinite(norm)) {
-            skippedSteps++;
-            return new StepResult(loss, norm, false, steps(), skippedSteps);
+            return skipped(loss, norm);
         }
         h.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
-        mirrorBehind = mirror != null;
+        hostChanged();
         return applied(loss, norm);
+    }
+
+    /**
+     * A labeled mini-batch ready for a step: normalized inputs and targets in network units.
+     *
+     * @param inputs (n, inputs) row-major, normalized
+     * @param targets (n) labels, regression targets normalized
+     */
+    record Batch(float[] inputs, double[] targets) {}
+
+    /**
+     * Everything a step does before the network: checks the rows and labels, lets the normalizer
+     * learn from them, counts the examples. Shared by {@link #learn} and {@link KanPool#learn}.
+     */
+    Batch prepare(float[] rows, double[] labels) {
+        int n = labels.length;
+        checkBatch(rows, labels);
+        normalizer.observe(rows, n);
+        double[] targets = labels.clone();
+        if (config.task() == Task.REGRESSION) {
+            normalizer.observeTargets(labels);
+            for (int s = 0; s < n; s++) {
+                targets[s] = normalizer.targetToNetwork(labels[s]);
+            }
+        }
+        float[] z = normalizer.apply(rows, n);
+        examples += n;
+        return new Batch(z, targets);
+    }
+
+    /** Throws, naming what is wrong, unless the rows and labels make a batch for this learner. */
+    void checkBatch(float[] rows, double[] labels) {
+        int n = labels.length;
+        checkRows(rows, n);
+        for (int s = 0; s < n; s++) {
+            config.task().checkLabel(labels[s], host.outputs(), s);
+        }
+    }
+
+    /** A step that left the parameters as they were: its loss or gradient was not finite. */
+    StepResult skipped(double loss, double norm) {
+        skippedSteps++;
+        return new StepResult(loss, norm, false, steps(), skippedSteps);
     }
 
     /**
@@ -412,7 +486,7 @@ public final class KanLearner implements AutoCloseable {
      * raw outputs. The calibrator learns from the same bounded logits, which are what the examples
      * were scored with, before the network moves.
      */
-    private double lossAndGradient(float[] raw, double[] targets, float[] gradient) {
+    double lossAndGradient(float[] raw, double[] targets, float[] gradient) {
         float[] bounded = raw.clone();
         calibration.bound(bounded);
         double loss = config.task().lossAndGradient(bounded, host.outputs(), targets, gradient);
@@ -424,11 +498,11 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /** The factor that brings the gradient's norm down to the clip norm, 1 if it is below. */
-    private double clipScale(double norm) {
+    double clipScale(double norm) {
         return config.clipNorm() > 0 && norm > config.clipNorm() ? config.clipNorm() / norm : 1;
     }
 
-    private StepResult applied(double loss, double norm) {
+    StepResult applied(double loss, double norm) {
         if (boostStepsLeft > 0 && --boostStepsLeft == 0) {
             learningRateScale = 1;
         }
@@ -596,8 +670,12 @@ public final class KanLearner implements AutoCloseable {
 
     private RefitResult finish(GridRefitter.Proposal proposal, int points) {
         dropMirror();
+        hostChanged(); // a slot holds its own grid: the pool uploads the new one
         if (proposal.gridSize() != config.gridSize()) {
             config = config.toBuilder().gridSize(proposal.gridSize()).build();
+            if (pool != null) {
+                pool.release(this); // another shape: this pool cannot hold it any more
+            }
         }
         statistics.resetSinceRefit();
         gridEpoch++;
@@ -617,7 +695,7 @@ public final class KanLearner implements AutoCloseable {
      */
     public void resetMomentum() {
         host().resetMoments(false);
-        mirrorBehind = mirror != null;
+        hostChanged();
         version++;
     }
 
@@ -628,7 +706,7 @@ public final class KanLearner implements AutoCloseable {
     public void restartOptimizer() {
         host().resetMoments(true);
         optimizer.reset();
-        mirrorBehind = mirror != null;
+        hostChanged();
         version++;
     }
 
@@ -664,6 +742,9 @@ public final class KanLearner implements AutoCloseable {
 
     @Override
     public void close() {
+        if (pool != null) {
+            pool.release(this);
+        }
         if (mirror != null) {
             mirror.close();
             mirror = null;

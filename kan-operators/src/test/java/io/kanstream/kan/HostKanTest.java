@@ -31,6 +31,44 @@ class HostKanTest {
     }
 
     @Test
+    void forwardSumsAreThoseOfPerOutputDotProducts() {
+        SplittableRandom random = new SplittableRandom(5);
+        KanConfig config =
+                KanConfig.builder(List.of(5, 7, 3))
+                        .task(Task.MULTICLASS)
+                        .device("cpu")
+                        .seed(4)
+                        .build();
+        HostKan host = HostKan.initialize(config);
+        HostKan.Layer layer = host.layer(0);
+        int n = 40;
+        float[] x = rows(random, n, layer.in, 1.5);
+        float[] y = layer.outputs(x, n);
+        float[] bases = layer.bases(x, n);
+        int c = layer.coefficients;
+        for (int s = 0; s < n; s++) {
+            for (int o = 0; o < layer.out; o++) {
+                // the textbook order: SiLU terms by input, then spline terms by input and
+                // coefficient (the zero bases add exact zeros)
+                float sum = 0;
+                for (int i = 0; i < layer.in; i++) {
+                    float xi = x[s * layer.in + i];
+                    float silu = xi * (float) (1 / (1 + Math.exp(-xi)));
+                    sum += silu * layer.baseWeight[o * layer.in + i];
+                }
+                for (int i = 0; i < layer.in; i++) {
+                    for (int b = 0; b < c; b++) {
+                        sum +=
+                                bases[(s * layer.in + i) * c + b]
+                                        * layer.scaledSpline[(o * layer.in + i) * c + b];
+                    }
+                }
+                assertThat(y[s * layer.out + o]).isEqualTo(sum);
+            }
+        }
+    }
+
+    @Test
     void hostOutputsMatchTheDeviceBeforeAndAfterStepsAndRefits() {
         SplittableRandom random = new SplittableRandom(3);
         for (List<Integer> layers : List.of(List.of(8, 16, 1), List.of(3, 5, 4, 2))) {

@@ -1,5 +1,6 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.bench.BatchedBench;
 import io.kanstream.jobs.bench.BenchReport;
 import io.kanstream.jobs.bench.BenchRun;
 import io.kanstream.jobs.bench.BenchSettings;
@@ -10,6 +11,7 @@ import io.kanstream.jobs.kafka.LocalBroker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -94,12 +96,48 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     @Option(
+            names = "--batched",
+            description =
+                    "Measure only the batched kernel: --batched-keys keys of layers 8,16,1, the"
+                            + " device pool (one DJL call per bundle) against one DJL call per key"
+                            + " and against the host path, scoring and stepping, in the same run;"
+                            + " checks the pool's outputs against the host path's for every key"
+                            + " first and exits 1 if they differ by more than 1e-5.")
+    boolean batched;
+
+    @Option(
+            names = "--batched-keys",
+            defaultValue = "1000",
+            description = "Keys of the --batched rows (default ${DEFAULT-VALUE}).")
+    int batchedKeys;
+
+    @Option(
+            names = "--batched-rows",
+            defaultValue = "4",
+            description =
+                    "Labeled rows per key in one step of the --batched rows (default"
+                            + " ${DEFAULT-VALUE}).")
+    int batchedRows;
+
+    @Option(
+            names = "--device",
+            defaultValue = "cpu",
+            description =
+                    "Where the --batched pool and per-key DJL learners run: cpu, gpu or gpu:N"
+                            + " (default ${DEFAULT-VALUE}); the host path runs on the CPU. A GPU"
+                            + " the PyTorch engine does not see is an error.")
+    String device;
+
+    @Option(
             names = "--no-profile",
             description = "Skip counting PyTorch ops per call with PyTorch's profiler.")
     boolean noProfile;
 
     @Override
     public Integer call() throws Exception {
+        if (batched) {
+            return batched();
+        }
         BenchSettings settings = quick ? BenchSettings.quick() : BenchSettings.full();
         if (noProfile) {
             settings =
@@ -134,6 +172,38 @@ final class BenchCommand implements Callable<Integer> {
         System.out.print(BenchTable.render(report));
         System.out.println();
         System.out.println("wrote " + file);
+        return 0;
+    }
+
+    private int batched() throws IOException {
+        BatchedBench.Settings settings =
+                new BatchedBench.Settings(
+                        batchedKeys,
+                        List.of(8, 16, 1),
+                        batchedRows,
+                        device,
+                        quick ? Duration.ofSeconds(1) : Duration.ofSeconds(3),
+                        quick ? Duration.ofSeconds(1) : Duration.ofSeconds(3),
+                        quick ? 2 : 4,
+                        42);
+        Path file =
+                out != null
+                        ? out
+                        : Path.of(
+                                "reports",
+                                "bench-batched-" + LocalDate.now(ZoneOffset.UTC) + ".json");
+        BatchedBench.Report report = new BatchedBench(settings, System.err).run();
+        if (file.getParent() != null) {
+            Files.createDirectories(file.getParent());
+        }
+        BenchReport.mapper().writerWithDefaultPrettyPrinter().writeValue(file.toFile(), report);
+        System.out.print(BatchedBench.render(report));
+        System.out.println("wrote " + file);
+        if (!BatchedBench.withinTolerance(report)) {
+            System.err.println(
+                    "the batched kernel's outputs differ from the host path's by more than 1e-5");
+            return 1;
+        }
         return 0;
     }
 
