@@ -4,14 +4,12 @@ import io.kanstream.jobs.models.ModelBootstrap;
 import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.jobs.replay.HistoryTable;
 import io.kanstream.kan.KanConfig;
-import io.kanstream.kan.Task;
 import io.kanstream.stream.OnlineKanConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -40,33 +38,7 @@ final class BootstrapCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "The savepoint directory to create.")
     Path out;
 
-    @Option(
-            names = "--label-column",
-            defaultValue = "label",
-            description = "Label column (default ${DEFAULT-VALUE}).")
-    String labelColumn;
-
-    @Option(names = "--key-column", description = "Model-key column (default: one key, default).")
-    String keyColumn;
-
-    @Option(names = "--time-column", description = "Event-time column (default: file order).")
-    String timeColumn;
-
-    @Option(
-            names = "--exclude-columns",
-            split = ",",
-            description = "Columns that are not features.")
-    List<String> excludeColumns = new ArrayList<>();
-
-    @Option(
-            names = "--positive-label",
-            description = "Binary task: this label is 1, every other 0.")
-    String positiveLabel;
-
-    @Option(
-            names = "--task",
-            description = "regression|binary|multiclass (default: from the labels).")
-    String task;
+    @Mixin HistoryColumns columns;
 
     @Option(
             names = "--hidden",
@@ -115,16 +87,7 @@ final class BootstrapCommand implements Callable<Integer> {
                 }
             }
         }
-        HistoryTable table =
-                HistoryTable.read(
-                        history,
-                        new HistoryTable.Options(
-                                labelColumn,
-                                keyColumn,
-                                timeColumn,
-                                Set.copyOf(excludeColumns),
-                                positiveLabel,
-                                task == null ? null : Task.parse(task)));
+        HistoryTable table = HistoryTable.read(history, columns.options());
         List<Integer> layers = new ArrayList<>();
         layers.add(table.features());
         layers.addAll(KanConfig.parseLayers(hidden));

@@ -7,7 +7,6 @@ import io.kanstream.jobs.replay.ReplayEvaluation;
 import io.kanstream.jobs.replay.ReplaySettings;
 import io.kanstream.jobs.replay.ReportWriter;
 import io.kanstream.kan.KanConfig;
-import io.kanstream.kan.Task;
 import io.kanstream.stream.DriftAction;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
@@ -56,33 +54,7 @@ final class ReplayCommand implements Callable<Integer> {
             description = "End (excluded) of --kafka-topic's time range: epoch ms or ISO instant.")
     String to;
 
-    @Option(
-            names = "--label-column",
-            defaultValue = "label",
-            description = "Label column (default ${DEFAULT-VALUE}).")
-    String labelColumn;
-
-    @Option(names = "--key-column", description = "Model-key column (default: one key).")
-    String keyColumn;
-
-    @Option(names = "--time-column", description = "Event-time column (default: file order).")
-    String timeColumn;
-
-    @Option(
-            names = "--exclude-columns",
-            split = ",",
-            description = "Columns that are not features.")
-    List<String> excludeColumns = new ArrayList<>();
-
-    @Option(
-            names = "--positive-label",
-            description = "Binary task: this label is 1, every other 0.")
-    String positiveLabel;
-
-    @Option(
-            names = "--task",
-            description = "regression|binary|multiclass (default: from the labels).")
-    String task;
+    @Mixin HistoryColumns columns;
 
     @Option(
             names = "--hidden",
@@ -251,15 +223,7 @@ final class ReplayCommand implements Callable<Integer> {
             throw new IllegalArgumentException(
                     "give --input FILE, or --kafka-topic with --from and --to");
         }
-        return HistoryTable.read(
-                input,
-                new HistoryTable.Options(
-                        labelColumn,
-                        keyColumn,
-                        timeColumn,
-                        Set.copyOf(excludeColumns),
-                        positiveLabel,
-                        task == null ? null : Task.parse(task)));
+        return HistoryTable.read(input, columns.options());
     }
 
     private HistoryTable readTopic() {
@@ -276,7 +240,7 @@ final class ReplayCommand implements Callable<Integer> {
                         kafkaTopic,
                         instant("--from", from),
                         instant("--to", to),
-                        task == null ? null : Task.parse(task));
+                        columns.options().task());
         if (result.rejected() > 0) {
             System.out.printf(
                     "%d records in the range were not valid events (left out), e.g. %s%n",
