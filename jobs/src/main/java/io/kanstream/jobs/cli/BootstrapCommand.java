@@ -47,19 +47,12 @@ final class BootstrapCommand implements Callable<Integer> {
                             + " the history (default ${DEFAULT-VALUE}).")
     String hidden = hiddenText(JOB.model().layers());
 
-    @Option(names = "--grid-size", description = "G (default ${DEFAULT-VALUE}).")
-    int gridSize = JOB.model().gridSize();
-
-    @Option(names = "--lr", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
-    double learningRate = JOB.model().learningRate();
-
-    @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
-    long seed = JOB.model().seed();
-
     @Option(
             names = "--batch-size",
             description = "Labeled examples per step, as `run` (default ${DEFAULT-VALUE}).")
     int batchSize = JOB.batchSize();
+
+    @Mixin ModelOptions modelOptions;
 
     @Mixin RefitPolicies refits;
 
@@ -93,11 +86,9 @@ final class BootstrapCommand implements Callable<Integer> {
         layers.addAll(KanConfig.parseLayers(hidden));
         layers.add(table.outputs());
         KanConfig model =
-                KanConfig.builder(layers)
+                modelOptions
+                        .applyTo(KanConfig.builder(layers))
                         .task(table.task())
-                        .gridSize(gridSize)
-                        .learningRate(learningRate)
-                        .seed(seed)
                         .device("cpu")
                         .build();
         System.out.printf(

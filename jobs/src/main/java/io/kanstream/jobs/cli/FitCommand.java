@@ -31,28 +31,10 @@ final class FitCommand implements Callable<Integer> {
     Path out;
 
     @Option(
-            names = "--grid-size",
-            defaultValue = "5",
-            description = "G (default ${DEFAULT-VALUE}).")
-    int gridSize;
-
-    @Option(
-            names = "--spline-order",
-            defaultValue = "3",
-            description = "k (default ${DEFAULT-VALUE}).")
-    int splineOrder;
-
-    @Option(
             names = "--batch",
             defaultValue = "32",
             description = "Mini-batch size (default ${DEFAULT-VALUE}).")
     int batch;
-
-    @Option(
-            names = "--lr",
-            defaultValue = "0.01",
-            description = "Adam learning rate (default ${DEFAULT-VALUE}).")
-    double learningRate;
 
     @Option(
             names = "--epochs",
@@ -66,13 +48,12 @@ final class FitCommand implements Callable<Integer> {
             description = "regression|binary|multiclass (default ${DEFAULT-VALUE}).")
     String task;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Initialization seed.")
-    long seed;
-
     @Option(
             names = "--no-normalize",
             description = "Feed features as they are instead of standardizing them.")
     boolean noNormalize;
+
+    @Mixin ModelOptions modelOptions;
 
     @Mixin RefitPolicies refits;
 
@@ -85,12 +66,9 @@ final class FitCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch and --epochs must be at least 1");
         }
         KanConfig config =
-                KanConfig.builder(KanConfig.parseLayers(layers))
-                        .gridSize(gridSize)
-                        .splineOrder(splineOrder)
+                modelOptions
+                        .applyTo(KanConfig.builder(KanConfig.parseLayers(layers)))
                         .task(Task.parse(task))
-                        .learningRate(learningRate)
-                        .seed(seed)
                         .normalize(!noNormalize)
                         .device(device)
                         .build();

@@ -61,20 +61,8 @@ final class ReplayCommand implements Callable<Integer> {
             description = "Hidden layer widths, e.g. 8 or 16,8 (default ${DEFAULT-VALUE}).")
     String hidden = layersText(DEFAULTS.hidden());
 
-    @Option(names = "--grid-size", description = "G (default ${DEFAULT-VALUE}).")
-    int gridSize = DEFAULTS.gridSize();
-
-    @Option(names = "--spline-order", description = "k (default ${DEFAULT-VALUE}).")
-    int splineOrder = DEFAULTS.splineOrder();
-
-    @Option(names = "--lr", description = "Learning rate (default ${DEFAULT-VALUE}).")
-    double learningRate = DEFAULTS.learningRate();
-
     @Option(names = "--batch-size", description = "Examples per step (default ${DEFAULT-VALUE}).")
     int batchSize = DEFAULTS.batchSize();
-
-    @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
-    long seed = DEFAULTS.seed();
 
     @Option(
             names = "--label-delay",
@@ -106,21 +94,9 @@ final class ReplayCommand implements Callable<Integer> {
                     "none|refit|boost|refit+boost|reset|refit+reset|restart (default ${DEFAULT-VALUE}).")
     String driftAction = actionText(DEFAULTS.driftAction());
 
+    @Mixin ModelOptions modelOptions;
+
     @Mixin RefitPolicies refits;
-
-    @Option(
-            names = "--weight-decay",
-            defaultValue = "0",
-            description = "Decoupled weight decay per step (default ${DEFAULT-VALUE}).")
-    double weightDecay;
-
-    @Option(
-            names = "--logit-bound",
-            defaultValue = "8",
-            description =
-                    "Classification logits bounded to ±this and calibrated online; 0 off"
-                            + " (default ${DEFAULT-VALUE}).")
-    double logitBound;
 
     @Option(
             names = "--boost-factor",
@@ -150,11 +126,11 @@ final class ReplayCommand implements Callable<Integer> {
         ReplaySettings settings =
                 ReplaySettings.builder()
                         .hidden(KanConfig.parseLayers(hidden))
-                        .gridSize(gridSize)
-                        .splineOrder(splineOrder)
-                        .learningRate(learningRate)
+                        .gridSize(modelOptions.gridSize)
+                        .splineOrder(modelOptions.splineOrder)
+                        .learningRate(modelOptions.learningRate)
                         .batchSize(batchSize)
-                        .seed(seed)
+                        .seed(modelOptions.seed)
                         .labelDelay(labelDelay)
                         .lagLabel(lagLabel)
                         .warmup(warmup)
@@ -180,7 +156,9 @@ final class ReplayCommand implements Callable<Integer> {
                 Replay.run(
                                 table,
                                 settings,
-                                model -> model.weightDecay(weightDecay).logitBound(logitBound),
+                                model ->
+                                        model.weightDecay(modelOptions.weightDecay)
+                                                .logitBound(modelOptions.logitBound),
                                 UnaryOperator.identity())
                         .evaluation();
         Map<String, Object> run = new LinkedHashMap<>();

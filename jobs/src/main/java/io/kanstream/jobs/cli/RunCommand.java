@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -108,14 +109,7 @@ final class RunCommand implements Callable<Integer> {
             description = "regression|binary|multiclass (default ${DEFAULT-VALUE}).")
     String task;
 
-    @Option(names = "--grid-size", description = "G, grid intervals (default ${DEFAULT-VALUE}).")
-    int gridSize;
-
-    @Option(names = "--lr", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
-    double learningRate;
-
-    @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
-    long seed;
+    @Mixin ModelOptions modelOptions;
 
     @Option(
             names = "--model",
@@ -394,7 +388,9 @@ final class RunCommand implements Callable<Integer> {
         KanConfig kan;
         byte[] warmStart = null;
         if (model != null) {
-            for (String flag : List.of("--layers", "--task", "--grid-size", "--lr", "--seed")) {
+            List<String> modelFlags = new ArrayList<>(List.of("--layers", "--task"));
+            modelFlags.addAll(ModelOptions.NAMES);
+            for (String flag : modelFlags) {
                 if (parsed.hasMatchedOption(flag)) {
                     throw new IllegalArgumentException(
                             flag
@@ -414,11 +410,9 @@ final class RunCommand implements Callable<Integer> {
             }
         } else {
             kan =
-                    KanConfig.builder(KanConfig.parseLayers(layers))
+                    modelOptions
+                            .applyTo(KanConfig.builder(KanConfig.parseLayers(layers)))
                             .task(Task.parse(task))
-                            .gridSize(gridSize)
-                            .learningRate(learningRate)
-                            .seed(seed)
                             .device(device)
                             .build();
         }
@@ -665,9 +659,6 @@ final class RunCommand implements Callable<Integer> {
                                         .map(String::valueOf)
                                         .collect(Collectors.joining(","));
                         case "--task" -> m.task().name().toLowerCase(Locale.ROOT);
-                        case "--grid-size" -> m.gridSize();
-                        case "--lr" -> m.learningRate();
-                        case "--seed" -> m.seed();
                         case "--batch-size" -> l.batchSize();
                         case "--batch-timeout" -> DurationConverter.format(l.batchTimeout());
                         case "--label-ttl" -> DurationConverter.format(l.labelTtl());

@@ -65,6 +65,9 @@ public record ReplaySettings(
         }
     }
 
+    /** The model's defaults are {@link KanConfig}'s: replay evaluates what the job runs. */
+    private static final KanConfig MODEL_DEFAULTS = KanConfig.builder(List.of(1, 1)).build();
+
     public static ReplaySettings defaults() {
         return new Builder().build();
     }
@@ -142,11 +145,11 @@ public record ReplaySettings(
      */
     public static final class Builder {
         private List<Integer> hidden = List.of(8);
-        private int gridSize = 5;
-        private int splineOrder = 3;
-        private double learningRate = 0.01;
+        private int gridSize = MODEL_DEFAULTS.gridSize();
+        private int splineOrder = MODEL_DEFAULTS.splineOrder();
+        private double learningRate = MODEL_DEFAULTS.learningRate();
         private int batchSize = OnlineKanConfig.DEFAULT_BATCH_SIZE;
-        private long seed = 42;
+        private long seed = MODEL_DEFAULTS.seed();
         private int labelDelay = 0;
         private boolean lagLabel = false;
         private int warmup = 1000;

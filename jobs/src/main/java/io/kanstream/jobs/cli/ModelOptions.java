@@ -1,0 +1,63 @@
+package io.kanstream.jobs.cli;
+
+import io.kanstream.kan.KanConfig;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/**
+ * The model's hyperparameters every command that builds a KAN takes ({@code run}, {@code replay},
+ * {@code fit}, {@code bootstrap}), declared once, with {@link KanConfig}'s defaults. Layer widths
+ * are each command's own ({@code --layers} or {@code --hidden}: a history file knows its input and
+ * output widths, a stream does not).
+ */
+final class ModelOptions {
+    private static final KanConfig DEFAULTS = KanConfig.builder(List.of(1, 1)).build();
+
+    /** The options' names, for commands that refuse them beside a model file. */
+    static final List<String> NAMES =
+            List.of(
+                    "--grid-size",
+                    "--spline-order",
+                    "--lr",
+                    "--seed",
+                    "--weight-decay",
+                    "--logit-bound");
+
+    @Option(
+            names = "--grid-size",
+            description = "G, grid intervals per input (default ${DEFAULT-VALUE}).")
+    int gridSize = DEFAULTS.gridSize();
+
+    @Option(
+            names = "--spline-order",
+            description = "k, the B-splines' order (default ${DEFAULT-VALUE}).")
+    int splineOrder = DEFAULTS.splineOrder();
+
+    @Option(names = "--lr", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
+    double learningRate = DEFAULTS.learningRate();
+
+    @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
+    long seed = DEFAULTS.seed();
+
+    @Option(
+            names = "--weight-decay",
+            description = "Decoupled weight decay per step (default ${DEFAULT-VALUE}).")
+    double weightDecay = DEFAULTS.weightDecay();
+
+    @Option(
+            names = "--logit-bound",
+            description =
+                    "Classification logits bounded to ±this and calibrated online; 0 off"
+                            + " (default ${DEFAULT-VALUE}).")
+    double logitBound = DEFAULTS.logitBound();
+
+    /** Sets these options on {@code model}, which carries the rest. */
+    KanConfig.Builder applyTo(KanConfig.Builder model) {
+        return model.gridSize(gridSize)
+                .splineOrder(splineOrder)
+                .learningRate(learningRate)
+                .seed(seed)
+                .weightDecay(weightDecay)
+                .logitBound(logitBound);
+    }
+}
