@@ -61,7 +61,8 @@ submit_detached() {
   id="$("$KS" run --target "$TARGET" --detach "$@" 2>> "$log")" \
     || { cat "$log" >&2; say "submission failed"; return 1; }
   grep -E 'resuming|restoring|fresh' "$log" | tail -n 1 >&2 || true
-  [[ -n "$id" ]] || { cat "$log" >&2; say "no job id from the submission"; return 1; }
+  [[ "$id" =~ ^[0-9a-f]{32}$ ]] \
+    || { cat "$log" >&2; say "the submission printed '$id', not a job id"; return 1; }
   JOB="$id"
 }
 

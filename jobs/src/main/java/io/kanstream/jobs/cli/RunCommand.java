@@ -626,15 +626,15 @@ final class RunCommand implements Callable<Integer> {
         return root == t ? t.toString() : t.getMessage() + " (cause: " + root + ")";
     }
 
+    /** A progress line; on standard error with --detach, whose standard output is the job id. */
     private void say(String format, Object... args) {
-        spec.commandLine()
-                .getOut()
-                .printf(
-                        Locale.ROOT,
-                        "%s %s%n",
-                        LocalTime.now().format(CLOCK),
-                        String.format(Locale.ROOT, format, args));
-        spec.commandLine().getOut().flush();
+        var sink = detach ? spec.commandLine().getErr() : spec.commandLine().getOut();
+        sink.printf(
+                Locale.ROOT,
+                "%s %s%n",
+                LocalTime.now().format(CLOCK),
+                String.format(Locale.ROOT, format, args));
+        sink.flush();
     }
 
     /** Shows and applies the defaults of {@link OnlineJobConfig} and the operator's config. */

@@ -3,11 +3,10 @@ package io.kanstream.jobs.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.kanstream.jobs.CliRun;
 import io.kanstream.kan.KanLearner;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,23 +29,8 @@ class KanstreamCliTest {
                 name);
     }
 
-    /** Runs the CLI in-process and returns its exit code and everything it printed. */
-    record Run(int exit, String output) {}
-
-    static Run run(String... args) {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream originalOut = System.out;
-        PrintStream originalErr = System.err;
-        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        System.setOut(capture);
-        System.setErr(capture);
-        try {
-            int exit = KanstreamCli.execute(args);
-            return new Run(exit, buffer.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(originalOut);
-            System.setErr(originalErr);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @ParameterizedTest
@@ -65,7 +49,7 @@ class KanstreamCliTest {
                                         model.toString())
                                 .exit())
                 .isZero();
-        Run predict =
+        CliRun predict =
                 run(
                         "predict",
                         "--model",
@@ -96,7 +80,7 @@ class KanstreamCliTest {
                 "--out",
                 model.toString());
         Path sample = reference("k2g8_4-8-1.refit-sample.csv");
-        Run result =
+        CliRun result =
                 run(
                         "refit",
                         "--model",
@@ -187,7 +171,7 @@ class KanstreamCliTest {
         }
         Files.writeString(data, csv);
         Path model = temp.resolve("fit.kans");
-        Run fit =
+        CliRun fit =
                 run(
                         "fit",
                         "--data",
@@ -221,7 +205,7 @@ class KanstreamCliTest {
                 "--out",
                 model.toString());
         Path plots = temp.resolve("plots");
-        Run plot = run("plot", "--model", model.toString(), "--out", plots.toString());
+        CliRun plot = run("plot", "--model", model.toString(), "--out", plots.toString());
         assertThat(plot.exit()).as(plot.output()).isZero();
         java.awt.image.BufferedImage first =
                 javax.imageio.ImageIO.read(plots.resolve("layer-0.png").toFile());
@@ -238,7 +222,7 @@ class KanstreamCliTest {
     void badInputNamesTheFileLineAndColumnAndExitsWithTwo() throws Exception {
         Path data = temp.resolve("bad.csv");
         Files.writeString(data, "1,2,3\n4,five,6\n");
-        Run fit =
+        CliRun fit =
                 run(
                         "fit",
                         "--data",
@@ -259,7 +243,7 @@ class KanstreamCliTest {
                 reference("k3g5_3-5-2.weights.npz").toString(),
                 "--out",
                 model.toString());
-        Run predict =
+        CliRun predict =
                 run(
                         "predict",
                         "--model",
@@ -271,7 +255,7 @@ class KanstreamCliTest {
         assertThat(predict.exit()).isEqualTo(2);
         assertThat(predict.output()).contains("has 4 columns, the model", "expects 3");
 
-        Run notAModel =
+        CliRun notAModel =
                 run(
                         "predict",
                         "--model",
@@ -286,7 +270,7 @@ class KanstreamCliTest {
 
     @Test
     void aBoundedRunRefusesToResumeFromACheckpointItCouldNeverFinish() {
-        Run bounded =
+        CliRun bounded =
                 run(
                         "run",
                         "--bounded",
@@ -313,7 +297,7 @@ class KanstreamCliTest {
                         List.of("demo", "dump"))) {
             List<String> args = new java.util.ArrayList<>(command);
             args.add("--help");
-            Run help = run(args.toArray(String[]::new));
+            CliRun help = run(args.toArray(String[]::new));
             assertThat(help.exit()).as(String.join(" ", args)).isZero();
             assertThat(help.output().replaceAll("\\s+", " "))
                     .as(String.join(" ", args))
@@ -324,7 +308,7 @@ class KanstreamCliTest {
 
     @Test
     void aKafkaPropertiesFileThatCannotWorkIsNamedBeforeAnythingStarts() throws Exception {
-        Run missing =
+        CliRun missing =
                 run(
                         "produce",
                         "--synthetic",
@@ -337,7 +321,7 @@ class KanstreamCliTest {
 
         Path owned = temp.resolve("owned.properties");
         Files.writeString(owned, "security.protocol=SSL\nisolation.level=read_uncommitted\n");
-        Run job = run("run", "--kafka-properties", owned.toString());
+        CliRun job = run("run", "--kafka-properties", owned.toString());
         assertThat(job.exit()).isEqualTo(2);
         assertThat(job.output()).contains("owned.properties set isolation.level", "exactly-once");
     }
@@ -350,7 +334,7 @@ class KanstreamCliTest {
         InputStream originalIn = System.in;
         try {
             System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
-            Run values =
+            CliRun values =
                     run(
                             "chaos",
                             "field",
@@ -363,11 +347,11 @@ class KanstreamCliTest {
                     .containsExactly("1200.0", "RUNNING", "kill", "{\"tm-1\":5}");
 
             System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
-            Run counted = run("chaos", "field", "--count", ".", "faults");
+            CliRun counted = run("chaos", "field", "--count", ".", "faults");
             assertThat(counted.output().lines()).containsExactly("4", "1");
 
             System.setIn(new ByteArrayInputStream(sample.getBytes(StandardCharsets.UTF_8)));
-            Run missing = run("chaos", "field", "restarts");
+            CliRun missing = run("chaos", "field", "restarts");
             assertThat(missing.exit()).isEqualTo(1);
             assertThat(missing.output()).contains("no field restarts");
 

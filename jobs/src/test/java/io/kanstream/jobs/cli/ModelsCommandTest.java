@@ -3,7 +3,7 @@ package io.kanstream.jobs.cli;
 import static io.kanstream.jobs.cli.KanstreamCliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.kanstream.jobs.cli.KanstreamCliTest.Run;
+import io.kanstream.jobs.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,19 +18,19 @@ class ModelsCommandTest {
 
     @Test
     void aDirectoryThatIsNoSavepointIsNamedAsSuch() throws Exception {
-        Run missing = run("models", "list", temp.resolve("nowhere").toString());
+        CliRun missing = run("models", "list", temp.resolve("nowhere").toString());
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.output()).contains("no such savepoint or checkpoint directory");
 
         Files.createDirectories(temp.resolve("empty"));
-        Run empty = run("models", "show", temp.resolve("empty").toString(), "--key", "a");
+        CliRun empty = run("models", "show", temp.resolve("empty").toString(), "--key", "a");
         assertThat(empty.exit()).isEqualTo(2);
         assertThat(empty.output()).contains("neither a savepoint nor a checkpoint directory");
     }
 
     @Test
     void anUnknownExportFormatAndANonEmptyBootstrapTargetAreRefused() throws Exception {
-        Run format =
+        CliRun format =
                 run(
                         "models",
                         "export",
@@ -45,7 +45,7 @@ class ModelsCommandTest {
         assertThat(format.output()).contains("--to onnx is not one of efficient-kan, kans");
 
         Files.writeString(temp.resolve("taken"), "x");
-        Run taken =
+        CliRun taken =
                 run(
                         "bootstrap",
                         "--history",

@@ -2,6 +2,7 @@ package io.kanstream.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kanstream.jobs.CliRun;
 import io.kanstream.jobs.LocalKafka;
 import io.kanstream.jobs.LocalKafka.Broker;
 import io.kanstream.stream.Event;
@@ -9,8 +10,6 @@ import io.kanstream.stream.EventCodec;
 import io.kanstream.stream.Label;
 import io.kanstream.stream.OutputCodec;
 import io.kanstream.stream.Score;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,27 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
 class RunAndProduceCommandTest {
     @TempDir Path temp;
 
-    record Run(int exit, String output) {}
-
-    static Run cli(String... args) {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        System.setOut(capture);
-        System.setErr(capture);
-        try {
-            return new Run(KanstreamCli.execute(args), buffer.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-            System.out.print(buffer.toString(StandardCharsets.UTF_8));
-        }
+    static CliRun cli(String... args) {
+        return CliRun.echoed(args);
     }
 
     @Test
     void runHelpListsEveryFlagWithTheDefaultsOfTheJobConfig() {
-        Run help = cli("run", "--help");
+        CliRun help = cli("run", "--help");
         assertThat(help.exit()).isZero();
         assertThat(help.output().replaceAll("\\s+", " "))
                 .contains("--bootstrap-servers", "default localhost:9092", "--kafka-properties")
@@ -63,11 +48,11 @@ class RunAndProduceCommandTest {
 
     @Test
     void runRejectsABadSubmitTargetAndAModelCombinedWithLayersWithAMessage() throws Exception {
-        Run target = cli("run", "--target", "http://flink:8081");
+        CliRun target = cli("run", "--target", "http://flink:8081");
         assertThat(target.exit()).isEqualTo(2);
         assertThat(target.output()).contains("--target must be host:port", "localhost:8081");
 
-        Run noJar =
+        CliRun noJar =
                 cli(
                         "run",
                         "--target",
@@ -78,21 +63,21 @@ class RunAndProduceCommandTest {
         assertThat(noJar.output())
                 .contains("missing.jar does not exist", "mvn -DskipTests package");
 
-        Run detach = cli("run", "--detach");
+        CliRun detach = cli("run", "--detach");
         assertThat(detach.exit()).isEqualTo(2);
         assertThat(detach.output()).contains("--detach only applies with --target");
 
         Path model = temp.resolve("m.kans");
         Files.write(model, new byte[] {1, 2, 3});
-        Run both = cli("run", "--model", model.toString(), "--layers", "2,3,1");
+        CliRun both = cli("run", "--model", model.toString(), "--layers", "2,3,1");
         assertThat(both.exit()).isEqualTo(2);
         assertThat(both.output()).contains("--layers cannot be combined with --model");
 
-        Run duration = cli("run", "--checkpoint-interval", "soon");
+        CliRun duration = cli("run", "--checkpoint-interval", "soon");
         assertThat(duration.exit()).isEqualTo(2);
         assertThat(duration.output()).contains("'soon' is not a duration");
 
-        Run device = cli("run", "--device", "tpu");
+        CliRun device = cli("run", "--device", "tpu");
         assertThat(device.exit()).isEqualTo(2);
         assertThat(device.output()).contains("device 'tpu' is not one of auto, cpu, gpu, gpu:N");
     }
@@ -100,7 +85,7 @@ class RunAndProduceCommandTest {
     @Test
     void produceSendsASyntheticStreamWithLabelsDelayedOnTheLabelsTopic(Broker broker) {
         broker.createTopics(2, "produce-events", "produce-labels");
-        Run produce =
+        CliRun produce =
                 cli(
                         "produce",
                         "--synthetic",
@@ -153,7 +138,7 @@ class RunAndProduceCommandTest {
         broker.createTopics(1, "csv-events");
         Path csv = temp.resolve("rows.csv");
         Files.writeString(csv, "a,b,sensor,y\n0.5,1,s-1,3.5\n-1,2.25,s-2,0\n");
-        Run produce =
+        CliRun produce =
                 cli(
                         "produce",
                         "--file",
@@ -228,13 +213,13 @@ class RunAndProduceCommandTest {
 
         assertThat(cli(concat(produce, "--count", "600")).exit()).isZero();
         // Durations leave room for a loaded 2-core machine: the job must drain what was sent.
-        Run first = cli(concat(job, "--duration", "20s"));
+        CliRun first = cli(concat(job, "--duration", "20s"));
         assertThat(first.exit()).as(first.output()).isZero();
         assertThat(first.output()).contains("no retained checkpoint under", "stopped; savepoint");
 
         assertThat(cli(concat(produce, "--start-index", "600", "--count", "400")).exit()).isZero();
         // it stops once it has caught up, however slow the machine; the cap only guards
-        Run second = cli(concat(job, "--stop-when-idle", "10s", "--duration", "4m"));
+        CliRun second = cli(concat(job, "--stop-when-idle", "10s", "--duration", "4m"));
         assertThat(second.exit()).as(second.output()).isZero();
         assertThat(second.output()).contains("resuming from savepoint", "(--stop-when-idle)");
 

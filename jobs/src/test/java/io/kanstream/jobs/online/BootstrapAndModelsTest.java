@@ -4,16 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.CliRun;
 import io.kanstream.jobs.LocalKafka;
 import io.kanstream.jobs.LocalKafka.Broker;
-import io.kanstream.jobs.cli.KanstreamCli;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.Score;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +49,7 @@ class BootstrapAndModelsTest {
         Path history = temp.resolve("history.csv");
         writeHistory(history);
         Path bootstrap = temp.resolve("bootstrap");
-        Run boot =
+        CliRun boot =
                 cli(
                         "bootstrap",
                         "--history",
@@ -100,7 +97,7 @@ class BootstrapAndModelsTest {
         }
 
         Path saved = Path.of(java.net.URI.create(savepoint));
-        Run list = cli("models", "list", saved.toString(), "--json");
+        CliRun list = cli("models", "list", saved.toString(), "--json");
         assertThat(list.exit()).as(list.output()).isZero();
         JsonNode keys =
                 new ObjectMapper().readTree(list.output().substring(list.output().indexOf('[')));
@@ -117,7 +114,7 @@ class BootstrapAndModelsTest {
         }
 
         Path exported = temp.resolve("key-1.kans");
-        Run export =
+        CliRun export =
                 cli(
                         "models",
                         "export",
@@ -146,7 +143,7 @@ class BootstrapAndModelsTest {
         }
         assertThat(compared).isEqualTo(PROBES_PER_KEY);
 
-        Run missing = cli("models", "show", saved.toString(), "--key", "key-9");
+        CliRun missing = cli("models", "show", saved.toString(), "--key", "key-9");
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.output()).contains("no key 'key-9' in");
     }
@@ -215,21 +212,7 @@ class BootstrapAndModelsTest {
         return x;
     }
 
-    record Run(int exit, String output) {}
-
-    private static Run cli(String... args) {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        System.setOut(capture);
-        System.setErr(capture);
-        try {
-            return new Run(KanstreamCli.execute(args), buffer.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-            System.out.print(buffer.toString(StandardCharsets.UTF_8));
-        }
+    static CliRun cli(String... args) {
+        return CliRun.echoed(args);
     }
 }

@@ -3,16 +3,13 @@ package io.kanstream.jobs.online;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kanstream.jobs.CliRun;
 import io.kanstream.jobs.LocalKafka.Broker;
-import io.kanstream.jobs.cli.KanstreamCli;
 import io.kanstream.jobs.kafka.KafkaConnection;
 import io.kanstream.jobs.kafka.KafkaPreflight;
 import io.kanstream.jobs.kafka.KafkaPreflight.KafkaUnavailableException;
 import io.kanstream.stream.Score;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -98,7 +95,7 @@ class SecuredKafkaTest {
     void withTheScriptsClientPropertiesTheJobScoresEveryEventExactlyOnce() throws Exception {
         JobFixture f = new JobFixture(broker, "secured", temp.resolve("checkpoints"));
         int n = 400;
-        Run produce =
+        CliRun produce =
                 cli(
                         "produce",
                         "--synthetic",
@@ -118,7 +115,7 @@ class SecuredKafkaTest {
         assertThat(produce.exit()).as(produce.output()).isZero();
 
         long t0 = System.nanoTime();
-        Run run = cli(job(f, broker.clientProperties()));
+        CliRun run = cli(job(f, broker.clientProperties()));
         double seconds = (System.nanoTime() - t0) / 1e9;
         assertThat(run.exit()).as(run.output()).isZero();
         assertThat(run.output()).contains("(SASL_SSL, user kanstream)", "job finished");
@@ -162,7 +159,7 @@ class SecuredKafkaTest {
                             f.events
                         })) {
             long t0 = System.nanoTime();
-            Run refused = cli(args);
+            CliRun refused = cli(args);
             double seconds = (System.nanoTime() - t0) / 1e9;
             System.out.printf(
                     "%s with a wrong password: exit %d in %.1f s%n",
@@ -228,22 +225,8 @@ class SecuredKafkaTest {
         };
     }
 
-    record Run(int exit, String output) {}
-
-    private static Run cli(String... args) {
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        PrintStream capture = new PrintStream(buffer, true, StandardCharsets.UTF_8);
-        System.setOut(capture);
-        System.setErr(capture);
-        try {
-            return new Run(KanstreamCli.execute(args), buffer.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-            System.out.print(buffer.toString(StandardCharsets.UTF_8));
-        }
+    static CliRun cli(String... args) {
+        return CliRun.echoed(args);
     }
 
     /**
