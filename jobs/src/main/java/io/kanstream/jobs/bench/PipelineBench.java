@@ -292,7 +292,7 @@ public final class PipelineBench {
             warmUp();
         } catch (Exception e) {
             failures.add("pipeline warm-up failed: " + firstLine(e));
-            log.printf("  failed: %s%n", e);
+            log.printf("  failed: %s%n", causes(e));
             return rows;
         }
         for (int keys : settings.keys()) {
@@ -301,7 +301,7 @@ public final class PipelineBench {
             } catch (Exception e) {
                 // one key count that fails leaves the others' figures standing
                 failures.add("pipeline at " + keys + " keys failed: " + firstLine(e));
-                log.printf("  failed: %s%n", e);
+                log.printf("  failed: %s%n", causes(e));
             }
         }
         return rows;
@@ -391,7 +391,7 @@ public final class PipelineBench {
                 rows.add(stateRow(keys, learnerBytes));
             } catch (Exception e) {
                 failures.add("state at " + keys + " keys failed: " + firstLine(e));
-                log.printf("  failed: %s%n", e);
+                log.printf("  failed: %s%n", causes(e));
             }
         }
         return rows;
@@ -454,7 +454,7 @@ public final class PipelineBench {
             warmUp();
         } catch (Exception e) {
             failures.add("steady warm-up failed: " + firstLine(e));
-            log.printf("  failed: %s%n", e);
+            log.printf("  failed: %s%n", causes(e));
             return rows;
         }
         Map<Integer, SteadyPhase> passThrough = new java.util.HashMap<>();
@@ -502,7 +502,7 @@ public final class PipelineBench {
                                 + c.backend().flinkName()
                                 + " failed: "
                                 + firstLine(e));
-                log.printf("  failed: %s%n", e);
+                log.printf("  failed: %s%n", causes(e));
             }
         }
         return rows;
@@ -900,5 +900,14 @@ public final class PipelineBench {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** An exception with its causes, one after another: a bench row's failure names its root. */
+    private static String causes(Throwable e) {
+        StringBuilder text = new StringBuilder(String.valueOf(e));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            text.append("; caused by ").append(c);
+        }
+        return text.toString();
     }
 }
