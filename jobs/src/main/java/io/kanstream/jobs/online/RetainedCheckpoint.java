@@ -3,6 +3,7 @@ package io.kanstream.jobs.online;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Comparator;
@@ -40,6 +41,20 @@ public record RetainedCheckpoint(Path directory, long checkpointId, Instant take
         if (!Files.isDirectory(root)) {
             return Optional.empty();
         }
+        // A running job's checkpoint cleaner deletes subsumed chk-<n> directories while we walk:
+        // a directory that vanished under the walk means look again, not fail.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return search(root);
+            } catch (UncheckedIOException e) {
+                if (!(e.getCause() instanceof NoSuchFileException) || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static Optional<RetainedCheckpoint> search(Path root) {
         // root/<job id>/chk-<n>/_metadata and root/savepoints/savepoint-.../_metadata
         try (Stream<Path> files = Files.find(root, 3, (path, attrs) -> isMetadata(path, attrs))) {
             return files.map(RetainedCheckpoint::of)
@@ -47,6 +62,8 @@ public record RetainedCheckpoint(Path directory, long checkpointId, Instant take
                     .max(
                             Comparator.comparing(RetainedCheckpoint::taken)
                                     .thenComparingLong(RetainedCheckpoint::checkpointId));
+        } catch (NoSuchFileException e) {
+            throw new UncheckedIOException(e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot search " + root + " for checkpoints", e);
         }
