@@ -77,7 +77,7 @@ done
 docker info > /dev/null 2>&1 || die "no Docker engine answers (start dockerd: docs/operations.md)"
 
 # ---------------------------------------------------------------------------------------------
-# Artifacts: the job jar, the monitor, and the jars of each image's lib/
+# Artifacts: the job jar (the monitor is its `kanstream demo watch`) and the jars of each image's lib/
 # ---------------------------------------------------------------------------------------------
 copy_deps() {
   local pom="$1" out="$2" log_file="$STAGE/mvn.log" cache="$STAGE/jars/$(basename "$(dirname "$1")")"
@@ -132,8 +132,6 @@ stage_artifacts() {
   done
   cp "$job" "$STAGE/kanstream/kanstream-job.jar"
   cp "$REPO_ROOT/docker/flink/kanstream-config.yaml" "$STAGE/kanstream/"
-  mkdir -p "$STAGE/kanstream/monitor"
-  javac -nowarn -d "$STAGE/kanstream/monitor" -cp "$job" "$REPO_ROOT/scripts/demo/DemoMonitor.java"
 }
 
 # ---------------------------------------------------------------------------------------------
