@@ -34,7 +34,6 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
@@ -544,10 +543,9 @@ public final class PipelineBench {
         Configuration extra = new Configuration();
         if (backend == OnlineJobConfig.StateBackend.ROCKSDB) {
             // RocksDB as it is run in production: memtables and block cache from managed memory
-            // (the MiniCluster's default leaves it a few hundred KB and it flushes constantly),
-            // and checkpoints that upload new files only, not the whole state every interval
+            // (the MiniCluster's default leaves it a few hundred KB and it flushes constantly);
+            // the job itself turns on incremental checkpoints for RocksDB
             extra.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(512));
-            extra.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         }
         JobClient job =
                 backend == null

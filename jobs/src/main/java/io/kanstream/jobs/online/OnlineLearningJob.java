@@ -95,6 +95,10 @@ public final class OnlineLearningJob {
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, config.checkpointUri());
         conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, config.savepointUri());
         conf.set(StateBackendOptions.STATE_BACKEND, config.stateBackend().flinkName());
+        if (config.stateBackend() == OnlineJobConfig.StateBackend.ROCKSDB) {
+            // a checkpoint uploads the files written since the last one, not every key's model
+            conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        }
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(
                 RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS,
