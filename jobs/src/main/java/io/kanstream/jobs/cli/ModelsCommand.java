@@ -338,30 +338,12 @@ final class ModelsCommand implements Runnable {
         @Option(names = "--key", required = true, description = "The model key.")
         String key;
 
-        @Option(
-                names = "--out",
-                defaultValue = "plots",
-                description = "Folder for the PNGs (default ${DEFAULT-VALUE}).")
-        Path out;
-
-        @Option(
-                names = "--max-edges",
-                defaultValue = "16",
-                description =
-                        "Draw at most this many inputs and outputs per layer (default"
-                                + " ${DEFAULT-VALUE}).")
-        int maxEdges;
-
-        @Option(
-                names = "--points",
-                defaultValue = "200",
-                description = "Samples per edge (default ${DEFAULT-VALUE}).")
-        int points;
+        @Mixin PlotCommand.Options drawing;
 
         @Override
         public Integer call() throws Exception {
             try (KanLearner learner = source.key(key).learner()) {
-                PlotCommand.draw(learner, out, maxEdges, points);
+                drawing.draw(learner);
             }
             return 0;
         }

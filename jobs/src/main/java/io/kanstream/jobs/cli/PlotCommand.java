@@ -22,6 +22,7 @@ import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -38,31 +39,40 @@ final class PlotCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model file.")
     Path model;
 
-    @Option(
-            names = "--out",
-            defaultValue = "plots",
-            description = "Folder for the PNGs (default ${DEFAULT-VALUE}).")
-    Path out;
-
-    @Option(
-            names = "--max-edges",
-            defaultValue = "16",
-            description =
-                    "Draw at most this many inputs and outputs per layer (default ${DEFAULT-VALUE}).")
-    int maxEdges;
-
-    @Option(
-            names = "--points",
-            defaultValue = "200",
-            description = "Samples per edge (default ${DEFAULT-VALUE}).")
-    int points;
+    @Mixin Options drawing;
 
     @Override
     public Integer call() throws Exception {
         try (KanLearner learner = ModelFile.read(model, "cpu")) {
-            draw(learner, out, maxEdges, points);
+            drawing.draw(learner);
         }
         return 0;
+    }
+
+    /** How the edge functions are drawn: the options `plot` and `models plot` share. */
+    static final class Options {
+        @Option(
+                names = "--out",
+                defaultValue = "plots",
+                description = "Folder for the PNGs (default ${DEFAULT-VALUE}).")
+        Path out;
+
+        @Option(
+                names = "--max-edges",
+                defaultValue = "16",
+                description =
+                        "Draw at most this many inputs and outputs per layer (default ${DEFAULT-VALUE}).")
+        int maxEdges;
+
+        @Option(
+                names = "--points",
+                defaultValue = "200",
+                description = "Samples per edge (default ${DEFAULT-VALUE}).")
+        int points;
+
+        void draw(KanLearner learner) throws java.io.IOException {
+            PlotCommand.draw(learner, out, maxEdges, points);
+        }
     }
 
     /** One PNG per layer of the learner's edge functions into {@code out}; prints each file. */
