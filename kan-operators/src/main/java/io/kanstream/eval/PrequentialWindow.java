@@ -59,6 +59,11 @@ public final class PrequentialWindow {
         previousLabel = label;
     }
 
+    /** An independent copy. */
+    public PrequentialWindow copy() {
+        return new PrequentialWindow(count, loss, hits, referenceHits, previousLabel);
+    }
+
     /** Starts the next window; the no-change reference keeps its previous label. */
     public void clear() {
         count = 0;

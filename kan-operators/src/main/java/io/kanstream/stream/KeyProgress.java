@@ -146,12 +146,7 @@ public final class KeyProgress {
 
     /** The prequential figures since the last metric record (a copy). */
     public PrequentialWindow window() {
-        return new PrequentialWindow(
-                window.count(),
-                window.loss(),
-                window.hits(),
-                window.referenceHits(),
-                window.previousLabel());
+        return window.copy();
     }
 
     KeyProgress copy() {
@@ -163,13 +158,7 @@ public final class KeyProgress {
         c.awaitingDropped = awaitingDropped;
         c.awaitingCount = awaitingCount;
         c.lastSeen = lastSeen;
-        c.window =
-                new PrequentialWindow(
-                        window.count(),
-                        window.loss(),
-                        window.hits(),
-                        window.referenceHits(),
-                        window.previousLabel());
+        c.window = window.copy();
         c.drifts = drifts;
         c.detector = KeyProgressSerializer.copyDetector(detector);
         return c;
