@@ -56,6 +56,11 @@ public record KanVariant(
                                     s.toBuilder()
                                             .refitPolicy(s.refitPolicy().withExtension(20))
                                             .build()),
+                    of(
+                            "kan-batch-32",
+                            "a step per 32 labels instead of one per label (the live job's"
+                                    + " default before it took the evaluated one)",
+                            s -> s.toBuilder().batchSize(32).build()),
                     new KanVariant(
                             "kan-calibration-off",
                             "raw logits: no bound, no online Platt scaling (classification only)",
