@@ -41,6 +41,10 @@ import java.util.List;
  *     and then kept, so a trained network's input coordinates stay put and inputs that move later
  *     are followed by grid refits instead; 0 keeps learning them (regression targets always keep
  *     learning theirs)
+ * @param companionRates one companion KAN per entry, scored and trained beside this one with the
+ *     learning rate times the entry (a seed of its own), the outputs a mixture of the members'
+ *     weighted by their recent loss (see {@link LearnerMixture}); empty for a single KAN
+ * @param mixtureHorizon the memory, in examples, of the decayed losses that weight the members
  * @param seed initialization seed
  * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
  */
@@ -70,6 +74,8 @@ public record KanConfig(
         double refitMargin,
         long normalizerHorizon,
         long normalizerWarmup,
+        List<Double> companionRates,
+        double mixtureHorizon,
         long seed,
         String device)
         implements java.io.Serializable {
@@ -115,6 +121,21 @@ public record KanConfig(
         require(
                 normalizerWarmup >= 0,
                 "normalizerWarmup must be >= 0 (0 never stops learning), got " + normalizerWarmup);
+        companionRates = List.copyOf(companionRates);
+        for (double rate : companionRates) {
+            require(
+                    rate > 0 && Double.isFinite(rate),
+                    "every companion learning-rate factor must be > 0, got " + companionRates);
+        }
+        require(
+                companionRates.size() <= LearnerMixture.MAX_COMPANIONS,
+                "at most "
+                        + LearnerMixture.MAX_COMPANIONS
+                        + " companions, got "
+                        + companionRates.size());
+        require(
+                mixtureHorizon >= 1 && Double.isFinite(mixtureHorizon),
+                "mixtureHorizon must be at least 1, got " + mixtureHorizon);
         DeviceSetting.parse(device);
     }
 
@@ -179,6 +200,8 @@ public record KanConfig(
                 .refitMargin(refitMargin)
                 .normalizerHorizon(normalizerHorizon)
                 .normalizerWarmup(normalizerWarmup)
+                .companionRates(companionRates)
+                .mixtureHorizon(mixtureHorizon)
                 .seed(seed)
                 .device(device);
     }
@@ -210,6 +233,8 @@ public record KanConfig(
         private double refitMargin = 0.25;
         private long normalizerHorizon = 1_000_000;
         private long normalizerWarmup = 0;
+        private List<Double> companionRates = List.of();
+        private double mixtureHorizon = 100;
         private long seed = 42;
         private String device = "auto";
 
@@ -338,6 +363,16 @@ public record KanConfig(
             return this;
         }
 
+        public Builder companionRates(List<Double> value) {
+            companionRates = value;
+            return this;
+        }
+
+        public Builder mixtureHorizon(double value) {
+            mixtureHorizon = value;
+            return this;
+        }
+
         public Builder seed(long value) {
             seed = value;
             return this;
@@ -375,6 +410,8 @@ public record KanConfig(
                     refitMargin,
                     normalizerHorizon,
                     normalizerWarmup,
+                    companionRates,
+                    mixtureHorizon,
                     seed,
                     device);
         }

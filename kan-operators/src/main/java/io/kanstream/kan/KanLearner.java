@@ -13,6 +13,11 @@ import java.util.List;
  * <p>Rows are passed flat, row-major, {@code (n, inputs)} floats in the user's units; the learner
  * normalizes them itself (see {@link InputNormalizer}). Not thread-safe: one learner per key, used
  * by one task thread at a time.
+ *
+ * <p>A learner may carry companions ({@link KanConfig#companionRates()}): whole learners of the
+ * same shape that score, learn, refit and respond to drift with it, their outputs mixed with its
+ * own by recent loss ({@link LearnerMixture}). Everything public then answers for the mixture,
+ * except what describes one network (parameters, grids, curves, counters), which is this learner's.
  */
 public final class KanLearner implements AutoCloseable {
     KanConfig config;
@@ -30,6 +35,9 @@ public final class KanLearner implements AutoCloseable {
     double learningRateScale = 1;
     long boostStepsLeft;
     int encodedSize = 16 * 1024; // the last encoding's size, to size the next one's buffer
+
+    /** The companions this learner's outputs are mixed with, or null for a single KAN. */
+    LearnerMixture mixture;
 
     /** On the CPU small calls run in Java; on a GPU everything runs on the device. */
     private final boolean hostFirst;
@@ -85,23 +93,37 @@ public final class KanLearner implements AutoCloseable {
                 new OutputCalibration(config.task(), config.logitBound(), host.outputs());
     }
 
-    /** A freshly initialized learner (efficient-kan's initialization) on the configured device. */
+    /**
+     * A freshly initialized learner (efficient-kan's initialization) on the configured device, with
+     * fresh companions if the configuration asks for them.
+     */
     public static KanLearner create(KanConfig config) {
-        return new KanLearner(
-                config,
-                HostKan.initialize(config),
-                new InputNormalizer(
-                        config.normalize(),
-                        config.inputs(),
-                        config.normalizerHorizon(),
-                        config.normalizerWarmup()));
+        KanLearner learner =
+                new KanLearner(
+                        config,
+                        HostKan.initialize(config),
+                        new InputNormalizer(
+                                config.normalize(),
+                                config.inputs(),
+                                config.normalizerHorizon(),
+                                config.normalizerWarmup()));
+        learner.mixture = LearnerMixture.create(config);
+        return learner;
     }
 
     /**
      * A learner with the given parameters, fresh optimizer state, and the normalizer and statistics
-     * empty — as for a model imported from another implementation.
+     * empty — as for a model imported from another implementation. Companions the configuration
+     * asks for start fresh.
      */
     public static KanLearner fromParameters(KanConfig config, List<LayerParameters> layers) {
+        KanLearner learner = withParameters(config, layers);
+        learner.mixture = LearnerMixture.create(config);
+        return learner;
+    }
+
+    /** {@link #fromParameters} without companions: the codec restores its own. */
+    static KanLearner withParameters(KanConfig config, List<LayerParameters> layers) {
         checkArchitecture(config, layers);
         return new KanLearner(
                 config,
@@ -111,6 +133,26 @@ public final class KanLearner implements AutoCloseable {
                         config.inputs(),
                         config.normalizerHorizon(),
                         config.normalizerWarmup()));
+    }
+
+    /** The companions' count: 0 for a single KAN. */
+    public int companions() {
+        return mixture == null ? 0 : mixture.companions.length;
+    }
+
+    /**
+     * The weight of each member in the outputs, this learner's first and then each companion's (see
+     * {@link LearnerMixture}); {@code [1]} for a single KAN.
+     */
+    public double[] memberWeights() {
+        return mixture == null ? new double[] {1} : mixture.weights();
+    }
+
+    /** Applies {@code action} to each companion, if there are any. */
+    private void companionsDo(java.util.function.Consumer<KanLearner> action) {
+        if (mixture != null) {
+            mixture.forEach(action);
+        }
     }
 
     /** The host copy, brought up to date first if a device step left it behind. */
@@ -146,6 +188,7 @@ public final class KanLearner implements AutoCloseable {
      */
     public void syncHost() {
         host();
+        companionsDo(KanLearner::syncHost);
     }
 
     /** The device's mirror, built or brought up to date first. */
@@ -190,6 +233,7 @@ public final class KanLearner implements AutoCloseable {
     void workLimits(long score, long train) {
         this.scoreWorkLimit = score;
         this.trainWorkLimit = train;
+        companionsDo(c -> c.workLimits(score, train));
     }
 
     private static void checkArchitecture(KanConfig config, List<LayerParameters> layers) {
@@ -341,9 +385,17 @@ public final class KanLearner implements AutoCloseable {
     public void observe(float[] rows, int n) {
         checkRows(rows, n);
         host().outputs(normalizer.apply(rows, n), n, statistics);
+        companionsDo(c -> c.observe(rows, n));
     }
 
+    /** This learner's outputs mixed with its companions', if it has any. */
     private float[] outputs(float[] rows, int n, boolean record) {
+        float[] own = ownOutputs(rows, n, record);
+        return mixture == null ? own : mixture.mix(own, rows, n, record);
+    }
+
+    /** This learner's outputs alone. */
+    float[] ownOutputs(float[] rows, int n, boolean record) {
         checkRows(rows, n);
         float[] z = normalizer.apply(rows, n);
         float[] outputs;
@@ -388,6 +440,10 @@ public final class KanLearner implements AutoCloseable {
      */
     public StepResult learn(float[] rows, double[] labels) {
         int n = labels.length;
+        if (mixture != null) {
+            checkBatch(rows, labels); // before any member learns from them
+            mixture.learn(ownOutputs(rows, n, false), rows, labels, labelScale());
+        }
         Batch batch = prepare(rows, labels);
         float[] z = batch.inputs();
         double[] targets = batch.targets();
@@ -532,6 +588,7 @@ public final class KanLearner implements AutoCloseable {
         }
         learningRateScale = steps == 0 ? 1 : factor;
         boostStepsLeft = steps;
+        companionsDo(c -> c.boostLearningRate(factor, steps));
     }
 
     /** The current learning-rate multiplier (1 unless boosted). */
@@ -588,7 +645,9 @@ public final class KanLearner implements AutoCloseable {
      */
     public RefitResult refitFromStatistics() {
         requireStatistics();
-        return apply(propose(config.gridSize(), config.refitBlend(), null));
+        RefitResult result = apply(propose(config.gridSize(), config.refitBlend(), null));
+        companionsDo(KanLearner::refitFromStatistics);
+        return result;
     }
 
     /**
@@ -598,9 +657,13 @@ public final class KanLearner implements AutoCloseable {
      * inputs that left the grid do not excuse a larger change: measured on the suite's streams, a
      * refit that changed the outputs by 5–7% cost more than the splines gained over the new range.
      *
-     * @return what was done, or null when no refit was due or none was within tolerance
+     * <p>Each companion decides for itself, from its own summaries.
+     *
+     * @return what was done to this learner, or null when no refit was due or none was within
+     *     tolerance
      */
     public RefitResult refitIfDue(RefitPolicy policy) {
+        companionsDo(c -> c.refitIfDue(policy));
         RefitPolicy.Reason reason = policy.reason(this);
         if (reason == RefitPolicy.Reason.NONE) {
             return null;
@@ -660,6 +723,7 @@ public final class KanLearner implements AutoCloseable {
         GridRefitter.Proposal proposal =
                 new GridRefitter(config).propose(host(), statistics, z, n, gridSize, 1.0, 0, null);
         GridRefitter.apply(host(), statistics, proposal);
+        companionsDo(c -> c.refit(rows, n, gridSize));
         return finish(proposal, n);
     }
 
@@ -697,6 +761,7 @@ public final class KanLearner implements AutoCloseable {
         host().resetMoments(false);
         hostChanged();
         version++;
+        companionsDo(KanLearner::resetMomentum);
     }
 
     /**
@@ -708,6 +773,7 @@ public final class KanLearner implements AutoCloseable {
         optimizer.reset();
         hostChanged();
         version++;
+        companionsDo(KanLearner::restartOptimizer);
     }
 
     KnotGrid[] grids() {
@@ -742,6 +808,9 @@ public final class KanLearner implements AutoCloseable {
 
     @Override
     public void close() {
+        if (mixture != null) {
+            mixture.close();
+        }
         if (pool != null) {
             pool.release(this);
         }

@@ -130,11 +130,13 @@ public final class KanPool implements AutoCloseable {
 
     /**
      * Whether a learner can live in this pool: the same layers, grid size and spline order, and the
-     * same Adam constants, which the pool's update takes as scalars.
+     * same Adam constants, which the pool's update takes as scalars; and no companions (a pool
+     * steps one network per learner).
      */
     public boolean accepts(KanLearner learner) {
         KanConfig c = learner.config();
-        return c.layers().equals(shape.layers())
+        return learner.mixture == null
+                && c.layers().equals(shape.layers())
                 && c.gridSize() == shape.gridSize()
                 && c.splineOrder() == shape.splineOrder()
                 && c.beta1() == shape.beta1()
@@ -143,6 +145,12 @@ public final class KanPool implements AutoCloseable {
     }
 
     private void check(KanLearner learner) {
+        if (learner.mixture != null) {
+            throw new IllegalArgumentException(
+                    "a learner with companions does not fit a pool: it steps "
+                            + (learner.companions() + 1)
+                            + " networks per label");
+        }
         if (!accepts(learner)) {
             KanConfig c = learner.config();
             throw new IllegalArgumentException(

@@ -19,9 +19,14 @@ import java.util.List;
  * as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions and training
  * continues exactly where it stopped.
  *
- * <p>Writes version 2; reads versions 1 and 2.
+ * <p>Writes version 3; reads versions 1 to 3.
  *
  * <ul>
+ *   <li>Version 3: version 2, with the companions of a learner that has them ({@link
+ *       LearnerMixture}): their learning-rate factors and the mixture's horizon in the
+ *       configuration, and after the calibrator the members' decayed losses and each companion's
+ *       own encoding. A learner without companions costs 12 bytes more than in version 2. Version 2
+ *       is read as a learner without companions.
  *   <li>Version 2: running summaries of each layer's inputs ({@link ActivationStatistics}) instead
  *       of a window of raw rows; the logit bound and the online calibrator's state; declined
  *       refits; no device (where a model runs is a setting of the process that runs it, so a state
@@ -34,7 +39,7 @@ import java.util.List;
  */
 public final class LearnerStateCodec {
     static final int MAGIC = 0x4B414E53; // "KANS"
-    public static final int CURRENT_VERSION = 2;
+    public static final int CURRENT_VERSION = 3;
 
     private LearnerStateCodec() {}
 
@@ -79,6 +84,15 @@ public final class LearnerStateCodec {
             out.writeDouble(calibration.scale);
             writeDoubles(out, calibration.bias);
             writeDoubles(out, calibration.curvature);
+            LearnerMixture mixture = learner.mixture;
+            if (mixture != null) {
+                writeDoubles(out, mixture.losses);
+                for (KanLearner companion : mixture.companions) {
+                    byte[] nested = encode(companion);
+                    out.writeInt(nested.length);
+                    out.write(nested);
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -107,7 +121,7 @@ public final class LearnerStateCodec {
             int version = in.readInt();
             return switch (version) {
                 case 1 -> decodeV1(in, device);
-                case 2 -> decodeV2(in, device);
+                case 2, 3 -> decodeV2(in, device, version);
                 default ->
                         throw new IllegalArgumentException(
                                 "Unrecognized version or corrupt state: model format version "
@@ -172,11 +186,13 @@ public final class LearnerStateCodec {
         }
     }
 
-    private static KanLearner decodeV2(DataInputStream in, String device) throws IOException {
-        KanConfig config = readConfig(in, device);
+    /** Versions 2 and 3: 3 adds the companions. */
+    private static KanLearner decodeV2(DataInputStream in, String device, int version)
+            throws IOException {
+        KanConfig config = readConfig(in, device, version);
         Counters counters = Counters.read(in, true);
         List<LayerParameters> layers = readLayers(in, config);
-        KanLearner learner = KanLearner.fromParameters(config, layers);
+        KanLearner learner = KanLearner.withParameters(config, layers);
         try {
             readOptimizer(in, learner, layers, true);
             learner.normalizer.features().restoreFrom(readMoments(in, config.inputs()));
@@ -201,11 +217,60 @@ public final class LearnerStateCodec {
             double[] curvature = readDoubles(in, calibration.curvature.length);
             System.arraycopy(bias, 0, calibration.bias, 0, bias.length);
             System.arraycopy(curvature, 0, calibration.curvature, 0, curvature.length);
+            learner.mixture = readMixture(in, config, device);
             counters.applyTo(learner);
             requireEnd(in);
             return learner;
         } catch (IOException | RuntimeException e) {
             learner.close();
+            throw e;
+        }
+    }
+
+    /** The companions a version-3 configuration names, or null when it names none. */
+    private static LearnerMixture readMixture(DataInputStream in, KanConfig config, String device)
+            throws IOException {
+        int count = config.companionRates().size();
+        if (count == 0) {
+            return null;
+        }
+        double[] losses = readDoubles(in, count + 1);
+        KanLearner[] companions = new KanLearner[count];
+        try {
+            for (int c = 0; c < count; c++) {
+                int length = in.readInt();
+                if (length < 8 || length > in.available()) {
+                    throw new IllegalArgumentException(
+                            "corrupt model state: companion "
+                                    + c
+                                    + " of "
+                                    + length
+                                    + " bytes, "
+                                    + in.available()
+                                    + " left");
+                }
+                byte[] nested = new byte[length];
+                in.readFully(nested);
+                companions[c] = decode(nested, device);
+                if (companions[c].companions() != 0
+                        || !companions[c].config().layers().equals(config.layers())
+                        || companions[c].config().task() != config.task()) {
+                    throw new IllegalArgumentException(
+                            "corrupt model state: companion "
+                                    + c
+                                    + " is not a single KAN of layers "
+                                    + config.layers()
+                                    + " and task "
+                                    + config.task());
+                }
+            }
+            return new LearnerMixture(config, companions, losses);
+        } catch (IOException | RuntimeException e) {
+            for (KanLearner companion : companions) {
+                if (companion != null) {
+                    companion.close();
+                }
+            }
             throw e;
         }
     }
@@ -336,6 +401,8 @@ public final class LearnerStateCodec {
         out.writeLong(c.normalizerHorizon());
         out.writeLong(c.normalizerWarmup());
         out.writeLong(c.seed());
+        writeDoubles(out, c.companionRates().stream().mapToDouble(Double::doubleValue).toArray());
+        out.writeDouble(c.mixtureHorizon());
     }
 
     private static List<Integer> readLayerWidths(DataInputStream in) throws IOException {
@@ -351,15 +418,29 @@ public final class LearnerStateCodec {
     }
 
     /**
-     * Reads a version-2 configuration.
+     * Reads a version-2 or version-3 configuration; version 2 has no companions.
      *
      * @param device the device to run on, or null for {@code auto}
      */
-    private static KanConfig readConfig(DataInputStream in, String device) throws IOException {
+    private static KanConfig readConfig(DataInputStream in, String device, int version)
+            throws IOException {
         KanConfig.Builder b = readOptimizerSettings(in).logitBound(in.readDouble());
         readGridSettings(in, b).statsHorizon(in.readInt());
         readRefitSettings(in, b).normalizerWarmup(in.readLong());
-        return b.seed(in.readLong()).device(device == null ? "auto" : device).build();
+        b.seed(in.readLong()).device(device == null ? "auto" : device);
+        if (version >= 3) {
+            int count = in.readInt();
+            if (count < 0 || count > LearnerMixture.MAX_COMPANIONS) {
+                throw new IllegalArgumentException("corrupt model state: " + count + " companions");
+            }
+            double[] rates = new double[count];
+            for (int c = 0; c < count; c++) {
+                rates[c] = in.readDouble();
+            }
+            b.companionRates(java.util.Arrays.stream(rates).boxed().toList())
+                    .mixtureHorizon(in.readDouble());
+        }
+        return b.build();
     }
 
     /** A version-1 configuration, and the size of its raw-input window. */

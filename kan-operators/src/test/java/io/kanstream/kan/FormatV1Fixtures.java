@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  * How the model-state fixtures in {@code src/test/resources/state/v1/} were made: two learners of
  * the job's default shape (4,8,1), one binary and one regression, trained on a deterministic
  * synthetic stream and written with {@link LearnerStateCodec} format version 1, each with a probe
- * file of inputs, the learner's outputs on them and its counters. {@link LearnerStateFormatV1Test}
+ * file of inputs, the learner's outputs on them and its counters. {@link LearnerStateFixturesTest}
  * restores them.
  *
  * <p>Kept to document the fixtures, not to refresh them: rerunning it on newer code writes the NEW

@@ -21,7 +21,9 @@ final class ModelOptions {
                     "--lr",
                     "--seed",
                     "--weight-decay",
-                    "--logit-bound");
+                    "--logit-bound",
+                    "--companions",
+                    "--mixture-horizon");
 
     @Option(
             names = "--grid-size",
@@ -51,6 +53,24 @@ final class ModelOptions {
                             + " (default ${DEFAULT-VALUE}).")
     double logitBound = DEFAULTS.logitBound();
 
+    @Option(
+            names = "--companions",
+            split = ",",
+            paramLabel = "FACTOR",
+            description =
+                    "Companion KANs per key, one per learning-rate factor (e.g. 3, or 0.33,3): each"
+                            + " scores every event and learns from every label beside the model,"
+                            + " and the outputs are the members' mixture weighted by their recent"
+                            + " loss. Each costs a model's work and state. None by default.")
+    List<Double> companions = new java.util.ArrayList<>(DEFAULTS.companionRates());
+
+    @Option(
+            names = "--mixture-horizon",
+            description =
+                    "Memory, in labels, of the losses that weight the companions"
+                            + " (default ${DEFAULT-VALUE}).")
+    double mixtureHorizon = DEFAULTS.mixtureHorizon();
+
     /** Sets these options on {@code model}, which carries the rest. */
     KanConfig.Builder applyTo(KanConfig.Builder model) {
         return model.gridSize(gridSize)
@@ -58,6 +78,8 @@ final class ModelOptions {
                 .learningRate(learningRate)
                 .seed(seed)
                 .weightDecay(weightDecay)
-                .logitBound(logitBound);
+                .logitBound(logitBound)
+                .companionRates(companions)
+                .mixtureHorizon(mixtureHorizon);
     }
 }

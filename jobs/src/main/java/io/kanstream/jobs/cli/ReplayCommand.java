@@ -158,7 +158,9 @@ final class ReplayCommand implements Callable<Integer> {
                                 settings,
                                 model ->
                                         model.weightDecay(modelOptions.weightDecay)
-                                                .logitBound(modelOptions.logitBound),
+                                                .logitBound(modelOptions.logitBound)
+                                                .companionRates(modelOptions.companions)
+                                                .mixtureHorizon(modelOptions.mixtureHorizon),
                                 UnaryOperator.identity())
                         .evaluation();
         Map<String, Object> run = new LinkedHashMap<>();

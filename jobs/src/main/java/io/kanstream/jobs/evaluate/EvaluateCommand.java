@@ -31,7 +31,9 @@ import picocli.CommandLine.Spec;
             "",
             "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
                     + " kan-drift-off (no drift detector; same as kan on toy, which has none),"
-                    + " kan+extension (grid extension up to G = 20), kan-calibration-off (raw"
+                    + " kan+extension (grid extension up to G = 20), kan-batch-32 (a step per 32"
+                    + " labels), kan+companions (a companion KAN at 3x the learning rate, the"
+                    + " outputs their mixture weighted by recent loss), kan-calibration-off (raw"
                     + " logits; same as kan on regressions),"
                     + " each its own replay of the same sequence; and the baselines of the kan"
                     + " replay: no_change (the key's last label), majority (majority class or"
@@ -69,6 +71,17 @@ public final class EvaluateCommand implements Callable<Integer> {
     List<String> streams;
 
     @Option(
+            names = "--variants",
+            split = ",",
+            description =
+                    "KAN variants to run besides kan (the reference, always run), comma-separated:"
+                            + " the suite's, or the extra ones docs/learning.md reports"
+                            + " (kan+companion-1, kan+companions-0.33-3, kan-normalizer-off,"
+                            + " kan-normalizer-off-refit-off, kan-normalizer-frozen,"
+                            + " kan-normalizer-frozen-refit-off). Default: the suite's.")
+    List<String> variants;
+
+    @Option(
             names = "--quick",
             description =
                     "Short streams (toy 5,000 rows, ELEC2's first 5,000, synthetic 3,000) and 2"
@@ -85,6 +98,28 @@ public final class EvaluateCommand implements Callable<Integer> {
             names = "--elec2",
             description = "ELEC2 CSV (default: data/electricity/electricity.csv of the checkout).")
     Path elec2;
+
+    /** The reference and the variants {@code --variants} names, in the suite's order. */
+    private List<KanVariant> chosenVariants() {
+        if (variants == null) {
+            return KanVariant.SUITE;
+        }
+        List<String> names = KanVariant.all().stream().map(KanVariant::name).toList();
+        for (String name : variants) {
+            if (!names.contains(name.trim())) {
+                throw new IllegalArgumentException(
+                        "--variants: no variant '" + name + "'; the variants are " + names);
+            }
+        }
+        List<KanVariant> chosen = new ArrayList<>();
+        for (KanVariant variant : KanVariant.all()) {
+            if (chosen.isEmpty()
+                    || variants.stream().anyMatch(v -> v.trim().equals(variant.name()))) {
+                chosen.add(variant);
+            }
+        }
+        return chosen;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -114,20 +149,21 @@ public final class EvaluateCommand implements Callable<Integer> {
         for (long s = 1; s <= seedCount; s++) {
             seedList.add(s);
         }
+        List<KanVariant> models = chosenVariants();
         // the parse result's original arguments start with the subcommand's name
         String command =
                 "kanstream " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
         System.out.printf(
                 "evaluating %d streams x %d seeds x %d models...%n",
-                chosen.size(), seedCount, KanVariant.SUITE.size());
-        SuiteResult result = Suite.run(chosen, seedList, KanVariant.SUITE, System.out);
+                chosen.size(), seedCount, models.size());
+        SuiteResult result = Suite.run(chosen, seedList, models, System.out);
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("command", command.trim());
         run.put("date", date.toString());
         run.put("git_commit", gitCommit());
         run.put("quick", quick);
         run.put("processors", Runtime.getRuntime().availableProcessors());
-        SuiteReport.writeJson(out, result, KanVariant.SUITE, run);
+        SuiteReport.writeJson(out, result, models, run);
         System.out.println();
         SuiteReport.printTable(result, System.out);
         System.out.printf("json: %s%n", out.toAbsolutePath());

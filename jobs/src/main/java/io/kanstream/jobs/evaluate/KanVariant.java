@@ -40,11 +40,7 @@ public record KanVariant(
                             "kan-refit-off",
                             "no grid refits: neither when the summaries say a grid no longer fits"
                                     + " nor on a drift (the rest of the drift response stays)",
-                            s ->
-                                    s.toBuilder()
-                                            .refitPolicy(NEVER_REFIT)
-                                            .driftAction(withoutRefit(s.driftAction()))
-                                            .build()),
+                            KanVariant::refitOff),
                     of(
                             "kan-drift-off",
                             "no drift detector, so no drift response (refits the summaries call for stay)",
@@ -61,12 +57,85 @@ public record KanVariant(
                             "a step per 32 labels instead of one per label (the live job's"
                                     + " default before it took the evaluated one)",
                             s -> s.toBuilder().batchSize(32).build()),
+                    companions(
+                            "kan+companions",
+                            "a companion KAN per key learning at 3x the learning rate, both"
+                                    + " learning from every label; the outputs are their mixture"
+                                    + " weighted by recent loss (--companions 3)",
+                            3.0),
                     new KanVariant(
                             "kan-calibration-off",
                             "raw logits: no bound, no online Platt scaling (classification only)",
                             s -> s,
                             model -> model.logitBound(0),
                             UnaryOperator.identity()));
+
+    /**
+     * Variants the suite runs only when {@code --variants} names them: the alternatives and the
+     * investigations that docs/learning.md reports, kept so its commands can be rerun.
+     */
+    public static final List<KanVariant> EXTRA =
+            List.of(
+                    companions(
+                            "kan+companion-1",
+                            "a companion KAN at the same learning rate (another initialization)",
+                            1.0),
+                    companions(
+                            "kan+companions-0.33-3",
+                            "two companion KANs, at 1/3 and 3x the learning rate",
+                            1 / 3.0,
+                            3.0),
+                    new KanVariant(
+                            "kan-normalizer-off",
+                            "raw inputs: no running standardization of the features (or a"
+                                    + " regression's target)",
+                            s -> s,
+                            model -> model.normalize(false),
+                            UnaryOperator.identity()),
+                    new KanVariant(
+                            "kan-normalizer-off-refit-off",
+                            "raw inputs and no grid refits",
+                            KanVariant::refitOff,
+                            model -> model.normalize(false),
+                            UnaryOperator.identity()),
+                    new KanVariant(
+                            "kan-normalizer-frozen",
+                            "the features' standardization learned from the first 2,000 examples"
+                                    + " and then kept",
+                            s -> s,
+                            model -> model.normalizerWarmup(2000),
+                            UnaryOperator.identity()),
+                    new KanVariant(
+                            "kan-normalizer-frozen-refit-off",
+                            "the frozen standardization and no grid refits",
+                            KanVariant::refitOff,
+                            model -> model.normalizerWarmup(2000),
+                            UnaryOperator.identity()));
+
+    /** Every variant, the suite's first. */
+    public static List<KanVariant> all() {
+        List<KanVariant> all = new java.util.ArrayList<>(SUITE);
+        all.addAll(EXTRA);
+        return all;
+    }
+
+    /** The defaults with companion KANs at these learning-rate factors. */
+    private static KanVariant companions(String name, String description, Double... rates) {
+        return new KanVariant(
+                name,
+                description,
+                s -> s,
+                model -> model.companionRates(List.of(rates)),
+                UnaryOperator.identity());
+    }
+
+    /** No grid refits, neither from the summaries nor on a drift. */
+    private static ReplaySettings refitOff(ReplaySettings s) {
+        return s.toBuilder()
+                .refitPolicy(NEVER_REFIT)
+                .driftAction(withoutRefit(s.driftAction()))
+                .build();
+    }
 
     private static DriftAction withoutRefit(DriftAction action) {
         return switch (action) {

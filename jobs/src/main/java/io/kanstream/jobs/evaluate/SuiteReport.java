@@ -31,12 +31,19 @@ final class SuiteReport {
 
     static void printTable(SuiteResult result, PrintStream out) {
         String cell = "%-19s";
-        out.printf("%-17s %-14s", "stream", "model");
+        int width =
+                result.streams().stream()
+                        .flatMap(stream -> stream.perSeed().keySet().stream())
+                        .mapToInt(String::length)
+                        .max()
+                        .orElse(0);
+        String row = "%-17s %-" + Math.max(14, width) + "s";
+        out.printf(row, "stream", "model");
         COLUMNS.values().forEach(header -> out.printf(" " + cell, header));
         out.println();
         for (SuiteResult.StreamResult stream : result.streams()) {
             for (String model : stream.perSeed().keySet()) {
-                out.printf("%-17s %-14s", stream.stream().name(), model);
+                out.printf(row, stream.stream().name(), model);
                 for (String figure : COLUMNS.keySet()) {
                     List<Double> values = stream.perSeed().get(model).get(figure);
                     out.printf(" " + cell, values == null ? "-" : format(Spread.of(values)));

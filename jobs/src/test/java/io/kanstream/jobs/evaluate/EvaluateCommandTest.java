@@ -39,6 +39,7 @@ class EvaluateCommandTest {
                                 "kan-drift-off",
                                 "kan+extension",
                                 "kan-batch-32",
+                                "kan+companions",
                                 "kan-calibration-off",
                                 "linear"),
                         "abrupt",
@@ -48,6 +49,7 @@ class EvaluateCommandTest {
                                 "kan-drift-off",
                                 "kan+extension",
                                 "kan-batch-32",
+                                "kan+companions",
                                 "kan-calibration-off",
                                 "no_change",
                                 "majority",
@@ -88,6 +90,39 @@ class EvaluateCommandTest {
         assertThat(linear.get("per_seed").get(0).asDouble())
                 .isNotEqualTo(linear.get("per_seed").get(1).asDouble());
         assertThat(linear.get("sd").asDouble()).isPositive();
+    }
+
+    @Test
+    void variantsNamesWhichVariantsRunBesideTheReferenceAndRefusesUnknownOnes() throws Exception {
+        Path json = temp.resolve("variants.json");
+        int exit =
+                KanstreamCli.execute(
+                        "evaluate",
+                        "--quick",
+                        "--seeds",
+                        "1",
+                        "--streams",
+                        "toy",
+                        "--variants",
+                        "kan+companion-1",
+                        "--out",
+                        json.toString());
+        assertThat(exit).isZero();
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertThat(fieldNames(root.get("streams").get("toy").get("models")))
+                .containsExactly("kan", "kan+companion-1", "linear");
+        assertThat(fieldNames(root.get("variants"))).containsExactly("kan", "kan+companion-1");
+
+        assertThat(
+                        KanstreamCli.execute(
+                                "evaluate",
+                                "--quick",
+                                "--variants",
+                                "kan-no-such-thing",
+                                "--out",
+                                temp.resolve("none.json").toString()))
+                .isNotZero();
+        assertThat(temp.resolve("none.json")).doesNotExist();
     }
 
     private static void checkSpread(String what, JsonNode figure) {

@@ -16,16 +16,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Model state written by format version 1 stays readable: the committed fixtures in {@code
- * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33) decode, predict what they
- * predicted when they were written, and keep learning. A later format must keep these passing
- * through its migration of version 1, not by regenerating the fixtures.
+ * Model state written by every earlier format stays readable: the committed fixtures in {@code
+ * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33) and {@code state/v2/} (made by
+ * {@link FormatV2Fixtures} at commit 42986c6) decode, predict what they predicted when they were
+ * written, and keep learning. A later format must keep these passing through its migration of the
+ * older ones, not by regenerating the fixtures.
  */
-class LearnerStateFormatV1Test {
+class LearnerStateFixturesTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"binary", "regression"})
-    void aVersion1ModelPredictsTheOutputsRecordedWhenItWasWritten(String task) {
+    @ValueSource(strings = {"v1/binary", "v1/regression", "v2/binary", "v2/regression"})
+    void anOlderModelPredictsTheOutputsRecordedWhenItWasWritten(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
             float[] outputs = learner.outputs(probe.rows(), probe.size());
@@ -42,8 +43,8 @@ class LearnerStateFormatV1Test {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"binary", "regression"})
-    void aVersion1ModelKeepsItsStepExampleAndGridCounters(String task) {
+    @ValueSource(strings = {"v1/binary", "v1/regression", "v2/binary", "v2/regression"})
+    void anOlderModelKeepsItsStepExampleAndGridCounters(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
             assertThat(learner.steps()).isEqualTo(probe.counter("steps"));
@@ -53,10 +54,10 @@ class LearnerStateFormatV1Test {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"binary", "regression"})
-    void aVersion1ModelLearnsOnAndItsStateRoundTripsAgain(String task) {
+    @ValueSource(strings = {"v1/binary", "v1/regression", "v2/binary", "v2/regression"})
+    void anOlderModelLearnsOnAndItsStateRoundTripsAgain(String task) {
         Probe probe = Probe.read(task);
-        Task kind = Task.parse(task);
+        Task kind = Task.parse(task.substring(task.indexOf('/') + 1));
         SplittableRandom random = new SplittableRandom(5);
         byte[] again;
         long steps;
@@ -72,7 +73,10 @@ class LearnerStateFormatV1Test {
             assertFinite(learner.outputs(probe.rows(), probe.size()));
             again = LearnerStateCodec.encode(learner);
         }
+        assertThat(java.nio.ByteBuffer.wrap(again, 4, 4).getInt())
+                .isEqualTo(LearnerStateCodec.CURRENT_VERSION);
         try (KanLearner reread = LearnerStateCodec.decode(again, "cpu")) {
+            assertThat(reread.companions()).isZero();
             assertThat(reread.steps()).isEqualTo(steps);
             assertThat(reread.gridEpoch()).isEqualTo(probe.counter("gridEpoch"));
             assertFinite(reread.outputs(probe.rows(), probe.size()));
@@ -89,14 +93,19 @@ class LearnerStateFormatV1Test {
      * The fixture's learner, on the CPU: the fixture says {@code auto}, and a GPU's sums would not
      * match the recorded outputs to 1e-6.
      */
-    private static KanLearner decode(String task) {
-        return LearnerStateCodec.decode(resource("learner-4-8-1-" + task + ".kans"), "cpu");
+    private static KanLearner decode(String fixture) {
+        return LearnerStateCodec.decode(resource(fixture, ".kans"), "cpu");
+    }
+
+    /** A fixture's file: {@code fixture} is {@code v1/binary} and the like. */
+    private static byte[] resource(String fixture, String suffix) {
+        return resource(fixture.replace("/", "/learner-4-8-1-") + suffix);
     }
 
     private static byte[] resource(String name) {
         try (InputStream in =
-                LearnerStateFormatV1Test.class.getResourceAsStream("/state/v1/" + name)) {
-            assertThat(in).as("test resource state/v1/%s", name).isNotNull();
+                LearnerStateFixturesTest.class.getResourceAsStream("/state/" + name)) {
+            assertThat(in).as("test resource state/%s", name).isNotNull();
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -109,10 +118,7 @@ class LearnerStateFormatV1Test {
      */
     private record Probe(Map<String, Long> counters, float[] rows, float[] outputs) {
         static Probe read(String task) {
-            String text =
-                    new String(
-                            resource("learner-4-8-1-" + task + ".probe.csv"),
-                            StandardCharsets.UTF_8);
+            String text = new String(resource(task, ".probe.csv"), StandardCharsets.UTF_8);
             Map<String, Long> counters = new HashMap<>();
             List<float[]> lines = new ArrayList<>();
             for (String line : text.split("\n")) {
