@@ -45,16 +45,25 @@ public final class FormatV1Fixtures {
     private FormatV1Fixtures() {}
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            throw new IllegalArgumentException(
-                    "usage: FormatV1Fixtures <output directory>, e.g."
-                            + " kan-operators/src/test/resources/state/v1");
-        }
-        Path dir = Path.of(args[0]);
-        Files.createDirectories(dir);
+        Path dir = outputDirectory(args, "FormatV1Fixtures", "v1");
         for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
             write(task, dir);
         }
+    }
+
+    /** The one argument of a fixture generator, created. */
+    static Path outputDirectory(String[] args, String generator, String version)
+            throws IOException {
+        if (args.length != 1) {
+            throw new IllegalArgumentException(
+                    "usage: "
+                            + generator
+                            + " <output directory>, e.g. kan-operators/src/test/resources/state/"
+                            + version);
+        }
+        Path dir = Path.of(args[0]);
+        Files.createDirectories(dir);
+        return dir;
     }
 
     private static void write(Task task, Path dir) throws IOException {
@@ -70,32 +79,34 @@ public final class FormatV1Fixtures {
                 }
             }
             Files.write(dir.resolve(name + ".kans"), LearnerStateCodec.encode(learner));
-
-            float[] probes = rows(new SplittableRandom(99), PROBES);
-            float[] outputs = learner.outputs(probes, PROBES);
-            try (Writer out =
-                    Files.newBufferedWriter(
-                            dir.resolve(name + ".probe.csv"), StandardCharsets.UTF_8)) {
-                out.write(
-                        String.format(
-                                Locale.ROOT,
-                                "# steps=%d examples=%d gridEpoch=%d%n",
-                                learner.steps(),
-                                learner.examples(),
-                                learner.gridEpoch()));
-                out.write("x0,x1,x2,x3,output\n");
-                for (int s = 0; s < PROBES; s++) {
-                    for (int d = 0; d < 4; d++) {
-                        out.write(Float.toString(probes[4 * s + d]));
-                        out.write(',');
-                    }
-                    out.write(Float.toString(outputs[s]));
-                    out.write('\n');
-                }
-            }
+            writeProbes(learner, dir.resolve(name + ".probe.csv"));
             System.out.printf(
                     "%s: steps %d, examples %d, grid epoch %d%n",
                     name, learner.steps(), learner.examples(), learner.gridEpoch());
+        }
+    }
+
+    /** A fixture's probe file: the learner's counters, then each probe row and its output. */
+    static void writeProbes(KanLearner learner, Path file) throws IOException {
+        float[] probes = rows(new SplittableRandom(99), PROBES);
+        float[] outputs = learner.outputs(probes, PROBES);
+        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            out.write(
+                    String.format(
+                            Locale.ROOT,
+                            "# steps=%d examples=%d gridEpoch=%d%n",
+                            learner.steps(),
+                            learner.examples(),
+                            learner.gridEpoch()));
+            out.write("x0,x1,x2,x3,output\n");
+            for (int s = 0; s < PROBES; s++) {
+                for (int d = 0; d < 4; d++) {
+                    out.write(Float.toString(probes[4 * s + d]));
+                    out.write(',');
+                }
+                out.write(Float.toString(outputs[s]));
+                out.write('\n');
+            }
         }
     }
 

@@ -1,8 +1,6 @@
 package io.kanstream.kan;
 
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,59 +31,23 @@ public final class FormatV2Fixtures {
     private FormatV2Fixtures() {}
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            throw new IllegalArgumentException(
-                    "usage: FormatV2Fixtures <output directory>, e.g."
-                            + " kan-operators/src/test/resources/state/v2");
-        }
-        Path dir = Path.of(args[0]);
-        Files.createDirectories(dir);
+        Path dir = FormatV1Fixtures.outputDirectory(args, "FormatV2Fixtures", "v2");
         for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
-            write(task, dir);
-        }
-    }
-
-    private static void write(Task task, Path dir) throws IOException {
-        String name = "learner-4-8-1-" + task.name().toLowerCase(Locale.ROOT);
-        try (KanLearner learner =
-                KanLearner.create(KanConfig.builder(List.of(4, 8, 1)).task(task).build())) {
-            SplittableRandom random = new SplittableRandom(2024);
-            for (int e = 0; e < EXAMPLES; e++) {
-                float[] row = FormatV1Fixtures.rows(random, 1);
-                learner.score(row, 1);
-                learner.learn(row, FormatV1Fixtures.labels(task, row, random));
-                if (e + 1 == REFIT_AFTER) {
-                    learner.refitFromStatistics();
-                }
-            }
-            Files.write(dir.resolve(name + ".kans"), LearnerStateCodec.encode(learner));
-
-            int probes = FormatV1Fixtures.PROBES;
-            float[] rows = FormatV1Fixtures.rows(new SplittableRandom(99), probes);
-            float[] outputs = learner.outputs(rows, probes);
-            try (Writer out =
-                    Files.newBufferedWriter(
-                            dir.resolve(name + ".probe.csv"), StandardCharsets.UTF_8)) {
-                out.write(
-                        String.format(
-                                Locale.ROOT,
-                                "# steps=%d examples=%d gridEpoch=%d%n",
-                                learner.steps(),
-                                learner.examples(),
-                                learner.gridEpoch()));
-                out.write("x0,x1,x2,x3,output\n");
-                for (int s = 0; s < probes; s++) {
-                    for (int d = 0; d < 4; d++) {
-                        out.write(Float.toString(rows[4 * s + d]));
-                        out.write(',');
+            String name = "learner-4-8-1-" + task.name().toLowerCase(Locale.ROOT);
+            try (KanLearner learner =
+                    KanLearner.create(KanConfig.builder(List.of(4, 8, 1)).task(task).build())) {
+                SplittableRandom random = new SplittableRandom(2024);
+                for (int e = 0; e < EXAMPLES; e++) {
+                    float[] row = FormatV1Fixtures.rows(random, 1);
+                    learner.score(row, 1);
+                    learner.learn(row, FormatV1Fixtures.labels(task, row, random));
+                    if (e + 1 == REFIT_AFTER) {
+                        learner.refitFromStatistics();
                     }
-                    out.write(Float.toString(outputs[s]));
-                    out.write('\n');
                 }
+                Files.write(dir.resolve(name + ".kans"), LearnerStateCodec.encode(learner));
+                FormatV1Fixtures.writeProbes(learner, dir.resolve(name + ".probe.csv"));
             }
-            System.out.printf(
-                    "%s: steps %d, examples %d, grid epoch %d%n",
-                    name, learner.steps(), learner.examples(), learner.gridEpoch());
         }
     }
 }
