@@ -211,6 +211,14 @@ final class ModelsCommand implements Runnable {
                                                 "logits bounded to ±%s, Platt-scaled online",
                                                 c.logitBound())
                                         : "off (raw logits)");
+                if (learner.companions() > 0) {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "companions %d at learning-rate factors %s; member weights %s%n",
+                            learner.companions(),
+                            c.companionRates(),
+                            fmt(learner.memberWeights()));
+                }
                 System.out.printf(
                         Locale.ROOT,
                         "inputs     %s%n",
