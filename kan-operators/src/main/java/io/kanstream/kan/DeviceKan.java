@@ -17,7 +17,7 @@ import java.util.List;
 final class DeviceKan implements AutoCloseable {
     final NDManager manager;
     final KanNetwork network;
-    private final NDArray[] first; // [3 * layer + p], p = 0 Wb, 1 C, 2 S
+    private final NDArray[] first; // numbered as ParameterIndex says
     private final NDArray[] second;
 
     private DeviceKan(NDManager manager, KanNetwork network, NDArray[] first, NDArray[] second) {
@@ -31,11 +31,11 @@ final class DeviceKan implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
         try {
             KanNetwork network = KanNetwork.of(host, manager);
-            int count = 3 * host.size();
+            int count = ParameterIndex.count(host.size());
             NDArray[] first = new NDArray[count];
             NDArray[] second = new NDArray[count];
             for (int q = 0; q < count; q++) {
-                Shape shape = network.layer(q / 3).parameters()[q % 3].getShape();
+                Shape shape = parameter(network, q).getShape();
                 first[q] = persistent(manager.create(host.moment(q, true), shape));
                 second[q] = persistent(manager.create(host.moment(q, false), shape));
             }
@@ -46,10 +46,15 @@ final class DeviceKan implements AutoCloseable {
         }
     }
 
+    private static NDArray parameter(KanNetwork network, int index) {
+        return network.layer(ParameterIndex.layer(index))
+                .parameters()[ParameterIndex.position(index)];
+    }
+
     /** Copies the host's parameters and moments into the tensors (same grids). */
     void write(HostKan host) {
         for (int q = 0; q < first.length; q++) {
-            network.layer(q / 3).parameters()[q % 3].set(host.parameter(q));
+            parameter(network, q).set(host.parameter(q));
             first[q].set(host.moment(q, true));
             second[q].set(host.moment(q, false));
         }
@@ -58,7 +63,7 @@ final class DeviceKan implements AutoCloseable {
     /** Copies the tensors' parameters and moments into the host's arrays (same grids). */
     void read(HostKan host) {
         for (int q = 0; q < first.length; q++) {
-            copy(network.layer(q / 3).parameters()[q % 3], host.parameter(q));
+            copy(parameter(network, q), host.parameter(q));
             copy(first[q], host.moment(q, true));
             copy(second[q], host.moment(q, false));
         }
@@ -81,12 +86,12 @@ final class DeviceKan implements AutoCloseable {
         for (int l = 0; l < network.size(); l++) {
             NDArray[] params = network.layer(l).parameters();
             NDArray[] grads = gradients.get(l).all();
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                int q = ParameterIndex.of(l, p);
                 params[p]
                         .getNDArrayInternal()
                         .adamUpdate(
-                                new NDList(
-                                        params[p], grads[p], first[3 * l + p], second[3 * l + p]),
+                                new NDList(params[p], grads[p], first[q], second[q]),
                                 new NDList(params[p]),
                                 rates.learningRate(),
                                 rates.biasCorrected(),

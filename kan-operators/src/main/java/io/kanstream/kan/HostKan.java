@@ -176,26 +176,26 @@ final class HostKan {
         return List.of(result);
     }
 
-    /** One parameter, {@code index = 3 · layer + p} with p = 0 Wb, 1 C, 2 S; not a copy. */
+    /** One parameter, numbered as {@link ParameterIndex} says; not a copy. */
     float[] parameter(int index) {
-        Layer layer = layers[index / 3];
-        return switch (index % 3) {
-            case 0 -> layer.baseWeight;
-            case 1 -> layer.splineWeight;
-            default -> layer.splineScaler;
-        };
+        Layer layer = layers[ParameterIndex.layer(index)];
+        return ParameterIndex.pick(
+                ParameterIndex.position(index),
+                layer.baseWeight,
+                layer.splineWeight,
+                layer.splineScaler);
     }
 
     /** One moment of one parameter, indexed as {@link #parameter}; not a copy. */
     float[] moment(int index, boolean first) {
-        Layer layer = layers[index / 3];
-        return (first ? layer.first : layer.second)[index % 3];
+        Layer layer = layers[ParameterIndex.layer(index)];
+        return (first ? layer.first : layer.second)[ParameterIndex.position(index)];
     }
 
     /** Sets every Adam first moment to zero, and the second moments too when asked. */
     void resetMoments(boolean second) {
         for (Layer layer : layers) {
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 java.util.Arrays.fill(layer.first[p], 0);
                 if (second) {
                     java.util.Arrays.fill(layer.second[p], 0);
@@ -371,9 +371,9 @@ final class HostKan {
         final float[] baseByInput; // (in, out) = Wbᵀ
         final float[] scaledByInput; // (in, G+k, out)
         // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S
-        final float[][] gradient = new float[3][];
-        final float[][] first = new float[3][];
-        final float[][] second = new float[3][];
+        final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
+        final float[][] first = new float[ParameterIndex.PER_LAYER][];
+        final float[][] second = new float[ParameterIndex.PER_LAYER][];
 
         Layer(
                 KnotGrid grid,
@@ -425,7 +425,7 @@ final class HostKan {
             baseByInput = new float[in * out];
             scaledByInput = new float[in * coefficients * out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 first[p] = new float[params[p].length];
                 second[p] = new float[params[p].length];
             }

@@ -411,8 +411,8 @@ public final class KanPool implements AutoCloseable {
             scope.suppressNotUsedWarning();
             NDArray slotIndex = manager.create(index);
             for (int l = 0; l < layers.length; l++) {
-                for (int p = 0; p < 3; p++) {
-                    int q = 3 * l + p;
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    int q = ParameterIndex.of(l, p);
                     scatterToHosts(
                             layers[l].parameter[p].get(slotIndex), ahead, h -> h.parameter(q));
                     scatterToHosts(
@@ -463,8 +463,8 @@ public final class KanPool implements AutoCloseable {
             scope.suppressNotUsedWarning();
             NDIndex at = new NDIndex(slot);
             for (int l = 0; l < layers.length; l++) {
-                for (int p = 0; p < 3; p++) {
-                    int q = 3 * l + p;
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    int q = ParameterIndex.of(l, p);
                     copy(layers[l].parameter[p].get(at), host.parameter(q));
                     copy(layers[l].first[p].get(at), host.moment(q, true));
                     copy(layers[l].second[p].get(at), host.moment(q, false));
@@ -555,8 +555,8 @@ public final class KanPool implements AutoCloseable {
             for (int l = 0; l < layers.length; l++) {
                 PoolLayer layer = layers[l];
                 int ll = l;
-                for (int p = 0; p < 3; p++) {
-                    int q = 3 * l + p;
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    int q = ParameterIndex.of(l, p);
                     put(layer.parameter[p], at, hosts, h -> h.parameter(q));
                     put(layer.first[p], at, hosts, h -> h.moment(q, true));
                     put(layer.second[p], at, hosts, h -> h.moment(q, false));
@@ -697,7 +697,7 @@ public final class KanPool implements AutoCloseable {
             PoolLayer layer = layers[l];
             LayerPass a = pass.layers[l];
             NDArray[] current = {a.baseWeight, a.splineWeight, a.splineScaler};
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 NDArray w = current[p];
                 NDArray grad = gradients.byLayer[l][p];
                 if (pick != null) {
@@ -738,9 +738,10 @@ public final class KanPool implements AutoCloseable {
         final int order;
         final int coefficients;
         final int knotsPerFeature; // G + 2k + 1
-        final NDArray[] parameter = new NDArray[3]; // Wb (S,out,in), C (S,out,in,G+k), S (S,out,in)
-        final NDArray[] first = new NDArray[3];
-        final NDArray[] second = new NDArray[3];
+        // Wb (S,out,in), C (S,out,in,G+k), S (S,out,in): positions as ParameterIndex numbers them
+        final NDArray[] parameter = new NDArray[ParameterIndex.PER_LAYER];
+        final NDArray[] first = new NDArray[ParameterIndex.PER_LAYER];
+        final NDArray[] second = new NDArray[ParameterIndex.PER_LAYER];
         final NDArray knots; // (S, in, G+2k+1)
         final NDArray[] leftInv; // [p] (S, in, G+2k−p)   1/(t_(j+p) − t_j), guarded
         final NDArray[] rightInv; // [p] (S, in, G+2k−p)   1/(t_(j+p+1) − t_(j+1)), guarded
@@ -758,7 +759,7 @@ public final class KanPool implements AutoCloseable {
                 new Shape(slots, out, in, coefficients),
                 new Shape(slots, out, in)
             };
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 parameter[p] = manager.zeros(shapes[p]);
                 first[p] = manager.zeros(shapes[p]);
                 second[p] = manager.zeros(shapes[p]);
@@ -856,7 +857,7 @@ public final class KanPool implements AutoCloseable {
         }
 
         void close() {
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 parameter[p].close();
                 first[p].close();
                 second[p].close();
