@@ -14,10 +14,10 @@ import java.util.SplittableRandom;
  * dispatch, allocation) is all that is paid: about 0.2 ms to score and 0.5 ms per step for a small
  * KAN, and a millisecond to build a model's tensors when a key's state is decoded. The same
  * arithmetic in Java takes microseconds. It is the same function in float: the B-spline recursion
- * does the operations of {@link BSplineBasis} in the same order on the same guarded reciprocals, C
- * ⊙ S is the same float product, the gradients are those of {@link KanLayer}, and Adam is DJL's
- * fused update written out; only the order of sums differs from the device's matrix products (a few
- * ulps).
+ * does the operations of {@link BSplineBasis} in the same order on the same guarded reciprocals
+ * (the grid's {@link KnotGrid.Tables}), C ⊙ S is the same float product, the gradients are those of
+ * {@link KanLayer}, and Adam is DJL's fused update written out; only the order of sums differs from
+ * the device's matrix products (a few ulps).
  *
  * <p>This is the model's home copy; {@link DeviceKan} mirrors it on the device for calls large
  * enough to be worth it, and {@link KanLearner} keeps the two in step.
@@ -77,7 +77,7 @@ final class HostKan {
         Layer[] layers = new Layer[widths.size() - 1];
         int g = config.gridSize();
         int k = config.splineOrder();
-        int c = g + k;
+        int c = config.coefficients();
         for (int l = 0; l + 1 < widths.size(); l++) {
             int in = widths.get(l);
             int out = widths.get(l + 1);
@@ -357,9 +357,10 @@ final class HostKan {
         final int order;
         final int coefficients;
         final int spans; // m − 1 = G + 2k order-0 bases per feature
+        // the grid's shared tables (KnotGrid.Tables), never written here
         final float[] knots; // (in, m)
-        final float[][] leftInv; // [p] (in, m−1−p)
-        final float[][] rightInv; // [p] (in, m−1−p)
+        final float[][] leftInv; // [p] (in, m−1−p)   1/(t_(j+p) − t_j), guarded
+        final float[][] rightInv; // [p] (in, m−1−p)   1/(t_(j+p+1) − t_(j+1)), guarded
         final float[] derivLeft; // (in, G+k)   k/(t_(j+k) − t_j)
         final float[] derivRight; // (in, G+k)   k/(t_(j+k+1) − t_(j+1))
         final float[] baseWeight; // (out, in)
@@ -385,39 +386,14 @@ final class HostKan {
             this.in = grid.features();
             this.out = out;
             order = grid.splineOrder();
-            coefficients = grid.gridSize() + order;
-            int m = grid.gridSize() + 2 * order + 1;
-            spans = m - 1;
-            float[][] t = grid.toArray();
-            knots = new float[in * m];
-            for (int i = 0; i < in; i++) {
-                System.arraycopy(t[i], 0, knots, i * m, m);
-            }
-            leftInv = new float[order + 1][];
-            rightInv = new float[order + 1][];
-            for (int p = 1; p <= order; p++) {
-                int width = m - 1 - p;
-                leftInv[p] = new float[in * width];
-                rightInv[p] = new float[in * width];
-                for (int i = 0; i < in; i++) {
-                    for (int j = 0; j < width; j++) {
-                        leftInv[p][i * width + j] =
-                                BSplineBasis.guardedInverse(t[i][j + p] - t[i][j], 1);
-                        rightInv[p][i * width + j] =
-                                BSplineBasis.guardedInverse(t[i][j + p + 1] - t[i][j + 1], 1);
-                    }
-                }
-            }
-            derivLeft = new float[in * coefficients];
-            derivRight = new float[in * coefficients];
-            for (int i = 0; i < in && order >= 1; i++) {
-                for (int j = 0; j < coefficients; j++) {
-                    derivLeft[i * coefficients + j] =
-                            BSplineBasis.guardedInverse(t[i][j + order] - t[i][j], order);
-                    derivRight[i * coefficients + j] =
-                            BSplineBasis.guardedInverse(t[i][j + order + 1] - t[i][j + 1], order);
-                }
-            }
+            coefficients = grid.coefficients();
+            spans = grid.spans();
+            KnotGrid.Tables tables = grid.tables();
+            knots = tables.knots;
+            leftInv = tables.leftInv;
+            rightInv = tables.rightInv;
+            derivLeft = tables.derivLeft;
+            derivRight = tables.derivRight;
             this.baseWeight = baseWeight;
             this.splineWeight = splineWeight;
             this.splineScaler = splineScaler;

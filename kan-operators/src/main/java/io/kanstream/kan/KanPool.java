@@ -28,13 +28,13 @@ import java.util.Map;
  * moments back. The number of native ops per call depends on the shape, not on the number of keys:
  * through JNI each op costs microseconds, so that is where batching pays (see {@code docs/gpu.md}).
  *
- * <p>The math is {@link HostKan}'s: the same guarded knot reciprocals (the host's own tables are
- * uploaded), the same SiLU and B-spline recursion, the same closed-form gradients, Adam's update
- * with each key's own step count, learning rate (drift boost included) and clipping factor. What
- * stays on the host, around the kernel, is what is per key and cheap: input normalization, the loss
- * and its gradient through the logit bound and the output calibration, the NaN/Inf guards'
- * decisions and the counters, all through the same {@link KanLearner} code as a single-key step.
- * Sums run in another order than the host's loops (a few ulps).
+ * <p>The math is {@link HostKan}'s: the same guarded knot reciprocals (each key's {@link
+ * KnotGrid.Tables} are uploaded), the same SiLU and B-spline recursion, the same closed-form
+ * gradients, Adam's update with each key's own step count, learning rate (drift boost included) and
+ * clipping factor. What stays on the host, around the kernel, is what is per key and cheap: input
+ * normalization, the loss and its gradient through the logit bound and the output calibration, the
+ * NaN/Inf guards' decisions and the counters, all through the same {@link KanLearner} code as a
+ * single-key step. Sums run in another order than the host's loops (a few ulps).
  *
  * <p>Residency: a learner enters a slot on its first call and stays until evicted (least recently
  * used, when a call needs a slot and none is free), {@link #release}d, or closed. While resident,
@@ -561,15 +561,16 @@ public final class KanPool implements AutoCloseable {
                     put(layer.first[p], at, hosts, h -> h.moment(q, true));
                     put(layer.second[p], at, hosts, h -> h.moment(q, false));
                 }
-                put(layer.knots, at, hosts, h -> h.layer(ll).knots);
+                // each key's own grid: the host's tables, the very floats its loops use
+                put(layer.knots, at, hosts, h -> tables(h, ll).knots);
                 for (int p = 1; p <= layer.order; p++) {
                     int pp = p;
-                    put(layer.leftInv[p], at, hosts, h -> h.layer(ll).leftInv[pp]);
-                    put(layer.rightInv[p], at, hosts, h -> h.layer(ll).rightInv[pp]);
+                    put(layer.leftInv[p], at, hosts, h -> tables(h, ll).leftInv[pp]);
+                    put(layer.rightInv[p], at, hosts, h -> tables(h, ll).rightInv[pp]);
                 }
                 if (layer.order >= 1) {
-                    put(layer.derivLeft, at, hosts, h -> h.layer(ll).derivLeft);
-                    put(layer.derivRight, at, hosts, h -> h.layer(ll).derivRight);
+                    put(layer.derivLeft, at, hosts, h -> tables(h, ll).derivLeft);
+                    put(layer.derivRight, at, hosts, h -> tables(h, ll).derivRight);
                 }
             }
         }
@@ -577,6 +578,10 @@ public final class KanPool implements AutoCloseable {
             learner.poolBehind = false;
         }
         uploads += u;
+    }
+
+    private static KnotGrid.Tables tables(HostKan host, int layer) {
+        return host.layer(layer).grid.tables();
     }
 
     private void put(
@@ -752,8 +757,8 @@ public final class KanPool implements AutoCloseable {
             this.in = in;
             this.out = out;
             this.order = order;
-            this.coefficients = gridSize + order;
-            this.knotsPerFeature = gridSize + 2 * order + 1;
+            this.coefficients = KnotGrid.coefficients(gridSize, order);
+            this.knotsPerFeature = KnotGrid.knotCount(gridSize, order);
             Shape[] shapes = {
                 new Shape(slots, out, in),
                 new Shape(slots, out, in, coefficients),

@@ -261,16 +261,12 @@ public final class LearnerStateCodec {
         for (int l = 0; l + 1 < widths.size(); l++) {
             int fanIn = widths.get(l);
             int fanOut = widths.get(l + 1);
-            float[] flat = readFloats(in, fanIn * (g + 2 * k + 1));
-            float[][] knots = new float[fanIn][g + 2 * k + 1];
-            for (int i = 0; i < fanIn; i++) {
-                System.arraycopy(flat, i * (g + 2 * k + 1), knots[i], 0, g + 2 * k + 1);
-            }
+            float[] knots = readFloats(in, fanIn * KnotGrid.knotCount(g, k));
             layers.add(
                     new LayerParameters(
-                            new KnotGrid(knots, g, k),
+                            KnotGrid.fromFlat(knots, fanIn, g, k),
                             readFloats(in, fanOut * fanIn),
-                            readFloats(in, fanOut * fanIn * (g + k)),
+                            readFloats(in, fanOut * fanIn * config.coefficients()),
                             readFloats(in, fanOut * fanIn),
                             fanOut));
         }
