@@ -11,10 +11,10 @@ import java.util.List;
 /**
  * The model mirrored on a device (a GPU, or the CPU's PyTorch kernels) for calls large enough that
  * matrix products beat Java loops: the network's layers and Adam's moments as tensors on one
- * manager. Built from a {@link HostKan} when first needed; {@link KanLearner} decides which copy is
- * current and copies between them.
+ * manager, the {@link KanKernel} that runs through DJL. Built from a {@link HostKan} when first
+ * needed; {@link KanLearner} decides which copy is current and copies between them.
  */
-final class DeviceKan implements AutoCloseable {
+final class DeviceKan implements KanKernel, AutoCloseable {
     final NDManager manager;
     final KanNetwork network;
     private final NDArray[] first; // numbered as ParameterIndex says
@@ -75,35 +75,87 @@ final class DeviceKan implements AutoCloseable {
         System.arraycopy(values, 0, to, 0, to.length);
     }
 
-    /**
-     * One fused Adam update per parameter: one native call each. Must run inside the caller's
-     * {@link NDScope}: temporaries are released there.
-     *
-     * @param gradientScale multiplies every gradient first (the clipping factor)
-     */
-    void update(
-            List<KanLayer.Gradients> gradients, AdamOptimizer.Rates rates, double gradientScale) {
-        for (int l = 0; l < network.size(); l++) {
-            NDArray[] params = network.layer(l).parameters();
-            NDArray[] grads = gradients.get(l).all();
-            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
-                int q = ParameterIndex.of(l, p);
-                params[p]
-                        .getNDArrayInternal()
-                        .adamUpdate(
-                                new NDList(params[p], grads[p], first[q], second[q]),
-                                new NDList(params[p]),
-                                rates.learningRate(),
-                                rates.biasCorrected(),
-                                rates.weightDecay(),
-                                (float) gradientScale,
-                                -1f,
-                                rates.beta1(),
-                                rates.beta2(),
-                                rates.epsilon(),
-                                false,
-                                rates.decoupled());
+    @Override
+    public float[] outputs(float[] x, int n) {
+        return network.outputs(manager, x, n);
+    }
+
+    @Override
+    public Step forward(float[] x, int n) {
+        NDScope scope = new NDScope();
+        scope.suppressNotUsedWarning();
+        try {
+            return new DeviceStep(scope, x, n);
+        } catch (RuntimeException e) {
+            scope.close();
+            throw e;
+        }
+    }
+
+    /** A step's tensors, all in one {@link NDScope} that closing the step releases. */
+    private final class DeviceStep implements Step {
+        private final NDScope scope;
+        private final int n;
+        private final List<KanLayer.Activations> activations;
+        private final float[] outputs; // (n, out)
+        private List<KanLayer.Gradients> gradients;
+
+        DeviceStep(NDScope scope, float[] x, int n) {
+            this.scope = scope;
+            this.n = n;
+            activations = network.forward(manager.create(x, new Shape(n, network.inputs())));
+            outputs = activations.get(network.size() - 1).output().toFloatArray();
+        }
+
+        @Override
+        public float[] outputs() {
+            return outputs;
+        }
+
+        @Override
+        public double backward(float[] dOut) {
+            NDArray upstream = manager.create(dOut, new Shape(n, network.outputs()));
+            gradients = network.backward(activations, upstream);
+            NDArray total = null;
+            for (KanLayer.Gradients g : gradients) {
+                for (NDArray part : g.all()) {
+                    NDArray squares = part.square().sum();
+                    total = total == null ? squares : total.add(squares);
+                }
             }
+            return Math.sqrt(total.getFloat());
+        }
+
+        /** One fused Adam update per parameter: one native call each. */
+        @Override
+        public void update(AdamOptimizer.Rates rates, float gradientScale) {
+            for (int l = 0; l < network.size(); l++) {
+                NDArray[] params = network.layer(l).parameters();
+                NDArray[] grads = gradients.get(l).all();
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    int q = ParameterIndex.of(l, p);
+                    params[p]
+                            .getNDArrayInternal()
+                            .adamUpdate(
+                                    new NDList(params[p], grads[p], first[q], second[q]),
+                                    new NDList(params[p]),
+                                    rates.learningRate(),
+                                    rates.biasCorrected(),
+                                    rates.weightDecay(),
+                                    gradientScale,
+                                    -1f,
+                                    rates.beta1(),
+                                    rates.beta2(),
+                                    rates.epsilon(),
+                                    false,
+                                    rates.decoupled());
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            scope.close();
         }
     }
 

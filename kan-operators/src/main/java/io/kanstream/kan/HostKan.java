@@ -19,10 +19,11 @@ import java.util.SplittableRandom;
  * {@link KanLayer}, and Adam is DJL's fused update written out; only the order of sums differs from
  * the device's matrix products (a few ulps).
  *
- * <p>This is the model's home copy; {@link DeviceKan} mirrors it on the device for calls large
- * enough to be worth it, and {@link KanLearner} keeps the two in step.
+ * <p>This is the model's home copy and one {@link KanKernel}; {@link DeviceKan}, the other, mirrors
+ * it on the device for calls large enough to be worth it, and {@link KanLearner} keeps the two in
+ * step.
  */
-final class HostKan {
+final class HostKan implements KanKernel {
     private final Layer[] layers;
     private final int inputs;
     private final int outputs;
@@ -211,11 +212,8 @@ final class HostKan {
         }
     }
 
-    /**
-     * @param x (n, in) row-major, normalized
-     * @return (n, out) row-major
-     */
-    float[] outputs(float[] x, int n) {
+    @Override
+    public float[] outputs(float[] x, int n) {
         return outputs(x, n, null);
     }
 
@@ -264,7 +262,7 @@ final class HostKan {
     }
 
     /** A forward pass over a batch, keeping what the backward pass needs. */
-    final class Pass {
+    final class Pass implements Step {
         final int n;
         final float[][] input; // [l] (n, in_l); input[0] is the caller's array
         final float[][] sigmoid; // [l] (n, in_l)
@@ -300,12 +298,29 @@ final class HostKan {
             }
             output = y;
         }
+
+        @Override
+        public float[] outputs() {
+            return output;
+        }
+
+        @Override
+        public double backward(float[] dOut) {
+            return HostKan.this.backward(this, dOut);
+        }
+
+        @Override
+        public void update(AdamOptimizer.Rates rates, float gradientScale) {
+            HostKan.this.update(rates, gradientScale);
+        }
+
+        /** Nothing to release: a host pass is plain arrays. */
+        @Override
+        public void close() {}
     }
 
-    /**
-     * @param x (n, in) row-major, normalized
-     */
-    Pass forward(float[] x, int n) {
+    @Override
+    public Pass forward(float[] x, int n) {
         return new Pass(x, n);
     }
 

@@ -1,9 +1,6 @@
 package io.kanstream.kan;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
@@ -350,8 +347,7 @@ public final class KanLearner implements AutoCloseable {
         if (scoresOnHost(n)) {
             outputs = host().outputs(z, n, record ? statistics : null);
         } else {
-            DeviceKan d = onDevice();
-            outputs = d.network.outputs(d.manager, z, n);
+            outputs = onDevice().outputs(z, n);
             if (record) {
                 // a large call: its first rows stand for it in the summaries
                 int sample = Math.min(n, DEVICE_CALL_SAMPLE);
@@ -389,53 +385,34 @@ public final class KanLearner implements AutoCloseable {
     public StepResult learn(float[] rows, double[] labels) {
         int n = labels.length;
         Batch batch = prepare(rows, labels);
-        float[] z = batch.inputs();
-        double[] targets = batch.targets();
-        if (trainsOnHost(n)) {
-            return learnOnHost(z, targets);
-        }
-        DeviceKan d = onDevice();
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray x = d.manager.create(z, new Shape(n, host.inputs()));
-            List<KanLayer.Activations> activations = d.network.forward(x);
-            int layers = d.network.size();
-            float[] outputs = activations.get(layers - 1).output().toFloatArray();
+        KanKernel kernel = trainsOnHost(n) ? host() : onDevice();
+        double loss;
+        double norm;
+        try (KanKernel.Step step = kernel.forward(batch.inputs(), n)) {
+            float[] outputs = step.outputs();
             float[] gradient = new float[outputs.length];
-            double loss = lossAndGradient(outputs, targets, gradient);
+            loss = lossAndGradient(outputs, batch.targets(), gradient);
             if (!Double.isFinite(loss)) {
                 return skipped(loss, Double.NaN);
             }
-            NDArray dOut = d.manager.create(gradient, new Shape(n, host.outputs()));
-            List<KanLayer.Gradients> gradients = d.network.backward(activations, dOut);
-            double norm = globalNorm(gradients);
+            norm = step.backward(gradient);
             if (!Double.isFinite(norm)) {
                 return skipped(loss, norm);
             }
-            d.update(gradients, optimizer.advance(learningRateScale), clipScale(norm));
-            hostBehind = true;
-            poolBehind = pool != null;
-            return applied(loss, norm);
+            step.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
         }
+        stepped(kernel);
+        return applied(loss, norm);
     }
 
-    /** The same step as the device's, in Java on the host copy (see {@link HostKan}). */
-    private StepResult learnOnHost(float[] z, double[] targets) {
-        int n = targets.length;
-        HostKan h = host();
-        HostKan.Pass pass = h.forward(z, n);
-        float[] gradient = new float[pass.output.length];
-        double loss = lossAndGradient(pass.output, targets, gradient);
-        if (!Double.isFinite(loss)) {
-            return skipped(loss, Double.NaN);
+    /** A step changed the model in {@code kernel}: every other copy is behind it now. */
+    private void stepped(KanKernel kernel) {
+        if (kernel == host) {
+            hostChanged();
+        } else {
+            hostBehind = true;
+            poolBehind = pool != null;
         }
-        double norm = h.backward(pass, gradient);
-        if (!Double.isFinite(norm)) {
-            return skipped(loss, norm);
-        }
-        h.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
-        hostChanged();
-        return applied(loss, norm);
     }
 
     /**
@@ -508,17 +485,6 @@ public final class KanLearner implements AutoCloseable {
         }
         version++;
         return new StepResult(loss, norm, true, steps(), skippedSteps);
-    }
-
-    private static double globalNorm(List<KanLayer.Gradients> gradients) {
-        NDArray total = null;
-        for (KanLayer.Gradients g : gradients) {
-            for (NDArray part : g.all()) {
-                NDArray squares = part.square().sum();
-                total = total == null ? squares : total.add(squares);
-            }
-        }
-        return Math.sqrt(total.getFloat());
     }
 
     /**

@@ -36,6 +36,9 @@ import java.util.Map;
  * NaN/Inf guards' decisions and the counters, all through the same {@link KanLearner} code as a
  * single-key step. Sums run in another order than the host's loops (a few ulps).
  *
+ * <p>It is the batched form of {@link KanKernel}: the same step, with a slot per group of rows and
+ * Adam's rates per key, which is why it does not implement that single-key interface.
+ *
  * <p>Residency: a learner enters a slot on its first call and stays until evicted (least recently
  * used, when a call needs a slot and none is free), {@link #release}d, or closed. While resident,
  * the slot is ahead of the learner's host copy after a pool step, and anything read from the

@@ -10,8 +10,8 @@ import java.util.Arrays;
  *
  * <p>The Cox–de Boor recursion divides by knot differences that depend on the grid only; their
  * guarded reciprocals are computed here once per grid ({@link #tables()}), and the host's loops,
- * the device's {@link BSplineBasis} and the pool's slots all read these same floats, which is why
- * their bases agree to the bit.
+ * the device's {@link BSplineBasis} and the pool's slots all read these same floats: that is what
+ * lets the host's and the device's bases agree to the bit.
  */
 public final class KnotGrid {
     private final float[] knots; // (in, G + 2k + 1) row-major
