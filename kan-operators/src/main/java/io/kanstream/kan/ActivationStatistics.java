@@ -1,6 +1,7 @@
 package io.kanstream.kan;
 
 import java.util.Arrays;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * Where each layer's inputs live, as a compact, exponentially decayed summary per layer input: what
@@ -162,9 +163,13 @@ final class ActivationStatistics {
      * its own; a shift of the distribution moves many.
      */
     double outsideFraction(KnotGrid[] grids) {
+        return worstLayer(l -> outsideFraction(l, grids[l]));
+    }
+
+    private double worstLayer(IntToDoubleFunction perLayer) {
         double worst = 0;
         for (int l = 0; l < mass.length; l++) {
-            worst = Math.max(worst, outsideFraction(l, grids[l]));
+            worst = Math.max(worst, perLayer.applyAsDouble(l));
         }
         return worst;
     }
@@ -196,11 +201,7 @@ final class ActivationStatistics {
      * wrong share of the data scores up to 1.
      */
     double knotMisfit(KnotGrid[] grids) {
-        double worst = 0;
-        for (int l = 0; l < mass.length; l++) {
-            worst = Math.max(worst, knotMisfit(l, grids[l]));
-        }
-        return worst;
+        return worstLayer(l -> knotMisfit(l, grids[l]));
     }
 
     /** The knot misfit of one layer: the mean over its features. */
