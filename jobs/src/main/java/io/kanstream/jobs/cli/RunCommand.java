@@ -151,6 +151,23 @@ final class RunCommand implements Callable<Integer> {
     Duration idleKeyTtl;
 
     @Option(
+            names = "--bundle-size",
+            description =
+                    "Process inputs of many keys together, up to this many, models of one shape"
+                            + " scored and stepped in one device call (KanPool); 0 processes each"
+                            + " input at once. Pays with --device gpu; see docs/gpu.md"
+                            + " (default ${DEFAULT-VALUE}).")
+    int bundleSize;
+
+    @Option(
+            names = "--bundle-latency",
+            converter = DurationConverter.class,
+            description =
+                    "A bundle that is not full is processed after this long; checkpoints,"
+                            + " watermarks and timers process it at once (default ${DEFAULT-VALUE}).")
+    Duration bundleLatency;
+
+    @Option(
             names = "--metrics-every",
             description =
                     "A key's metric record every N labeled events (default ${DEFAULT-VALUE}).")
@@ -425,6 +442,7 @@ final class RunCommand implements Callable<Integer> {
                         .maxLiveKeys(maxLiveKeys)
                         .idleKeyTtl(idleKeyTtl)
                         .metricsEvery(metricsEvery)
+                        .bundle(bundleSize, bundleLatency)
                         .refitPolicy(refits.policy())
                         .driftAction(DriftAction.parse(driftAction))
                         .build();
@@ -665,6 +683,8 @@ final class RunCommand implements Callable<Integer> {
                         case "--max-live-keys" -> l.maxLiveKeys();
                         case "--idle-key-ttl" -> DurationConverter.format(l.idleKeyTtl());
                         case "--metrics-every" -> l.metricsEvery();
+                        case "--bundle-size" -> l.bundleSize();
+                        case "--bundle-latency" -> DurationConverter.format(l.bundleLatency());
                         case "--max-record-bytes" -> d.codec().maxRecordBytes();
                         case "--checkpoint-dir" -> d.checkpointDir();
                         case "--checkpoint-interval" ->
