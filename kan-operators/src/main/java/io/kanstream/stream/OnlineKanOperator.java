@@ -106,6 +106,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     /** Where bundled models are scored and stepped together; null when bundles are off. */
     private transient KanPool pool;
 
+    /** Inputs per bundle on this subtask's device; 0 or 1 processes each input at once. */
+    private transient int bundleSize;
+
     /**
      * True when state hands out copies (RocksDB): the operator then owns every learner it reads and
      * releases its device memory after use. False on the heap, where the learner is the state.
@@ -208,11 +211,12 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         live = new LinkedHashMap<>(16, 0.75f, true);
         bundle = new ArrayList<>();
         open = new LinkedHashMap<>();
-        if (config.bundles()) {
+        bundleSize = config.bundleSizeOn(device.isGpu());
+        if (bundleSize > 1) {
             pool = KanPool.open(modelConfig, poolSlots(), deviceSetting);
             LOG.info(
                     "bundles of up to {} inputs or {} ms, a pool of {} slots on {}",
-                    config.bundleSize(),
+                    bundleSize,
                     config.bundleLatency().toMillis(),
                     pool.capacity(),
                     pool.device());
@@ -315,7 +319,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
      * touch (least recently used keys leave first).
      */
     private int poolSlots() {
-        return Math.min(config.maxLiveKeys(), Math.max(10_000, 4 * config.bundleSize()));
+        return Math.min(config.maxLiveKeys(), Math.max(10_000, 4 * bundleSize));
     }
 
     /**
@@ -376,7 +380,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                         record.getTimestamp(),
                         record.hasTimestamp(),
                         System.nanoTime()));
-        if (bundle.size() >= Math.max(1, config.bundleSize())) {
+        if (bundle.size() >= Math.max(1, bundleSize)) {
             flush();
         } else if (!flushScheduled) {
             flushScheduled = true;

@@ -261,6 +261,17 @@ class BundleTest {
     }
 
     @Test
+    void autoBundlesOnAGpuOnlyWhereOneDeviceCallPerInputWouldBeTheAlternative() {
+        OnlineKanConfig auto = config(Task.BINARY).build();
+        assertThat(auto.bundleSize()).isEqualTo(OnlineKanConfig.AUTO_BUNDLE_SIZE);
+        assertThat(auto.bundleSizeOn(false)).isZero();
+        assertThat(auto.bundleSizeOn(true)).isEqualTo(OnlineKanConfig.GPU_BUNDLE_SIZE);
+        assertThat(config(Task.BINARY).maxLiveKeys(100).build().bundleSizeOn(true)).isEqualTo(100);
+        assertThat(bundled(64).build().bundleSizeOn(false)).isEqualTo(64);
+        assertThat(bundled(0).build().bundleSizeOn(true)).isZero();
+    }
+
+    @Test
     void aBundleLargerThanTheLiveKeysIsRefused() {
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () ->

@@ -155,9 +155,9 @@ final class RunCommand implements Callable<Integer> {
             description =
                     "Process inputs of many keys together, up to this many, models of one shape"
                             + " scored and stepped in one device call (KanPool); 0 processes each"
-                            + " input at once. Pays with --device gpu; see docs/gpu.md"
-                            + " (default ${DEFAULT-VALUE}).")
-    int bundleSize;
+                            + " input at once; auto: 256 on a GPU, 0 on the CPU, where it does not"
+                            + " pay (docs/gpu.md) (default ${DEFAULT-VALUE}).")
+    String bundleSize;
 
     @Option(
             names = "--bundle-latency",
@@ -442,7 +442,7 @@ final class RunCommand implements Callable<Integer> {
                         .maxLiveKeys(maxLiveKeys)
                         .idleKeyTtl(idleKeyTtl)
                         .metricsEvery(metricsEvery)
-                        .bundle(bundleSize, bundleLatency)
+                        .bundle(bundleSize(), bundleLatency)
                         .refitPolicy(refits.policy())
                         .driftAction(DriftAction.parse(driftAction))
                         .build();
@@ -645,6 +645,18 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** A progress line; on standard error with --detach, whose standard output is the job id. */
+    private int bundleSize() {
+        if (bundleSize.equalsIgnoreCase("auto")) {
+            return OnlineKanConfig.AUTO_BUNDLE_SIZE;
+        }
+        try {
+            return Integer.parseInt(bundleSize.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--bundle-size must be auto or a number of inputs, got '" + bundleSize + "'");
+        }
+    }
+
     private void say(String format, Object... args) {
         var sink = detach ? spec.commandLine().getErr() : spec.commandLine().getOut();
         sink.printf(
@@ -683,7 +695,10 @@ final class RunCommand implements Callable<Integer> {
                         case "--max-live-keys" -> l.maxLiveKeys();
                         case "--idle-key-ttl" -> DurationConverter.format(l.idleKeyTtl());
                         case "--metrics-every" -> l.metricsEvery();
-                        case "--bundle-size" -> l.bundleSize();
+                        case "--bundle-size" ->
+                                l.bundleSize() == OnlineKanConfig.AUTO_BUNDLE_SIZE
+                                        ? "auto"
+                                        : l.bundleSize();
                         case "--bundle-latency" -> DurationConverter.format(l.bundleLatency());
                         case "--max-record-bytes" -> d.codec().maxRecordBytes();
                         case "--checkpoint-dir" -> d.checkpointDir();
