@@ -460,6 +460,18 @@ public final class KanPool implements AutoCloseable {
         learner.hostBehindPool = false;
     }
 
+    /**
+     * Takes every learner out of its slot after one read per tensor ({@link #writeBack}): what a
+     * checkpoint barrier calls when the learners themselves are the state (the heap backend), so
+     * that nothing the pool does later touches an object an asynchronous snapshot is reading.
+     */
+    public void releaseAll() {
+        writeBack();
+        for (KanLearner learner : new ArrayList<>(recent.keySet())) {
+            release(learner);
+        }
+    }
+
     /** Reads one slot into a host copy (same grids): what {@link KanLearner#host} calls. */
     void read(int slot, HostKan host) {
         try (NDScope scope = new NDScope()) {

@@ -187,9 +187,10 @@ public final class BenchTable {
                 report.steady().get(0).checkpointInterval());
         line(
                 out,
-                "  %8s %-8s %-9s %10s %12s %12s %7s %9s",
+                "  %8s %-8s %6s %-9s %10s %12s %12s %7s %9s",
                 "keys",
                 "backend",
+                "bundle",
                 "phase",
                 "events",
                 "events/s",
@@ -199,9 +200,10 @@ public final class BenchTable {
         for (PipelineBench.SteadyRow r : report.steady()) {
             line(
                     out,
-                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %8.2f×",
+                    "  %8d %-8s %6d %-9s %10d %12s %12s %6.2f× %8.2f×",
                     r.keys(),
                     r.stateBackend(),
+                    r.bundleSize(),
                     "steady",
                     r.events() - r.keys(),
                     number(r.eventsPerS()),
@@ -210,9 +212,10 @@ public final class BenchTable {
                     r.cpuRatioVsPassthrough());
             line(
                     out,
-                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %9s",
+                    "  %8d %-8s %6d %-9s %10d %12s %12s %6.2f× %9s",
                     r.keys(),
                     r.stateBackend(),
+                    r.bundleSize(),
                     "new keys",
                     r.keys(),
                     number(r.newKeyEventsPerS()),

@@ -146,34 +146,53 @@ public final class PipelineBench {
         }
     }
 
-    /** One steady row's key count and state backend, written {@code backend:keys}. */
-    public record SteadyCase(OnlineJobConfig.StateBackend backend, int keys) {
+    /**
+     * One steady row's key count, state backend and bundle size (0: no bundles), written {@code
+     * backend:keys} or {@code backend:keys:bundle}.
+     */
+    public record SteadyCase(OnlineJobConfig.StateBackend backend, int keys, int bundleSize) {
         public SteadyCase {
             if (keys < 1) {
                 throw new IllegalArgumentException(
                         "a steady row needs at least 1 key, got " + keys);
             }
+            if (bundleSize < 0) {
+                throw new IllegalArgumentException(
+                        "a steady row's bundle size must be >= 0, got " + bundleSize);
+            }
         }
 
-        /** {@code hashmap:10000,rocksdb:100000}. */
+        public SteadyCase(OnlineJobConfig.StateBackend backend, int keys) {
+            this(backend, keys, 0);
+        }
+
+        /** {@code hashmap:10000,rocksdb:100000,hashmap:10000:256}. */
         public static List<SteadyCase> parseAll(String text) {
             List<SteadyCase> cases = new ArrayList<>();
             for (String item : text.split(",")) {
                 String[] parts = item.trim().split(":");
-                if (parts.length != 2) {
+                if (parts.length != 2 && parts.length != 3) {
                     throw new IllegalArgumentException(
-                            "steady row '" + item + "' must be backend:keys, e.g. rocksdb:100000");
+                            "steady row '"
+                                    + item
+                                    + "' must be backend:keys or backend:keys:bundle, e.g."
+                                    + " rocksdb:100000");
                 }
-                int keys;
-                try {
-                    keys = Integer.parseInt(parts[1].trim());
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(
-                            "steady row '" + item + "': keys '" + parts[1] + "' is not a number");
-                }
-                cases.add(new SteadyCase(OnlineJobConfig.StateBackend.parse(parts[0]), keys));
+                int keys = number(item, "keys", parts[1]);
+                int bundle = parts.length == 3 ? number(item, "bundle size", parts[2]) : 0;
+                cases.add(
+                        new SteadyCase(OnlineJobConfig.StateBackend.parse(parts[0]), keys, bundle));
             }
             return cases;
+        }
+
+        private static int number(String item, String what, String text) {
+            try {
+                return Integer.parseInt(text.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        "steady row '" + item + "': " + what + " '" + text + "' is not a number");
+            }
         }
     }
 
@@ -191,6 +210,7 @@ public final class PipelineBench {
      * @param eventsPerCpuS the steady rate per second of this process's CPU time
      * @param cpuRatioVsPassthrough the same ratio per CPU second
      * @param checkpointInterval of both jobs (ISO-8601)
+     * @param bundleSize the learning job's {@code --bundle-size} (0: every input processed at once)
      */
     public record SteadyRow(
             int keys,
@@ -205,7 +225,8 @@ public final class PipelineBench {
             double passthroughEventsPerCpuS,
             double cpuRatioVsPassthrough,
             int parallelism,
-            String checkpointInterval) {}
+            String checkpointInterval,
+            int bundleSize) {}
 
     /**
      * One key count: the learning job beside the pass-through job.
@@ -460,10 +481,10 @@ public final class PipelineBench {
         for (SteadyCase c : settings.steady()) {
             try {
                 long n = steadyEvents(c.keys());
-                SteadyPhase kan = steadyPhase(c.keys(), n, c.backend());
+                SteadyPhase kan = steadyPhase(c.keys(), n, c.backend(), c.bundleSize());
                 SteadyPhase pass = passThrough.get(c.keys());
                 if (pass == null) {
-                    pass = steadyPhase(c.keys(), n, null);
+                    pass = steadyPhase(c.keys(), n, null, 0);
                     passThrough.put(c.keys(), pass);
                 }
                 SteadyRow row =
@@ -480,12 +501,14 @@ public final class PipelineBench {
                                 pass.eventsPerCpuS,
                                 kan.eventsPerCpuS / pass.eventsPerCpuS,
                                 settings.parallelism(),
-                                settings.steadyCheckpointInterval().toString());
+                                settings.steadyCheckpointInterval().toString(),
+                                c.bundleSize());
                 log.printf(
-                        "  steady %,d keys on %s: %,.0f events/s (%.2f× pass-through %,.0f; per"
+                        "  steady %,d keys on %s, bundles of %d: %,.0f events/s (%.2f× pass-through %,.0f; per"
                                 + " CPU second %.2f×); new keys %,.0f events/s (%.2f×)%n",
                         c.keys(),
                         row.stateBackend(),
+                        row.bundleSize(),
                         row.eventsPerS(),
                         row.ratioVsPassthrough(),
                         row.passthroughEventsPerS(),
@@ -522,9 +545,13 @@ public final class PipelineBench {
      *
      * @param backend the learning job's state backend, or null for the pass-through job
      */
-    private SteadyPhase steadyPhase(int keys, long n, OnlineJobConfig.StateBackend backend)
+    private SteadyPhase steadyPhase(
+            int keys, long n, OnlineJobConfig.StateBackend backend, int bundleSize)
             throws Exception {
-        String what = backend == null ? "pass-through" : "learning on " + backend.flinkName();
+        String what =
+                backend == null
+                        ? "pass-through"
+                        : "learning on " + backend.flinkName() + ", bundles of " + bundleSize;
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
         Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys);
         send(t, keys, n, 0, System::currentTimeMillis);
@@ -535,6 +562,9 @@ public final class PipelineBench {
                         .learner(
                                 OnlineKanConfig.builder(base.learner().model())
                                         .maxLiveKeys(keys)
+                                        .bundle(
+                                                Math.min(bundleSize, keys),
+                                                OnlineKanConfig.DEFAULT_BUNDLE_LATENCY)
                                         .build())
                         .checkpointInterval(settings.steadyCheckpointInterval())
                         .stateBackend(

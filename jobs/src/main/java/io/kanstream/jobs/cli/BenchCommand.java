@@ -78,7 +78,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--steady",
             description =
-                    "Rows of the steady part, backend:keys (default hashmap:100,hashmap:1000,"
+                    "Rows of the steady part, backend:keys or backend:keys:bundle-size (default"
+                            + " hashmap:100,hashmap:1000,"
                             + "hashmap:10000,rocksdb:1000,rocksdb:10000,rocksdb:100000; --quick:"
                             + " hashmap:100,hashmap:10000,rocksdb:100000).")
     String steady;
@@ -298,7 +299,11 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchReport.Check> checks = new ArrayList<>();
         var reference =
                 rows.stream()
-                        .filter(r -> r.keys() == 100 && r.stateBackend().equals("hashmap"))
+                        .filter(
+                                r ->
+                                        r.keys() == 100
+                                                && r.stateBackend().equals("hashmap")
+                                                && r.bundleSize() == 0)
                         .findFirst();
         if (reference.isEmpty()) {
             return checks;
@@ -306,9 +311,13 @@ final class BenchCommand implements Callable<Integer> {
         double base = reference.get().eventsPerS();
         for (PipelineBench.SteadyRow r : rows) {
             double target =
-                    r.keys() == 10_000 && r.stateBackend().equals("hashmap")
-                            ? 0.8
-                            : r.keys() == 100_000 && r.stateBackend().equals("rocksdb") ? 0.3 : 0;
+                    r.bundleSize() > 0
+                            ? 0
+                            : r.keys() == 10_000 && r.stateBackend().equals("hashmap")
+                                    ? 0.8
+                                    : r.keys() == 100_000 && r.stateBackend().equals("rocksdb")
+                                            ? 0.3
+                                            : 0;
             if (target > 0) {
                 double ratio = r.eventsPerS() / base;
                 checks.add(

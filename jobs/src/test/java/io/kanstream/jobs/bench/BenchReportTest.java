@@ -219,7 +219,7 @@ class BenchReportTest {
         PipelineBench.SteadyRow row =
                 new PipelineBench.SteadyRow(
                         10_000, "rocksdb", 210_000, 3_000, 0.05, 9_000, 60_000, 0.15, 20_000,
-                        150_000, 0.13, 2, "PT30S");
+                        150_000, 0.13, 2, "PT30S", 0);
         BenchReport report =
                 report().withSteady(
                                 List.of(row),
