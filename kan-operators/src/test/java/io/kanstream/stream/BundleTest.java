@@ -6,17 +6,30 @@ import static io.kanstream.stream.OnlineKanOperatorTest.metrics;
 import static io.kanstream.stream.OnlineKanOperatorTest.operator;
 import static io.kanstream.stream.OnlineKanOperatorTest.scores;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.Task;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.SplittableRandom;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.externalresource.ExternalResourceInfoProvider;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.types.Either;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -271,9 +284,90 @@ class BundleTest {
         assertThat(bundled(0).build().bundleSizeOn(true)).isZero();
     }
 
+    /** One GPU of Flink's external resource framework, as the GPU plugin describes it. */
+    private record Gpu(String index) implements ExternalResourceInfo {
+        @Override
+        public Optional<String> getProperty(String key) {
+            return key.equals("index") ? Optional.of(index) : Optional.empty();
+        }
+
+        @Override
+        public Collection<String> getKeys() {
+            return List.of("index");
+        }
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, Either<Event, Label>, Score>
+            onTaskManager(String device, int subtask, Set<ExternalResourceInfo> gpus)
+                    throws Exception {
+        KanConfig model = KanConfig.builder(List.of(2, 4, 1)).device(device).build();
+        ExternalResourceInfoProvider provider = name -> name.equals("gpu") ? gpus : Set.of();
+        MockEnvironment environment =
+                new MockEnvironmentBuilder()
+                        .setParallelism(4)
+                        .setMaxParallelism(128)
+                        .setSubtaskIndex(subtask)
+                        .setExternalResourceInfoProvider(provider)
+                        .build();
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new SequencedOnlineKanOperator(OnlineKanConfig.builder(model).build()),
+                new OnlineKan.SequenceKey(),
+                Types.STRING,
+                environment);
+    }
+
+    /** A key that subtask {@code subtask} of 4 (max parallelism 128) owns. */
+    private static String keyOfSubtask(int subtask) {
+        for (int i = 0; ; i++) {
+            String key = "k" + i;
+            int group = KeyGroupRangeAssignment.assignToKeyGroup(key, 128);
+            if (KeyGroupRangeAssignment.computeOperatorIndexForKeyGroup(128, 4, group) == subtask) {
+                return key;
+            }
+        }
+    }
+
+    /**
+     * A TaskManager that Flink gave GPUs 3 and 5: subtask 1 takes the second. This machine has no
+     * GPU, so opening fails, naming the GPU the subtask took; with no GPUs given, {@code auto} runs
+     * on the CPU, and an explicit device is kept as it is.
+     */
+    @Test
+    void aSubtaskTakesOneOfTheGpusFlinksExternalResourceFrameworkGaveItsTaskManager()
+            throws Exception {
+        assertThatThrownBy(
+                        () -> {
+                            try (var h =
+                                    onTaskManager("auto", 1, Set.of(new Gpu("5"), new Gpu("3")))) {
+                                h.open();
+                            }
+                        })
+                .hasStackTraceContaining("gpu:5");
+        assertThatThrownBy(
+                        () -> {
+                            try (var h =
+                                    onTaskManager("gpu", 2, Set.of(new Gpu("5"), new Gpu("3")))) {
+                                h.open();
+                            }
+                        })
+                .hasStackTraceContaining("gpu:3");
+        try (var h = onTaskManager("auto", 1, Set.of())) {
+            h.open();
+            String key = keyOfSubtask(1);
+            h.processElement(Either.Left(new Event("e", key, 1, new float[] {0.1f, 0.2f})), 1);
+            assertThat(h.extractOutputValues()).hasSize(1);
+        }
+        try (var h = onTaskManager("cpu", 1, Set.of(new Gpu("5")))) {
+            h.open();
+            String key = keyOfSubtask(1);
+            h.processElement(Either.Left(new Event("e", key, 1, new float[] {0.1f, 0.2f})), 1);
+            assertThat(h.extractOutputValues()).hasSize(1);
+        }
+    }
+
     @Test
     void aBundleLargerThanTheLiveKeysIsRefused() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(
+        assertThatThrownBy(
                         () ->
                                 config(Task.BINARY)
                                         .maxLiveKeys(10)
