@@ -104,7 +104,7 @@ class JobJarIT {
     @Test
     void itsMainRunsTheJobOnAnEmbeddedClusterAgainstTheBroker(Broker broker) throws Exception {
         String p = "job-jar-";
-        broker.createTopics(1, p + "events", p + "labels", p + "scores", p + "metrics", p + "dlq");
+        String[] options = RunAndProduceCommandTest.jobOptions(broker, p, 1, temp);
         List<Map.Entry<String, byte[]>> events = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             String json =
@@ -122,30 +122,8 @@ class JobJarIT {
 
         Run job =
                 java(
-                        "--bootstrap-servers",
-                        broker.bootstrapServers(),
-                        "--events-topic",
-                        p + "events",
-                        "--labels-topic",
-                        p + "labels",
-                        "--scores-topic",
-                        p + "scores",
-                        "--metrics-topic",
-                        p + "metrics",
-                        "--dead-letter-topic",
-                        p + "dlq",
-                        "--checkpoint-dir",
-                        temp.resolve("checkpoints").toString(),
-                        "--checkpoint-interval",
-                        "500ms",
-                        "--transactional-id-prefix",
-                        "it-job-jar",
-                        "--transaction-timeout",
-                        "1m",
-                        "--parallelism",
-                        "1",
-                        "--bounded",
-                        "--no-create-topics");
+                        RunAndProduceCommandTest.concat(
+                                options, "--parallelism", "1", "--bounded", "--no-create-topics"));
         assertThat(job.status()).as(job.output()).isZero();
         assertThat(job.output()).contains("running on an embedded Flink cluster", "job finished");
         List<Score> scores =
