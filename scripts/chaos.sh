@@ -62,6 +62,7 @@ if [[ "$QUICK" == true ]]; then RATE="${RATE:-40}"; SETTLE="${SETTLE:-10}"; else
 
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+start_run
 RUN_ID="chaos-$(date +%Y%m%d-%H%M%S)"
 RUN_DIR="$KANSTREAM_HOME/chaos/$RUN_ID"
 mkdir -p "$RUN_DIR"
@@ -140,9 +141,9 @@ cancel_resubmit() {
 
 # --- set-up -------------------------------------------------------------------------------------
 t0=$SECONDS
+build_once
 use_or_start_broker
 use_or_start_cluster
-build_once
 create_topics "$RUN_ID"
 
 submit --fresh --parallelism 2

@@ -225,11 +225,28 @@ public record BenchReport(
             List<Check> moreChecks,
             List<String> moreNotes,
             double totalDurationS) {
+        return with(pipelineRows, stateRows, steady, moreChecks, moreNotes, totalDurationS);
+    }
+
+    /** This report with the steady rows, their checks after the others. */
+    public BenchReport withSteady(
+            List<PipelineBench.SteadyRow> steadyRows, List<Check> moreChecks) {
+        return with(pipeline, state, steadyRows, moreChecks, List.of(), durationS);
+    }
+
+    /** This report with the pipeline's parts replaced, and checks and notes added after its own. */
+    private BenchReport with(
+            List<PipelineBench.Row> pipelineRows,
+            List<PipelineBench.StateRow> stateRows,
+            List<PipelineBench.SteadyRow> steadyRows,
+            List<Check> moreChecks,
+            List<String> moreNotes,
+            double totalDurationS) {
         return new BenchReport(
                 model,
                 List.copyOf(pipelineRows),
                 List.copyOf(stateRows),
-                steady,
+                List.copyOf(steadyRows),
                 memory,
                 flops,
                 ops,
@@ -241,27 +258,6 @@ public record BenchReport(
                 mode,
                 totalDurationS,
                 java.util.stream.Stream.concat(notes.stream(), moreNotes.stream()).toList());
-    }
-
-    /** This report with the steady rows, their checks after the others. */
-    public BenchReport withSteady(
-            List<PipelineBench.SteadyRow> steadyRows, List<Check> moreChecks) {
-        return new BenchReport(
-                model,
-                pipeline,
-                state,
-                List.copyOf(steadyRows),
-                memory,
-                flops,
-                ops,
-                efficientKanReference,
-                java.util.stream.Stream.concat(checks.stream(), moreChecks.stream()).toList(),
-                machine,
-                date,
-                command,
-                mode,
-                durationS,
-                notes);
     }
 
     /**

@@ -308,23 +308,34 @@ public final class PipelineBench {
 
     public List<Row> pipeline() throws Exception {
         List<Row> rows = new ArrayList<>();
-        try {
-            warmUp();
-        } catch (Exception e) {
-            failures.add("pipeline warm-up failed: " + firstLine(e));
-            log.printf("  failed: %s%n", causes(e));
+        if (!warmedUp("pipeline")) {
             return rows;
         }
         for (int keys : settings.keys()) {
             try {
                 rows.add(pipelineRow(keys));
             } catch (Exception e) {
-                // one key count that fails leaves the others' figures standing
-                failures.add("pipeline at " + keys + " keys failed: " + firstLine(e));
-                log.printf("  failed: %s%n", causes(e));
+                failed("pipeline at " + keys + " keys", e);
             }
         }
         return rows;
+    }
+
+    /** Whether the warm-up ran; if not, what it failed with is one of the failures. */
+    private boolean warmedUp(String part) {
+        try {
+            warmUp();
+            return true;
+        } catch (Exception e) {
+            failed(part + " warm-up", e);
+            return false;
+        }
+    }
+
+    /** A part that failed; the others' figures stand. */
+    private void failed(String part, Exception e) {
+        failures.add(part + " failed: " + firstLine(e));
+        log.printf("  failed: %s%n", causes(e));
     }
 
     /** What failed, one line each; empty when every part ran. */
@@ -410,8 +421,7 @@ public final class PipelineBench {
             try {
                 rows.add(stateRow(keys, learnerBytes));
             } catch (Exception e) {
-                failures.add("state at " + keys + " keys failed: " + firstLine(e));
-                log.printf("  failed: %s%n", causes(e));
+                failed("state at " + keys + " keys", e);
             }
         }
         return rows;
@@ -425,15 +435,8 @@ public final class PipelineBench {
         Configuration extra = new Configuration();
         extra.set(RestOptions.BIND_PORT, Integer.toString(restPort));
         extra.set(RestOptions.PORT, restPort);
-        // every key stays live: the default bound (10,000 per subtask) would evict most
-        OnlineJobConfig base = config(t, keys);
         OnlineJobConfig config =
-                base.toBuilder()
-                        .learner(
-                                OnlineKanConfig.builder(base.learner().model())
-                                        .maxLiveKeys(keys)
-                                        .build())
-                        .build();
+                allKeysLive(config(t, keys), keys, OnlineKanConfig.AUTO_BUNDLE_SIZE);
         JobClient job = OnlineLearningJob.start(config, false, extra);
         try {
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
@@ -470,11 +473,7 @@ public final class PipelineBench {
     /** The steady rows; the pass-through job runs once per key count, shared by the backends. */
     public List<SteadyRow> steady() {
         List<SteadyRow> rows = new ArrayList<>();
-        try {
-            warmUp();
-        } catch (Exception e) {
-            failures.add("steady warm-up failed: " + firstLine(e));
-            log.printf("  failed: %s%n", causes(e));
+        if (!warmedUp("steady")) {
             return rows;
         }
         Map<Integer, SteadyPhase> passThrough = new java.util.HashMap<>();
@@ -517,14 +516,7 @@ public final class PipelineBench {
                         row.newKeyRatioVsPassthrough());
                 rows.add(row);
             } catch (Exception e) {
-                failures.add(
-                        "steady at "
-                                + c.keys()
-                                + " keys on "
-                                + c.backend().flinkName()
-                                + " failed: "
-                                + firstLine(e));
-                log.printf("  failed: %s%n", causes(e));
+                failed("steady at " + c.keys() + " keys on " + c.backend().flinkName(), e);
             }
         }
         return rows;
@@ -555,17 +547,8 @@ public final class PipelineBench {
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
         Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys);
         send(t, keys, n, 0, System::currentTimeMillis);
-        OnlineJobConfig base = config(t, keys);
-        // every key stays live: the default bound (10,000 per subtask) would evict and rebuild
         OnlineJobConfig config =
-                base.toBuilder()
-                        .learner(
-                                OnlineKanConfig.builder(base.learner().model())
-                                        .maxLiveKeys(keys)
-                                        .bundle(
-                                                Math.min(bundleSize, keys),
-                                                OnlineKanConfig.DEFAULT_BUNDLE_LATENCY)
-                                        .build())
+                allKeysLive(config(t, keys), keys, Math.min(bundleSize, keys)).toBuilder()
                         .checkpointInterval(settings.steadyCheckpointInterval())
                         .stateBackend(
                                 backend == null ? OnlineJobConfig.StateBackend.HASHMAP : backend)
@@ -577,37 +560,19 @@ public final class PipelineBench {
             // the job itself turns on incremental checkpoints for RocksDB
             extra.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(512));
         }
-        JobClient job =
-                backend == null
-                        ? OnlineLearningJob.startPassThrough(config, extra)
-                        : OnlineLearningJob.start(config, false, extra);
+        JobClient job = startJob(backend == null, config, extra);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
-            long[] appended = new long[(int) n];
-            int[] at = {0};
             int firstSteady = (int) Math.min(n - 2, keys + (n - keys) / 10);
-            long[] cpuAtSteady = {0};
-            collect(
-                    consumer,
-                    n,
-                    Duration.ofMinutes(60),
-                    r -> {
-                        if (at[0] == firstSteady) {
-                            cpuAtSteady[0] = processCpuNanos();
-                        }
-                        appended[at[0]++] = r.timestamp();
-                    });
-            double cpuSeconds = (processCpuNanos() - cpuAtSteady[0]) / 1e9;
-            Arrays.sort(appended);
+            Appended appended = appended(consumer, n, firstSteady, Duration.ofMinutes(60));
             int lastNew = Math.min(keys, (int) n) - 1;
-            double newKeySeconds = Math.max(1, appended[lastNew] - appended[0]) / 1000.0;
-            double steadySeconds =
-                    Math.max(1, appended[(int) n - 1] - appended[firstSteady]) / 1000.0;
+            double newKeySeconds = appended.seconds(0, lastNew);
+            double steadySeconds = appended.seconds(firstSteady, (int) n - 1);
             long steadyCount = n - 1 - firstSteady;
             SteadyPhase phase =
                     new SteadyPhase(
                             lastNew / newKeySeconds,
                             steadyCount / steadySeconds,
-                            steadyCount / cpuSeconds);
+                            steadyCount / appended.cpuSeconds());
             log.printf(
                     "  %s: new keys %,.0f events/s; then %,d events in %.1f s: %,.0f events/s,"
                             + " %,.0f per CPU second%n",
@@ -625,6 +590,60 @@ public final class PipelineBench {
 
     private record Phase(double eventsPerS, double eventsPerCpuS, double[] latencies) {}
 
+    /** The job with the learner, or the pass-through job (no model). */
+    private static JobClient startJob(
+            boolean passThrough, OnlineJobConfig config, Configuration extra) throws Exception {
+        return passThrough
+                ? OnlineLearningJob.startPassThrough(config, extra)
+                : OnlineLearningJob.start(config, false, extra);
+    }
+
+    /**
+     * Every key stays live: the default bound (10,000 per subtask) would evict and rebuild; and the
+     * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default).
+     */
+    private static OnlineJobConfig allKeysLive(OnlineJobConfig base, int keys, int bundleSize) {
+        return base.toBuilder()
+                .learner(
+                        OnlineKanConfig.builder(base.learner().model())
+                                .maxLiveKeys(keys)
+                                .bundle(bundleSize, OnlineKanConfig.DEFAULT_BUNDLE_LATENCY)
+                                .build())
+                .build();
+    }
+
+    /**
+     * When the scores were appended to their topic, in order (epoch ms), and the CPU seconds this
+     * process spent from the {@code from}-th score on.
+     */
+    private record Appended(long[] millis, double cpuSeconds) {
+        /** Seconds between the {@code from}-th and the {@code to}-th score, at least 1 ms. */
+        double seconds(int from, int to) {
+            return Math.max(1, millis[to] - millis[from]) / 1000.0;
+        }
+    }
+
+    /** Reads {@code n} scores and when each was appended, timing CPU from the {@code from}-th. */
+    private static Appended appended(
+            KafkaConsumer<byte[], byte[]> consumer, long n, int from, Duration timeout) {
+        long[] millis = new long[(int) n];
+        int[] at = {0};
+        long[] cpuAtFrom = {0};
+        collect(
+                consumer,
+                n,
+                timeout,
+                r -> {
+                    if (at[0] == from) {
+                        cpuAtFrom[0] = processCpuNanos();
+                    }
+                    millis[at[0]++] = r.timestamp();
+                });
+        double cpuSeconds = (processCpuNanos() - cpuAtFrom[0]) / 1e9;
+        Arrays.sort(millis);
+        return new Appended(millis, cpuSeconds);
+    }
+
     private record Topics(
             String events, String labels, String scores, String metrics, String dlq) {}
 
@@ -637,30 +656,13 @@ public final class PipelineBench {
         Topics t = topics(passThrough ? "pass" : "kan", keys);
         send(t, keys, n, 0, System::currentTimeMillis);
         OnlineJobConfig config = config(t, keys);
-        JobClient job =
-                passThrough
-                        ? OnlineLearningJob.startPassThrough(config, new Configuration())
-                        : OnlineLearningJob.start(config, false, new Configuration());
+        JobClient job = startJob(passThrough, config, new Configuration());
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
-            long[] appended = new long[(int) n];
-            int[] at = {0};
             int skip = (int) (n / 10);
-            long[] cpuAtSkip = {0};
-            collect(
-                    consumer,
-                    n,
-                    Duration.ofMinutes(30),
-                    r -> {
-                        if (at[0] == skip) {
-                            cpuAtSkip[0] = processCpuNanos();
-                        }
-                        appended[at[0]++] = r.timestamp();
-                    });
-            double cpuSeconds = (processCpuNanos() - cpuAtSkip[0]) / 1e9;
-            Arrays.sort(appended);
-            double seconds = Math.max(1, appended[(int) n - 1] - appended[skip]) / 1000.0;
+            Appended appended = appended(consumer, n, skip, Duration.ofMinutes(30));
+            double seconds = appended.seconds(skip, (int) n - 1);
             double eventsPerS = (n - 1 - skip) / seconds;
-            double eventsPerCpuS = (n - 1 - skip) / cpuSeconds;
+            double eventsPerCpuS = (n - 1 - skip) / appended.cpuSeconds();
             log.printf(
                     "  %s: %,d events in %.1f s after warm-up: %,.0f events/s, %,.0f per CPU"
                             + " second%n",

@@ -123,6 +123,18 @@ public final class ClusterRest {
         return out;
     }
 
+    /**
+     * The resource ids of the TaskManagers the JobManager lists (a killed one until its heartbeat
+     * times out).
+     */
+    public List<String> taskManagers() throws IOException {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode tm : get("/taskmanagers").path("taskmanagers")) {
+            ids.add(tm.path("id").asText());
+        }
+        return ids;
+    }
+
     /** The resource id of a TaskManager that holds at least one of the job's slots, if any. */
     public Optional<String> busyTaskManager() throws IOException {
         JsonNode best = null;
