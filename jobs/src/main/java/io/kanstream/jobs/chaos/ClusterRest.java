@@ -180,6 +180,14 @@ public final class ClusterRest {
 
     /** Cancels the job and waits until it is CANCELED. */
     public void cancel(String jobId, Duration timeout) throws IOException, InterruptedException {
+        String before = state(jobId);
+        if ("CANCELED".equals(before)) {
+            return;
+        }
+        if (before.equals("FAILED") || before.equals("FINISHED")) {
+            throw new IllegalStateException(
+                    "job " + jobId + " is already " + before + ": there is nothing to cancel");
+        }
         send(
                 HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "?mode=cancel"))
                         .method("PATCH", HttpRequest.BodyPublishers.noBody())
