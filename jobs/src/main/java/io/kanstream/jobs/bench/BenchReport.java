@@ -302,37 +302,7 @@ public record BenchReport(
             String kanOperators,
             String allocatorSettings,
             String gitCommit,
-            String peer) {
-
-        public Machine(
-                String cpu,
-                int availableProcessors,
-                String os,
-                String java,
-                String djl,
-                int torchThreads,
-                int torchInteropThreads,
-                String loadAverageStart,
-                String loadAverageEnd,
-                String kanOperators,
-                String allocatorSettings,
-                String gitCommit) {
-            this(
-                    cpu,
-                    availableProcessors,
-                    os,
-                    java,
-                    djl,
-                    torchThreads,
-                    torchInteropThreads,
-                    loadAverageStart,
-                    loadAverageEnd,
-                    kanOperators,
-                    allocatorSettings,
-                    gitCommit,
-                    "efficient-kan peer not run");
-        }
-    }
+            String peer) {}
 
     /** The mapper that writes (and reads) the report: snake_case, nulls kept, indented. */
     public static ObjectMapper mapper() {

@@ -336,6 +336,21 @@ public final class BenchRun {
         return checks;
     }
 
+    private static Check atLeastPeer(String work, ModelRow row, double ratio) {
+        return new Check(
+                work
+                        + " "
+                        + row.layers()
+                        + " batch "
+                        + row.batch()
+                        + " >= efficient-kan peer (same run), learner ÷ peer",
+                ratio,
+                1,
+                "×",
+                ratio >= 1,
+                row.cpuFraction());
+    }
+
     private static Check atMost(String what, double difference) {
         return new Check(what, difference, PEER_TOLERANCE, "", difference <= PEER_TOLERANCE, null);
     }
@@ -354,30 +369,8 @@ public final class BenchRun {
             }
             any = true;
             worst = Math.max(worst, row.peerMaxAbsDiff());
-            checks.add(
-                    new Check(
-                            "training "
-                                    + row.layers()
-                                    + " batch "
-                                    + row.batch()
-                                    + " >= efficient-kan peer (same run), learner ÷ peer",
-                            row.trainRatioVsPeer(),
-                            1,
-                            "×",
-                            row.trainRatioVsPeer() >= 1,
-                            row.cpuFraction()));
-            checks.add(
-                    new Check(
-                            "scoring "
-                                    + row.layers()
-                                    + " batch "
-                                    + row.batch()
-                                    + " >= efficient-kan peer (same run), learner ÷ peer",
-                            row.scoreRatioVsPeer(),
-                            1,
-                            "×",
-                            row.scoreRatioVsPeer() >= 1,
-                            row.cpuFraction()));
+            checks.add(atLeastPeer("training", row, row.trainRatioVsPeer()));
+            checks.add(atLeastPeer("scoring", row, row.scoreRatioVsPeer()));
         }
         if (any) {
             checks.add(

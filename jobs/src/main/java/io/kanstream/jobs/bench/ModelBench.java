@@ -68,32 +68,6 @@ final class ModelBench {
             Double peerMaxAbsDiff,
             String peerFailure) {
 
-        Result(
-                String layers,
-                int batch,
-                Map<String, Timing> timings,
-                long skippedSteps,
-                double cpuFraction,
-                double baselineMaxAbsDiff,
-                double rssStartMb,
-                double rssWarmMb,
-                double rssMb,
-                List<BenchReport.OpsRow> ops) {
-            this(
-                    layers,
-                    batch,
-                    timings,
-                    skippedSteps,
-                    cpuFraction,
-                    baselineMaxAbsDiff,
-                    rssStartMb,
-                    rssWarmMb,
-                    rssMb,
-                    ops,
-                    null,
-                    null);
-        }
-
         Timing timing(String workload) {
             return timings.get(workload);
         }

@@ -121,7 +121,8 @@ class EfficientKanPeerTest {
         }
         BenchReport.ModelRow row =
                 BenchRun.modelRow(
-                        new ModelBench.Result("3,4,1", 4, timings, 0, 1, 0, 1, 1, 1, List.of()));
+                        new ModelBench.Result(
+                                "3,4,1", 4, timings, 0, 1, 0, 1, 1, 1, List.of(), null, null));
 
         assertThat(row.trainRatioVsPeer()).isNull();
         assertThat(row.peerScoreSamplesPerS()).isNull();
