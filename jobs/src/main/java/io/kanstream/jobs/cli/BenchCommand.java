@@ -134,7 +134,8 @@ final class BenchCommand implements Callable<Integer> {
             defaultValue = BenchRun.DEFAULT_PYTHON,
             description =
                     "Python that runs the efficient-kan peer of the model part (needs numpy and"
-                            + " torch; default ${DEFAULT-VALUE}); none to measure no peer.")
+                            + " torch; default ${DEFAULT-VALUE}, else /usr/bin/python3, where"
+                            + " Debian's python3-torch installs); none to measure no peer.")
     String peerPython;
 
     @Option(
