@@ -382,10 +382,11 @@ final class HostKan implements KanKernel {
         final float[] splineWeight; // (out, in, G+k)
         final float[] splineScaler; // (out, in)
         final float[] scaledSpline; // (out, in, G+k) = C ⊙ S
-        // the same values with the output index last, so the forward pass's inner loops run
-        // over outputs with unit stride (loops the JIT vectorizes)
-        final float[] baseByInput; // (in, out) = Wbᵀ
-        final float[] scaledByInput; // (in, G+k, out)
+        // the same values with the output index last, one array per row, so the forward pass's
+        // inner loops run over outputs with unit stride from index 0: Java 17's C2 vectorizes
+        // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset
+        final float[][] baseByInput; // [in] (out) = Wbᵀ
+        final float[][] scaledByInput; // [in · (G+k)] (out)
         // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S
         final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
         final float[][] first = new float[ParameterIndex.PER_LAYER][];
@@ -413,8 +414,8 @@ final class HostKan implements KanKernel {
             this.splineWeight = splineWeight;
             this.splineScaler = splineScaler;
             scaledSpline = new float[out * in * coefficients];
-            baseByInput = new float[in * out];
-            scaledByInput = new float[in * coefficients * out];
+            baseByInput = new float[in][out];
+            scaledByInput = new float[in * coefficients][out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
             for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 first[p] = new float[params[p].length];
@@ -465,10 +466,10 @@ final class HostKan implements KanKernel {
             }
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
-                    baseByInput[i * out + o] = baseWeight[o * in + i];
+                    baseByInput[i][o] = baseWeight[o * in + i];
                     int from = (o * in + i) * coefficients;
                     for (int c = 0; c < coefficients; c++) {
-                        scaledByInput[(i * coefficients + c) * out + o] = scaledSpline[from + c];
+                        scaledByInput[i * coefficients + c][o] = scaledSpline[from + c];
                     }
                 }
             }
@@ -597,12 +598,14 @@ final class HostKan implements KanKernel {
                 scratch[siluAt + i] = xi * sigmoid;
                 spansOf[i] = bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
             }
-            combine(scratch, siluAt, scratch, basesAt, spansOf, 0, y, 0);
+            combine(scratch, siluAt, scratch, basesAt, spansOf, 0, y);
         }
 
         /**
          * y[o] = Σ silu · Wb + Σ bases · (C ⊙ S), for one sample, over the non-zero bases only: the
          * terms left out are exact zeros, so the sum is the full one.
+         *
+         * @param y receives the out values at index 0 (an offset would keep the loops scalar)
          */
         private void combine(
                 float[] silu,
@@ -611,17 +614,16 @@ final class HostKan implements KanKernel {
                 int basesAt,
                 int[] spansOf,
                 int spansAt,
-                float[] y,
-                int yAt) {
+                float[] y) {
             // Every y[o] takes its terms in the order of a per-output dot product (the SiLU
             // terms by input, then the spline terms by input and coefficient), so the sums are
             // the same floats; the inner loops run over o.
-            Arrays.fill(y, yAt, yAt + out, 0f);
+            Arrays.fill(y, 0, out, 0f);
             for (int i = 0; i < in; i++) {
                 float a = silu[siluAt + i];
-                int w0 = i * out;
+                float[] w = baseByInput[i];
                 for (int o = 0; o < out; o++) {
-                    y[yAt + o] += a * baseByInput[w0 + o];
+                    y[o] += a * w[o];
                 }
             }
             for (int i = 0; i < in; i++) {
@@ -632,9 +634,9 @@ final class HostKan implements KanKernel {
                 int q0 = i * coefficients;
                 for (int c = first(span); c <= last(span); c++) {
                     float b = bases[basesAt + q0 + c];
-                    int w0 = (q0 + c) * out;
+                    float[] w = scaledByInput[q0 + c];
                     for (int o = 0; o < out; o++) {
-                        y[yAt + o] += b * scaledByInput[w0 + o];
+                        y[o] += b * w[o];
                     }
                 }
             }
@@ -651,6 +653,7 @@ final class HostKan implements KanKernel {
                 float[] y,
                 float[] scratch) {
             int siluAt = spans;
+            float[] sum = new float[out];
             for (int s = 0; s < n; s++) {
                 for (int i = 0; i < in; i++) {
                     int q = s * in + i;
@@ -668,7 +671,8 @@ final class HostKan implements KanKernel {
                                     previous,
                                     q * (coefficients + 1));
                 }
-                combine(scratch, siluAt, bases, s * in * coefficients, spansOf, s * in, y, s * out);
+                combine(scratch, siluAt, bases, s * in * coefficients, spansOf, s * in, sum);
+                System.arraycopy(sum, 0, y, s * out, out);
             }
         }
 

@@ -35,15 +35,22 @@ public final class KanLearner implements AutoCloseable {
     private long trainWorkLimit = TRAIN_WORK_LIMIT;
 
     /**
-     * Above this much work per scoring call the device's matrix products win over the Java loops
-     * (measured: 8,16,1 at batch 256 is faster in Java, 32,64,1 at batch 256 is not).
+     * Above this much work per scoring call the device's matrix products may win over the Java
+     * loops. Scoring in Java costs the same per row at any batch and skips the zero bases; below
+     * this bound it was faster than the device at every shape and batch measured, up to 32,64,1 at
+     * 1,024 rows (docs/performance.md, "Host or device").
      */
-    static final long SCORE_WORK_LIMIT = 2_000_000;
+    static final long SCORE_WORK_LIMIT = 24_000_000;
 
     /** How many rows of a scoring call that runs on the device enter the input summaries. */
     static final int DEVICE_CALL_SAMPLE = 64;
 
-    /** The same bound for a training step, whose work is about three forward passes. */
+    /**
+     * The bound for a training step (about three forward passes of work). Work alone does not place
+     * the crossover: the device's step wins for 32,64,1 from 64 rows, while 8,16,1 stays faster in
+     * Java to 2,048 (docs/performance.md, "Host or device"); this bound errs towards the device for
+     * wide layers.
+     */
     static final long TRAIN_WORK_LIMIT = 500_000;
 
     /**
