@@ -22,10 +22,12 @@ RATE=""
 KEYS=4
 FUZZ=10000
 SETTLE=""
+JOB_EXTRA=""
 
 usage() {
   cat <<EOF
 Usage: $(basename "$0") [--quick] [--kafka-port N] [--rate R] [--keys K] [--fuzz N] [--settle S]
+                [--job-args "RUN FLAGS"]
 
   --quick          under 10 minutes: short steady periods between the faults
   --kafka-port N   the broker's port (default \$KAFKA_PORT or 9092); started if not running
@@ -33,6 +35,7 @@ Usage: $(basename "$0") [--quick] [--kafka-port N] [--rate R] [--keys K] [--fuzz
   --keys K         model keys in the stream (default $KEYS)
   --fuzz N         mutated records sent into the live job after the faults (default $FUZZ; 0: none)
   --settle S       seconds of steady stream before each fault (default 10 quick, 60 otherwise)
+  --job-args FLAGS more \`kanstream run\` flags for every submission, e.g. "--bundle-size 64"
 
 The Flink cluster is scripts/flink-local.sh's (web UI localhost:\${FLINK_REST_PORT:-8081}).
 State, logs and the summary go to \$KANSTREAM_HOME/chaos/<run>/ (default KANSTREAM_HOME: .kanstream/).
@@ -47,6 +50,7 @@ while [[ $# -gt 0 ]]; do
     --keys) KEYS="${2:?--keys needs a value}"; shift 2 ;;
     --fuzz) FUZZ="${2:?--fuzz needs a value}"; shift 2 ;;
     --settle) SETTLE="${2:?--settle needs a value}"; shift 2 ;;
+    --job-args) JOB_EXTRA="${2:?--job-args needs a value}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "chaos: unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -58,6 +62,7 @@ if [[ "$QUICK" == true ]]; then RATE="${RATE:-40}"; SETTLE="${SETTLE:-10}"; else
 
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+start_run
 RUN_ID="chaos-$(date +%Y%m%d-%H%M%S)"
 RUN_DIR="$KANSTREAM_HOME/chaos/$RUN_ID"
 mkdir -p "$RUN_DIR"
@@ -73,7 +78,8 @@ job_args() {
     --scores-topic "$T_SCORES" --metrics-topic "$T_METRICS" --dead-letter-topic "$T_DEAD" \
     --checkpoint-dir "$RUN_DIR/checkpoints" --checkpoint-interval 2s \
     --transactional-id-prefix "$RUN_ID" --batch-size 8 --metrics-every 20 \
-    --restart-attempts 1000 --max-record-bytes "$MAX_RECORD_BYTES" --no-create-topics
+    --restart-attempts 1000 --max-record-bytes "$MAX_RECORD_BYTES" --no-create-topics \
+    $JOB_EXTRA
 }
 
 # Submits the job (detached) with extra run flags; sets JOB and appends it to JOBS.
@@ -135,9 +141,9 @@ cancel_resubmit() {
 
 # --- set-up -------------------------------------------------------------------------------------
 t0=$SECONDS
+build_once
 use_or_start_broker
 use_or_start_cluster
-build_once
 create_topics "$RUN_ID"
 
 submit --fresh --parallelism 2

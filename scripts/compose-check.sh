@@ -77,7 +77,8 @@ done
 docker info > /dev/null 2>&1 || die "no Docker engine answers (start dockerd: docs/operations.md)"
 
 # ---------------------------------------------------------------------------------------------
-# Artifacts: the job jar (the monitor is its `kanstream demo watch`) and the jars of each image's lib/
+# Artifacts: the job jar, the command line's jar (the monitor is its `kanstream demo watch`) and
+# the jars of each image's lib/
 # ---------------------------------------------------------------------------------------------
 copy_deps() {
   local pom="$1" out="$2" log_file="$STAGE/mvn.log" cache="$STAGE/jars/$(basename "$(dirname "$1")")"
@@ -131,6 +132,7 @@ stage_artifacts() {
     [[ -e "$STAGE/flink/lib/$(basename "$jar")" ]] && rm -f "$jar"
   done
   cp "$job" "$STAGE/kanstream/kanstream-job.jar"
+  cp "$REPO_ROOT/jobs/target/kanstream-cli.jar" "$STAGE/kanstream/kanstream-cli.jar"
   cp "$REPO_ROOT/docker/flink/kanstream-config.yaml" "$STAGE/kanstream/"
 }
 
@@ -198,7 +200,7 @@ down() {
 # a one-off container of the kanstream image on the topology's network: the kanstream CLI
 kanstream_cli() {
   compose run --rm --no-deps -T monitor \
-    java -cp '/opt/kanstream/kanstream-job.jar:/opt/flink/lib/*' io.kanstream.jobs.cli.KanstreamCli "$@"
+    java -cp '/opt/kanstream/kanstream-cli.jar:/opt/flink/lib/*' io.kanstream.jobs.cli.KanstreamCli "$@"
 }
 
 container_state() {

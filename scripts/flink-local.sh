@@ -2,7 +2,9 @@
 # flink-local.sh — a standalone Flink 2.2 session cluster on this machine: one JobManager and N
 # TaskManagers, each its own JVM, started from Maven-resolved jars (no Flink distribution, no
 # Docker). DJL and PyTorch's CPU natives are on the cluster classpath, loaded parent-first, as a
-# user puts them in a distribution's lib/ (docs/running.md, "On a Flink 2.2 cluster").
+# user puts them in a distribution's lib/ (docs/running.md, "On a Flink 2.2 cluster"). `submit`
+# runs the job jar (jobs/target/kanstream-job.jar) on it as `flink run -d` does. The REST API's
+# answers are read by the command line (scripts/kanstream chaos job taskmanagers), not scraped.
 #
 # Classpath: scripts/flink/pom.xml (Flink runtime, web UI, file connector, RocksDB, log4j) joined
 # with docker/flink/lib/pom.xml (DJL, the same list the Docker image puts in lib/); resolved by
@@ -16,19 +18,20 @@
 #   jobmanager.pid          taskmanager-N.pid
 #   tmp/ djl-cache/         io.tmp.dirs, DJL's cache (PyTorch unpacked from the classified jar)
 set -Eeuo pipefail
-on_err() { echo "flink-local: ERROR: command failed (exit $1) at line $2: $3" >&2; }
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
+SCRIPT=flink-local
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 readonly JM_MAIN=org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint
 readonly TM_MAIN=org.apache.flink.runtime.taskexecutor.TaskManagerRunner
 readonly BASH_UTILS=org.apache.flink.runtime.util.bash.BashJavaUtils
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-FLINK_POM="$SCRIPT_DIR/flink/pom.xml"
-DJL_POM="$REPO_ROOT/docker/flink/lib/pom.xml"
+FLINK_POM="$ROOT/scripts/flink/pom.xml"
+DJL_POM="$ROOT/docker/flink/lib/pom.xml"
+# what `submit` runs: the job jar, whose main is the job
+JOB_JAR="${KANSTREAM_JOB_JAR:-$ROOT/jobs/target/kanstream-job.jar}"
 
-STATE_DIR="${KANSTREAM_HOME:-$REPO_ROOT/.kanstream}/flink"
+STATE_DIR="$KANSTREAM_HOME/flink"
 CONF_DIR="$STATE_DIR/conf"
 LOG_DIR="$STATE_DIR/log"
 CP_FILE="$STATE_DIR/classpath.txt"
@@ -63,12 +66,16 @@ Commands:
   taskmanager kill N           SIGKILL TaskManager N (a crash, for chaos testing)
   taskmanager stop N           SIGTERM TaskManager N
   taskmanager pids             "N pid" for each running TaskManager
+  submit [RUN-OPTIONS...]      flink run -d the job jar (its main is the job) on this cluster,
+                               with the options of "kanstream run" (scripts/kanstream run
+                               --help); the topics must exist
   metrics                      "role url" of each JVM's Prometheus endpoint (from its log)
   logs                         print the log directory
   classpath                    print the cached cluster classpath
 
 Environment:
   KANSTREAM_HOME               state in \$KANSTREAM_HOME/flink (default <repo>/.kanstream/flink)
+  KANSTREAM_JOB_JAR            the jar "submit" runs (default jobs/target/kanstream-job.jar)
   FLINK_REST_PORT ($REST_PORT) FLINK_RPC_PORT ($RPC_PORT) FLINK_SLOTS per TaskManager ($SLOTS)
   FLINK_TM_PROCESS_SIZE ($TM_PROCESS_SIZE) FLINK_TM_OFF_HEAP ($TM_OFF_HEAP, PyTorch's memory)
   FLINK_PROMETHEUS_PORTS (${PROMETHEUS_PORTS:-off}) ports of the Prometheus reporter, one per JVM;
@@ -79,38 +86,16 @@ State dir: $STATE_DIR
 EOF
 }
 
-log() { echo "flink-local: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
 # ---------------------------------------------------------------------------------------------
 # Classpath: Flink's jars and DJL's, resolved by Maven once and cached.
 # ---------------------------------------------------------------------------------------------
-resolve_pom() {
-  local pom="$1" out="$2" log_file="$2.mvn"
-  if ! mvn -B -q -Dstyle.color=never -f "$pom" dependency:build-classpath \
-      -Dmdep.outputFile="$out" > "$log_file" 2>&1; then
-    cat "$log_file" >&2
-    rm -f "$out" "$log_file"
-    die "Maven could not resolve $pom"
-  fi
-  rm -f "$log_file"
-  [[ -s "$out" ]] || die "Maven wrote an empty classpath for $pom"
-}
-
 ensure_classpath() {
   mkdir -p "$STATE_DIR"
-  if [[ -s "$CP_FILE" && ! "$FLINK_POM" -nt "$CP_FILE" && ! "$DJL_POM" -nt "$CP_FILE" \
-      && ! "$REPO_ROOT/pom.xml" -nt "$CP_FILE" ]]; then
-    local jar ok=true jars=()
-    IFS=: read -r -a jars < "$CP_FILE" || true
-    for jar in "${jars[@]}"; do [[ -f "$jar" ]] || { ok=false; break; }; done
-    [[ "$ok" == true ]] && return 0
-  fi
-  command -v mvn > /dev/null || die "mvn not on PATH (needed once to resolve the Flink classpath)"
+  classpath_cached "$CP_FILE" "$FLINK_POM" "$DJL_POM" && return 0
   log "resolving the Flink and DJL classpath with Maven (once)..."
   local flink="$CP_FILE.flink.$$" djl="$CP_FILE.djl.$$"
-  resolve_pom "$FLINK_POM" "$flink"
-  resolve_pom "$DJL_POM" "$djl"
+  resolve_classpath "$FLINK_POM" "$flink"
+  resolve_classpath "$DJL_POM" "$djl"
   # one jar per artifact: both lists name commons-io, commons-compress, ... at the same version
   # (Maven writes no trailing newline: one echo between the lists keeps the last jar whole)
   { tr ':' '\n' < "$flink"; echo; tr ':' '\n' < "$djl"; echo; } | awk 'NF && !seen[$0]++' | paste -sd: - \
@@ -199,27 +184,8 @@ resource_params() {
 marker() { echo "-Dkanstream.flink.home=$STATE_DIR"; }
 role_marker() { echo "-Dkanstream.flink.role=$1"; }
 
-is_ours() {
-  local pid="$1" role="$2" cmd
-  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null || true)"
-  [[ "$cmd" == *"$(marker) "* && "$cmd" == *"$(role_marker "$role") "* ]]
-}
-
 # Prints the pid of a role (jobmanager, taskmanager-N) if it runs; returns 1 otherwise.
-running_pid() {
-  local role="$1" pid_file="$STATE_DIR/$1.pid" pid=""
-  if [[ -f "$pid_file" ]]; then
-    pid="$(cat "$pid_file" 2> /dev/null || true)"
-    if is_ours "$pid" "$role"; then echo "$pid"; return 0; fi
-    rm -f "$pid_file"
-  fi
-  local p
-  for p in $(pgrep -f -- "$(role_marker "$role") " 2> /dev/null || true); do
-    if is_ours "$p" "$role"; then echo "$p" > "$pid_file"; echo "$p"; return 0; fi
-  done
-  return 1
-}
+running_pid() { find_pid "$STATE_DIR/$1.pid" "$(role_marker "$1")" "$(marker)"; }
 
 # Numbers of the TaskManagers that run, one per line.
 running_taskmanagers() {
@@ -227,20 +193,19 @@ running_taskmanagers() {
   for p in $(pgrep -f -- "$(marker) " 2> /dev/null || true); do
     cmd="$(tr '\0' ' ' < "/proc/$p/cmdline" 2> /dev/null || true)"
     n="$(sed -n 's/.*-Dkanstream\.flink\.role=taskmanager-\([0-9]*\) .*/\1/p' <<< "$cmd")"
-    if [[ -n "$n" ]] && is_ours "$p" "taskmanager-$n"; then echo "$n"; fi
+    if [[ -n "$n" ]] && runs_with "$p" "$(marker)" "$(role_marker "taskmanager-$n")"; then
+      echo "$n"
+    fi
   done | sort -n
 }
 
 rest() { curl -sf --max-time 5 "http://localhost:$REST_PORT$1"; }
 
-# TaskManagers the JobManager lists (it forgets a killed one only after heartbeat.timeout).
+# The resource ids of the TaskManagers the JobManager lists, one a line, read from its REST API by
+# the command line (it forgets a killed one only after heartbeat.timeout).
 registered_taskmanagers() {
-  local overview
-  overview="$(rest /overview 2> /dev/null)" || { echo 0; return; }
-  sed -n 's/.*"taskmanagers":\([0-9]*\).*/\1/p' <<< "$overview"
+  "$KS" chaos job taskmanagers --target "localhost:$REST_PORT" 2> /dev/null || true
 }
-
-port_open() { (exec 3<> "/dev/tcp/localhost/$1") 2> /dev/null; }
 
 launch() {
   local role="$1" main="$2" jvm="$3" dyn="$4"; shift 4
@@ -259,11 +224,7 @@ launch() {
   echo $!
 }
 
-take_lock() {
-  mkdir -p "$STATE_DIR"
-  exec 9> "$STATE_DIR/.lock"
-  flock -w $((START_TIMEOUT * 3)) 9 || die "another flink-local.sh holds $STATE_DIR/.lock"
-}
+lock() { take_lock "$STATE_DIR" $((START_TIMEOUT * 3)); }
 
 start_jobmanager() {
   local pid
@@ -298,7 +259,7 @@ start_taskmanager() {
   fi
   running_pid jobmanager > /dev/null || die "no JobManager running: flink-local.sh start first"
   local before params jvm dyn
-  before="$(registered_taskmanagers)"
+  before="$(registered_taskmanagers | wc -l)"
   params="$(resource_params GET_TM_RESOURCE_PARAMS)"
   jvm="$(sed -n 1p <<< "$params")"
   dyn="$(sed -n 2p <<< "$params") -D taskmanager.resource-id=tm-$n"
@@ -307,10 +268,10 @@ start_taskmanager() {
     "$dyn" DJL_OFFLINE=true DJL_CACHE_DIR="$STATE_DIR/djl-cache" OMP_NUM_THREADS=1)"
   log "TaskManager $n pid $pid (resource id tm-$n), waiting until it is registered"
   local deadline=$((SECONDS + START_TIMEOUT))
-  until rest /taskmanagers 2> /dev/null | grep -q "\"id\":\"tm-$n\""; do
+  until registered_taskmanagers | grep -qx "tm-$n"; do
     kill -0 "$pid" 2> /dev/null || { tail -n 30 "$LOG_DIR/taskmanager-$n.log" "$LOG_DIR/taskmanager-$n.out" >&2 || true; die "TaskManager $n exited during startup"; }
-    (( SECONDS < deadline )) || die "TaskManager $n not registered after ${START_TIMEOUT}s (was $before)"
-    sleep 0.5
+    (( SECONDS < deadline )) || die "TaskManager $n not registered after ${START_TIMEOUT}s ($before were)"
+    sleep 1
   done
   log "TaskManager $n registered"
 }
@@ -318,14 +279,7 @@ start_taskmanager() {
 stop_role() {
   local role="$1" signal="${2:-TERM}" pid
   pid="$(running_pid "$role")" || { rm -f "$STATE_DIR/$role.pid"; return 0; }
-  kill "-$signal" "$pid" 2> /dev/null || true
-  local deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2> /dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-  if kill -0 "$pid" 2> /dev/null; then
-    log "$role (pid $pid) still alive after ${STOP_TIMEOUT}s, SIGKILL"
-    kill -KILL "$pid" 2> /dev/null || true
-    while kill -0 "$pid" 2> /dev/null; do sleep 0.2; done
-  fi
+  stop_pid "$pid" "$signal" "$STOP_TIMEOUT"
   rm -f "$STATE_DIR/$role.pid"
   log "$role (pid $pid) stopped with SIG$signal"
 }
@@ -379,6 +333,19 @@ cmd_metrics() {
   done
 }
 
+# The job jar as a cluster runs it: Flink's own client (bin/flink's CliFrontend) submits it,
+# detached, with `kanstream run`'s options. Topics must exist (under a cluster the job does not
+# create them); the client's log goes to log/client.log.
+cmd_submit() {
+  [[ -f "$JOB_JAR" ]] || die "no job jar at $JOB_JAR: build it with mvn -DskipTests package"
+  running_pid jobmanager > /dev/null || die "no JobManager running: flink-local.sh start first"
+  ensure_classpath
+  FLINK_CONF_DIR="$CONF_DIR" java --add-opens java.base/java.lang=ALL-UNNAMED \
+    --add-opens java.base/java.util=ALL-UNNAMED \
+    -Dlog.file="$LOG_DIR/client.log" -Dlog4j.configurationFile="file:$CONF_DIR/log4j.properties" \
+    -cp "$(classpath)" org.apache.flink.client.cli.CliFrontend run -d "$JOB_JAR" "$@"
+}
+
 cmd_taskmanager() {
   local sub="${1:-}" n="${2:-}"
   case "$sub" in
@@ -408,10 +375,11 @@ main() {
         esac
       done
       [[ "$n" =~ ^[0-9]+$ ]] || die "--taskmanagers must be a number, got '$n'"
-      take_lock; cmd_start "$n" ;;
-    stop) take_lock; cmd_stop ;;
+      lock; cmd_start "$n" ;;
+    stop) lock; cmd_stop ;;
     status) cmd_status || exit $? ;;
-    taskmanager) take_lock; cmd_taskmanager "$@" ;;
+    taskmanager) lock; cmd_taskmanager "$@" ;;
+    submit) cmd_submit "$@" ;;
     metrics) cmd_metrics ;;
     logs) echo "$LOG_DIR" ;;
     classpath) ensure_classpath; classpath; echo ;;

@@ -22,20 +22,17 @@
 #   client.properties  --secure only (mode 600): client settings for the local user, password
 #                      included; pass it as --kafka-properties / --command-config
 set -Eeuo pipefail
-# With set -e a failing command would otherwise end the script without a word; say where.
-on_err() { echo "kafka-local: ERROR: command failed (exit $1) at line $2: $3" >&2; }
-trap 'on_err $? $LINENO "$BASH_COMMAND"' ERR
+SCRIPT=kafka-local
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 readonly KAFKA_MAIN=kafka.Kafka
 readonly STORAGE_TOOL=kafka.tools.StorageTool
 readonly TOPIC_TOOL=org.apache.kafka.tools.TopicCommand
 
-# Resolve paths from the script location, so the script works from any cwd.
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
-POM="$SCRIPT_DIR/kafka/pom.xml"
+POM="$ROOT/scripts/kafka/pom.xml"
 
-STATE_DIR="${KANSTREAM_HOME:-$REPO_ROOT/.kanstream}/kafka"
+STATE_DIR="$KANSTREAM_HOME/kafka"
 DATA_DIR="$STATE_DIR/data"
 LOG_DIR="$STATE_DIR/logs"
 PID_FILE="$STATE_DIR/kafka.pid"
@@ -107,37 +104,14 @@ State dir: $STATE_DIR
 EOF
 }
 
-log() { echo "kafka-local: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
 # ---------------------------------------------------------------------------------------------
 # Classpath: resolved once by Maven, cached in the state dir.
 # ---------------------------------------------------------------------------------------------
 ensure_classpath() {
   mkdir -p "$STATE_DIR"
-  # Re-resolve when the pom changed (e.g. version bump); otherwise never call Maven again.
-  if [[ -s "$CP_FILE" && ! "$POM" -nt "$CP_FILE" ]]; then
-    # ...unless a jar vanished from ~/.m2 (cleaned local repo): then resolve again.
-    local jar ok=true jars=()
-    IFS=: read -r -a jars < "$CP_FILE" || true   # no trailing newline -> read returns 1
-    for jar in "${jars[@]}"; do [[ -f "$jar" ]] || { ok=false; break; }; done
-    [[ "$ok" == true ]] && return 0
-  fi
-  command -v mvn >/dev/null || die "mvn not on PATH (needed once to resolve the Kafka classpath)"
+  classpath_cached "$CP_FILE" "$POM" && return 0
   log "resolving Kafka classpath with Maven (first use may download ~50 MB of jars)..."
-  local tmp="$CP_FILE.tmp.$$" out="$CP_FILE.mvn.$$"
-  # Maven's output is kept out of the caller's stdout/stderr (Debian's mvn emits ANSI resets even
-  # with -q -B) and only shown on failure. Write to a temp file and rename, so an interrupted
-  # resolve never leaves a truncated classpath behind.
-  if ! mvn -B -q -Dstyle.color=never -f "$POM" dependency:build-classpath \
-      -Dmdep.outputFile="$tmp" > "$out" 2>&1; then
-    cat "$out" >&2
-    rm -f "$tmp" "$out"
-    die "Maven could not resolve $POM"
-  fi
-  rm -f "$out"
-  [[ -s "$tmp" ]] || { rm -f "$tmp"; die "Maven wrote an empty classpath"; }
-  mv -f "$tmp" "$CP_FILE"
+  resolve_classpath "$POM" "$CP_FILE"
 }
 
 classpath() { cat "$CP_FILE"; }
@@ -160,29 +134,8 @@ run_tool() {
 # without ever touching another Kafka (e.g. one started with a different KANSTREAM_HOME).
 marker() { echo "-Dkanstream.kafka.home=$STATE_DIR"; }
 
-is_our_broker() {
-  local pid="$1"
-  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] || return 1
-  local cmd
-  cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmd" == *"$(marker) "* && "$cmd" == *" $KAFKA_MAIN "* ]]
-}
-
 # Prints the broker pid if it is running; returns 1 otherwise. Cleans up a stale pid file.
-running_pid() {
-  local pid=""
-  if [[ -f "$PID_FILE" ]]; then
-    pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-    if is_our_broker "$pid"; then echo "$pid"; return 0; fi
-    rm -f "$PID_FILE"   # stale: process gone or pid reused by something else
-  fi
-  # Fallback: pid file lost but our JVM still alive (pgrep -f matches the full command line).
-  local p
-  for p in $(pgrep -f -- "$(marker) " 2>/dev/null || true); do
-    if is_our_broker "$p"; then echo "$p" > "$PID_FILE"; echo "$p"; return 0; fi
-  done
-  return 1
-}
+running_pid() { find_pid "$PID_FILE" "$(marker)" "$KAFKA_MAIN"; }
 
 # The port of the running broker comes from the properties it was started with, not from the
 # current env, so that `status`/`topics` keep working when called without --port.
@@ -193,11 +146,6 @@ effective_port() {
     [[ -n "$p" ]] && { echo "$p"; return; }
   fi
   echo "$PORT"
-}
-
-port_open() {
-  # bash's /dev/tcp: no nc/curl dependency. Subshell so the fd is closed right away.
-  (exec 3<>"/dev/tcp/localhost/$1") 2>/dev/null
 }
 
 # How data/ was formatted; state from before the secure mode existed is plaintext.
@@ -239,15 +187,8 @@ log_tail() {
   fi
 }
 
-# Serialise start/stop: two test JVMs (e.g. parallel Maven forks) calling `start` at the same time
-# must not both launch a broker. fd 9 holds an flock on the state dir until this script exits.
-# The broker itself is launched with 9>&- so it does not inherit (and hold) the lock forever.
-take_lock() {
-  mkdir -p "$STATE_DIR"
-  exec 9> "$STATE_DIR/.lock"
-  local wait=$((START_TIMEOUT + STOP_TIMEOUT + 120))
-  flock -w "$wait" 9 || die "another kafka-local.sh start/stop holds $STATE_DIR/.lock for ${wait}s"
-}
+# Two test JVMs (parallel Maven forks) calling `start` at once must not both launch a broker.
+lock() { take_lock "$STATE_DIR" $((START_TIMEOUT + STOP_TIMEOUT + 120)); }
 
 # ---------------------------------------------------------------------------------------------
 # Config files
@@ -508,7 +449,8 @@ cmd_start() {
   #    shell the background child is not a group leader, so setsid execs in place and $! is
   #    the JVM's pid.
   #  - stdin/stdout/stderr detached to files: a caller reading our output through a pipe
-  #    (ProcessBuilder, $(...)) would otherwise block until the *broker* exits. 9>&-: see take_lock.
+  #    (ProcessBuilder, $(...)) would otherwise block until the *broker* exits. 9>&-: the lock
+  #    (take_lock) stays with this script.
   #  - the marker property lets stop/status recognise this exact broker (see marker()).
   # shellcheck disable=SC2086  # HEAP_OPTS is intentionally word-split
   setsid java $HEAP_OPTS \
@@ -568,14 +510,7 @@ cmd_stop() {
   log "stopping pid $pid (SIGTERM, up to ${STOP_TIMEOUT}s)"
   # SIGTERM triggers Kafka's shutdown hook: controlled shutdown, flush and close of the logs,
   # so the next start needs no log recovery.
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + STOP_TIMEOUT))
-  while kill -0 "$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.5; done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "still alive after ${STOP_TIMEOUT}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-  fi
+  stop_pid "$pid" TERM "$STOP_TIMEOUT"
   rm -f "$PID_FILE"
   log "stopped"
 }
@@ -648,8 +583,8 @@ main() {
 
   case "$cmd" in
     start)     [[ ${#rest[@]} -eq 0 ]] || die "unexpected arguments: ${rest[*]}"
-               take_lock; cmd_start "$clean" "$secure" ;;
-    stop)      take_lock; cmd_stop ;;
+               lock; cmd_start "$clean" "$secure" ;;
+    stop)      lock; cmd_stop ;;
     status)    cmd_status || exit $? ;;   # exit 3 = stopped, not an error worth a trap message
     topics)    cmd_topics "${rest[@]+"${rest[@]}"}" ;;
     classpath) ensure_classpath; classpath; echo ;;

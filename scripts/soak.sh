@@ -64,15 +64,16 @@ done
 
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+start_run
 RUN_ID="soak-$(date +%Y%m%d-%H%M%S)"
 RUN_DIR="$KANSTREAM_HOME/soak/$RUN_ID"
 mkdir -p "$RUN_DIR"
 SAMPLES="$RUN_DIR/samples.jsonl"
 : > "$SAMPLES"
 
+build_once
 use_or_start_broker
 use_or_start_cluster
-build_once
 create_topics "$RUN_ID"
 
 submit_detached "$RUN_DIR/submissions.log" --fresh --no-create-topics \

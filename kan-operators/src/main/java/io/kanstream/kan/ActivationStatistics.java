@@ -1,6 +1,7 @@
 package io.kanstream.kan;
 
 import java.util.Arrays;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * Where each layer's inputs live, as a compact, exponentially decayed summary per layer input: what
@@ -37,14 +38,10 @@ final class ActivationStatistics {
         tails = new float[layers][];
         bins = new int[layers];
         for (int l = 0; l < layers; l++) {
-            bins[l] = spans(grids[l]) + 2;
+            bins[l] = grids[l].spans() + 2;
             mass[l] = new float[grids[l].features() * bins[l]];
             tails[l] = new float[grids[l].features() * 2];
         }
-    }
-
-    private static int spans(KnotGrid grid) {
-        return grid.gridSize() + 2 * grid.splineOrder();
     }
 
     /**
@@ -91,7 +88,7 @@ final class ActivationStatistics {
 
     /** 0 below the first knot, j + 1 in span [t_j, t_(j+1)), the last bin from the last knot on. */
     private static int bin(KnotGrid grid, int feature, float x) {
-        int last = spans(grid);
+        int last = grid.spans();
         if (!(x >= grid.knot(feature, 0))) {
             return 0; // below, or NaN (never reaches here: inputs are checked)
         }
@@ -166,9 +163,13 @@ final class ActivationStatistics {
      * its own; a shift of the distribution moves many.
      */
     double outsideFraction(KnotGrid[] grids) {
+        return worstLayer(l -> outsideFraction(l, grids[l]));
+    }
+
+    private double worstLayer(IntToDoubleFunction perLayer) {
         double worst = 0;
         for (int l = 0; l < mass.length; l++) {
-            worst = Math.max(worst, outsideFraction(l, grids[l]));
+            worst = Math.max(worst, perLayer.applyAsDouble(l));
         }
         return worst;
     }
@@ -200,11 +201,7 @@ final class ActivationStatistics {
      * wrong share of the data scores up to 1.
      */
     double knotMisfit(KnotGrid[] grids) {
-        double worst = 0;
-        for (int l = 0; l < mass.length; l++) {
-            worst = Math.max(worst, knotMisfit(l, grids[l]));
-        }
-        return worst;
+        return worstLayer(l -> knotMisfit(l, grids[l]));
     }
 
     /** The knot misfit of one layer: the mean over its features. */
@@ -242,7 +239,7 @@ final class ActivationStatistics {
 
     /** Moves one layer's summary onto a new grid (after a refit), keeping its mass and means. */
     void rebin(int layer, KnotGrid oldGrid, KnotGrid newGrid) {
-        int width = spans(newGrid) + 2;
+        int width = newGrid.spans() + 2;
         int in = newGrid.features();
         float[] newMass = new float[in * width];
         float[] newTails = new float[in * 2];

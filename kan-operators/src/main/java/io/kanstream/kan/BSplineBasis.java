@@ -10,9 +10,8 @@ import ai.djl.ndarray.types.Shape;
  * B-spline bases of one layer's knot grid, evaluated by the Cox–de Boor recursion on the device,
  * vectorized over batch and features.
  *
- * <p>Every knot difference the recursion divides by depends on the grid only, so its guarded
- * reciprocal is computed once per grid on the host: a zero-width span (coincident knots) gets
- * reciprocal 0, which drops that term instead of producing NaN or Inf.
+ * <p>Every knot difference the recursion divides by depends on the grid only: its guarded
+ * reciprocal comes from the grid's {@link KnotGrid.Tables}, the same floats the host's loops use.
  */
 final class BSplineBasis implements AutoCloseable {
     private final int order;
@@ -28,47 +27,27 @@ final class BSplineBasis implements AutoCloseable {
 
     BSplineBasis(KnotGrid grid, NDManager manager) {
         this.order = grid.splineOrder();
-        this.coefficients = grid.gridSize() + order;
+        this.coefficients = grid.coefficients();
         int in = grid.features();
-        int m = grid.gridSize() + 2 * order + 1;
-        float[][] t = grid.toArray();
-        lower = persistent(manager, slice(t, 0, m - 1), in);
-        upper = persistent(manager, slice(t, 1, m - 1), in);
+        int m = grid.knotCount();
+        KnotGrid.Tables tables = grid.tables();
+        float[] t = tables.knots; // (in, m)
+        lower = persistent(manager, slice(t, in, m, 0, m - 1), in);
+        upper = persistent(manager, slice(t, in, m, 1, m - 1), in);
         leftKnot = new NDArray[order + 1];
         leftInv = new NDArray[order + 1];
         rightKnot = new NDArray[order + 1];
         rightInv = new NDArray[order + 1];
         for (int p = 1; p <= order; p++) {
             int width = m - 1 - p;
-            float[] lk = new float[in * width];
-            float[] li = new float[in * width];
-            float[] rk = new float[in * width];
-            float[] ri = new float[in * width];
-            for (int i = 0; i < in; i++) {
-                for (int j = 0; j < width; j++) {
-                    lk[i * width + j] = t[i][j];
-                    li[i * width + j] = guardedInverse(t[i][j + p] - t[i][j], 1);
-                    rk[i * width + j] = t[i][j + p + 1];
-                    ri[i * width + j] = guardedInverse(t[i][j + p + 1] - t[i][j + 1], 1);
-                }
-            }
-            leftKnot[p] = persistent(manager, lk, in);
-            leftInv[p] = persistent(manager, li, in);
-            rightKnot[p] = persistent(manager, rk, in);
-            rightInv[p] = persistent(manager, ri, in);
+            leftKnot[p] = persistent(manager, slice(t, in, m, 0, width), in);
+            leftInv[p] = persistent(manager, tables.leftInv[p], in);
+            rightKnot[p] = persistent(manager, slice(t, in, m, p + 1, width), in);
+            rightInv[p] = persistent(manager, tables.rightInv[p], in);
         }
         if (order >= 1) {
-            float[] dl = new float[in * coefficients];
-            float[] dr = new float[in * coefficients];
-            for (int i = 0; i < in; i++) {
-                for (int j = 0; j < coefficients; j++) {
-                    dl[i * coefficients + j] = guardedInverse(t[i][j + order] - t[i][j], order);
-                    dr[i * coefficients + j] =
-                            guardedInverse(t[i][j + order + 1] - t[i][j + 1], order);
-                }
-            }
-            derivLeft = persistent(manager, dl, in);
-            derivRight = persistent(manager, dr, in);
+            derivLeft = persistent(manager, tables.derivLeft, in);
+            derivRight = persistent(manager, tables.derivRight, in);
         } else {
             derivLeft = null;
             derivRight = null;
@@ -120,15 +99,14 @@ final class BSplineBasis implements AutoCloseable {
         return order;
     }
 
-    static float guardedInverse(float difference, int scale) {
-        // Coincident knots: the Cox–de Boor convention 0/0 = 0 drops the term.
-        return difference > 1e-12f && Float.isFinite(difference) ? scale / difference : 0f;
-    }
-
-    private static float[] slice(float[][] t, int from, int width) {
-        float[] flat = new float[t.length * width];
-        for (int i = 0; i < t.length; i++) {
-            System.arraycopy(t[i], from, flat, i * width, width);
+    /**
+     * @param t (rows, m) row-major
+     * @return (rows, width): columns from, from + 1, ... of every row
+     */
+    private static float[] slice(float[] t, int rows, int m, int from, int width) {
+        float[] flat = new float[rows * width];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(t, i * m + from, flat, i * width, width);
         }
         return flat;
     }

@@ -127,14 +127,9 @@ public final class EfficientKanWeights {
                             + " (expected (out, in), (out, in, G+k), (out, in),"
                             + " (in, G+2k+1))");
         }
-        float[] flat = values.get(prefix + "grid");
-        float[][] knots = new float[in][g + 2 * k + 1];
-        for (int i = 0; i < in; i++) {
-            System.arraycopy(flat, i * knots[i].length, knots[i], 0, knots[i].length);
-        }
         KnotGrid knotGrid;
         try {
-            knotGrid = new KnotGrid(knots, g, k);
+            knotGrid = KnotGrid.fromFlat(values.get(prefix + "grid"), in, g, k);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + " " + prefix + "grid: " + e.getMessage(), e);
         }
@@ -211,8 +206,8 @@ public final class EfficientKanWeights {
             for (int l = 0; l < layers.size(); l++) {
                 LayerParameters p = layers.get(l);
                 int in = p.in();
-                int c = p.grid().gridSize() + p.grid().splineOrder();
-                int m = p.grid().gridSize() + 2 * p.grid().splineOrder() + 1;
+                int c = p.grid().coefficients();
+                int m = p.grid().knotCount();
                 String prefix = "layers." + l + ".";
                 arrays.add(
                         named(

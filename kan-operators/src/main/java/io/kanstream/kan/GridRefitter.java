@@ -145,7 +145,7 @@ final class GridRefitter {
             }
             inside[l] = insideFraction(fitInputs, m, grid);
 
-            int newC = newGridSize + k;
+            int newC = grid.coefficients();
             float[] oldBases = layer.bases(oldLayerInputs, m); // (m, in, oldC)
             float[] scaled = layer.scaledSpline; // (out, in, oldC)
             float[] scaler = layer.splineScaler; // (out, in)

@@ -14,15 +14,16 @@ import java.util.SplittableRandom;
  * dispatch, allocation) is all that is paid: about 0.2 ms to score and 0.5 ms per step for a small
  * KAN, and a millisecond to build a model's tensors when a key's state is decoded. The same
  * arithmetic in Java takes microseconds. It is the same function in float: the B-spline recursion
- * does the operations of {@link BSplineBasis} in the same order on the same guarded reciprocals, C
- * ⊙ S is the same float product, the gradients are those of {@link KanLayer}, and Adam is DJL's
- * fused update written out; only the order of sums differs from the device's matrix products (a few
- * ulps).
+ * does the operations of {@link BSplineBasis} in the same order on the same guarded reciprocals
+ * (the grid's {@link KnotGrid.Tables}), C ⊙ S is the same float product, the gradients are those of
+ * {@link KanLayer}, and Adam is DJL's fused update written out; only the order of sums differs from
+ * the device's matrix products (a few ulps).
  *
- * <p>This is the model's home copy; {@link DeviceKan} mirrors it on the device for calls large
- * enough to be worth it, and {@link KanLearner} keeps the two in step.
+ * <p>This is the model's home copy and one {@link KanKernel}; {@link DeviceKan}, the other, mirrors
+ * it on the device for calls large enough to be worth it, and {@link KanLearner} keeps the two in
+ * step.
  */
-final class HostKan {
+final class HostKan implements KanKernel {
     private final Layer[] layers;
     private final int inputs;
     private final int outputs;
@@ -77,7 +78,7 @@ final class HostKan {
         Layer[] layers = new Layer[widths.size() - 1];
         int g = config.gridSize();
         int k = config.splineOrder();
-        int c = g + k;
+        int c = config.coefficients();
         for (int l = 0; l + 1 < widths.size(); l++) {
             int in = widths.get(l);
             int out = widths.get(l + 1);
@@ -176,26 +177,26 @@ final class HostKan {
         return List.of(result);
     }
 
-    /** One parameter, {@code index = 3 · layer + p} with p = 0 Wb, 1 C, 2 S; not a copy. */
+    /** One parameter, numbered as {@link ParameterIndex} says; not a copy. */
     float[] parameter(int index) {
-        Layer layer = layers[index / 3];
-        return switch (index % 3) {
-            case 0 -> layer.baseWeight;
-            case 1 -> layer.splineWeight;
-            default -> layer.splineScaler;
-        };
+        Layer layer = layers[ParameterIndex.layer(index)];
+        return ParameterIndex.pick(
+                ParameterIndex.position(index),
+                layer.baseWeight,
+                layer.splineWeight,
+                layer.splineScaler);
     }
 
     /** One moment of one parameter, indexed as {@link #parameter}; not a copy. */
     float[] moment(int index, boolean first) {
-        Layer layer = layers[index / 3];
-        return (first ? layer.first : layer.second)[index % 3];
+        Layer layer = layers[ParameterIndex.layer(index)];
+        return (first ? layer.first : layer.second)[ParameterIndex.position(index)];
     }
 
     /** Sets every Adam first moment to zero, and the second moments too when asked. */
     void resetMoments(boolean second) {
         for (Layer layer : layers) {
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 java.util.Arrays.fill(layer.first[p], 0);
                 if (second) {
                     java.util.Arrays.fill(layer.second[p], 0);
@@ -211,11 +212,8 @@ final class HostKan {
         }
     }
 
-    /**
-     * @param x (n, in) row-major, normalized
-     * @return (n, out) row-major
-     */
-    float[] outputs(float[] x, int n) {
+    @Override
+    public float[] outputs(float[] x, int n) {
         return outputs(x, n, null);
     }
 
@@ -264,7 +262,7 @@ final class HostKan {
     }
 
     /** A forward pass over a batch, keeping what the backward pass needs. */
-    final class Pass {
+    final class Pass implements Step {
         final int n;
         final float[][] input; // [l] (n, in_l); input[0] is the caller's array
         final float[][] sigmoid; // [l] (n, in_l)
@@ -300,12 +298,29 @@ final class HostKan {
             }
             output = y;
         }
+
+        @Override
+        public float[] outputs() {
+            return output;
+        }
+
+        @Override
+        public double backward(float[] dOut) {
+            return HostKan.this.backward(this, dOut);
+        }
+
+        @Override
+        public void update(AdamOptimizer.Rates rates, float gradientScale) {
+            HostKan.this.update(rates, gradientScale);
+        }
+
+        /** Nothing to release: a host pass is plain arrays. */
+        @Override
+        public void close() {}
     }
 
-    /**
-     * @param x (n, in) row-major, normalized
-     */
-    Pass forward(float[] x, int n) {
+    @Override
+    public Pass forward(float[] x, int n) {
         return new Pass(x, n);
     }
 
@@ -357,23 +372,25 @@ final class HostKan {
         final int order;
         final int coefficients;
         final int spans; // m − 1 = G + 2k order-0 bases per feature
+        // the grid's shared tables (KnotGrid.Tables), never written here
         final float[] knots; // (in, m)
-        final float[][] leftInv; // [p] (in, m−1−p)
-        final float[][] rightInv; // [p] (in, m−1−p)
+        final float[][] leftInv; // [p] (in, m−1−p)   1/(t_(j+p) − t_j), guarded
+        final float[][] rightInv; // [p] (in, m−1−p)   1/(t_(j+p+1) − t_(j+1)), guarded
         final float[] derivLeft; // (in, G+k)   k/(t_(j+k) − t_j)
         final float[] derivRight; // (in, G+k)   k/(t_(j+k+1) − t_(j+1))
         final float[] baseWeight; // (out, in)
         final float[] splineWeight; // (out, in, G+k)
         final float[] splineScaler; // (out, in)
         final float[] scaledSpline; // (out, in, G+k) = C ⊙ S
-        // the same values with the output index last, so the forward pass's inner loops run
-        // over outputs with unit stride (loops the JIT vectorizes)
-        final float[] baseByInput; // (in, out) = Wbᵀ
-        final float[] scaledByInput; // (in, G+k, out)
+        // the same values with the output index last, one array per row, so the forward pass's
+        // inner loops run over outputs with unit stride from index 0: Java 17's C2 vectorizes
+        // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset
+        final float[][] baseByInput; // [in] (out) = Wbᵀ
+        final float[][] scaledByInput; // [in · (G+k)] (out)
         // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S
-        final float[][] gradient = new float[3][];
-        final float[][] first = new float[3][];
-        final float[][] second = new float[3][];
+        final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
+        final float[][] first = new float[ParameterIndex.PER_LAYER][];
+        final float[][] second = new float[ParameterIndex.PER_LAYER][];
 
         Layer(
                 KnotGrid grid,
@@ -385,47 +402,22 @@ final class HostKan {
             this.in = grid.features();
             this.out = out;
             order = grid.splineOrder();
-            coefficients = grid.gridSize() + order;
-            int m = grid.gridSize() + 2 * order + 1;
-            spans = m - 1;
-            float[][] t = grid.toArray();
-            knots = new float[in * m];
-            for (int i = 0; i < in; i++) {
-                System.arraycopy(t[i], 0, knots, i * m, m);
-            }
-            leftInv = new float[order + 1][];
-            rightInv = new float[order + 1][];
-            for (int p = 1; p <= order; p++) {
-                int width = m - 1 - p;
-                leftInv[p] = new float[in * width];
-                rightInv[p] = new float[in * width];
-                for (int i = 0; i < in; i++) {
-                    for (int j = 0; j < width; j++) {
-                        leftInv[p][i * width + j] =
-                                BSplineBasis.guardedInverse(t[i][j + p] - t[i][j], 1);
-                        rightInv[p][i * width + j] =
-                                BSplineBasis.guardedInverse(t[i][j + p + 1] - t[i][j + 1], 1);
-                    }
-                }
-            }
-            derivLeft = new float[in * coefficients];
-            derivRight = new float[in * coefficients];
-            for (int i = 0; i < in && order >= 1; i++) {
-                for (int j = 0; j < coefficients; j++) {
-                    derivLeft[i * coefficients + j] =
-                            BSplineBasis.guardedInverse(t[i][j + order] - t[i][j], order);
-                    derivRight[i * coefficients + j] =
-                            BSplineBasis.guardedInverse(t[i][j + order + 1] - t[i][j + 1], order);
-                }
-            }
+            coefficients = grid.coefficients();
+            spans = grid.spans();
+            KnotGrid.Tables tables = grid.tables();
+            knots = tables.knots;
+            leftInv = tables.leftInv;
+            rightInv = tables.rightInv;
+            derivLeft = tables.derivLeft;
+            derivRight = tables.derivRight;
             this.baseWeight = baseWeight;
             this.splineWeight = splineWeight;
             this.splineScaler = splineScaler;
             scaledSpline = new float[out * in * coefficients];
-            baseByInput = new float[in * out];
-            scaledByInput = new float[in * coefficients * out];
+            baseByInput = new float[in][out];
+            scaledByInput = new float[in * coefficients][out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 first[p] = new float[params[p].length];
                 second[p] = new float[params[p].length];
             }
@@ -474,10 +466,10 @@ final class HostKan {
             }
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
-                    baseByInput[i * out + o] = baseWeight[o * in + i];
+                    baseByInput[i][o] = baseWeight[o * in + i];
                     int from = (o * in + i) * coefficients;
                     for (int c = 0; c < coefficients; c++) {
-                        scaledByInput[(i * coefficients + c) * out + o] = scaledSpline[from + c];
+                        scaledByInput[i * coefficients + c][o] = scaledSpline[from + c];
                     }
                 }
             }
@@ -606,12 +598,14 @@ final class HostKan {
                 scratch[siluAt + i] = xi * sigmoid;
                 spansOf[i] = bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
             }
-            combine(scratch, siluAt, scratch, basesAt, spansOf, 0, y, 0);
+            combine(scratch, siluAt, scratch, basesAt, spansOf, 0, y);
         }
 
         /**
          * y[o] = Σ silu · Wb + Σ bases · (C ⊙ S), for one sample, over the non-zero bases only: the
          * terms left out are exact zeros, so the sum is the full one.
+         *
+         * @param y receives the out values at index 0 (an offset would keep the loops scalar)
          */
         private void combine(
                 float[] silu,
@@ -620,17 +614,16 @@ final class HostKan {
                 int basesAt,
                 int[] spansOf,
                 int spansAt,
-                float[] y,
-                int yAt) {
+                float[] y) {
             // Every y[o] takes its terms in the order of a per-output dot product (the SiLU
             // terms by input, then the spline terms by input and coefficient), so the sums are
             // the same floats; the inner loops run over o.
-            Arrays.fill(y, yAt, yAt + out, 0f);
+            Arrays.fill(y, 0, out, 0f);
             for (int i = 0; i < in; i++) {
                 float a = silu[siluAt + i];
-                int w0 = i * out;
+                float[] w = baseByInput[i];
                 for (int o = 0; o < out; o++) {
-                    y[yAt + o] += a * baseByInput[w0 + o];
+                    y[o] += a * w[o];
                 }
             }
             for (int i = 0; i < in; i++) {
@@ -641,9 +634,9 @@ final class HostKan {
                 int q0 = i * coefficients;
                 for (int c = first(span); c <= last(span); c++) {
                     float b = bases[basesAt + q0 + c];
-                    int w0 = (q0 + c) * out;
+                    float[] w = scaledByInput[q0 + c];
                     for (int o = 0; o < out; o++) {
-                        y[yAt + o] += b * scaledByInput[w0 + o];
+                        y[o] += b * w[o];
                     }
                 }
             }
@@ -660,6 +653,7 @@ final class HostKan {
                 float[] y,
                 float[] scratch) {
             int siluAt = spans;
+            float[] sum = new float[out];
             for (int s = 0; s < n; s++) {
                 for (int i = 0; i < in; i++) {
                     int q = s * in + i;
@@ -677,7 +671,8 @@ final class HostKan {
                                     previous,
                                     q * (coefficients + 1));
                 }
-                combine(scratch, siluAt, bases, s * in * coefficients, spansOf, s * in, y, s * out);
+                combine(scratch, siluAt, bases, s * in * coefficients, spansOf, s * in, sum);
+                System.arraycopy(sum, 0, y, s * out, out);
             }
         }
 

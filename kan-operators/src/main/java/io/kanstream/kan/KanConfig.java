@@ -155,7 +155,7 @@ public record KanConfig(
 
     /** Number of B-spline coefficients per edge, G + k. */
     public int coefficients() {
-        return gridSize + splineOrder;
+        return KnotGrid.coefficients(gridSize, splineOrder);
     }
 
     /** Parses {@code 2,5,1}. */

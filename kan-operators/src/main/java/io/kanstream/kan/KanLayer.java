@@ -38,7 +38,7 @@ final class KanLayer implements AutoCloseable {
             NDManager manager) {
         this.in = grid.features();
         this.out = out;
-        this.coefficients = grid.gridSize() + grid.splineOrder();
+        this.coefficients = grid.coefficients();
         this.baseWeight = persistent(manager.create(baseWeight, new Shape(out, in)));
         this.splineWeight =
                 persistent(manager.create(splineWeight, new Shape(out, in, coefficients)));

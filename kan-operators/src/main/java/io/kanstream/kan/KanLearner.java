@@ -1,9 +1,6 @@
 package io.kanstream.kan;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
@@ -46,15 +43,22 @@ public final class KanLearner implements AutoCloseable {
     private long trainWorkLimit = TRAIN_WORK_LIMIT;
 
     /**
-     * Above this much work per scoring call the device's matrix products win over the Java loops
-     * (measured: 8,16,1 at batch 256 is faster in Java, 32,64,1 at batch 256 is not).
+     * Above this much work per scoring call the device's matrix products may win over the Java
+     * loops. Scoring in Java costs the same per row at any batch and skips the zero bases; below
+     * this bound it was faster than the device at every shape and batch measured, up to 32,64,1 at
+     * 1,024 rows (docs/performance.md, "Host or device").
      */
-    static final long SCORE_WORK_LIMIT = 2_000_000;
+    static final long SCORE_WORK_LIMIT = 24_000_000;
 
     /** How many rows of a scoring call that runs on the device enter the input summaries. */
     static final int DEVICE_CALL_SAMPLE = 64;
 
-    /** The same bound for a training step, whose work is about three forward passes. */
+    /**
+     * The bound for a training step (about three forward passes of work). Work alone does not place
+     * the crossover: the device's step wins for 32,64,1 from 64 rows, while 8,16,1 stays faster in
+     * Java to 2,048 (docs/performance.md, "Host or device"); this bound errs towards the device for
+     * wide layers.
+     */
     static final long TRAIN_WORK_LIMIT = 500_000;
 
     /**
@@ -402,8 +406,7 @@ public final class KanLearner implements AutoCloseable {
         if (scoresOnHost(n)) {
             outputs = host().outputs(z, n, record ? statistics : null);
         } else {
-            DeviceKan d = onDevice();
-            outputs = d.network.outputs(d.manager, z, n);
+            outputs = onDevice().outputs(z, n);
             if (record) {
                 // a large call: its first rows stand for it in the summaries
                 int sample = Math.min(n, DEVICE_CALL_SAMPLE);
@@ -445,53 +448,34 @@ public final class KanLearner implements AutoCloseable {
             mixture.learn(ownOutputs(rows, n, false), rows, labels, labelScale());
         }
         Batch batch = prepare(rows, labels);
-        float[] z = batch.inputs();
-        double[] targets = batch.targets();
-        if (trainsOnHost(n)) {
-            return learnOnHost(z, targets);
-        }
-        DeviceKan d = onDevice();
-        try (NDScope scope = new NDScope()) {
-            scope.suppressNotUsedWarning();
-            NDArray x = d.manager.create(z, new Shape(n, host.inputs()));
-            List<KanLayer.Activations> activations = d.network.forward(x);
-            int layers = d.network.size();
-            float[] outputs = activations.get(layers - 1).output().toFloatArray();
+        KanKernel kernel = trainsOnHost(n) ? host() : onDevice();
+        double loss;
+        double norm;
+        try (KanKernel.Step step = kernel.forward(batch.inputs(), n)) {
+            float[] outputs = step.outputs();
             float[] gradient = new float[outputs.length];
-            double loss = lossAndGradient(outputs, targets, gradient);
+            loss = lossAndGradient(outputs, batch.targets(), gradient);
             if (!Double.isFinite(loss)) {
                 return skipped(loss, Double.NaN);
             }
-            NDArray dOut = d.manager.create(gradient, new Shape(n, host.outputs()));
-            List<KanLayer.Gradients> gradients = d.network.backward(activations, dOut);
-            double norm = globalNorm(gradients);
+            norm = step.backward(gradient);
             if (!Double.isFinite(norm)) {
                 return skipped(loss, norm);
             }
-            d.update(gradients, optimizer.advance(learningRateScale), clipScale(norm));
-            hostBehind = true;
-            poolBehind = pool != null;
-            return applied(loss, norm);
+            step.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
         }
+        stepped(kernel);
+        return applied(loss, norm);
     }
 
-    /** The same step as the device's, in Java on the host copy (see {@link HostKan}). */
-    private StepResult learnOnHost(float[] z, double[] targets) {
-        int n = targets.length;
-        HostKan h = host();
-        HostKan.Pass pass = h.forward(z, n);
-        float[] gradient = new float[pass.output.length];
-        double loss = lossAndGradient(pass.output, targets, gradient);
-        if (!Double.isFinite(loss)) {
-            return skipped(loss, Double.NaN);
+    /** A step changed the model in {@code kernel}: every other copy is behind it now. */
+    private void stepped(KanKernel kernel) {
+        if (kernel == host) {
+            hostChanged();
+        } else {
+            hostBehind = true;
+            poolBehind = pool != null;
         }
-        double norm = h.backward(pass, gradient);
-        if (!Double.isFinite(norm)) {
-            return skipped(loss, norm);
-        }
-        h.update(optimizer.advance(learningRateScale), (float) clipScale(norm));
-        hostChanged();
-        return applied(loss, norm);
     }
 
     /**
@@ -564,17 +548,6 @@ public final class KanLearner implements AutoCloseable {
         }
         version++;
         return new StepResult(loss, norm, true, steps(), skippedSteps);
-    }
-
-    private static double globalNorm(List<KanLayer.Gradients> gradients) {
-        NDArray total = null;
-        for (KanLayer.Gradients g : gradients) {
-            for (NDArray part : g.all()) {
-                NDArray squares = part.square().sum();
-                total = total == null ? squares : total.add(squares);
-            }
-        }
-        return Math.sqrt(total.getFloat());
     }
 
     /**

@@ -53,6 +53,10 @@ final class KanNetwork implements AutoCloseable {
         return layers.get(0).in;
     }
 
+    int outputs() {
+        return layers.get(layers.size() - 1).out;
+    }
+
     /** Forward pass keeping what the backward pass needs, one entry per layer. */
     List<KanLayer.Activations> forward(NDArray x) {
         List<KanLayer.Activations> activations = new ArrayList<>(layers.size());

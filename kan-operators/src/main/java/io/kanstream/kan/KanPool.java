@@ -28,13 +28,16 @@ import java.util.Map;
  * moments back. The number of native ops per call depends on the shape, not on the number of keys:
  * through JNI each op costs microseconds, so that is where batching pays (see {@code docs/gpu.md}).
  *
- * <p>The math is {@link HostKan}'s: the same guarded knot reciprocals (the host's own tables are
- * uploaded), the same SiLU and B-spline recursion, the same closed-form gradients, Adam's update
- * with each key's own step count, learning rate (drift boost included) and clipping factor. What
- * stays on the host, around the kernel, is what is per key and cheap: input normalization, the loss
- * and its gradient through the logit bound and the output calibration, the NaN/Inf guards'
- * decisions and the counters, all through the same {@link KanLearner} code as a single-key step.
- * Sums run in another order than the host's loops (a few ulps).
+ * <p>The math is {@link HostKan}'s: the same guarded knot reciprocals (each key's {@link
+ * KnotGrid.Tables} are uploaded), the same SiLU and B-spline recursion, the same closed-form
+ * gradients, Adam's update with each key's own step count, learning rate (drift boost included) and
+ * clipping factor. What stays on the host, around the kernel, is what is per key and cheap: input
+ * normalization, the loss and its gradient through the logit bound and the output calibration, the
+ * NaN/Inf guards' decisions and the counters, all through the same {@link KanLearner} code as a
+ * single-key step. Sums run in another order than the host's loops (a few ulps).
+ *
+ * <p>It is the batched form of {@link KanKernel}: the same step, with a slot per group of rows and
+ * Adam's rates per key, which is why it does not implement that single-key interface.
  *
  * <p>Residency: a learner enters a slot on its first call and stays until evicted (least recently
  * used, when a call needs a slot and none is free), {@link #release}d, or closed. While resident,
@@ -419,8 +422,8 @@ public final class KanPool implements AutoCloseable {
             scope.suppressNotUsedWarning();
             NDArray slotIndex = manager.create(index);
             for (int l = 0; l < layers.length; l++) {
-                for (int p = 0; p < 3; p++) {
-                    int q = 3 * l + p;
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    int q = ParameterIndex.of(l, p);
                     scatterToHosts(
                             layers[l].parameter[p].get(slotIndex), ahead, h -> h.parameter(q));
                     scatterToHosts(
@@ -465,14 +468,26 @@ public final class KanPool implements AutoCloseable {
         learner.hostBehindPool = false;
     }
 
+    /**
+     * Takes every learner out of its slot after one read per tensor ({@link #writeBack}): what a
+     * checkpoint barrier calls when the learners themselves are the state (the heap backend), so
+     * that nothing the pool does later touches an object an asynchronous snapshot is reading.
+     */
+    public void releaseAll() {
+        writeBack();
+        for (KanLearner learner : new ArrayList<>(recent.keySet())) {
+            release(learner);
+        }
+    }
+
     /** Reads one slot into a host copy (same grids): what {@link KanLearner#host} calls. */
     void read(int slot, HostKan host) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDIndex at = new NDIndex(slot);
             for (int l = 0; l < layers.length; l++) {
-                for (int p = 0; p < 3; p++) {
-                    int q = 3 * l + p;
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    int q = ParameterIndex.of(l, p);
                     copy(layers[l].parameter[p].get(at), host.parameter(q));
                     copy(layers[l].first[p].get(at), host.moment(q, true));
                     copy(layers[l].second[p].get(at), host.moment(q, false));
@@ -563,21 +578,22 @@ public final class KanPool implements AutoCloseable {
             for (int l = 0; l < layers.length; l++) {
                 PoolLayer layer = layers[l];
                 int ll = l;
-                for (int p = 0; p < 3; p++) {
-                    int q = 3 * l + p;
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    int q = ParameterIndex.of(l, p);
                     put(layer.parameter[p], at, hosts, h -> h.parameter(q));
                     put(layer.first[p], at, hosts, h -> h.moment(q, true));
                     put(layer.second[p], at, hosts, h -> h.moment(q, false));
                 }
-                put(layer.knots, at, hosts, h -> h.layer(ll).knots);
+                // each key's own grid: the host's tables, the very floats its loops use
+                put(layer.knots, at, hosts, h -> tables(h, ll).knots);
                 for (int p = 1; p <= layer.order; p++) {
                     int pp = p;
-                    put(layer.leftInv[p], at, hosts, h -> h.layer(ll).leftInv[pp]);
-                    put(layer.rightInv[p], at, hosts, h -> h.layer(ll).rightInv[pp]);
+                    put(layer.leftInv[p], at, hosts, h -> tables(h, ll).leftInv[pp]);
+                    put(layer.rightInv[p], at, hosts, h -> tables(h, ll).rightInv[pp]);
                 }
                 if (layer.order >= 1) {
-                    put(layer.derivLeft, at, hosts, h -> h.layer(ll).derivLeft);
-                    put(layer.derivRight, at, hosts, h -> h.layer(ll).derivRight);
+                    put(layer.derivLeft, at, hosts, h -> tables(h, ll).derivLeft);
+                    put(layer.derivRight, at, hosts, h -> tables(h, ll).derivRight);
                 }
             }
         }
@@ -585,6 +601,10 @@ public final class KanPool implements AutoCloseable {
             learner.poolBehind = false;
         }
         uploads += u;
+    }
+
+    private static KnotGrid.Tables tables(HostKan host, int layer) {
+        return host.layer(layer).grid.tables();
     }
 
     private void put(
@@ -705,7 +725,7 @@ public final class KanPool implements AutoCloseable {
             PoolLayer layer = layers[l];
             LayerPass a = pass.layers[l];
             NDArray[] current = {a.baseWeight, a.splineWeight, a.splineScaler};
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 NDArray w = current[p];
                 NDArray grad = gradients.byLayer[l][p];
                 if (pick != null) {
@@ -746,9 +766,10 @@ public final class KanPool implements AutoCloseable {
         final int order;
         final int coefficients;
         final int knotsPerFeature; // G + 2k + 1
-        final NDArray[] parameter = new NDArray[3]; // Wb (S,out,in), C (S,out,in,G+k), S (S,out,in)
-        final NDArray[] first = new NDArray[3];
-        final NDArray[] second = new NDArray[3];
+        // Wb (S,out,in), C (S,out,in,G+k), S (S,out,in): positions as ParameterIndex numbers them
+        final NDArray[] parameter = new NDArray[ParameterIndex.PER_LAYER];
+        final NDArray[] first = new NDArray[ParameterIndex.PER_LAYER];
+        final NDArray[] second = new NDArray[ParameterIndex.PER_LAYER];
         final NDArray knots; // (S, in, G+2k+1)
         final NDArray[] leftInv; // [p] (S, in, G+2k−p)   1/(t_(j+p) − t_j), guarded
         final NDArray[] rightInv; // [p] (S, in, G+2k−p)   1/(t_(j+p+1) − t_(j+1)), guarded
@@ -759,14 +780,14 @@ public final class KanPool implements AutoCloseable {
             this.in = in;
             this.out = out;
             this.order = order;
-            this.coefficients = gridSize + order;
-            this.knotsPerFeature = gridSize + 2 * order + 1;
+            this.coefficients = KnotGrid.coefficients(gridSize, order);
+            this.knotsPerFeature = KnotGrid.knotCount(gridSize, order);
             Shape[] shapes = {
                 new Shape(slots, out, in),
                 new Shape(slots, out, in, coefficients),
                 new Shape(slots, out, in)
             };
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 parameter[p] = manager.zeros(shapes[p]);
                 first[p] = manager.zeros(shapes[p]);
                 second[p] = manager.zeros(shapes[p]);
@@ -864,7 +885,7 @@ public final class KanPool implements AutoCloseable {
         }
 
         void close() {
-            for (int p = 0; p < 3; p++) {
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 parameter[p].close();
                 first[p].close();
                 second[p].close();

@@ -3,57 +3,116 @@ package io.kanstream.kan;
 import java.util.Arrays;
 
 /**
- * One layer's knot grid on the host: per input feature, G + 2k + 1 strictly increasing knots.
- * Immutable. The interior, where the B-spline bases of a feature sum to one, runs from knot k to
- * knot G + k.
+ * One layer's knot grid: per input feature, G + 2k + 1 strictly increasing knots, and the
+ * arithmetic of grid size G and spline order k that every kernel, the pool, the state format and
+ * the importer share (coefficients G + k, knots G + 2k + 1, spans G + 2k). Immutable. The interior,
+ * where the B-spline bases of a feature sum to one, runs from knot k to knot G + k.
+ *
+ * <p>The Cox–de Boor recursion divides by knot differences that depend on the grid only; their
+ * guarded reciprocals are computed here once per grid ({@link #tables()}), and the host's loops,
+ * the device's {@link BSplineBasis} and the pool's slots all read these same floats: that is what
+ * lets the host's and the device's bases agree to the bit.
  */
 public final class KnotGrid {
-    private final float[][] knots; // (in, G + 2k + 1)
+    private final float[] knots; // (in, G + 2k + 1) row-major
+    private final int features;
     private final int gridSize;
     private final int splineOrder;
+    private volatile Tables tables; // built on first use: most grids a refit proposes are dropped
 
     KnotGrid(float[][] knots, int gridSize, int splineOrder) {
-        int expected = gridSize + 2 * splineOrder + 1;
-        for (int i = 0; i < knots.length; i++) {
-            if (knots[i].length != expected) {
-                throw new IllegalArgumentException(
-                        "grid row "
-                                + i
-                                + " has "
-                                + knots[i].length
-                                + " knots, expected G + 2k + 1 = "
-                                + expected);
-            }
-            for (int j = 1; j < expected; j++) {
-                if (!(knots[i][j] > knots[i][j - 1])) {
+        this(flatten(knots, knotCount(gridSize, splineOrder)), knots.length, gridSize, splineOrder);
+    }
+
+    private KnotGrid(float[] knots, int features, int gridSize, int splineOrder) {
+        int m = knotCount(gridSize, splineOrder);
+        for (int i = 0; i < features; i++) {
+            for (int j = 1; j < m; j++) {
+                float before = knots[i * m + j - 1];
+                float knot = knots[i * m + j];
+                if (!(knot > before)) {
                     throw new IllegalArgumentException(
                             "grid of feature "
                                     + i
                                     + " is not strictly increasing at knot "
                                     + j
                                     + ": "
-                                    + knots[i][j - 1]
+                                    + before
                                     + " then "
-                                    + knots[i][j]);
+                                    + knot);
                 }
             }
         }
-        this.knots = deepCopy(knots);
+        this.knots = knots;
+        this.features = features;
         this.gridSize = gridSize;
         this.splineOrder = splineOrder;
     }
 
+    /**
+     * A grid from its knots flattened row-major, as the state format and efficient-kan's {@code
+     * grid} tensor hold them.
+     *
+     * @param flat (features, G + 2k + 1), copied
+     */
+    static KnotGrid fromFlat(float[] flat, int features, int gridSize, int splineOrder) {
+        int m = knotCount(gridSize, splineOrder);
+        if (flat.length != features * m) {
+            throw new IllegalArgumentException(
+                    "a grid of "
+                            + features
+                            + " features with G = "
+                            + gridSize
+                            + ", k = "
+                            + splineOrder
+                            + " has "
+                            + features
+                            + " × (G + 2k + 1) = "
+                            + features * m
+                            + " knots, got "
+                            + flat.length);
+        }
+        return new KnotGrid(flat.clone(), features, gridSize, splineOrder);
+    }
+
+    /** B-spline coefficients per edge, G + k. */
+    public static int coefficients(int gridSize, int splineOrder) {
+        return gridSize + splineOrder;
+    }
+
+    /** Knots per feature, G + 2k + 1: the interior's G + 1 and k more on each side. */
+    public static int knotCount(int gridSize, int splineOrder) {
+        return gridSize + 2 * splineOrder + 1;
+    }
+
+    private static float[] flatten(float[][] rows, int m) {
+        float[] flat = new float[rows.length * m];
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i].length != m) {
+                throw new IllegalArgumentException(
+                        "grid row "
+                                + i
+                                + " has "
+                                + rows[i].length
+                                + " knots, expected G + 2k + 1 = "
+                                + m);
+            }
+            System.arraycopy(rows[i], 0, flat, i * m, m);
+        }
+        return flat;
+    }
+
     /** efficient-kan's initial grid: uniform on [low, high], extended by k steps each side. */
     static KnotGrid uniform(int features, int gridSize, int splineOrder, double low, double high) {
-        float[][] knots = new float[features][];
+        int m = knotCount(gridSize, splineOrder);
+        float[] knots = new float[features * m];
         double step = (high - low) / gridSize;
         for (int i = 0; i < features; i++) {
-            knots[i] = new float[gridSize + 2 * splineOrder + 1];
-            for (int j = 0; j < knots[i].length; j++) {
-                knots[i][j] = (float) ((j - splineOrder) * step + low);
+            for (int j = 0; j < m; j++) {
+                knots[i * m + j] = (float) ((j - splineOrder) * step + low);
             }
         }
-        return new KnotGrid(knots, gridSize, splineOrder);
+        return new KnotGrid(knots, features, gridSize, splineOrder);
     }
 
     /**
@@ -70,7 +129,7 @@ public final class KnotGrid {
         double min = sorted[0];
         double max = sorted[n - 1];
         double step = (max - min + 2 * margin) / gridSize;
-        double[] knots = new double[gridSize + 2 * splineOrder + 1];
+        double[] knots = new double[knotCount(gridSize, splineOrder)];
         for (int j = 0; j <= gridSize; j++) {
             double position = (double) j * (n - 1) / gridSize;
             // efficient-kan indexes the sorted sample with a truncated linspace
@@ -104,8 +163,8 @@ public final class KnotGrid {
     static float[] refine(KnotGrid grid, int feature) {
         int g = grid.gridSize;
         int k = grid.splineOrder;
-        float[] old = grid.knots[feature];
-        float[] knots = new float[2 * g + 2 * k + 1];
+        float[] old = grid.row(feature);
+        float[] knots = new float[knotCount(2 * g, k)];
         for (int j = 0; j < g; j++) {
             float low = old[k + j];
             float high = old[k + j + 1];
@@ -130,22 +189,19 @@ public final class KnotGrid {
         if (fraction >= 1 || target.gridSize != gridSize || target.splineOrder != splineOrder) {
             return target;
         }
-        float[][] mixed = new float[knots.length][];
-        for (int i = 0; i < knots.length; i++) {
-            mixed[i] = new float[knots[i].length];
-            for (int j = 0; j < knots[i].length; j++) {
-                mixed[i][j] =
-                        (float) ((1 - fraction) * knots[i][j] + fraction * target.knots[i][j]);
-                if (j > 0 && !(mixed[i][j] > mixed[i][j - 1])) {
-                    mixed[i][j] = Math.nextUp(mixed[i][j - 1]);
-                }
+        int m = knotCount();
+        float[] mixed = new float[knots.length];
+        for (int q = 0; q < knots.length; q++) {
+            mixed[q] = (float) ((1 - fraction) * knots[q] + fraction * target.knots[q]);
+            if (q % m > 0 && !(mixed[q] > mixed[q - 1])) {
+                mixed[q] = Math.nextUp(mixed[q - 1]);
             }
         }
-        return new KnotGrid(mixed, gridSize, splineOrder);
+        return new KnotGrid(mixed, features, gridSize, splineOrder);
     }
 
     public int features() {
-        return knots.length;
+        return features;
     }
 
     public int gridSize() {
@@ -156,41 +212,113 @@ public final class KnotGrid {
         return splineOrder;
     }
 
+    /** B-spline coefficients per edge, G + k. */
+    public int coefficients() {
+        return coefficients(gridSize, splineOrder);
+    }
+
+    /** Knots per feature, G + 2k + 1. */
+    public int knotCount() {
+        return knotCount(gridSize, splineOrder);
+    }
+
+    /** Spans between consecutive knots per feature, G + 2k: the order-0 bases. */
+    public int spans() {
+        return knotCount() - 1;
+    }
+
     /** Knot j of feature i. */
     public float knot(int feature, int j) {
-        return knots[feature][j];
+        return knots[feature * knotCount() + j];
     }
 
     /** Lower end of feature i's interior, t_k. */
     public float interiorLow(int feature) {
-        return knots[feature][splineOrder];
+        return knot(feature, splineOrder);
     }
 
     /** Upper end of feature i's interior, t_(G+k). */
     public float interiorHigh(int feature) {
-        return knots[feature][splineOrder + gridSize];
+        return knot(feature, splineOrder + gridSize);
     }
 
     /** A copy of the knots, (in, G + 2k + 1). */
     public float[][] toArray() {
-        return deepCopy(knots);
+        float[][] rows = new float[features][];
+        for (int i = 0; i < features; i++) {
+            rows[i] = row(i);
+        }
+        return rows;
     }
 
-    /** The knots flattened row-major, (in * (G + 2k + 1)). */
+    /** A copy of feature i's knots, (G + 2k + 1). */
+    private float[] row(int feature) {
+        int m = knotCount();
+        return Arrays.copyOfRange(knots, feature * m, (feature + 1) * m);
+    }
+
+    /** A copy of the knots flattened row-major, (in * (G + 2k + 1)). */
     float[] flat() {
-        int m = knots.length == 0 ? 0 : knots[0].length;
-        float[] flat = new float[knots.length * m];
-        for (int i = 0; i < knots.length; i++) {
-            System.arraycopy(knots[i], 0, flat, i * m, m);
-        }
-        return flat;
+        return knots.clone();
     }
 
-    private static float[][] deepCopy(float[][] source) {
-        float[][] copy = new float[source.length][];
-        for (int i = 0; i < source.length; i++) {
-            copy[i] = Arrays.copyOf(source[i], source[i].length);
+    /** The recursion's tables of this grid, computed on first use. */
+    Tables tables() {
+        Tables t = tables;
+        if (t == null) {
+            t = new Tables(this); // a race computes the same floats twice, harmlessly
+            tables = t;
         }
-        return copy;
+        return t;
+    }
+
+    /**
+     * Everything the Cox–de Boor recursion and its derivative read of a grid, flattened row-major
+     * by feature; m = G + 2k + 1. Shared, never written: the arrays belong to the grid.
+     */
+    static final class Tables {
+        final float[] knots; // (in, m)
+        final float[][] leftInv; // [p] (in, m−1−p)   1/(t_(j+p) − t_j); [0] unused
+        final float[][] rightInv; // [p] (in, m−1−p)   1/(t_(j+p+1) − t_(j+1)); [0] unused
+        final float[] derivLeft; // (in, G+k)   k/(t_(j+k) − t_j), zeros when k = 0
+        final float[] derivRight; // (in, G+k)   k/(t_(j+k+1) − t_(j+1)), zeros when k = 0
+
+        private Tables(KnotGrid grid) {
+            int in = grid.features;
+            int k = grid.splineOrder;
+            int m = grid.knotCount();
+            int c = grid.coefficients();
+            float[] t = grid.knots;
+            knots = t;
+            leftInv = new float[k + 1][];
+            rightInv = new float[k + 1][];
+            for (int p = 1; p <= k; p++) {
+                int width = m - 1 - p;
+                leftInv[p] = new float[in * width];
+                rightInv[p] = new float[in * width];
+                for (int i = 0; i < in; i++) {
+                    int t0 = i * m;
+                    for (int j = 0; j < width; j++) {
+                        leftInv[p][i * width + j] = guardedInverse(t[t0 + j + p] - t[t0 + j], 1);
+                        rightInv[p][i * width + j] =
+                                guardedInverse(t[t0 + j + p + 1] - t[t0 + j + 1], 1);
+                    }
+                }
+            }
+            derivLeft = new float[in * c];
+            derivRight = new float[in * c];
+            for (int i = 0; i < in && k >= 1; i++) {
+                int t0 = i * m;
+                for (int j = 0; j < c; j++) {
+                    derivLeft[i * c + j] = guardedInverse(t[t0 + j + k] - t[t0 + j], k);
+                    derivRight[i * c + j] = guardedInverse(t[t0 + j + k + 1] - t[t0 + j + 1], k);
+                }
+            }
+        }
+
+        private static float guardedInverse(float difference, int scale) {
+            // Coincident knots: the Cox–de Boor convention 0/0 = 0 drops the term.
+            return difference > 1e-12f && Float.isFinite(difference) ? scale / difference : 0f;
+        }
     }
 }

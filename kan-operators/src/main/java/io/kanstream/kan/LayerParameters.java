@@ -13,7 +13,7 @@ public record LayerParameters(
 
     public LayerParameters {
         int in = grid.features();
-        int c = grid.gridSize() + grid.splineOrder();
+        int c = grid.coefficients();
         checkLength("base_weight", baseWeight, out * in, "(" + out + ", " + in + ")");
         checkLength(
                 "spline_weight",

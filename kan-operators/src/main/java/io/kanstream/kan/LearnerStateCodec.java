@@ -61,13 +61,13 @@ public final class LearnerStateCodec {
             HostKan host = learner.host();
             for (int l = 0; l < host.size(); l++) {
                 writeFloats(out, host.layer(l).grid.flat(), scratch);
-                for (int p = 0; p < 3; p++) {
-                    writeFloats(out, host.parameter(3 * l + p), scratch);
+                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                    writeFloats(out, host.parameter(ParameterIndex.of(l, p)), scratch);
                 }
             }
             out.writeLong(learner.optimizer.step());
             out.writeLong(learner.optimizer.sinceReset());
-            for (int q = 0; q < 3 * learner.layerCount(); q++) {
+            for (int q = 0; q < ParameterIndex.count(learner.layerCount()); q++) {
                 writeFloats(out, learner.moment(q, true), scratch);
                 writeFloats(out, learner.moment(q, false), scratch);
             }
@@ -326,16 +326,12 @@ public final class LearnerStateCodec {
         for (int l = 0; l + 1 < widths.size(); l++) {
             int fanIn = widths.get(l);
             int fanOut = widths.get(l + 1);
-            float[] flat = readFloats(in, fanIn * (g + 2 * k + 1));
-            float[][] knots = new float[fanIn][g + 2 * k + 1];
-            for (int i = 0; i < fanIn; i++) {
-                System.arraycopy(flat, i * (g + 2 * k + 1), knots[i], 0, g + 2 * k + 1);
-            }
+            float[] knots = readFloats(in, fanIn * KnotGrid.knotCount(g, k));
             layers.add(
                     new LayerParameters(
-                            new KnotGrid(knots, g, k),
+                            KnotGrid.fromFlat(knots, fanIn, g, k),
                             readFloats(in, fanOut * fanIn),
-                            readFloats(in, fanOut * fanIn * (g + k)),
+                            readFloats(in, fanOut * fanIn * config.coefficients()),
                             readFloats(in, fanOut * fanIn),
                             fanOut));
         }
@@ -348,11 +344,18 @@ public final class LearnerStateCodec {
             throws IOException {
         long step = in.readLong();
         long sinceReset = resets ? in.readLong() : step; // version 1 never reset the moments
-        int count = 3 * layers.size();
+        int count = ParameterIndex.count(layers.size());
         float[][] first = new float[count][];
         float[][] second = new float[count][];
         for (int q = 0; q < count; q++) {
-            int size = parameterSize(layers.get(q / 3), q % 3);
+            LayerParameters p = layers.get(ParameterIndex.layer(q));
+            int size =
+                    ParameterIndex.pick(
+                                    ParameterIndex.position(q),
+                                    p.baseWeight(),
+                                    p.splineWeight(),
+                                    p.splineScaler())
+                            .length;
             first[q] = readFloats(in, size);
             second[q] = readFloats(in, size);
         }
@@ -361,14 +364,6 @@ public final class LearnerStateCodec {
             System.arraycopy(first[q], 0, learner.moment(q, true), 0, first[q].length);
             System.arraycopy(second[q], 0, learner.moment(q, false), 0, second[q].length);
         }
-    }
-
-    private static int parameterSize(LayerParameters p, int which) {
-        return switch (which) {
-            case 0 -> p.baseWeight().length;
-            case 1 -> p.splineWeight().length;
-            default -> p.splineScaler().length;
-        };
     }
 
     private static void writeConfig(DataOutputStream out, KanConfig c) throws IOException {

@@ -28,6 +28,12 @@ import java.time.Duration;
  * @param driftAction what a detected increase of the errors triggers
  * @param boostFactor the learning-rate multiplier of a drift boost
  * @param boostSteps how many steps a drift boost lasts
+ * @param bundleSize inputs (events and labels, of any keys) collected and then processed together,
+ *     models of one shape scored and stepped in one {@link io.kanstream.kan.KanPool} call; 0 to
+ *     process every input as it arrives; {@link #AUTO_BUNDLE_SIZE} for bundles where they pay (see
+ *     {@link #bundleSizeOn}). At most {@code maxLiveKeys}.
+ * @param bundleLatency a bundle that is not full is processed after this long (processing time); it
+ *     is also processed before every checkpoint barrier, watermark and timer
  */
 public record OnlineKanConfig(
         KanConfig model,
@@ -43,7 +49,9 @@ public record OnlineKanConfig(
         DriftDetector.Kind drift,
         DriftAction driftAction,
         double boostFactor,
-        int boostSteps)
+        int boostSteps,
+        int bundleSize,
+        Duration bundleLatency)
         implements Serializable {
 
     public OnlineKanConfig {
@@ -61,6 +69,32 @@ public record OnlineKanConfig(
         require(driftAction != null, "drift action must be set (none to only report)");
         require(boostFactor > 0, "boost factor must be > 0, got " + boostFactor);
         require(boostSteps >= 0, "boost steps must be >= 0, got " + boostSteps);
+        require(
+                bundleSize >= AUTO_BUNDLE_SIZE,
+                "bundle size must be >= 0 (0 for no bundles) or auto, got " + bundleSize);
+        require(
+                bundleSize <= maxLiveKeys,
+                "bundle size "
+                        + bundleSize
+                        + " must not exceed max live keys "
+                        + maxLiveKeys
+                        + ": a bundle's keys must all stay live while it is processed");
+        require(
+                bundleLatency != null && !bundleLatency.isNegative() && !bundleLatency.isZero(),
+                "bundle latency must be positive");
+    }
+
+    /**
+     * The bundle size on a device: the configured one, or for {@link #AUTO_BUNDLE_SIZE} {@value
+     * #GPU_BUNDLE_SIZE} on a GPU (one DJL call per input is what a GPU must not do) and none on the
+     * CPU, where the host kernel scores and steps a small model faster per input than the pool does
+     * (docs/gpu.md, "Bundles in the job").
+     */
+    public int bundleSizeOn(boolean gpu) {
+        if (bundleSize != AUTO_BUNDLE_SIZE) {
+            return bundleSize;
+        }
+        return gpu ? Math.min(GPU_BUNDLE_SIZE, maxLiveKeys) : 0;
     }
 
     private static void require(boolean condition, String message) {
@@ -80,6 +114,15 @@ public record OnlineKanConfig(
      */
     public static final int DEFAULT_BATCH_SIZE = 1;
 
+    /** Bundles where they pay: {@link #bundleSizeOn}. */
+    public static final int AUTO_BUNDLE_SIZE = -1;
+
+    /** The bundle size {@link #AUTO_BUNDLE_SIZE} takes on a GPU. */
+    public static final int GPU_BUNDLE_SIZE = 256;
+
+    /** How long a bundle that is not full waits unless told otherwise. */
+    public static final Duration DEFAULT_BUNDLE_LATENCY = Duration.ofMillis(10);
+
     /** The defaults. */
     public static final class Builder {
         private final KanConfig model;
@@ -96,6 +139,8 @@ public record OnlineKanConfig(
         private DriftAction driftAction = DriftAction.RESET;
         private double boostFactor = 5;
         private int boostSteps = 500;
+        private int bundleSize = AUTO_BUNDLE_SIZE;
+        private Duration bundleLatency = DEFAULT_BUNDLE_LATENCY;
 
         private Builder(KanConfig model) {
             this.model = model;
@@ -162,6 +207,12 @@ public record OnlineKanConfig(
             return this;
         }
 
+        public Builder bundle(int size, Duration latency) {
+            bundleSize = size;
+            bundleLatency = latency;
+            return this;
+        }
+
         public OnlineKanConfig build() {
             return new OnlineKanConfig(
                     model,
@@ -177,7 +228,9 @@ public record OnlineKanConfig(
                     drift,
                     driftAction,
                     boostFactor,
-                    boostSteps);
+                    boostSteps,
+                    bundleSize,
+                    bundleLatency);
         }
     }
 }

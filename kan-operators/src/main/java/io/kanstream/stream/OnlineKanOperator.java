@@ -4,11 +4,15 @@ import ai.djl.Device;
 import io.kanstream.eval.PrequentialWindow;
 import io.kanstream.eval.Target;
 import io.kanstream.kan.DeviceSetting;
+import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.KanPool;
 import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.StepResult;
 import io.kanstream.kan.Task;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +32,7 @@ import org.apache.flink.streaming.api.operators.InternalTimer;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
@@ -81,8 +86,28 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     private transient LinkedHashMap<String, Long> live; // access order, key -> last seen
     private transient Counters counters;
 
-    /** Where this job's models run: learners restored elsewhere are moved here on first use. */
+    /** Where this subtask's models run: learners restored elsewhere are moved here on first use. */
     private transient Device device;
+
+    /** The device setting this subtask decodes and creates models with ({@link #deviceSetting}). */
+    private transient String deviceSetting;
+
+    /** The model settings with that device. */
+    private transient KanConfig modelConfig;
+
+    /** Inputs collected and not yet processed, in arrival order; never in state (see flush). */
+    private transient List<Pending> bundle;
+
+    private transient boolean flushScheduled;
+
+    /** The keys the current flush has read, by key; empty between flushes. */
+    private transient LinkedHashMap<String, Open> open;
+
+    /** Where bundled models are scored and stepped together; null when bundles are off. */
+    private transient KanPool pool;
+
+    /** Inputs per bundle on this subtask's device; 0 or 1 processes each input at once. */
+    private transient int bundleSize;
 
     /**
      * True when state hands out copies (RocksDB): the operator then owns every learner it reads and
@@ -134,13 +159,44 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         Counter expiredAwaiting;
         Counter rejectedLabels;
         Counter drifts;
+        Counter bundles;
+    }
+
+    /** An input waiting in the bundle, with its key and when it arrived (for the latency). */
+    private record Pending(
+            String key, Object value, long timestamp, boolean hasTimestamp, long arrived) {}
+
+    /** A key while a flush works on it: its state, read once, and what its wave left to do. */
+    private final class Open {
+        final String key;
+        final KeyProgress progress;
+        KanLearner learner;
+        boolean stepDue;
+        boolean learned;
+        boolean drifted;
+        long labelTs;
+
+        Open(String key, KeyProgress progress) {
+            this.key = key;
+            this.progress = progress;
+        }
+
+        /** The key's model, read from state on first use in this flush (current key context). */
+        KanLearner learner() {
+            if (learner == null) {
+                learner = OnlineKanOperator.this.learner();
+            }
+            return learner;
+        }
     }
 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
+        deviceSetting = deviceSetting(config.model().device());
+        modelConfig = config.model().toBuilder().device(deviceSetting).build();
         var store = getKeyedStateStore();
-        model = store.getState(modelStateDescriptor(config.model().device()));
+        model = store.getState(modelStateDescriptor(deviceSetting));
         legacyModel = store.getState(legacyModelStateDescriptor());
         progress = store.getState(progressStateDescriptor());
         awaiting = store.getMapState(awaitingStateDescriptor());
@@ -150,9 +206,21 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     public void open() throws Exception {
         super.open();
         timers = getInternalTimerService("kan-timers", VoidNamespaceSerializer.INSTANCE, this);
-        device = DeviceSetting.resolve(config.model().device());
+        device = DeviceSetting.resolve(deviceSetting);
         stateHoldsCopies = getKeyedStateBackend().isSafeToReuseKVState();
         live = new LinkedHashMap<>(16, 0.75f, true);
+        bundle = new ArrayList<>();
+        open = new LinkedHashMap<>();
+        bundleSize = config.bundleSizeOn(device.isGpu());
+        if (bundleSize > 1) {
+            pool = KanPool.open(modelConfig, poolSlots(), deviceSetting);
+            LOG.info(
+                    "bundles of up to {} inputs or {} ms, a pool of {} slots on {}",
+                    bundleSize,
+                    config.bundleLatency().toMillis(),
+                    pool.capacity(),
+                    pool.device());
+        }
         counters = new Counters();
         var group = getMetricGroup();
         counters.events = group.counter("kanEvents");
@@ -165,6 +233,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         counters.expiredAwaiting = group.counter("kanExpiredAwaiting");
         counters.rejectedLabels = group.counter("kanRejectedLabels");
         counters.drifts = group.counter("kanDrifts");
+        counters.bundles = group.counter("kanBundles");
         group.gauge("kanLiveKeys", () -> live.size());
         moveLegacyModels();
         rebuildLiveKeys();
@@ -182,7 +251,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             setCurrentKey(key);
             byte[] bytes = legacyModel.value();
             if (bytes != null) {
-                KanLearner learner = LearnerStateCodec.decode(bytes, config.model().device());
+                KanLearner learner = LearnerStateCodec.decode(bytes, deviceSetting);
                 model.update(learner);
                 release(learner);
                 legacyModel.clear();
@@ -223,50 +292,249 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
     }
 
+    /**
+     * The device setting of this subtask: the job's, except that {@code auto} or {@code gpu} on a
+     * TaskManager that Flink's external resource framework gave GPUs ({@code gpu} resource) takes
+     * one of them, spread over the subtasks by their index.
+     */
+    private String deviceSetting(String configured) {
+        String setting = configured.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!setting.equals("auto") && !setting.equals("gpu")) {
+            return configured;
+        }
+        List<Integer> assigned = new ArrayList<>();
+        for (var info : getRuntimeContext().getExternalResourceInfos("gpu")) {
+            info.getProperty("index").ifPresent(index -> assigned.add(Integer.parseInt(index)));
+        }
+        if (assigned.isEmpty()) {
+            return configured;
+        }
+        assigned.sort(null);
+        int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+        return "gpu:" + assigned.get(subtask % assigned.size());
+    }
+
+    /**
+     * Slots of the pool: every live key when that is small, else enough for the keys a few bundles
+     * touch (least recently used keys leave first).
+     */
+    private int poolSlots() {
+        return Math.min(config.maxLiveKeys(), Math.max(10_000, 4 * bundleSize));
+    }
+
+    /**
+     * Before the barrier: the bundle is processed, so the snapshot holds every input before it, and
+     * the pool's learners are written back and leave it, so an asynchronous snapshot of heap state
+     * reads host copies that nothing changes any more.
+     */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush();
+        if (pool != null) {
+            pool.releaseAll();
+        }
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        flush(); // scores keep their place before the watermark
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (pool != null) {
+            pool.close();
+            pool = null;
+        }
+        super.close();
+    }
+
     @Override
     public void processElement1(StreamRecord<Event> record) throws Exception {
-        long started = System.nanoTime();
-        Event event = record.getValue();
-        String key = currentKey();
+        enqueue(record);
+    }
+
+    @Override
+    public void processElement2(StreamRecord<Label> record) throws Exception {
+        enqueue(record);
+    }
+
+    /**
+     * Adds an input to the bundle, and processes the bundle when it is full (at once when bundles
+     * are off) or, for the first input of a bundle, arranges for it to be processed after the
+     * bundle latency.
+     */
+    private void enqueue(StreamRecord<?> record) throws Exception {
+        bundle.add(
+                new Pending(
+                        currentKey(),
+                        record.getValue(),
+                        record.getTimestamp(),
+                        record.hasTimestamp(),
+                        System.nanoTime()));
+        if (bundle.size() >= Math.max(1, bundleSize)) {
+            flush();
+        } else if (!flushScheduled) {
+            flushScheduled = true;
+            var clock = getProcessingTimeService();
+            clock.registerTimer(
+                    clock.getCurrentProcessingTime() + config.bundleLatency().toMillis(),
+                    time -> {
+                        flushScheduled = false;
+                        flush();
+                    });
+        }
+    }
+
+    /**
+     * Processes the bundle: each key's inputs in their order, in waves that take the next input of
+     * every key, so that all events of a wave are scored in one call and all keys whose mini-batch
+     * fills in it step in one call (through the {@link KanPool} when bundles are on). A key's
+     * progress and model are read once per bundle and written back once at its end.
+     */
+    private void flush() throws Exception {
+        if (bundle.isEmpty()) {
+            return;
+        }
+        List<Pending> inputs = bundle;
+        bundle = new ArrayList<>();
+        Object keyBefore = getCurrentKey();
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        KeyProgress p = touch(key, now);
-        KanLearner learner = learner();
-        float[] features = event.features();
-        float[] outputs = learner.score(features, 1);
+        LinkedHashMap<String, ArrayDeque<Pending>> queues = new LinkedHashMap<>();
+        for (Pending input : inputs) {
+            queues.computeIfAbsent(input.key(), k -> new ArrayDeque<>()).add(input);
+        }
+        while (!queues.isEmpty()) {
+            List<Pending> wave = new ArrayList<>(queues.size());
+            Iterator<ArrayDeque<Pending>> each = queues.values().iterator();
+            while (each.hasNext()) {
+                ArrayDeque<Pending> queue = each.next();
+                wave.add(queue.poll());
+                if (queue.isEmpty()) {
+                    each.remove();
+                }
+            }
+            runWave(wave, now);
+        }
+        if (pool != null && stateHoldsCopies) {
+            pool.writeBack(); // one read per tensor instead of one per learner below
+        }
+        for (Open key : open.values()) {
+            setCurrentKey(key.key);
+            if (key.learner != null) {
+                keep(key.learner);
+            }
+            progress.update(key.progress);
+        }
+        open.clear();
+        counters.bundles.inc();
+        if (keyBefore != null) {
+            setCurrentKey(keyBefore);
+        }
+    }
+
+    /** One input of each of the wave's keys: score the events, take in labels, then step. */
+    private void runWave(List<Pending> wave, long now) throws Exception {
+        Open[] keys = new Open[wave.size()];
+        for (int i = 0; i < keys.length; i++) {
+            Pending input = wave.get(i);
+            setCurrentKey(input.key());
+            keys[i] = openKey(input.key(), now);
+            if (input.value() instanceof Event) {
+                keys[i].learner(); // read now: the scoring call below needs them all
+            }
+        }
+        float[][] scores = scoreEvents(wave, keys);
+        for (int i = 0; i < keys.length; i++) {
+            Pending input = wave.get(i);
+            setCurrentKey(input.key());
+            if (input.value() instanceof Event event) {
+                onEvent(keys[i], input, event, scores[i], now);
+            } else {
+                onLabel(keys[i], (Label) input.value(), now);
+            }
+        }
+        stepWave(keys);
+        for (Open key : keys) {
+            if (key.learned) {
+                setCurrentKey(key.key);
+                afterLearning(key);
+            }
+        }
+    }
+
+    /** The outputs of every event of the wave (null for labels): pooled models in one call. */
+    private float[][] scoreEvents(List<Pending> wave, Open[] keys) {
+        float[][] scores = new float[keys.length][];
+        List<Integer> pooled = new ArrayList<>();
+        for (int i = 0; i < keys.length; i++) {
+            if (wave.get(i).value() instanceof Event event) {
+                KanLearner learner = keys[i].learner;
+                if (pool != null && pool.accepts(learner)) {
+                    pooled.add(i);
+                } else {
+                    scores[i] = learner.score(event.features(), 1);
+                }
+            }
+        }
+        if (!pooled.isEmpty()) {
+            int inputs = config.model().inputs();
+            KanLearner[] owners = new KanLearner[pooled.size()];
+            float[] rows = new float[pooled.size() * inputs];
+            for (int q = 0; q < owners.length; q++) {
+                int i = pooled.get(q);
+                owners[q] = keys[i].learner;
+                System.arraycopy(
+                        ((Event) wave.get(i).value()).features(), 0, rows, q * inputs, inputs);
+            }
+            float[] outputs = pool.score(owners, rows);
+            int width = outputs.length / owners.length;
+            for (int q = 0; q < owners.length; q++) {
+                scores[pooled.get(q)] = Arrays.copyOfRange(outputs, q * width, (q + 1) * width);
+            }
+        }
+        return scores;
+    }
+
+    private void onEvent(Open key, Pending input, Event event, float[] outputs, long now)
+            throws Exception {
+        KeyProgress p = key.progress;
+        KanLearner learner = key.learner;
         Task task = learner.config().task();
         p.events++;
         counters.events.inc();
-        double latencyMs = (System.nanoTime() - started) / 1e6;
+        double latencyMs = (System.nanoTime() - input.arrived()) / 1e6;
+        Score score =
+                new Score(
+                        event.id(),
+                        key.key,
+                        event.ts(),
+                        task.score(outputs, 0, outputs.length),
+                        task.prediction(outputs, 0, outputs.length),
+                        learner.modelVersion(),
+                        learner.gridEpoch(),
+                        latencyMs);
         output.collect(
-                timestamped(
-                        new Score(
-                                event.id(),
-                                key,
-                                event.ts(),
-                                task.score(outputs, 0, outputs.length),
-                                task.prediction(outputs, 0, outputs.length),
-                                learner.modelVersion(),
-                                learner.gridEpoch(),
-                                latencyMs),
-                        record));
+                input.hasTimestamp()
+                        ? new StreamRecord<>(score, input.timestamp())
+                        : new StreamRecord<>(score));
+        float[] features = event.features();
         if (event.label() != null) {
-            learnFrom(
-                    key, p, learner, features, outputs, event.label(), event.ts(), now, event.id());
+            learnFrom(key, features, outputs, event.label(), event.ts(), now, event.id());
         } else {
             Awaiting early = awaiting.get(event.id());
             if (early != null && !early.isEvent()) {
                 awaiting.remove(event.id());
                 p.awaitingCount--;
-                learnFrom(
-                        key,
-                        p,
-                        learner,
-                        features,
-                        outputs,
-                        early.label(),
-                        event.ts(),
-                        now,
-                        event.id());
+                learnFrom(key, features, outputs, early.label(), event.ts(), now, event.id());
             } else if (early == null) {
                 await(
                         p,
@@ -274,37 +542,27 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                         Awaiting.event(features, outputs, now + config.labelTtl().toMillis()));
             }
         }
-        keep(learner); // scoring fed its input summaries
-        progress.update(p);
     }
 
-    @Override
-    public void processElement2(StreamRecord<Label> record) throws Exception {
-        Label label = record.getValue();
-        String key = currentKey();
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        KeyProgress p = touch(key, now);
+    private void onLabel(Open key, Label label, long now) throws Exception {
+        KeyProgress p = key.progress;
         Awaiting waiting = awaiting.get(label.id());
         if (waiting != null && waiting.isEvent()) {
             awaiting.remove(label.id());
             p.awaitingCount--;
-            KanLearner learner = learner();
+            key.learner();
             learnFrom(
                     key,
-                    p,
-                    learner,
                     waiting.features(),
                     waiting.outputs(),
                     label.label(),
                     label.ts(),
                     now,
                     label.id());
-            keep(learner);
         } else if (waiting == null) {
             // the label came first: keep it until its event arrives, or it expires
             await(p, label.id(), Awaiting.label(label.label(), now + config.labelTtl().toMillis()));
         }
-        progress.update(p);
     }
 
     /** The rejected label as the labels topic would carry it (parsed labels are finite). */
@@ -327,17 +585,16 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, labelTimer(entry));
     }
 
+    /**
+     * Takes in a labeled example of the current key: checks the label, scores the prediction made
+     * before it, watches for drift and adds it to the mini-batch. The step a full batch triggers,
+     * the drift response and the metric record follow for the whole wave ({@link #afterLearning}).
+     */
     private void learnFrom(
-            String key,
-            KeyProgress p,
-            KanLearner learner,
-            float[] features,
-            float[] outputs,
-            double label,
-            long ts,
-            long now,
-            String id)
+            Open key, float[] features, float[] outputs, double label, long ts, long now, String id)
             throws Exception {
+        KeyProgress p = key.progress;
+        KanLearner learner = key.learner;
         Task task = learner.config().task();
         try {
             task.checkLabel(label, outputs.length, 0);
@@ -350,10 +607,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                     "label of event "
                                             + id
                                             + " for key "
-                                            + key
+                                            + key.key
                                             + " rejected: "
                                             + e.getMessage().replace("of row 0 ", ""),
-                                    rejectedLabelJson(id, key, label, ts),
+                                    rejectedLabelJson(id, key.key, label, ts),
                                     null,
                                     -1,
                                     -1L),
@@ -363,18 +620,60 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         p.labeled++;
         counters.labeled.inc();
         p.evaluate(task, outputs, label);
-        boolean drifted = watchForDrift(p, learner, outputs, label);
+        key.drifted = watchForDrift(p, learner, outputs, label);
+        key.learned = true;
+        key.labelTs = ts;
         if (p.add(features, label)) {
-            step(p, learner);
+            key.stepDue = true;
         } else if (!config.batchTimeout().isZero() && p.batchDeadline == 0) {
             p.batchDeadline = now + config.batchTimeout().toMillis();
             timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, p.batchDeadline);
         }
-        if (drifted) {
-            adapt(p, learner);
+    }
+
+    /** After the wave's steps: the drift response and the metric record of a key that learned. */
+    private void afterLearning(Open key) {
+        if (key.drifted) {
+            adapt(key.progress, key.learner);
         }
-        if (drifted || p.window.count() >= config.metricsEvery()) {
-            emitMetric(key, p, learner, ts, drifted);
+        if (key.drifted || key.progress.window.count() >= config.metricsEvery()) {
+            emitMetric(key.key, key.progress, key.learner, key.labelTs, key.drifted);
+        }
+        key.learned = false;
+        key.drifted = false;
+    }
+
+    /** The steps of every key whose mini-batch filled in this wave: pooled models in one call. */
+    private void stepWave(Open[] keys) {
+        List<Open> pooled = new ArrayList<>();
+        for (Open key : keys) {
+            if (!key.stepDue) {
+                continue;
+            }
+            if (pool != null && pool.accepts(key.learner)) {
+                pooled.add(key);
+            } else {
+                step(key.progress, key.learner);
+            }
+            key.stepDue = false;
+        }
+        if (pooled.isEmpty()) {
+            return;
+        }
+        int inputs = config.model().inputs();
+        KanLearner[] learners = new KanLearner[pooled.size()];
+        float[][] rows = new float[learners.length][];
+        double[][] labels = new double[learners.length][];
+        for (int q = 0; q < learners.length; q++) {
+            KeyProgress p = pooled.get(q).progress;
+            learners[q] = pooled.get(q).learner;
+            rows[q] = p.takeRows(inputs);
+            labels[q] = p.takeLabels();
+        }
+        StepResult[] results = pool.learn(learners, rows, labels);
+        for (int q = 0; q < learners.length; q++) {
+            pooled.get(q).progress.clearBatch();
+            stepped(results[q], learners[q]);
         }
     }
 
@@ -413,9 +712,14 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
     }
 
+    /** One step of the current key on its own (a full batch outside a pool, or a batch timeout). */
     private void step(KeyProgress p, KanLearner learner) {
         StepResult result = learner.learn(p.takeRows(learner.inputs()), p.takeLabels());
         p.clearBatch();
+        stepped(result, learner);
+    }
+
+    private void stepped(StepResult result, KanLearner learner) {
         if (result.applied()) {
             counters.steps.inc();
         } else {
@@ -460,6 +764,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
         String key = timer.getKey();
         long now = timer.getTimestamp();
+        flush(); // a timer decides on the key's state as of every input before it
         KeyProgress p = progress.value();
         if (p == null) {
             return; // evicted or expired meanwhile
@@ -472,6 +777,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         if (p.batchCount > 0 && p.batchDeadline > 0 && now >= p.batchDeadline) {
             KanLearner learner = learner();
             step(p, learner);
+            learner.syncHost(); // it stepped outside the pool, on the host or its own mirror
             keep(learner);
         }
         if (p.awaitingCount > 0) {
@@ -496,28 +802,36 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         // no event-time timers
     }
 
-    /** Marks the key as seen, making room for it first if it is new; returns its progress. */
-    private KeyProgress touch(String key, long now) throws Exception {
-        if (!live.containsKey(key)) {
-            while (live.size() >= config.maxLiveKeys()) {
-                String victim = live.keySet().iterator().next();
-                setCurrentKey(victim);
-                clearKey(victim, now);
-                setCurrentKey(key);
-                counters.evictions.inc();
+    /**
+     * Marks the current key as seen in this bundle, making room for it first if it is new; its
+     * progress is read from state once per bundle.
+     */
+    private Open openKey(String key, long now) throws Exception {
+        Open open = this.open.get(key);
+        if (open == null) {
+            if (!live.containsKey(key)) {
+                while (live.size() >= config.maxLiveKeys()) {
+                    String victim = live.keySet().iterator().next();
+                    setCurrentKey(victim);
+                    clearKey(victim, now);
+                    setCurrentKey(key);
+                    counters.evictions.inc();
+                }
             }
+            KeyProgress p = progress.value();
+            if (p == null) {
+                p = new KeyProgress(config.model().inputs(), config.batchSize());
+                p.detector = config.drift() == null ? null : config.drift().create();
+            }
+            open = new Open(key, p);
+            this.open.put(key, open);
         }
         live.put(key, now);
-        KeyProgress p = progress.value();
-        if (p == null) {
-            p = new KeyProgress(config.model().inputs(), config.batchSize());
-            p.detector = config.drift() == null ? null : config.drift().create();
-        }
-        p.lastSeen = now;
+        open.progress.lastSeen = now;
         if (!config.idleKeyTtl().isZero()) {
             timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, idleTimer(now));
         }
-        return p;
+        return open;
     }
 
     /** When a waiting entry's expiry is checked: coalesced per second. */
@@ -543,7 +857,8 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
      * @param now the current processing time: timers at or before it have fired or are firing
      */
     private void clearKey(String key, long now) throws Exception {
-        KeyProgress p = progress.value();
+        Open held = open.remove(key); // a key of this bundle's earlier inputs
+        KeyProgress p = held != null ? held.progress : progress.value();
         if (p != null) {
             if (p.batchDeadline > now) {
                 timers.deleteProcessingTimeTimer(VoidNamespace.INSTANCE, p.batchDeadline);
@@ -564,11 +879,12 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 }
             }
         }
-        if (!stateHoldsCopies) {
-            KanLearner learner = model.value();
-            if (learner != null) {
-                learner.close(); // its device memory, which no collector frees
-            }
+        KanLearner learner =
+                held != null && held.learner != null
+                        ? held.learner
+                        : stateHoldsCopies ? null : model.value();
+        if (learner != null) {
+            learner.close(); // its pool slot and device memory, which no collector frees
         }
         model.clear();
         progress.clear();
@@ -591,22 +907,28 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         if (learner == null) {
             return config.warmStart() != null
-                    ? LearnerStateCodec.decode(config.warmStart(), config.model().device())
-                    : KanLearner.create(config.model());
+                    ? LearnerStateCodec.decode(config.warmStart(), deviceSetting)
+                    : KanLearner.create(modelConfig);
         }
         if (!learner.device().equals(device)) {
             KanLearner moved =
-                    LearnerStateCodec.decode(
-                            LearnerStateCodec.encode(learner), config.model().device());
+                    LearnerStateCodec.decode(LearnerStateCodec.encode(learner), deviceSetting);
             learner.close();
             return moved;
         }
         return learner;
     }
 
-    /** Writes the current key's model back after it was used; then it may be snapshot. */
+    /**
+     * Writes the current key's model back after it was used. A snapshot may encode it on another
+     * thread while the task goes on, so its host copy is made current first, except for a learner
+     * that stays in the pool and only stepped there: the pool writes all of them back before a
+     * barrier, with one read per tensor.
+     */
     private void keep(KanLearner learner) throws Exception {
-        learner.syncHost(); // an asynchronous snapshot may encode it while the task goes on
+        if (pool == null || stateHoldsCopies || !pool.accepts(learner)) {
+            learner.syncHost();
+        }
         model.update(learner);
         release(learner);
     }

@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param modelVersion the number of gradient steps the scoring model had taken; two scores with the
  *     same key and version came from identical weights
  * @param gridEpoch how many times the model's knot grids had been refit
- * @param latencyMs time from the event entering the operator to its score, milliseconds
+ * @param latencyMs time from the event entering the operator to its score, milliseconds (the wait
+ *     in a bundle included)
  */
 public record Score(
         String id,

@@ -51,8 +51,8 @@ final class AutogradKan implements AutoCloseable {
         this.order = parameters.get(0).grid().splineOrder();
         for (LayerParameters p : parameters) {
             int in = p.in();
-            int knots = p.grid().gridSize() + 2 * order + 1;
-            int coefficients = p.grid().gridSize() + order;
+            int knots = p.grid().knotCount();
+            int coefficients = p.grid().coefficients();
             float[] grid = new float[in * knots];
             float[][] rows = p.grid().toArray();
             for (int i = 0; i < in; i++) {

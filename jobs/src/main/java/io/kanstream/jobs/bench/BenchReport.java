@@ -65,6 +65,13 @@ public record BenchReport(
      * @param baselineMaxAbsDiff largest |learner − baseline| output on one batch before training:
      *     both compute the same function
      * @param efficientKanTrainSamplesPerS reference figure, not measured in this run (null if none)
+     * @param peerTrainSamplesPerS efficient-kan on PyTorch ({@link EfficientKanPeer}) measured in
+     *     this run, in rounds interleaved with the learner's; this and every other {@code peer}
+     *     field null when the peer did not run
+     * @param trainRatioVsPeer learner ÷ peer, wall rates; {@code trainCpuRatioVsPeer} the same per
+     *     second of each process's thread CPU time
+     * @param peerMaxAbsDiff largest |learner − peer| output on one batch before training: both
+     *     compute the same function from the same parameters
      * @param rssStartMb process resident set before this row's learner and baseline were built
      * @param rssWarmMb after their warm-up
      * @param rssMb after the timed rounds, before they were closed: growth from warm to here is
@@ -109,7 +116,18 @@ public record BenchReport(
             double baselineMaxAbsDiff,
             double rssStartMb,
             double rssWarmMb,
-            double rssMb) {}
+            double rssMb,
+            Double peerTrainSamplesPerS,
+            Double peerScoreSamplesPerS,
+            Double peerTrainP50Ms,
+            Double peerScoreP50Ms,
+            Double peerTrainCpuSamplesPerS,
+            Double peerScoreCpuSamplesPerS,
+            Double trainRatioVsPeer,
+            Double scoreRatioVsPeer,
+            Double trainCpuRatioVsPeer,
+            Double scoreCpuRatioVsPeer,
+            Double peerMaxAbsDiff) {}
 
     /**
      * @param convention how FLOPs are counted (see {@link FlopCount})
@@ -225,11 +243,28 @@ public record BenchReport(
             List<Check> moreChecks,
             List<String> moreNotes,
             double totalDurationS) {
+        return with(pipelineRows, stateRows, steady, moreChecks, moreNotes, totalDurationS);
+    }
+
+    /** This report with the steady rows, their checks after the others. */
+    public BenchReport withSteady(
+            List<PipelineBench.SteadyRow> steadyRows, List<Check> moreChecks) {
+        return with(pipeline, state, steadyRows, moreChecks, List.of(), durationS);
+    }
+
+    /** This report with the pipeline's parts replaced, and checks and notes added after its own. */
+    private BenchReport with(
+            List<PipelineBench.Row> pipelineRows,
+            List<PipelineBench.StateRow> stateRows,
+            List<PipelineBench.SteadyRow> steadyRows,
+            List<Check> moreChecks,
+            List<String> moreNotes,
+            double totalDurationS) {
         return new BenchReport(
                 model,
                 List.copyOf(pipelineRows),
                 List.copyOf(stateRows),
-                steady,
+                List.copyOf(steadyRows),
                 memory,
                 flops,
                 ops,
@@ -243,32 +278,12 @@ public record BenchReport(
                 java.util.stream.Stream.concat(notes.stream(), moreNotes.stream()).toList());
     }
 
-    /** This report with the steady rows, their checks after the others. */
-    public BenchReport withSteady(
-            List<PipelineBench.SteadyRow> steadyRows, List<Check> moreChecks) {
-        return new BenchReport(
-                model,
-                pipeline,
-                state,
-                List.copyOf(steadyRows),
-                memory,
-                flops,
-                ops,
-                efficientKanReference,
-                java.util.stream.Stream.concat(checks.stream(), moreChecks.stream()).toList(),
-                machine,
-                date,
-                command,
-                mode,
-                durationS,
-                notes);
-    }
-
     /**
      * @param loadAverageStart /proc/loadavg at the start: other work on the cores
      * @param kanOperators where the benchmarked KAN code was loaded from, and its modification time
      * @param allocatorSettings the environment that tunes glibc's malloc ({@code GLIBC_TUNABLES},
      *     {@code MALLOC_*}, {@code LD_PRELOAD}); large batches depend on it
+     * @param peer the efficient-kan peer of this run (Python, torch, threads), or why none ran
      */
     public record Machine(
             String cpu,
@@ -282,7 +297,8 @@ public record BenchReport(
             String loadAverageEnd,
             String kanOperators,
             String allocatorSettings,
-            String gitCommit) {}
+            String gitCommit,
+            String peer) {}
 
     /** The mapper that writes (and reads) the report: snake_case, nulls kept, indented. */
     public static ObjectMapper mapper() {

@@ -6,6 +6,8 @@ import io.kanstream.jobs.bench.BenchReport.Check;
 import io.kanstream.jobs.bench.BenchReport.FlopRow;
 import io.kanstream.jobs.bench.BenchReport.ModelRow;
 import io.kanstream.jobs.bench.CallTimer.Timing;
+import io.kanstream.jobs.kafka.LocalBroker;
+import io.kanstream.kan.EfficientKanWeights;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import java.io.IOException;
@@ -25,12 +27,29 @@ import java.util.concurrent.TimeUnit;
  * {@link PipelineBench}.
  */
 public final class BenchRun {
+    /**
+     * The Python that runs the efficient-kan peer unless told otherwise: {@code python3} on the
+     * PATH, or else the system's, where Debian's {@code python3-torch} installs torch.
+     */
+    public static final String DEFAULT_PYTHON = "python3";
+
+    private static final List<String> DEFAULT_PYTHONS = List.of(DEFAULT_PYTHON, "/usr/bin/python3");
+
     private final BenchSettings settings;
     private final PrintStream progress;
+    private final String peerPython;
 
     public BenchRun(BenchSettings settings, PrintStream progress) {
+        this(settings, progress, DEFAULT_PYTHON);
+    }
+
+    /**
+     * @param peerPython the interpreter that runs the efficient-kan peer, null to run none
+     */
+    public BenchRun(BenchSettings settings, PrintStream progress, String peerPython) {
         this.settings = settings;
         this.progress = progress;
+        this.peerPython = peerPython;
     }
 
     public BenchReport run(String command) {
@@ -57,13 +76,11 @@ public final class BenchRun {
                     threads);
         }
 
-        List<ModelBench.Result> results = new ArrayList<>();
-        List<ModelRow> rows = new ArrayList<>();
         if (!model) {
             MemoryProbe.Reading end = MemoryProbe.read("end");
             phases.add(end);
             return new BenchReport(
-                    rows,
+                    List.of(),
                     List.of(),
                     List.of(),
                     List.of(),
@@ -79,12 +96,71 @@ public final class BenchRun {
                     new BenchReport.EfficientKanRows(
                             EfficientKanReference.SOURCE, EfficientKanReference.FIGURES),
                     List.of(),
-                    machine(engine, threads, loadStart),
+                    machine(
+                            engine,
+                            threads,
+                            loadStart,
+                            "efficient-kan peer not run: no model part"),
                     date,
                     command,
                     settings.mode(),
                     (System.nanoTime() - started) / 1e9,
                     List.of("model part not measured in this run (--parts)"));
+        }
+        EfficientKanPeer.Start start =
+                peerPython == null
+                        ? new EfficientKanPeer.Start(
+                                null, "efficient-kan peer not run: turned off (--peer-python none)")
+                        : EfficientKanPeer.start(
+                                peerPython.equals(DEFAULT_PYTHON)
+                                        ? DEFAULT_PYTHONS
+                                        : List.of(peerPython),
+                                threads);
+        progress.println(start.description());
+        try (PeerHolder peer = new PeerHolder(start)) {
+            return measure(command, started, date, loadStart, phases, engine, threads, peer);
+        }
+    }
+
+    /** The peer while it works; after a failure, none, and the failure in its description. */
+    private static final class PeerHolder implements AutoCloseable {
+        EfficientKanPeer peer;
+        String description;
+
+        PeerHolder(EfficientKanPeer.Start start) {
+            peer = start.peer();
+            description = start.description();
+        }
+
+        void failed(String why) {
+            close();
+            description += "; stopped: " + why;
+        }
+
+        @Override
+        public void close() {
+            if (peer != null) {
+                peer.close();
+                peer = null;
+            }
+        }
+    }
+
+    private BenchReport measure(
+            String command,
+            long started,
+            String date,
+            String loadStart,
+            List<MemoryProbe.Reading> phases,
+            Engine engine,
+            int threads,
+            PeerHolder peer) {
+        List<ModelBench.Result> results = new ArrayList<>();
+        List<ModelRow> rows = new ArrayList<>();
+        List<Check> peerChecks = new ArrayList<>();
+        if (peer.peer != null) {
+            progress.println("checking the peer on efficient-kan's reference cases...");
+            peerChecks.addAll(referenceChecks(peer));
         }
         progress.println("warming up the JIT on every workload...");
         for (List<Integer> shape : settings.shapes()) {
@@ -95,7 +171,12 @@ public final class BenchRun {
                 progress.printf(
                         "measuring layers %s, batch %d...%n", ModelBench.layers(shape), batch);
                 ModelBench.Result result =
-                        new ModelBench(shape, batch, settings).run(batch == profiledBatch());
+                        new ModelBench(shape, batch, settings, peer.peer)
+                                .run(batch == profiledBatch());
+                if (result.peerFailure() != null) {
+                    progress.println("efficient-kan peer stopped: " + result.peerFailure());
+                    peer.failed(result.peerFailure());
+                }
                 results.add(result);
                 rows.add(modelRow(result));
             }
@@ -140,7 +221,10 @@ public final class BenchRun {
                         end.heapPeakMb(),
                         end.heapCommittedMb(),
                         phases);
-        BenchReport.Machine machine = machine(engine, threads, loadStart);
+        BenchReport.Machine machine = machine(engine, threads, loadStart, peer.description);
+        List<Check> checks = new ArrayList<>(checks(rows));
+        checks.addAll(peerChecks);
+        checks.addAll(peerChecks(rows));
         return new BenchReport(
                 rows,
                 List.of(),
@@ -151,13 +235,20 @@ public final class BenchRun {
                 ops,
                 new BenchReport.EfficientKanRows(
                         EfficientKanReference.SOURCE, EfficientKanReference.FIGURES),
-                checks(rows),
+                checks,
                 machine,
                 date,
                 command,
                 settings.mode(),
                 (System.nanoTime() - started) / 1e9,
                 List.of(
+                        "peer_* figures: "
+                                + peer.description
+                                + "; efficient-kan's algorithm (EfficientKanPeer,"
+                                + " efficient_kan_peer.py) from the learner's parameters on the"
+                                + " same batches, its rounds taking turns with the learner's;"
+                                + " training is forward, MSE, autograd backward and"
+                                + " torch.optim.Adam, scoring runs under torch.inference_mode()",
                         "efficient_kan_* figures and ratios are against fixed figures measured"
                                 + " earlier on this machine, not in this run",
                         "autograd_* figures are the DJL GradientCollector baseline (AutogradKan),"
@@ -175,7 +266,8 @@ public final class BenchRun {
                                 + " start and RSS growth is native"));
     }
 
-    private static BenchReport.Machine machine(Engine engine, int threads, String loadStart) {
+    private static BenchReport.Machine machine(
+            Engine engine, int threads, String loadStart, String peer) {
         return new BenchReport.Machine(
                 cpuModel(),
                 Runtime.getRuntime().availableProcessors(),
@@ -188,7 +280,106 @@ public final class BenchRun {
                 loadAverage(),
                 codeSource(),
                 allocatorSettings(),
-                gitCommit());
+                gitCommit(),
+                peer);
+    }
+
+    /** How close the peer's outputs must be to kanstream's and to efficient-kan's own. */
+    static final double PEER_TOLERANCE = 1e-4;
+
+    /**
+     * The peer scores efficient-kan's reference cases (data/reference/efficient-kan: weights,
+     * inputs and the outputs efficient-kan computed) as efficient-kan did, and as kanstream does
+     * with the same weights imported: it is the function the ratios compare.
+     */
+    private List<Check> referenceChecks(PeerHolder holder) {
+        Path dir = LocalBroker.repoDir().resolve(Path.of("data", "reference", "efficient-kan"));
+        List<Path> cases;
+        try (var files = Files.list(dir)) {
+            cases = files.filter(f -> f.toString().endsWith(".weights.npz")).sorted().toList();
+        } catch (IOException e) {
+            progress.println("no efficient-kan reference cases at " + dir + ": peer check skipped");
+            return List.of();
+        }
+        List<Check> checks = new ArrayList<>();
+        for (Path weights : cases) {
+            String name = weights.getFileName().toString().replace(".weights.npz", "");
+            try (KanLearner learner =
+                    EfficientKanWeights.importLearner(
+                            weights, KanConfig.builder(List.of(1, 1)).device("cpu"), null)) {
+                EfficientKanPeer.Scored scored =
+                        holder.peer.reference(
+                                weights,
+                                dir.resolve(name + ".input.csv"),
+                                dir.resolve(name + ".output.csv"));
+                float[] mine = learner.outputs(scored.rows(), scored.n());
+                checks.add(
+                        atMost(
+                                "efficient-kan peer = kanstream on reference case "
+                                        + name
+                                        + " (same weights), max |output difference|",
+                                ModelBench.maxAbsDiff(scored.outputs(), mine)));
+                checks.add(
+                        atMost(
+                                "efficient-kan peer = efficient-kan's stored outputs, case "
+                                        + name
+                                        + ", max |output difference|",
+                                ModelBench.maxAbsDiff(scored.outputs(), scored.expected())));
+            } catch (IOException | IllegalArgumentException e) {
+                progress.println("reference case " + name + " not checked: " + e.getMessage());
+            } catch (EfficientKanPeer.PeerFailure e) {
+                progress.println("efficient-kan peer stopped: " + e.getMessage());
+                holder.failed(e.getMessage());
+                break;
+            }
+        }
+        return checks;
+    }
+
+    private static Check atLeastPeer(String work, ModelRow row, double ratio) {
+        return new Check(
+                work
+                        + " "
+                        + row.layers()
+                        + " batch "
+                        + row.batch()
+                        + " >= efficient-kan peer (same run), learner ÷ peer",
+                ratio,
+                1,
+                "×",
+                ratio >= 1,
+                row.cpuFraction());
+    }
+
+    private static Check atMost(String what, double difference) {
+        return new Check(what, difference, PEER_TOLERANCE, "", difference <= PEER_TOLERANCE, null);
+    }
+
+    /**
+     * Issue 12, "must show": every shape and batch at least as fast as efficient-kan measured in
+     * the same run, training and scoring; and the peer computing the learner's function.
+     */
+    static List<Check> peerChecks(List<ModelRow> rows) {
+        List<Check> checks = new ArrayList<>();
+        double worst = 0;
+        boolean any = false;
+        for (ModelRow row : rows) {
+            if (row.trainRatioVsPeer() == null) {
+                continue;
+            }
+            any = true;
+            worst = Math.max(worst, row.peerMaxAbsDiff());
+            checks.add(atLeastPeer("training", row, row.trainRatioVsPeer()));
+            checks.add(atLeastPeer("scoring", row, row.scoreRatioVsPeer()));
+        }
+        if (any) {
+            checks.add(
+                    atMost(
+                            "efficient-kan peer = learner on every row's first batch (same"
+                                    + " parameters), max |output difference|",
+                            worst));
+        }
+        return checks;
     }
 
     /** Ops are counted at one batch: they do not depend on it. */
@@ -203,6 +394,9 @@ public final class BenchRun {
         Timing autoScore = r.timing(ModelBench.AUTOGRAD_SCORE);
         Optional<EfficientKanReference.Figure> reference =
                 EfficientKanReference.find(r.layers(), r.batch());
+        Timing peerTrain = r.timing(ModelBench.PEER_TRAIN);
+        Timing peerScore = r.timing(ModelBench.PEER_SCORE);
+        boolean peer = peerTrain != null && peerScore != null;
         return new ModelRow(
                 r.layers(),
                 r.batch(),
@@ -241,7 +435,18 @@ public final class BenchRun {
                 r.baselineMaxAbsDiff(),
                 r.rssStartMb(),
                 r.rssWarmMb(),
-                r.rssMb());
+                r.rssMb(),
+                peer ? peerTrain.samplesPerSecond() : null,
+                peer ? peerScore.samplesPerSecond() : null,
+                peer ? peerTrain.p50Ms() : null,
+                peer ? peerScore.p50Ms() : null,
+                peer ? peerTrain.cpuSamplesPerSecond() : null,
+                peer ? peerScore.cpuSamplesPerSecond() : null,
+                peer ? train.samplesPerSecond() / peerTrain.samplesPerSecond() : null,
+                peer ? score.samplesPerSecond() / peerScore.samplesPerSecond() : null,
+                peer ? train.cpuSamplesPerSecond() / peerTrain.cpuSamplesPerSecond() : null,
+                peer ? score.cpuSamplesPerSecond() / peerScore.cpuSamplesPerSecond() : null,
+                peer ? r.peerMaxAbsDiff() : null);
     }
 
     private FlopRow flopRow(ModelBench.Result r, double corePeak, double twoCores) {

@@ -46,7 +46,10 @@ public final class BenchTable {
         out.append('\n');
         steadyTable(out, report);
         out.append('\n');
-        line(out, "CHECKS (issue 6, must show; efficient-kan = reference figures)");
+        line(
+                out,
+                "CHECKS (issue 6, must show: efficient-kan = reference figures; issue 12: the"
+                        + " efficient-kan peer of this run)");
         for (Check check : report.checks()) {
             line(
                     out,
@@ -74,10 +77,16 @@ public final class BenchTable {
                 out,
                 "  autograd = straightforward DJL GradientCollector KAN (efficient-kan math, DJL"
                         + " Adam), same run, same rounds");
-        line(
-                out,
-                "  eff-kan* = %s; its ratio uses wall rates, (cpu) uses thread-CPU rates",
-                EfficientKanReference.SOURCE);
+        if (report.model().stream().anyMatch(r -> r.trainRatioVsPeer() != null)) {
+            line(
+                    out,
+                    "  peer = %s; rounds interleaved with the learner's; vs peer = learner ÷ peer,"
+                            + " wall rates; (cpu) = the same per thread-CPU second",
+                    report.machine().peer());
+        } else {
+            line(out, "  peer: %s", report.machine().peer());
+        }
+        line(out, "  %s: in the JSON only (efficient_kan_*)", EfficientKanReference.SOURCE);
         line(
                 out,
                 "  cpu-rate = samples per CPU-second; faults = page faults per call (allocator"
@@ -187,9 +196,10 @@ public final class BenchTable {
                 report.steady().get(0).checkpointInterval());
         line(
                 out,
-                "  %8s %-8s %-9s %10s %12s %12s %7s %9s",
+                "  %8s %-8s %6s %-9s %10s %12s %12s %7s %9s",
                 "keys",
                 "backend",
+                "bundle",
                 "phase",
                 "events",
                 "events/s",
@@ -199,9 +209,10 @@ public final class BenchTable {
         for (PipelineBench.SteadyRow r : report.steady()) {
             line(
                     out,
-                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %8.2f×",
+                    "  %8d %-8s %6d %-9s %10d %12s %12s %6.2f× %8.2f×",
                     r.keys(),
                     r.stateBackend(),
+                    r.bundleSize(),
                     "steady",
                     r.events() - r.keys(),
                     number(r.eventsPerS()),
@@ -210,9 +221,10 @@ public final class BenchTable {
                     r.cpuRatioVsPassthrough());
             line(
                     out,
-                    "  %8d %-8s %-9s %10d %12s %12s %6.2f× %9s",
+                    "  %8d %-8s %6d %-9s %10d %12s %12s %6.2f× %9s",
                     r.keys(),
                     r.stateBackend(),
+                    r.bundleSize(),
                     "new keys",
                     r.keys(),
                     number(r.newKeyEventsPerS()),
@@ -269,7 +281,7 @@ public final class BenchTable {
                         : "MODEL, scoring (KanLearner.outputs), samples/s and ms per call");
         line(
                 out,
-                "  %-8s %5s | %10s %8s %8s %10s %6s | %10s %8s %8s | %8s | %9s %7s %7s | %4s",
+                "  %-8s %5s | %10s %8s %8s %10s %6s | %10s %8s %8s | %8s | %10s %8s %8s %7s | %4s",
                 "layers",
                 "batch",
                 "samples/s",
@@ -281,20 +293,20 @@ public final class BenchTable {
                 "p50",
                 "p99",
                 "vs autog",
-                "eff-kan*",
-                "ratio",
+                "peer/s",
+                "p50",
+                "vs peer",
                 "(cpu)",
                 "cpu");
         for (ModelRow r : report.model()) {
-            Double reference =
-                    training ? r.efficientKanTrainSamplesPerS() : r.efficientKanScoreSamplesPerS();
-            Double ratio = training ? r.trainRatioVsEfficientKan() : r.scoreRatioVsEfficientKan();
-            Double cpuRatio =
-                    training ? r.trainCpuRatioVsEfficientKan() : r.scoreCpuRatioVsEfficientKan();
+            Double peer = training ? r.peerTrainSamplesPerS() : r.peerScoreSamplesPerS();
+            Double peerP50 = training ? r.peerTrainP50Ms() : r.peerScoreP50Ms();
+            Double ratio = training ? r.trainRatioVsPeer() : r.scoreRatioVsPeer();
+            Double cpuRatio = training ? r.trainCpuRatioVsPeer() : r.scoreCpuRatioVsPeer();
             line(
                     out,
-                    "  %-8s %5d | %10s %8.3f %8.3f %10s %6.0f | %10s %8.3f %8.3f | %7.2fx | %9s %7s"
-                            + " %7s | %4.2f",
+                    "  %-8s %5d | %10s %8.3f %8.3f %10s %6.0f | %10s %8.3f %8.3f | %7.2fx | %10s %8s"
+                            + " %8s %7s | %4.2f",
                     r.layers(),
                     r.batch(),
                     number(training ? r.trainSamplesPerS() : r.scoreSamplesPerS()),
@@ -306,7 +318,8 @@ public final class BenchTable {
                     training ? r.autogradTrainP50Ms() : r.autogradScoreP50Ms(),
                     training ? r.autogradTrainP99Ms() : r.autogradScoreP99Ms(),
                     training ? r.trainRatioVsAutograd() : r.scoreRatioVsAutograd(),
-                    reference == null ? "-" : number(reference),
+                    peer == null ? "-" : number(peer),
+                    peerP50 == null ? "-" : String.format(Locale.ROOT, "%.3f", peerP50),
                     ratio == null ? "-" : String.format(Locale.ROOT, "%.2fx", ratio),
                     cpuRatio == null ? "-" : String.format(Locale.ROOT, "%.2fx", cpuRatio),
                     r.cpuFraction());

@@ -1,5 +1,6 @@
 package io.kanstream.jobs.bench;
 
+import io.kanstream.kan.KnotGrid;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,7 @@ final class FlopCount {
     static Breakdown training(List<Integer> widths, int gridSize, int order, int batch) {
         Map<String, Double> parts = new LinkedHashMap<>();
         addForward(parts, widths, gridSize, order, batch);
-        int c = gridSize + order;
+        int c = KnotGrid.coefficients(gridSize, order);
         double parameters = 0;
         for (int l = 0; l + 1 < widths.size(); l++) {
             int in = widths.get(l);
@@ -72,7 +73,7 @@ final class FlopCount {
 
     private static void addForward(
             Map<String, Double> parts, List<Integer> widths, int gridSize, int order, int batch) {
-        int c = gridSize + order;
+        int c = KnotGrid.coefficients(gridSize, order);
         double recursionWidth = 0; // Σ_p w_p
         for (int p = 1; p <= order; p++) {
             recursionWidth += gridSize + 2 * order - p;

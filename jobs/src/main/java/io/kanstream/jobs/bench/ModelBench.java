@@ -15,7 +15,9 @@ import java.util.stream.Collectors;
 
 /**
  * Times one shape and batch: the learner's training step and scoring, and the autograd baseline's,
- * on the same random regression data, after warm-up, in interleaved rounds.
+ * on the same random regression data, after warm-up, in interleaved rounds; with an {@link
+ * EfficientKanPeer}, efficient-kan's too, from the learner's parameters on the same batches, its
+ * rounds taking turns with the others.
  */
 final class ModelBench {
     /** Distinct batches cycled through, so no call sees the same rows as the one before. */
@@ -24,12 +26,18 @@ final class ModelBench {
     private final List<Integer> shape;
     private final int batch;
     private final BenchSettings settings;
+    private final EfficientKanPeer peer; // null: none in this run
     private double sink; // keeps the outputs observable
 
     ModelBench(List<Integer> shape, int batch, BenchSettings settings) {
+        this(shape, batch, settings, null);
+    }
+
+    ModelBench(List<Integer> shape, int batch, BenchSettings settings, EfficientKanPeer peer) {
         this.shape = List.copyOf(shape);
         this.batch = batch;
         this.settings = settings;
+        this.peer = peer;
     }
 
     static String layers(List<Integer> shape) {
@@ -39,8 +47,12 @@ final class ModelBench {
     /**
      * What one shape and batch measured.
      *
-     * @param timings learner train, learner score, autograd train, autograd score
+     * @param timings learner train, learner score, autograd train, autograd score, and peer train
+     *     and peer score when the efficient-kan peer ran
      * @param ops per workload, empty when not profiled
+     * @param peerMaxAbsDiff largest |learner − efficient-kan peer| output on the first batch before
+     *     training (the same parameters), null when the peer did not run
+     * @param peerFailure why the peer stopped during this row, or null
      */
     record Result(
             String layers,
@@ -52,7 +64,9 @@ final class ModelBench {
             double rssStartMb,
             double rssWarmMb,
             double rssMb,
-            List<BenchReport.OpsRow> ops) {
+            List<BenchReport.OpsRow> ops,
+            Double peerMaxAbsDiff,
+            String peerFailure) {
 
         Timing timing(String workload) {
             return timings.get(workload);
@@ -63,6 +77,8 @@ final class ModelBench {
     static final String LEARNER_SCORE = "learner score";
     static final String AUTOGRAD_TRAIN = "autograd train";
     static final String AUTOGRAD_SCORE = "autograd score";
+    static final String PEER_TRAIN = "peer train";
+    static final String PEER_SCORE = "peer score";
 
     /** Runs every workload for a while and records nothing: lets the JIT compile the hot paths. */
     void warmUpOnly(long nanosPerWorkload) {
@@ -78,13 +94,16 @@ final class ModelBench {
         try (Setup setup = new Setup()) {
             double difference = setup.baselineDifference();
             Map<String, IntConsumer> workloads = setup.workloads;
+            PeerRun peerRun = new PeerRun(setup);
             for (IntConsumer workload : workloads.values()) {
                 CallTimer.warmUp(workload, settings.warmup().toNanos());
             }
+            peerRun.warmUp();
             double rssWarm = MemoryProbe.read("row warm").vmRssMb();
             Map<String, CallTimer> timers = new LinkedHashMap<>();
             workloads.keySet().forEach(name -> timers.put(name, new CallTimer(batch)));
             List<String> order = new ArrayList<>(workloads.keySet());
+            order.addAll(peerRun.workloads());
             for (int round = 0; round < settings.rounds(); round++) {
                 // alternate the order so no workload always runs first after a pause
                 List<String> turn = new ArrayList<>(order);
@@ -92,7 +111,11 @@ final class ModelBench {
                     java.util.Collections.reverse(turn);
                 }
                 for (String name : turn) {
-                    timers.get(name).run(workloads.get(name), settings.round().toNanos());
+                    if (timers.containsKey(name)) {
+                        timers.get(name).run(workloads.get(name), settings.round().toNanos());
+                    } else {
+                        peerRun.round(name);
+                    }
                 }
             }
             Map<String, Timing> timings = new LinkedHashMap<>();
@@ -104,6 +127,7 @@ final class ModelBench {
                 wall += timing.wallSeconds();
                 cpu += timing.cpuSeconds();
             }
+            timings.putAll(peerRun.timings());
             double rss = MemoryProbe.read("row end").vmRssMb();
             List<BenchReport.OpsRow> ops = new ArrayList<>();
             if (profile && settings.profileCalls() > 0) {
@@ -121,8 +145,94 @@ final class ModelBench {
                     rssStart,
                     rssWarm,
                     rss,
-                    ops);
+                    ops,
+                    peerRun.difference,
+                    peerRun.failure);
         }
+    }
+
+    /**
+     * The peer's part of one row. A peer that fails is left out of the rest of the row, and the
+     * failure is reported with it; the learner's figures stand.
+     */
+    private final class PeerRun {
+        private boolean running;
+        Double difference;
+        String failure;
+
+        PeerRun(Setup setup) {
+            if (peer == null) {
+                return;
+            }
+            attempt(
+                    () -> {
+                        KanConfig config = setup.learner.config();
+                        float[] theirs =
+                                peer.model(
+                                        shape,
+                                        config.splineOrder(),
+                                        config.learningRate(),
+                                        batch,
+                                        setup.learner.parameters(),
+                                        setup.rows,
+                                        setup.floatLabels);
+                        difference =
+                                maxAbsDiff(setup.learner.outputs(setup.rows[0], batch), theirs);
+                        running = true;
+                    });
+        }
+
+        List<String> workloads() {
+            return running ? List.of(PEER_TRAIN, PEER_SCORE) : List.of();
+        }
+
+        void warmUp() {
+            if (running) {
+                attempt(() -> peer.warmUp(settings.warmup()));
+            }
+        }
+
+        void round(String name) {
+            if (running) {
+                String workload =
+                        name.equals(PEER_TRAIN) ? EfficientKanPeer.TRAIN : EfficientKanPeer.SCORE;
+                attempt(() -> peer.round(workload, settings.round()));
+            }
+        }
+
+        Map<String, Timing> timings() {
+            Map<String, Timing> result = new LinkedHashMap<>();
+            if (running) {
+                attempt(
+                        () -> {
+                            Map<String, Timing> theirs = peer.timings();
+                            result.put(PEER_TRAIN, theirs.get(EfficientKanPeer.TRAIN));
+                            result.put(PEER_SCORE, theirs.get(EfficientKanPeer.SCORE));
+                        });
+            }
+            return running ? result : Map.of();
+        }
+
+        private void attempt(Runnable step) {
+            try {
+                step.run();
+            } catch (EfficientKanPeer.PeerFailure e) {
+                running = false;
+                failure = e.getMessage();
+            }
+        }
+    }
+
+    /** Largest |a − b| over two outputs of the same rows; infinite when their sizes differ. */
+    static double maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double worst = 0;
+        for (int q = 0; q < a.length; q++) {
+            worst = Math.max(worst, Math.abs((double) a[q] - b[q]));
+        }
+        return worst;
     }
 
     private BenchReport.OpsRow profile(String name, IntConsumer workload, Timing timing) {
@@ -206,13 +316,7 @@ final class ModelBench {
          * Both start from the same parameters, and a fresh learner's normalizer is the identity.
          */
         double baselineDifference() {
-            float[] mine = learner.outputs(rows[0], batch);
-            float[] theirs = baseline.outputs(rows[0], batch);
-            double worst = 0;
-            for (int q = 0; q < mine.length; q++) {
-                worst = Math.max(worst, Math.abs(mine[q] - theirs[q]));
-            }
-            return worst;
+            return maxAbsDiff(learner.outputs(rows[0], batch), baseline.outputs(rows[0], batch));
         }
 
         private static double gaussian(SplittableRandom random) {

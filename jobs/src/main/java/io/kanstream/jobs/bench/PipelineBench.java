@@ -146,34 +146,53 @@ public final class PipelineBench {
         }
     }
 
-    /** One steady row's key count and state backend, written {@code backend:keys}. */
-    public record SteadyCase(OnlineJobConfig.StateBackend backend, int keys) {
+    /**
+     * One steady row's key count, state backend and bundle size (0: no bundles), written {@code
+     * backend:keys} or {@code backend:keys:bundle}.
+     */
+    public record SteadyCase(OnlineJobConfig.StateBackend backend, int keys, int bundleSize) {
         public SteadyCase {
             if (keys < 1) {
                 throw new IllegalArgumentException(
                         "a steady row needs at least 1 key, got " + keys);
             }
+            if (bundleSize < 0) {
+                throw new IllegalArgumentException(
+                        "a steady row's bundle size must be >= 0, got " + bundleSize);
+            }
         }
 
-        /** {@code hashmap:10000,rocksdb:100000}. */
+        public SteadyCase(OnlineJobConfig.StateBackend backend, int keys) {
+            this(backend, keys, 0);
+        }
+
+        /** {@code hashmap:10000,rocksdb:100000,hashmap:10000:256}. */
         public static List<SteadyCase> parseAll(String text) {
             List<SteadyCase> cases = new ArrayList<>();
             for (String item : text.split(",")) {
                 String[] parts = item.trim().split(":");
-                if (parts.length != 2) {
+                if (parts.length != 2 && parts.length != 3) {
                     throw new IllegalArgumentException(
-                            "steady row '" + item + "' must be backend:keys, e.g. rocksdb:100000");
+                            "steady row '"
+                                    + item
+                                    + "' must be backend:keys or backend:keys:bundle, e.g."
+                                    + " rocksdb:100000");
                 }
-                int keys;
-                try {
-                    keys = Integer.parseInt(parts[1].trim());
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(
-                            "steady row '" + item + "': keys '" + parts[1] + "' is not a number");
-                }
-                cases.add(new SteadyCase(OnlineJobConfig.StateBackend.parse(parts[0]), keys));
+                int keys = number(item, "keys", parts[1]);
+                int bundle = parts.length == 3 ? number(item, "bundle size", parts[2]) : 0;
+                cases.add(
+                        new SteadyCase(OnlineJobConfig.StateBackend.parse(parts[0]), keys, bundle));
             }
             return cases;
+        }
+
+        private static int number(String item, String what, String text) {
+            try {
+                return Integer.parseInt(text.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(
+                        "steady row '" + item + "': " + what + " '" + text + "' is not a number");
+            }
         }
     }
 
@@ -191,6 +210,7 @@ public final class PipelineBench {
      * @param eventsPerCpuS the steady rate per second of this process's CPU time
      * @param cpuRatioVsPassthrough the same ratio per CPU second
      * @param checkpointInterval of both jobs (ISO-8601)
+     * @param bundleSize the learning job's {@code --bundle-size} (0: every input processed at once)
      */
     public record SteadyRow(
             int keys,
@@ -205,7 +225,8 @@ public final class PipelineBench {
             double passthroughEventsPerCpuS,
             double cpuRatioVsPassthrough,
             int parallelism,
-            String checkpointInterval) {}
+            String checkpointInterval,
+            int bundleSize) {}
 
     /**
      * One key count: the learning job beside the pass-through job.
@@ -287,23 +308,34 @@ public final class PipelineBench {
 
     public List<Row> pipeline() throws Exception {
         List<Row> rows = new ArrayList<>();
-        try {
-            warmUp();
-        } catch (Exception e) {
-            failures.add("pipeline warm-up failed: " + firstLine(e));
-            log.printf("  failed: %s%n", causes(e));
+        if (!warmedUp("pipeline")) {
             return rows;
         }
         for (int keys : settings.keys()) {
             try {
                 rows.add(pipelineRow(keys));
             } catch (Exception e) {
-                // one key count that fails leaves the others' figures standing
-                failures.add("pipeline at " + keys + " keys failed: " + firstLine(e));
-                log.printf("  failed: %s%n", causes(e));
+                failed("pipeline at " + keys + " keys", e);
             }
         }
         return rows;
+    }
+
+    /** Whether the warm-up ran; if not, what it failed with is one of the failures. */
+    private boolean warmedUp(String part) {
+        try {
+            warmUp();
+            return true;
+        } catch (Exception e) {
+            failed(part + " warm-up", e);
+            return false;
+        }
+    }
+
+    /** A part that failed; the others' figures stand. */
+    private void failed(String part, Exception e) {
+        failures.add(part + " failed: " + firstLine(e));
+        log.printf("  failed: %s%n", causes(e));
     }
 
     /** What failed, one line each; empty when every part ran. */
@@ -389,8 +421,7 @@ public final class PipelineBench {
             try {
                 rows.add(stateRow(keys, learnerBytes));
             } catch (Exception e) {
-                failures.add("state at " + keys + " keys failed: " + firstLine(e));
-                log.printf("  failed: %s%n", causes(e));
+                failed("state at " + keys + " keys", e);
             }
         }
         return rows;
@@ -404,15 +435,8 @@ public final class PipelineBench {
         Configuration extra = new Configuration();
         extra.set(RestOptions.BIND_PORT, Integer.toString(restPort));
         extra.set(RestOptions.PORT, restPort);
-        // every key stays live: the default bound (10,000 per subtask) would evict most
-        OnlineJobConfig base = config(t, keys);
         OnlineJobConfig config =
-                base.toBuilder()
-                        .learner(
-                                OnlineKanConfig.builder(base.learner().model())
-                                        .maxLiveKeys(keys)
-                                        .build())
-                        .build();
+                allKeysLive(config(t, keys), keys, OnlineKanConfig.AUTO_BUNDLE_SIZE);
         JobClient job = OnlineLearningJob.start(config, false, extra);
         try {
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
@@ -449,21 +473,17 @@ public final class PipelineBench {
     /** The steady rows; the pass-through job runs once per key count, shared by the backends. */
     public List<SteadyRow> steady() {
         List<SteadyRow> rows = new ArrayList<>();
-        try {
-            warmUp();
-        } catch (Exception e) {
-            failures.add("steady warm-up failed: " + firstLine(e));
-            log.printf("  failed: %s%n", causes(e));
+        if (!warmedUp("steady")) {
             return rows;
         }
         Map<Integer, SteadyPhase> passThrough = new java.util.HashMap<>();
         for (SteadyCase c : settings.steady()) {
             try {
                 long n = steadyEvents(c.keys());
-                SteadyPhase kan = steadyPhase(c.keys(), n, c.backend());
+                SteadyPhase kan = steadyPhase(c.keys(), n, c.backend(), c.bundleSize());
                 SteadyPhase pass = passThrough.get(c.keys());
                 if (pass == null) {
-                    pass = steadyPhase(c.keys(), n, null);
+                    pass = steadyPhase(c.keys(), n, null, 0);
                     passThrough.put(c.keys(), pass);
                 }
                 SteadyRow row =
@@ -480,12 +500,14 @@ public final class PipelineBench {
                                 pass.eventsPerCpuS,
                                 kan.eventsPerCpuS / pass.eventsPerCpuS,
                                 settings.parallelism(),
-                                settings.steadyCheckpointInterval().toString());
+                                settings.steadyCheckpointInterval().toString(),
+                                c.bundleSize());
                 log.printf(
-                        "  steady %,d keys on %s: %,.0f events/s (%.2f× pass-through %,.0f; per"
+                        "  steady %,d keys on %s, bundles of %d: %,.0f events/s (%.2f× pass-through %,.0f; per"
                                 + " CPU second %.2f×); new keys %,.0f events/s (%.2f×)%n",
                         c.keys(),
                         row.stateBackend(),
+                        row.bundleSize(),
                         row.eventsPerS(),
                         row.ratioVsPassthrough(),
                         row.passthroughEventsPerS(),
@@ -494,14 +516,7 @@ public final class PipelineBench {
                         row.newKeyRatioVsPassthrough());
                 rows.add(row);
             } catch (Exception e) {
-                failures.add(
-                        "steady at "
-                                + c.keys()
-                                + " keys on "
-                                + c.backend().flinkName()
-                                + " failed: "
-                                + firstLine(e));
-                log.printf("  failed: %s%n", causes(e));
+                failed("steady at " + c.keys() + " keys on " + c.backend().flinkName(), e);
             }
         }
         return rows;
@@ -522,20 +537,18 @@ public final class PipelineBench {
      *
      * @param backend the learning job's state backend, or null for the pass-through job
      */
-    private SteadyPhase steadyPhase(int keys, long n, OnlineJobConfig.StateBackend backend)
+    private SteadyPhase steadyPhase(
+            int keys, long n, OnlineJobConfig.StateBackend backend, int bundleSize)
             throws Exception {
-        String what = backend == null ? "pass-through" : "learning on " + backend.flinkName();
+        String what =
+                backend == null
+                        ? "pass-through"
+                        : "learning on " + backend.flinkName() + ", bundles of " + bundleSize;
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
         Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys);
         send(t, keys, n, 0, System::currentTimeMillis);
-        OnlineJobConfig base = config(t, keys);
-        // every key stays live: the default bound (10,000 per subtask) would evict and rebuild
         OnlineJobConfig config =
-                base.toBuilder()
-                        .learner(
-                                OnlineKanConfig.builder(base.learner().model())
-                                        .maxLiveKeys(keys)
-                                        .build())
+                allKeysLive(config(t, keys), keys, Math.min(bundleSize, keys)).toBuilder()
                         .checkpointInterval(settings.steadyCheckpointInterval())
                         .stateBackend(
                                 backend == null ? OnlineJobConfig.StateBackend.HASHMAP : backend)
@@ -547,37 +560,19 @@ public final class PipelineBench {
             // the job itself turns on incremental checkpoints for RocksDB
             extra.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(512));
         }
-        JobClient job =
-                backend == null
-                        ? OnlineLearningJob.startPassThrough(config, extra)
-                        : OnlineLearningJob.start(config, false, extra);
+        JobClient job = startJob(backend == null, config, extra);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
-            long[] appended = new long[(int) n];
-            int[] at = {0};
             int firstSteady = (int) Math.min(n - 2, keys + (n - keys) / 10);
-            long[] cpuAtSteady = {0};
-            collect(
-                    consumer,
-                    n,
-                    Duration.ofMinutes(60),
-                    r -> {
-                        if (at[0] == firstSteady) {
-                            cpuAtSteady[0] = processCpuNanos();
-                        }
-                        appended[at[0]++] = r.timestamp();
-                    });
-            double cpuSeconds = (processCpuNanos() - cpuAtSteady[0]) / 1e9;
-            Arrays.sort(appended);
+            Appended appended = appended(consumer, n, firstSteady, Duration.ofMinutes(60));
             int lastNew = Math.min(keys, (int) n) - 1;
-            double newKeySeconds = Math.max(1, appended[lastNew] - appended[0]) / 1000.0;
-            double steadySeconds =
-                    Math.max(1, appended[(int) n - 1] - appended[firstSteady]) / 1000.0;
+            double newKeySeconds = appended.seconds(0, lastNew);
+            double steadySeconds = appended.seconds(firstSteady, (int) n - 1);
             long steadyCount = n - 1 - firstSteady;
             SteadyPhase phase =
                     new SteadyPhase(
                             lastNew / newKeySeconds,
                             steadyCount / steadySeconds,
-                            steadyCount / cpuSeconds);
+                            steadyCount / appended.cpuSeconds());
             log.printf(
                     "  %s: new keys %,.0f events/s; then %,d events in %.1f s: %,.0f events/s,"
                             + " %,.0f per CPU second%n",
@@ -595,6 +590,60 @@ public final class PipelineBench {
 
     private record Phase(double eventsPerS, double eventsPerCpuS, double[] latencies) {}
 
+    /** The job with the learner, or the pass-through job (no model). */
+    private static JobClient startJob(
+            boolean passThrough, OnlineJobConfig config, Configuration extra) throws Exception {
+        return passThrough
+                ? OnlineLearningJob.startPassThrough(config, extra)
+                : OnlineLearningJob.start(config, false, extra);
+    }
+
+    /**
+     * Every key stays live: the default bound (10,000 per subtask) would evict and rebuild; and the
+     * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default).
+     */
+    private static OnlineJobConfig allKeysLive(OnlineJobConfig base, int keys, int bundleSize) {
+        return base.toBuilder()
+                .learner(
+                        OnlineKanConfig.builder(base.learner().model())
+                                .maxLiveKeys(keys)
+                                .bundle(bundleSize, OnlineKanConfig.DEFAULT_BUNDLE_LATENCY)
+                                .build())
+                .build();
+    }
+
+    /**
+     * When the scores were appended to their topic, in order (epoch ms), and the CPU seconds this
+     * process spent from the {@code from}-th score on.
+     */
+    private record Appended(long[] millis, double cpuSeconds) {
+        /** Seconds between the {@code from}-th and the {@code to}-th score, at least 1 ms. */
+        double seconds(int from, int to) {
+            return Math.max(1, millis[to] - millis[from]) / 1000.0;
+        }
+    }
+
+    /** Reads {@code n} scores and when each was appended, timing CPU from the {@code from}-th. */
+    private static Appended appended(
+            KafkaConsumer<byte[], byte[]> consumer, long n, int from, Duration timeout) {
+        long[] millis = new long[(int) n];
+        int[] at = {0};
+        long[] cpuAtFrom = {0};
+        collect(
+                consumer,
+                n,
+                timeout,
+                r -> {
+                    if (at[0] == from) {
+                        cpuAtFrom[0] = processCpuNanos();
+                    }
+                    millis[at[0]++] = r.timestamp();
+                });
+        double cpuSeconds = (processCpuNanos() - cpuAtFrom[0]) / 1e9;
+        Arrays.sort(millis);
+        return new Appended(millis, cpuSeconds);
+    }
+
     private record Topics(
             String events, String labels, String scores, String metrics, String dlq) {}
 
@@ -607,30 +656,13 @@ public final class PipelineBench {
         Topics t = topics(passThrough ? "pass" : "kan", keys);
         send(t, keys, n, 0, System::currentTimeMillis);
         OnlineJobConfig config = config(t, keys);
-        JobClient job =
-                passThrough
-                        ? OnlineLearningJob.startPassThrough(config, new Configuration())
-                        : OnlineLearningJob.start(config, false, new Configuration());
+        JobClient job = startJob(passThrough, config, new Configuration());
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
-            long[] appended = new long[(int) n];
-            int[] at = {0};
             int skip = (int) (n / 10);
-            long[] cpuAtSkip = {0};
-            collect(
-                    consumer,
-                    n,
-                    Duration.ofMinutes(30),
-                    r -> {
-                        if (at[0] == skip) {
-                            cpuAtSkip[0] = processCpuNanos();
-                        }
-                        appended[at[0]++] = r.timestamp();
-                    });
-            double cpuSeconds = (processCpuNanos() - cpuAtSkip[0]) / 1e9;
-            Arrays.sort(appended);
-            double seconds = Math.max(1, appended[(int) n - 1] - appended[skip]) / 1000.0;
+            Appended appended = appended(consumer, n, skip, Duration.ofMinutes(30));
+            double seconds = appended.seconds(skip, (int) n - 1);
             double eventsPerS = (n - 1 - skip) / seconds;
-            double eventsPerCpuS = (n - 1 - skip) / cpuSeconds;
+            double eventsPerCpuS = (n - 1 - skip) / appended.cpuSeconds();
             log.printf(
                     "  %s: %,d events in %.1f s after warm-up: %,.0f events/s, %,.0f per CPU"
                             + " second%n",

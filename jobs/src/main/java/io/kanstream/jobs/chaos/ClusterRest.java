@@ -123,6 +123,18 @@ public final class ClusterRest {
         return out;
     }
 
+    /**
+     * The resource ids of the TaskManagers the JobManager lists (a killed one until its heartbeat
+     * times out).
+     */
+    public List<String> taskManagers() throws IOException {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode tm : get("/taskmanagers").path("taskmanagers")) {
+            ids.add(tm.path("id").asText());
+        }
+        return ids;
+    }
+
     /** The resource id of a TaskManager that holds at least one of the job's slots, if any. */
     public Optional<String> busyTaskManager() throws IOException {
         JsonNode best = null;
@@ -168,6 +180,14 @@ public final class ClusterRest {
 
     /** Cancels the job and waits until it is CANCELED. */
     public void cancel(String jobId, Duration timeout) throws IOException, InterruptedException {
+        String before = state(jobId);
+        if ("CANCELED".equals(before)) {
+            return;
+        }
+        if (before.equals("FAILED") || before.equals("FINISHED")) {
+            throw new IllegalStateException(
+                    "job " + jobId + " is already " + before + ": there is nothing to cancel");
+        }
         send(
                 HttpRequest.newBuilder(URI.create(base + "/jobs/" + jobId + "?mode=cancel"))
                         .method("PATCH", HttpRequest.BodyPublishers.noBody())

@@ -82,7 +82,7 @@ final class ChaosCommand implements Runnable {
             description = {
                 "One operation on a job over the cluster's REST API:",
                 "  state JOB | running JOB (exit 0 if every task runs, 1 if not)"
-                        + " | restarts JOB | busy-taskmanager"
+                        + " | restarts JOB | busy-taskmanager | taskmanagers (one id a line)"
                         + " | stop JOB --savepoint-dir DIR (prints the savepoint) | cancel JOB"
             })
     static final class Job implements Callable<Integer> {
@@ -104,7 +104,9 @@ final class ChaosCommand implements Runnable {
         public Integer call() throws Exception {
             ClusterRest rest = new ClusterRest(target);
             var out = spec.commandLine().getOut();
-            if (!"busy-taskmanager".equals(operation) && job == null) {
+            boolean ofTheCluster =
+                    operation.equals("busy-taskmanager") || operation.equals("taskmanagers");
+            if (!ofTheCluster && job == null) {
                 throw new IllegalArgumentException(operation + " needs a job id");
             }
             switch (operation) {
@@ -120,6 +122,7 @@ final class ChaosCommand implements Runnable {
                                                 () ->
                                                         new IllegalStateException(
                                                                 "no TaskManager holds a slot")));
+                case "taskmanagers" -> rest.taskManagers().forEach(out::println);
                 case "stop" -> {
                     if (savepointDir == null) {
                         throw new IllegalArgumentException("stop needs --savepoint-dir");
@@ -131,8 +134,8 @@ final class ChaosCommand implements Runnable {
                         throw new IllegalArgumentException(
                                 "unknown operation '"
                                         + operation
-                                        + "': state, running, restarts, busy-taskmanager, stop,"
-                                        + " cancel");
+                                        + "': state, running, restarts, busy-taskmanager,"
+                                        + " taskmanagers, stop, cancel");
             }
             out.flush();
             return 0;

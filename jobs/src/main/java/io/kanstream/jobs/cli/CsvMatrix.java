@@ -1,5 +1,6 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.replay.HistoryTable;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.Reader;
@@ -59,7 +60,8 @@ record CsvMatrix(Path file, float[] rows, int n, int width, List<String> header)
                 }
                 float[] row = new float[width];
                 for (int c = 0; c < width; c++) {
-                    row[c] = number(file, line, c, record.get(c));
+                    row[c] =
+                            HistoryTable.number(file, line, Integer.toString(c + 1), record.get(c));
                 }
                 parsed.add(row);
             }
@@ -87,35 +89,6 @@ record CsvMatrix(Path file, float[] rows, int n, int width, List<String> header)
             }
         }
         return true;
-    }
-
-    private static float number(Path file, long line, int column, String cell) {
-        float value;
-        try {
-            value = Float.parseFloat(cell);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    file
-                            + " line "
-                            + line
-                            + ", column "
-                            + (column + 1)
-                            + ": '"
-                            + cell
-                            + "' is not a number");
-        }
-        if (!Float.isFinite(value)) {
-            throw new IllegalArgumentException(
-                    file
-                            + " line "
-                            + line
-                            + ", column "
-                            + (column + 1)
-                            + ": '"
-                            + cell
-                            + "' is not a finite float32 number");
-        }
-        return value;
     }
 
     /** Fails naming the file when the width is not what the model takes. */

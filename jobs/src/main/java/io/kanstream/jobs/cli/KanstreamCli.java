@@ -43,16 +43,6 @@ public final class KanstreamCli implements Runnable {
 
     /** Runs a command; bad input prints one line naming what was wrong and exits 2. */
     public static int execute(String... args) {
-        CommandLine commandLine = new CommandLine(new KanstreamCli());
-        commandLine.setExecutionExceptionHandler(
-                (exception, cmd, parseResult) -> {
-                    if (exception instanceof IllegalArgumentException
-                            || exception instanceof IllegalStateException) {
-                        cmd.getErr().println("error: " + exception.getMessage());
-                        return 2;
-                    }
-                    throw exception;
-                });
-        return commandLine.execute(args);
+        return BadInput.reported(new KanstreamCli()).execute(args);
     }
 }

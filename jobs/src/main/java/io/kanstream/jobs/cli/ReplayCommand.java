@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -126,11 +125,8 @@ final class ReplayCommand implements Callable<Integer> {
         ReplaySettings settings =
                 ReplaySettings.builder()
                         .hidden(KanConfig.parseLayers(hidden))
-                        .gridSize(modelOptions.gridSize)
-                        .splineOrder(modelOptions.splineOrder)
-                        .learningRate(modelOptions.learningRate)
+                        .model(modelOptions::applyTo)
                         .batchSize(batchSize)
-                        .seed(modelOptions.seed)
                         .labelDelay(labelDelay)
                         .lagLabel(lagLabel)
                         .warmup(warmup)
@@ -152,17 +148,7 @@ final class ReplayCommand implements Callable<Integer> {
                 table.task().name().toLowerCase(Locale.ROOT),
                 table.rows().stream().map(r -> r.key()).distinct().count(),
                 layers);
-        ReplayEvaluation evaluation =
-                Replay.run(
-                                table,
-                                settings,
-                                model ->
-                                        model.weightDecay(modelOptions.weightDecay)
-                                                .logitBound(modelOptions.logitBound)
-                                                .companionRates(modelOptions.companions)
-                                                .mixtureHorizon(modelOptions.mixtureHorizon),
-                                UnaryOperator.identity())
-                        .evaluation();
+        ReplayEvaluation evaluation = Replay.run(table, settings).evaluation();
         Map<String, Object> run = new LinkedHashMap<>();
         run.put(
                 "input",

@@ -151,6 +151,23 @@ final class RunCommand implements Callable<Integer> {
     Duration idleKeyTtl;
 
     @Option(
+            names = "--bundle-size",
+            description =
+                    "Process inputs of many keys together, up to this many, models of one shape"
+                            + " scored and stepped in one device call (KanPool); 0 processes each"
+                            + " input at once; auto: 256 on a GPU, 0 on the CPU, where it does not"
+                            + " pay (docs/gpu.md) (default ${DEFAULT-VALUE}).")
+    String bundleSize;
+
+    @Option(
+            names = "--bundle-latency",
+            converter = DurationConverter.class,
+            description =
+                    "A bundle that is not full is processed after this long; checkpoints,"
+                            + " watermarks and timers process it at once (default ${DEFAULT-VALUE}).")
+    Duration bundleLatency;
+
+    @Option(
             names = "--metrics-every",
             description =
                     "A key's metric record every N labeled events (default ${DEFAULT-VALUE}).")
@@ -425,6 +442,7 @@ final class RunCommand implements Callable<Integer> {
                         .maxLiveKeys(maxLiveKeys)
                         .idleKeyTtl(idleKeyTtl)
                         .metricsEvery(metricsEvery)
+                        .bundle(bundleSize(), bundleLatency)
                         .refitPolicy(refits.policy())
                         .driftAction(DriftAction.parse(driftAction))
                         .build();
@@ -627,6 +645,18 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** A progress line; on standard error with --detach, whose standard output is the job id. */
+    private int bundleSize() {
+        if (bundleSize.equalsIgnoreCase("auto")) {
+            return OnlineKanConfig.AUTO_BUNDLE_SIZE;
+        }
+        try {
+            return Integer.parseInt(bundleSize.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--bundle-size must be auto or a number of inputs, got '" + bundleSize + "'");
+        }
+    }
+
     private void say(String format, Object... args) {
         var sink = detach ? spec.commandLine().getErr() : spec.commandLine().getOut();
         sink.printf(
@@ -665,6 +695,11 @@ final class RunCommand implements Callable<Integer> {
                         case "--max-live-keys" -> l.maxLiveKeys();
                         case "--idle-key-ttl" -> DurationConverter.format(l.idleKeyTtl());
                         case "--metrics-every" -> l.metricsEvery();
+                        case "--bundle-size" ->
+                                l.bundleSize() == OnlineKanConfig.AUTO_BUNDLE_SIZE
+                                        ? "auto"
+                                        : l.bundleSize();
+                        case "--bundle-latency" -> DurationConverter.format(l.bundleLatency());
                         case "--max-record-bytes" -> d.codec().maxRecordBytes();
                         case "--checkpoint-dir" -> d.checkpointDir();
                         case "--checkpoint-interval" ->

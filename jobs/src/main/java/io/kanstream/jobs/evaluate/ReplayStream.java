@@ -56,7 +56,8 @@ record ReplayStream(
                             + " but its table is "
                             + data.task());
         }
-        ReplaySettings base = stream.apply(ReplaySettings.builder().seed(seed)).build();
+        ReplaySettings base =
+                stream.apply(ReplaySettings.builder().model(m -> m.seed(seed))).build();
         Map<String, Map<String, Double>> figures = new LinkedHashMap<>();
         Map<String, Map<String, Double>> baselines = null;
         for (KanVariant variant : variants) {

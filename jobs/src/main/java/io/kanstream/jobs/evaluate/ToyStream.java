@@ -55,7 +55,11 @@ record ToyStream(int rows, int testRows) implements SuiteStream {
         Sample train = sample(new SplittableRandom(seed), rows);
         Sample test = sample(new SplittableRandom(~seed), testRows);
         ReplaySettings base =
-                ReplaySettings.builder().hidden(List.of(5)).batchSize(BATCH).seed(seed).build();
+                ReplaySettings.builder()
+                        .hidden(List.of(5))
+                        .batchSize(BATCH)
+                        .model(m -> m.seed(seed))
+                        .build();
         Map<String, Map<String, Double>> figures = new LinkedHashMap<>();
         for (KanVariant variant : variants) {
             figures.put(variant.name(), kan(variant, base, train, test));

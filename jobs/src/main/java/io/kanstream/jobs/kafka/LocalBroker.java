@@ -125,6 +125,9 @@ public final class LocalBroker implements AutoCloseable {
                             .redirectOutput(log.toFile());
             pb.environment().put("KANSTREAM_HOME", home.toString());
             pb.environment().put("KAFKA_PORT", "" + port);
+            // the script's 60 s to answer is for a person at a terminal; tests and bench start it
+            // on busy machines, where the broker JVM alone has taken 50 s to come up
+            pb.environment().putIfAbsent("KAFKA_START_TIMEOUT", "180");
             Process p = pb.start();
             if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
                 p.destroyForcibly();

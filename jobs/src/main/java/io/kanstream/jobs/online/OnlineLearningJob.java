@@ -5,7 +5,6 @@ import io.kanstream.stream.EventCodec;
 import io.kanstream.stream.Label;
 import io.kanstream.stream.Metric;
 import io.kanstream.stream.OnlineKan;
-import io.kanstream.stream.OnlineKanConfig;
 import io.kanstream.stream.OutputCodec;
 import io.kanstream.stream.Score;
 import java.time.Duration;
@@ -145,7 +144,7 @@ public final class OnlineLearningJob {
             UnaryOperator<DataStream<Event>> afterParse)
             throws Exception {
         StreamExecutionEnvironment env = environment(config, webUi, extra);
-        define(env, config, afterParse, OnlineKan::apply);
+        define(env, config, afterParse, true);
         return env.executeAsync(NAME);
     }
 
@@ -157,31 +156,25 @@ public final class OnlineLearningJob {
     public static JobClient startPassThrough(OnlineJobConfig config, Configuration extra)
             throws Exception {
         StreamExecutionEnvironment env = environment(config, false, extra);
-        define(env, config, UnaryOperator.identity(), PassThrough::apply);
+        define(env, config, UnaryOperator.identity(), false);
         return env.executeAsync(NAME + " (pass-through)");
-    }
-
-    /** What turns parsed events and labels into scores (and the side outputs). */
-    @FunctionalInterface
-    interface Scoring {
-        SingleOutputStreamOperator<Score> apply(
-                DataStream<Event> events, DataStream<Label> labels, OnlineKanConfig learner);
     }
 
     /** Adds the job's sources, operators and sinks to {@code env}. */
     public static void define(StreamExecutionEnvironment env, OnlineJobConfig config) {
-        define(env, config, UnaryOperator.identity(), OnlineKan::apply);
+        define(env, config, UnaryOperator.identity(), true);
     }
 
     /**
      * @param afterParse applied to the parsed events before they reach the learner; tests use it to
      *     inject a failure
+     * @param learn the learner scores the events; false: {@link PassThrough}, no model
      */
     static void define(
             StreamExecutionEnvironment env,
             OnlineJobConfig config,
             UnaryOperator<DataStream<Event>> afterParse,
-            Scoring scoring) {
+            boolean learn) {
         EventCodec codec = new EventCodec(config.codec());
         int width = config.learner().model().inputs();
 
@@ -204,8 +197,11 @@ public final class OnlineLearningJob {
                         .uid("parse-labels")
                         .name("parse labels");
 
+        DataStream<Event> parsed = afterParse.apply(events);
         SingleOutputStreamOperator<Score> scores =
-                scoring.apply(afterParse.apply(events), labels, config.learner());
+                learn
+                        ? OnlineKan.apply(parsed, labels, config.learner())
+                        : PassThrough.apply(parsed, labels);
 
         scores.sinkTo(
                         sink(

@@ -3,7 +3,6 @@ package io.kanstream.jobs.online;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.Label;
 import io.kanstream.stream.OnlineKan;
-import io.kanstream.stream.OnlineKanConfig;
 import io.kanstream.stream.Score;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -19,7 +18,7 @@ final class PassThrough extends KeyedCoProcessFunction<String, Event, Label, Sco
     private static final long serialVersionUID = 1L;
 
     static SingleOutputStreamOperator<Score> apply(
-            DataStream<Event> events, DataStream<Label> labels, OnlineKanConfig unused) {
+            DataStream<Event> events, DataStream<Label> labels) {
         return events.keyBy(new OnlineKan.EventKey())
                 .connect(labels.keyBy(new OnlineKan.LabelKey()))
                 .process(new PassThrough())

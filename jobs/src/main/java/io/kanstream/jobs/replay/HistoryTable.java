@@ -234,35 +234,24 @@ public record HistoryTable(
         return index;
     }
 
-    private static float number(Path file, long line, String column, String cell) {
+    /**
+     * A table cell as a finite float32; a bad one is an error naming the file, the line and the
+     * column (its name, or its number from 1).
+     */
+    public static float number(Path file, long line, String column, String cell) {
+        String where = file + " line " + line + ", column " + column;
         if (cell == null || cell.isBlank()) {
-            throw new IllegalArgumentException(
-                    file + " line " + line + ", column " + column + ": empty, expected a number");
+            throw new IllegalArgumentException(where + ": empty, expected a number");
         }
         float value;
         try {
             value = Float.parseFloat(cell.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(
-                    file
-                            + " line "
-                            + line
-                            + ", column "
-                            + column
-                            + ": '"
-                            + cell
-                            + "' is not a number");
+            throw new IllegalArgumentException(where + ": '" + cell + "' is not a number");
         }
         if (!Float.isFinite(value)) {
             throw new IllegalArgumentException(
-                    file
-                            + " line "
-                            + line
-                            + ", column "
-                            + column
-                            + ": '"
-                            + cell
-                            + "' is not a finite float32 number");
+                    where + ": '" + cell + "' is not a finite float32 number");
         }
         return value;
     }

@@ -28,20 +28,6 @@ public record ReplayEvaluation(
         long steps,
         Map<String, Reliability.Diagram> reliability) {
 
-    /** Without reliability diagrams, as before they existed (e.g. regression). */
-    public ReplayEvaluation(
-            String headline,
-            long events,
-            long labeled,
-            Map<String, Map<String, Double>> overall,
-            Map<String, Map<String, Map<String, Double>>> perKey,
-            List<TimelinePoint> timeline,
-            List<Integer> drifts,
-            List<Integer> refits,
-            long steps) {
-        this(headline, events, labeled, overall, perKey, timeline, drifts, refits, steps, Map.of());
-    }
-
     /** One point of the learning curves. */
     public record TimelinePoint(
             int row, long ts, Map<String, Double> window, Map<String, Double> cumulative) {}

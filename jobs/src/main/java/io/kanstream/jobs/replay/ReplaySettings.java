@@ -10,6 +10,7 @@ import io.kanstream.stream.OnlineKanConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Everything a replay is run with besides the stream itself: the model, the operator's adaptation
@@ -18,11 +19,8 @@ import java.util.List;
  * holds and nothing else.
  *
  * @param hidden hidden layer widths (the input and output widths come from the table)
- * @param gridSize G
- * @param splineOrder k
- * @param learningRate Adam step size
+ * @param model every key's model but for its layers and task, which are the table's
  * @param batchSize labeled examples per gradient step
- * @param seed initialization seed of every key's model
  * @param labelDelay labels arrive this many events late (0: inline with the event)
  * @param lagLabel add the key's last known label as an input
  * @param warmup labels the frozen baseline learns from
@@ -37,11 +35,8 @@ import java.util.List;
  */
 public record ReplaySettings(
         List<Integer> hidden,
-        int gridSize,
-        int splineOrder,
-        double learningRate,
+        KanConfig model,
         int batchSize,
-        long seed,
         int labelDelay,
         boolean lagLabel,
         int warmup,
@@ -65,7 +60,10 @@ public record ReplaySettings(
         }
     }
 
-    /** The model's defaults are {@link KanConfig}'s: replay evaluates what the job runs. */
+    /**
+     * The model's defaults are {@link KanConfig}'s: replay evaluates what the job runs. Its layers
+     * stand in until a table gives them.
+     */
     private static final KanConfig MODEL_DEFAULTS = KanConfig.builder(List.of(1, 1)).build();
 
     public static ReplaySettings defaults() {
@@ -87,13 +85,7 @@ public record ReplaySettings(
 
     /** The model of every key, before any adjustment a caller makes. */
     public KanConfig.Builder model(int features, int outputs, Task task) {
-        return KanConfig.builder(layers(features, outputs))
-                .task(task)
-                .gridSize(gridSize)
-                .splineOrder(splineOrder)
-                .learningRate(learningRate)
-                .seed(seed)
-                .device("cpu");
+        return model.toBuilder().layers(layers(features, outputs)).task(task).device("cpu");
     }
 
     /**
@@ -119,13 +111,10 @@ public record ReplaySettings(
     }
 
     public Builder toBuilder() {
-        return new Builder()
-                .hidden(hidden)
-                .gridSize(gridSize)
-                .splineOrder(splineOrder)
-                .learningRate(learningRate)
+        Builder builder = new Builder();
+        builder.model = model;
+        return builder.hidden(hidden)
                 .batchSize(batchSize)
-                .seed(seed)
                 .labelDelay(labelDelay)
                 .lagLabel(lagLabel)
                 .warmup(warmup)
@@ -145,11 +134,8 @@ public record ReplaySettings(
      */
     public static final class Builder {
         private List<Integer> hidden = List.of(8);
-        private int gridSize = MODEL_DEFAULTS.gridSize();
-        private int splineOrder = MODEL_DEFAULTS.splineOrder();
-        private double learningRate = MODEL_DEFAULTS.learningRate();
+        private KanConfig model = MODEL_DEFAULTS;
         private int batchSize = OnlineKanConfig.DEFAULT_BATCH_SIZE;
-        private long seed = MODEL_DEFAULTS.seed();
         private int labelDelay = 0;
         private boolean lagLabel = false;
         private int warmup = 1000;
@@ -169,28 +155,14 @@ public record ReplaySettings(
             return this;
         }
 
-        public Builder gridSize(int value) {
-            gridSize = value;
-            return this;
-        }
-
-        public Builder splineOrder(int value) {
-            splineOrder = value;
-            return this;
-        }
-
-        public Builder learningRate(double value) {
-            learningRate = value;
+        /** Changes the model (its layers and task are the table's whatever this sets). */
+        public Builder model(UnaryOperator<KanConfig.Builder> change) {
+            model = change.apply(model.toBuilder()).build();
             return this;
         }
 
         public Builder batchSize(int value) {
             batchSize = value;
-            return this;
-        }
-
-        public Builder seed(long value) {
-            seed = value;
             return this;
         }
 
@@ -249,11 +221,8 @@ public record ReplaySettings(
         public ReplaySettings build() {
             return new ReplaySettings(
                     hidden,
-                    gridSize,
-                    splineOrder,
-                    learningRate,
+                    model,
                     batchSize,
-                    seed,
                     labelDelay,
                     lagLabel,
                     warmup,

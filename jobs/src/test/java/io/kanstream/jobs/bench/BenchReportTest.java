@@ -30,7 +30,7 @@ class BenchReportTest {
         timings.put(ModelBench.AUTOGRAD_SCORE, timing(30_000, 1.0));
         ModelBench.Result result =
                 new ModelBench.Result(
-                        "8,16,1", 32, timings, 0, 0.98, 1e-8, 400, 405, 410, List.of());
+                        "8,16,1", 32, timings, 0, 0.98, 1e-8, 400, 405, 410, List.of(), null, null);
         List<BenchReport.ModelRow> rows = List.of(BenchRun.modelRow(result));
         FlopCount.Breakdown forward = FlopCount.forward(List.of(8, 16, 1), 5, 3, 32);
         FlopCount.Breakdown training = FlopCount.training(List.of(8, 16, 1), 5, 3, 32);
@@ -96,7 +96,8 @@ class BenchReportTest {
                         "1 1 1",
                         "jar",
                         "glibc malloc defaults",
-                        "abc"),
+                        "abc",
+                        "efficient-kan peer not run: test"),
                 "2026-01-01T00:00:00Z",
                 "kanstream bench --quick",
                 "quick",
@@ -219,7 +220,7 @@ class BenchReportTest {
         PipelineBench.SteadyRow row =
                 new PipelineBench.SteadyRow(
                         10_000, "rocksdb", 210_000, 3_000, 0.05, 9_000, 60_000, 0.15, 20_000,
-                        150_000, 0.13, 2, "PT30S");
+                        150_000, 0.13, 2, "PT30S", 0);
         BenchReport report =
                 report().withSteady(
                                 List.of(row),

@@ -25,7 +25,8 @@ class BenchCommandSteadyTest {
                 2000,
                 eventsPerS / 2000,
                 2,
-                "PT30S");
+                "PT30S",
+                0);
     }
 
     @Test

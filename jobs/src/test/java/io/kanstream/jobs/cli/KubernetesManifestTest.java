@@ -137,15 +137,14 @@ class KubernetesManifestTest {
                 .as("the savepoint directory upgradeMode savepoint needs")
                 .isNotBlank();
 
-        // the job's own arguments, parsed as `kanstream run` parses them
+        // the job's own arguments, parsed by the job jar's main (`kanstream run`'s options)
         List<String> args = new ArrayList<>();
         job.path("args").forEach(a -> args.add(a.asText()));
-        assertThat(args).first().isEqualTo("run");
         String entry = job.path("entryClass").asText();
-        assertThat(Class.forName(entry)).isEqualTo(KanstreamCli.class);
-        CommandLine cli = new CommandLine(new KanstreamCli());
-        CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
-        RunCommand run = (RunCommand) parsed.subcommand().commandSpec().userObject();
+        assertThat(Class.forName(entry)).isEqualTo(KanstreamJob.class);
+        CommandLine main = KanstreamJob.commandLine();
+        main.parseArgs(args.toArray(String[]::new));
+        RunCommand run = main.getCommand();
         OnlineJobConfig config = run.config();
         Configuration jobs = OnlineLearningJob.flinkConfiguration(config);
         assertThat(jobs.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY)).isEqualTo(checkpoints);

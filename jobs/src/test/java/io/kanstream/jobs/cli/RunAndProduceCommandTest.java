@@ -171,34 +171,13 @@ class RunAndProduceCommandTest {
     void aJobStartedAgainWithTheSameCheckpointDirResumesWhereItStoppedAndScoresEachEventOnce(
             Broker broker) throws Exception {
         String p = "cli-resume-";
-        broker.createTopics(2, p + "events", p + "labels", p + "scores", p + "metrics", p + "dlq");
-        String[] job = {
-            "run",
-            "--bootstrap-servers",
-            broker.bootstrapServers(),
-            "--events-topic",
-            p + "events",
-            "--labels-topic",
-            p + "labels",
-            "--scores-topic",
-            p + "scores",
-            "--metrics-topic",
-            p + "metrics",
-            "--dead-letter-topic",
-            p + "dlq",
-            "--checkpoint-dir",
-            temp.resolve("checkpoints").toString(),
-            "--checkpoint-interval",
-            "500ms",
-            "--transactional-id-prefix",
-            "it-cli-resume",
-            "--transaction-timeout",
-            "1m",
-            "--parallelism",
-            "2",
-            "--progress-every",
-            "2s"
-        };
+        String[] job =
+                concat(
+                        concat(new String[] {"run"}, jobOptions(broker, p, 2, temp)),
+                        "--parallelism",
+                        "2",
+                        "--progress-every",
+                        "2s");
         String[] produce = {
             "produce",
             "--synthetic",
@@ -243,7 +222,43 @@ class RunAndProduceCommandTest {
                 scores.size(), ids.size());
     }
 
-    private static String[] concat(String[] a, String... b) {
+    /**
+     * The options of a job on five new topics named {@code prefix} + events, labels, scores,
+     * metrics, dlq, with checkpoints every 500 ms under {@code dir} and short transactions.
+     */
+    static String[] jobOptions(Broker broker, String prefix, int partitions, Path dir) {
+        broker.createTopics(
+                partitions,
+                prefix + "events",
+                prefix + "labels",
+                prefix + "scores",
+                prefix + "metrics",
+                prefix + "dlq");
+        return new String[] {
+            "--bootstrap-servers",
+            broker.bootstrapServers(),
+            "--events-topic",
+            prefix + "events",
+            "--labels-topic",
+            prefix + "labels",
+            "--scores-topic",
+            prefix + "scores",
+            "--metrics-topic",
+            prefix + "metrics",
+            "--dead-letter-topic",
+            prefix + "dlq",
+            "--checkpoint-dir",
+            dir.resolve("checkpoints").toString(),
+            "--checkpoint-interval",
+            "500ms",
+            "--transactional-id-prefix",
+            "it-" + prefix,
+            "--transaction-timeout",
+            "1m"
+        };
+    }
+
+    static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
