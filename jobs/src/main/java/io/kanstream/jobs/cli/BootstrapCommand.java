@@ -1,10 +1,8 @@
 package io.kanstream.jobs.cli;
 
 import io.kanstream.jobs.models.ModelBootstrap;
-import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.jobs.replay.HistoryTable;
 import io.kanstream.kan.KanConfig;
-import io.kanstream.stream.OnlineKanConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,8 +28,6 @@ import picocli.CommandLine.Option;
                     + " it."
         })
 final class BootstrapCommand implements Callable<Integer> {
-    private static final OnlineKanConfig JOB = OnlineJobConfig.defaultLearner();
-
     @Option(names = "--history", required = true, description = "CSV (header row) or .jsonl.")
     Path history;
 
@@ -40,27 +36,15 @@ final class BootstrapCommand implements Callable<Integer> {
 
     @Mixin HistoryColumns columns;
 
-    @Option(
-            names = "--hidden",
-            description =
-                    "Hidden layer widths, e.g. 8 or 16,8; the input and output widths come from"
-                            + " the history (default ${DEFAULT-VALUE}).")
-    String hidden = hiddenText(JOB.model().layers());
+    @Mixin LearnerOptions.Hidden hidden;
 
-    @Option(
-            names = "--batch-size",
-            description = "Labeled examples per step, as `run` (default ${DEFAULT-VALUE}).")
-    int batchSize = JOB.batchSize();
+    @Mixin LearnerOptions.BatchSize batchSize;
 
     @Mixin ModelOptions modelOptions;
 
     @Mixin RefitPolicies refits;
 
-    @Option(
-            names = "--parallelism",
-            defaultValue = "1",
-            description = "Keys trained in parallel (default ${DEFAULT-VALUE}).")
-    int parallelism;
+    @Mixin LearnerOptions.Parallelism parallelism;
 
     @Option(
             names = "--max-parallelism",
@@ -83,7 +67,7 @@ final class BootstrapCommand implements Callable<Integer> {
         HistoryTable table = HistoryTable.read(history, columns.options());
         List<Integer> layers = new ArrayList<>();
         layers.add(table.features());
-        layers.addAll(KanConfig.parseLayers(hidden));
+        layers.addAll(hidden.hidden());
         layers.add(table.outputs());
         KanConfig model =
                 modelOptions
@@ -102,10 +86,10 @@ final class BootstrapCommand implements Callable<Integer> {
                 ModelBootstrap.write(
                         table.rows(),
                         model,
-                        batchSize,
+                        batchSize.batchSize,
                         refits.policy(),
                         out,
-                        parallelism,
+                        parallelism.parallelism,
                         maxParallelism);
         System.out.printf(
                 Locale.ROOT,
@@ -122,13 +106,8 @@ final class BootstrapCommand implements Callable<Integer> {
                         + " --restore-from %s%n",
                 String.join(",", layers.stream().map(String::valueOf).toList()),
                 table.task().name().toLowerCase(Locale.ROOT),
-                batchSize,
+                batchSize.batchSize,
                 out.toAbsolutePath());
         return 0;
-    }
-
-    private static String hiddenText(List<Integer> layers) {
-        return String.join(
-                ",", layers.subList(1, layers.size() - 1).stream().map(String::valueOf).toList());
     }
 }

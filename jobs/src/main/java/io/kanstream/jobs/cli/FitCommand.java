@@ -24,8 +24,7 @@ final class FitCommand implements Callable<Integer> {
             description = "CSV; a non-numeric first row is a header.")
     Path data;
 
-    @Option(names = "--layers", required = true, description = "Widths, input first: 2,5,1.")
-    String layers;
+    @Mixin LearnerOptions.Layers layers;
 
     @Option(names = "--out", required = true, description = "Model file to write.")
     Path out;
@@ -42,11 +41,7 @@ final class FitCommand implements Callable<Integer> {
             description = "Passes over the data (default ${DEFAULT-VALUE}).")
     int epochs;
 
-    @Option(
-            names = "--task",
-            defaultValue = "regression",
-            description = "regression|binary|multiclass (default ${DEFAULT-VALUE}).")
-    String task;
+    @Mixin LearnerOptions.Task task;
 
     @Option(
             names = "--no-normalize",
@@ -57,8 +52,7 @@ final class FitCommand implements Callable<Integer> {
 
     @Mixin RefitPolicies refits;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto|cpu|gpu[:N].")
-    String device;
+    @Mixin LearnerOptions.Device device;
 
     @Override
     public Integer call() throws Exception {
@@ -67,15 +61,16 @@ final class FitCommand implements Callable<Integer> {
         }
         KanConfig config =
                 modelOptions
-                        .applyTo(KanConfig.builder(KanConfig.parseLayers(layers)))
-                        .task(Task.parse(task))
+                        .applyTo(KanConfig.builder(layers.layers()))
+                        .task(task.task())
                         .normalize(!noNormalize)
-                        .device(device)
+                        .device(device.device)
                         .build();
         CsvMatrix table =
                 CsvMatrix.read(data)
                         .requireWidth(
-                                config.inputs() + 1, "--layers " + layers + " plus a label column");
+                                config.inputs() + 1,
+                                "--layers " + layers.layers + " plus a label column");
         float[] features = table.leading(config.inputs());
         double[] labels = table.column(config.inputs());
         RefitPolicy policy = refits.policy();

@@ -1,10 +1,10 @@
 package io.kanstream.jobs.cli;
 
 import io.kanstream.jobs.replay.HistoryTable;
-import io.kanstream.kan.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,10 +35,7 @@ final class HistoryColumns {
             description = "Binary task: this label is 1, every other 0.")
     String positiveLabel;
 
-    @Option(
-            names = "--task",
-            description = "regression|binary|multiclass (default: from the labels).")
-    String task;
+    @Mixin LearnerOptions.InferredTask task;
 
     HistoryTable.Options options() {
         return new HistoryTable.Options(
@@ -47,6 +44,6 @@ final class HistoryColumns {
                 timeColumn,
                 Set.copyOf(excludeColumns),
                 positiveLabel,
-                task == null ? null : Task.parse(task));
+                task.task());
     }
 }

@@ -3,11 +3,11 @@ package io.kanstream.jobs.cli;
 import io.kanstream.kan.EfficientKanWeights;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
-import io.kanstream.kan.Task;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -24,12 +24,7 @@ final class ImportCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Model file to write.")
     Path out;
 
-    @Option(
-            names = "--task",
-            description =
-                    "regression|binary|multiclass (default: regression for one output, multiclass"
-                            + " for several).")
-    String task;
+    @Mixin LearnerOptions.InferredTask task;
 
     @Option(
             names = "--lr",
@@ -37,8 +32,7 @@ final class ImportCommand implements Callable<Integer> {
             description = "Learning rate for later training.")
     double learningRate;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto|cpu|gpu[:N].")
-    String device;
+    @Mixin LearnerOptions.Device device;
 
     @Override
     public Integer call() throws Exception {
@@ -47,10 +41,9 @@ final class ImportCommand implements Callable<Integer> {
                     "--from " + from + " is not supported; the one format is efficient-kan");
         }
         KanConfig.Builder settings =
-                KanConfig.builder(List.of(1, 1)).learningRate(learningRate).device(device);
+                KanConfig.builder(List.of(1, 1)).learningRate(learningRate).device(device.device);
         try (KanLearner learner =
-                EfficientKanWeights.importLearner(
-                        weights, settings, task == null ? null : Task.parse(task))) {
+                EfficientKanWeights.importLearner(weights, settings, task.task())) {
             ModelFile.write(learner, out);
             KanConfig c = learner.config();
             System.out.printf(

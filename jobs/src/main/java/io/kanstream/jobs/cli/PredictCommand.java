@@ -4,6 +4,7 @@ import io.kanstream.kan.KanLearner;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -22,15 +23,14 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, description = "CSV to write.")
     Path output;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto|cpu|gpu[:N].")
-    String device;
+    @Mixin LearnerOptions.Device device;
 
     @Option(names = "--batch", defaultValue = "1024", description = "Rows per forward pass.")
     int batch;
 
     @Override
     public Integer call() throws Exception {
-        try (KanLearner learner = ModelFile.read(model, device)) {
+        try (KanLearner learner = ModelFile.read(model, device.device)) {
             CsvMatrix data =
                     CsvMatrix.read(input).requireWidth(learner.inputs(), "the model " + model);
             int out = learner.outputs();

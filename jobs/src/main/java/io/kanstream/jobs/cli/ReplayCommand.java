@@ -6,8 +6,6 @@ import io.kanstream.jobs.replay.Replay;
 import io.kanstream.jobs.replay.ReplayEvaluation;
 import io.kanstream.jobs.replay.ReplaySettings;
 import io.kanstream.jobs.replay.ReportWriter;
-import io.kanstream.kan.KanConfig;
-import io.kanstream.stream.DriftAction;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,13 +53,9 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Mixin HistoryColumns columns;
 
-    @Option(
-            names = "--hidden",
-            description = "Hidden layer widths, e.g. 8 or 16,8 (default ${DEFAULT-VALUE}).")
-    String hidden = layersText(DEFAULTS.hidden());
+    @Mixin LearnerOptions.Hidden hidden;
 
-    @Option(names = "--batch-size", description = "Examples per step (default ${DEFAULT-VALUE}).")
-    int batchSize = DEFAULTS.batchSize();
+    @Mixin LearnerOptions.BatchSize batchSize;
 
     @Option(
             names = "--label-delay",
@@ -87,11 +81,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--drift", description = "adwin|page-hinkley|none (default ${DEFAULT-VALUE}).")
     String drift = driftText(DEFAULTS.drift());
 
-    @Option(
-            names = "--drift-action",
-            description =
-                    "none|refit|boost|refit+boost|reset|refit+reset|restart (default ${DEFAULT-VALUE}).")
-    String driftAction = actionText(DEFAULTS.driftAction());
+    @Mixin LearnerOptions.Drift driftAction;
 
     @Mixin ModelOptions modelOptions;
 
@@ -107,10 +97,7 @@ final class ReplayCommand implements Callable<Integer> {
             description = "Steps a drift boost lasts (default ${DEFAULT-VALUE}).")
     int boostSteps = DEFAULTS.boostSteps();
 
-    @Option(
-            names = "--parallelism",
-            description = "Operator parallelism (default ${DEFAULT-VALUE}).")
-    int parallelism = DEFAULTS.parallelism();
+    @Mixin LearnerOptions.Parallelism parallelism;
 
     @Option(
             names = "--report",
@@ -124,19 +111,19 @@ final class ReplayCommand implements Callable<Integer> {
         HistoryTable table = kafkaTopic != null ? readTopic() : readFile();
         ReplaySettings settings =
                 ReplaySettings.builder()
-                        .hidden(KanConfig.parseLayers(hidden))
+                        .hidden(hidden.hidden())
                         .model(modelOptions::applyTo)
-                        .batchSize(batchSize)
+                        .batchSize(batchSize.batchSize)
                         .labelDelay(labelDelay)
                         .lagLabel(lagLabel)
                         .warmup(warmup)
                         .window(window)
                         .fading(fading)
                         .drift(DriftDetector.Kind.parse(drift))
-                        .driftAction(DriftAction.parse(driftAction))
+                        .driftAction(driftAction.driftAction())
                         .refitPolicy(refits.policy())
                         .boost(boostFactor, boostSteps)
-                        .parallelism(parallelism)
+                        .parallelism(parallelism.parallelism)
                         .build();
         List<Integer> layers = settings.layers(table.features(), table.outputs());
         System.out.printf(
@@ -172,16 +159,8 @@ final class ReplayCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String layersText(List<Integer> widths) {
-        return String.join(",", widths.stream().map(String::valueOf).toList());
-    }
-
     private static String driftText(DriftDetector.Kind kind) {
         return kind == null ? "none" : kind.name().toLowerCase(Locale.ROOT).replace('_', '-');
-    }
-
-    private static String actionText(DriftAction action) {
-        return action.name().toLowerCase(Locale.ROOT).replace("_and_", "+");
     }
 
     private HistoryTable readFile() throws java.io.IOException {

@@ -11,8 +11,6 @@ import io.kanstream.jobs.online.StartFrom;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.LearnerStateCodec;
-import io.kanstream.kan.Task;
-import io.kanstream.stream.DriftAction;
 import io.kanstream.stream.EventCodecConfig;
 import io.kanstream.stream.OnlineKanConfig;
 import java.nio.file.Files;
@@ -29,7 +27,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
@@ -65,22 +62,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin RefitPolicies refits;
 
-    @Option(
-            names = "--device",
-            defaultValue = "auto",
-            description =
-                    "Where each subtask's models run: auto|cpu|gpu|gpu:N (default ${DEFAULT-VALUE})."
-                            + " A setting of the process, never part of the state: a model"
-                            + " trained on a GPU restores on a CPU.")
-    String device;
+    @Mixin LearnerOptions.Device device;
 
-    @Option(
-            names = "--drift-action",
-            defaultValue = "reset",
-            description =
-                    "What a key's detected drift does: none|refit|boost|refit+boost|reset|"
-                            + "refit+reset|restart (default ${DEFAULT-VALUE}).")
-    String driftAction;
+    @Mixin LearnerOptions.Drift drift;
 
     @Option(names = "--events-topic", description = "Events in (default ${DEFAULT-VALUE}).")
     String eventsTopic;
@@ -99,15 +83,9 @@ final class RunCommand implements Callable<Integer> {
             description = "Rejected records out, with the reason (default ${DEFAULT-VALUE}).")
     String deadLetterTopic;
 
-    @Option(
-            names = "--layers",
-            description = "Widths, input first (default ${DEFAULT-VALUE}: the synthetic stream's).")
-    String layers;
+    @Mixin LearnerOptions.Layers layers;
 
-    @Option(
-            names = "--task",
-            description = "regression|binary|multiclass (default ${DEFAULT-VALUE}).")
-    String task;
+    @Mixin LearnerOptions.Task task;
 
     @Mixin ModelOptions modelOptions;
 
@@ -118,10 +96,7 @@ final class RunCommand implements Callable<Integer> {
                             + " `import`); its layers, task and learning rate apply.")
     Path model;
 
-    @Option(
-            names = "--batch-size",
-            description = "Labeled examples per gradient step (default ${DEFAULT-VALUE}).")
-    int batchSize;
+    @Mixin LearnerOptions.BatchSize batchSize;
 
     @Option(
             names = "--batch-timeout",
@@ -191,8 +166,7 @@ final class RunCommand implements Callable<Integer> {
                             + " (default ${DEFAULT-VALUE}).")
     Duration checkpointInterval;
 
-    @Option(names = "--parallelism", description = "Parallel subtasks (default ${DEFAULT-VALUE}).")
-    int parallelism;
+    @Mixin LearnerOptions.Parallelism parallelism;
 
     @Option(
             names = "--start-from",
@@ -421,22 +395,22 @@ final class RunCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("no such model file: " + model);
             }
             try (KanLearner learner = LearnerStateCodec.decode(warmStart, "cpu")) {
-                kan = learner.config().toBuilder().device(device).build();
+                kan = learner.config().toBuilder().device(device.device).build();
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
             }
         } else {
             kan =
                     modelOptions
-                            .applyTo(KanConfig.builder(KanConfig.parseLayers(layers)))
-                            .task(Task.parse(task))
-                            .device(device)
+                            .applyTo(KanConfig.builder(layers.layers()))
+                            .task(task.task())
+                            .device(device.device)
                             .build();
         }
         OnlineKanConfig learner =
                 OnlineKanConfig.builder(kan)
                         .warmStart(warmStart)
-                        .batchSize(batchSize)
+                        .batchSize(batchSize.batchSize)
                         .batchTimeout(batchTimeout)
                         .labelTtl(labelTtl)
                         .maxLiveKeys(maxLiveKeys)
@@ -444,7 +418,7 @@ final class RunCommand implements Callable<Integer> {
                         .metricsEvery(metricsEvery)
                         .bundle(bundleSize(), bundleLatency)
                         .refitPolicy(refits.policy())
-                        .driftAction(DriftAction.parse(driftAction))
+                        .driftAction(drift.driftAction())
                         .build();
         return OnlineJobConfig.builder(learner)
                 .kafka(kafka.connection())
@@ -456,7 +430,7 @@ final class RunCommand implements Callable<Integer> {
                 .startFrom(StartFrom.parse(startFrom))
                 .bounded(bounded)
                 .codec(EventCodecConfig.builder().maxRecordBytes(maxRecordBytes).build())
-                .parallelism(parallelism)
+                .parallelism(parallelism.parallelism)
                 .checkpointInterval(checkpointInterval)
                 .checkpointDir(checkpointDir)
                 .stateBackend(OnlineJobConfig.StateBackend.parse(stateBackend))
@@ -676,7 +650,6 @@ final class RunCommand implements Callable<Integer> {
             }
             OnlineJobConfig d = OnlineJobConfig.builder(OnlineJobConfig.defaultLearner()).build();
             OnlineKanConfig l = d.learner();
-            KanConfig m = l.model();
             Object value =
                     switch (option.longestName()) {
                         case "--events-topic" -> d.eventsTopic();
@@ -684,12 +657,6 @@ final class RunCommand implements Callable<Integer> {
                         case "--scores-topic" -> d.scoresTopic();
                         case "--metrics-topic" -> d.metricsTopic();
                         case "--dead-letter-topic" -> d.deadLetterTopic();
-                        case "--layers" ->
-                                m.layers().stream()
-                                        .map(String::valueOf)
-                                        .collect(Collectors.joining(","));
-                        case "--task" -> m.task().name().toLowerCase(Locale.ROOT);
-                        case "--batch-size" -> l.batchSize();
                         case "--batch-timeout" -> DurationConverter.format(l.batchTimeout());
                         case "--label-ttl" -> DurationConverter.format(l.labelTtl());
                         case "--max-live-keys" -> l.maxLiveKeys();
@@ -704,7 +671,6 @@ final class RunCommand implements Callable<Integer> {
                         case "--checkpoint-dir" -> d.checkpointDir();
                         case "--checkpoint-interval" ->
                                 DurationConverter.format(d.checkpointInterval());
-                        case "--parallelism" -> d.parallelism();
                         case "--start-from" -> d.startFrom().toString();
                         case "--state-backend" -> d.stateBackend().flinkName();
                         case "--transactional-id-prefix" -> d.transactionalIdPrefix();
