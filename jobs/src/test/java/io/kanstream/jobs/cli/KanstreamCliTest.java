@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.kanstream.jobs.CliRun;
+import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.kan.KanLearner;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -12,11 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
 
 class KanstreamCliTest {
     @TempDir Path temp;
@@ -280,6 +283,59 @@ class KanstreamCliTest {
         assertThat(bounded.exit()).isEqualTo(2);
         assertThat(bounded.output())
                 .contains("--bounded cannot resume from", "chk-7", "--stop-when-idle");
+    }
+
+    @Test
+    void anOptionSharedByCommandsReadsTheSameInEachWithTheDefaultOfTheConfig() {
+        CommandLine cli = new CommandLine(new KanstreamCli());
+        Map<String, List<String>> shared =
+                Map.of(
+                        "--device", List.of("run", "fit", "import", "predict"),
+                        "--layers", List.of("run", "fit"),
+                        "--hidden", List.of("replay", "bootstrap"),
+                        "--batch-size", List.of("run", "replay", "bootstrap"),
+                        "--drift-action", List.of("run", "replay"),
+                        "--parallelism", List.of("run", "replay", "bootstrap"));
+        OnlineJobConfig job = OnlineJobConfig.builder(OnlineJobConfig.defaultLearner()).build();
+        Map<String, String> defaults =
+                Map.of(
+                        "--device", job.learner().model().device(),
+                        "--layers", widths(OnlineJobConfig.DEFAULT_LAYERS),
+                        "--hidden",
+                                widths(
+                                        OnlineJobConfig.DEFAULT_LAYERS.subList(
+                                                1, OnlineJobConfig.DEFAULT_LAYERS.size() - 1)),
+                        "--batch-size", String.valueOf(job.learner().batchSize()),
+                        "--drift-action",
+                                job.learner()
+                                        .driftAction()
+                                        .name()
+                                        .toLowerCase(Locale.ROOT)
+                                        .replace("_and_", "+"),
+                        "--parallelism", String.valueOf(job.parallelism()));
+        shared.forEach(
+                (name, commands) -> {
+                    for (String command : commands) {
+                        CommandLine.Model.OptionSpec option =
+                                cli.getSubcommands().get(command).getCommandSpec().findOption(name);
+                        CommandLine.Model.OptionSpec first =
+                                cli.getSubcommands()
+                                        .get(commands.get(0))
+                                        .getCommandSpec()
+                                        .findOption(name);
+                        assertThat(option).as(command + " " + name).isNotNull();
+                        assertThat(option.description())
+                                .as(command + " " + name)
+                                .containsExactly(first.description());
+                        assertThat(option.defaultValueString())
+                                .as(command + " " + name)
+                                .isEqualTo(defaults.get(name));
+                    }
+                });
+    }
+
+    private static String widths(List<Integer> widths) {
+        return String.join(",", widths.stream().map(String::valueOf).toList());
     }
 
     @Test
