@@ -2,6 +2,7 @@ package io.kanstream.jobs.replay;
 
 import io.kanstream.eval.DriftDetector;
 import io.kanstream.eval.MetricsConfig;
+import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.RefitPolicy;
 import io.kanstream.kan.Task;
@@ -66,6 +67,10 @@ public record ReplaySettings(
      */
     private static final KanConfig MODEL_DEFAULTS = KanConfig.builder(List.of(1, 1)).build();
 
+    /** The live job's settings, where replay's defaults come from: a replay evaluates the job. */
+    private static final OnlineJobConfig JOB_DEFAULTS =
+            OnlineJobConfig.builder(OnlineJobConfig.defaultLearner()).build();
+
     public static ReplaySettings defaults() {
         return new Builder().build();
     }
@@ -128,25 +133,27 @@ public record ReplaySettings(
     }
 
     /**
-     * The defaults: one hidden layer of 8, learning from every label at once (batch 1) as a live
-     * key with few labels would, ADWIN on the errors answered by a refit and a learning-rate boost,
-     * and the operator's refit schedule.
+     * The defaults: the live job's (its hidden layer, batch size, drift detector and response,
+     * refit schedule and parallelism, read from {@link OnlineJobConfig}'s own defaults), so that a
+     * replay evaluates the model the job runs.
      */
     public static final class Builder {
-        private List<Integer> hidden = List.of(8);
+        private List<Integer> hidden =
+                OnlineJobConfig.DEFAULT_LAYERS.subList(
+                        1, OnlineJobConfig.DEFAULT_LAYERS.size() - 1);
         private KanConfig model = MODEL_DEFAULTS;
-        private int batchSize = OnlineKanConfig.DEFAULT_BATCH_SIZE;
+        private int batchSize = JOB_DEFAULTS.learner().batchSize();
         private int labelDelay = 0;
         private boolean lagLabel = false;
         private int warmup = 1000;
         private int window = 1000;
         private double fading = 0.999;
-        private DriftDetector.Kind drift = DriftDetector.Kind.ADWIN;
-        private DriftAction driftAction = DriftAction.RESET;
-        private RefitPolicy refitPolicy = RefitPolicy.defaults();
-        private double boostFactor = 5;
-        private int boostSteps = 500;
-        private int parallelism = 1;
+        private DriftDetector.Kind drift = JOB_DEFAULTS.learner().drift();
+        private DriftAction driftAction = JOB_DEFAULTS.learner().driftAction();
+        private RefitPolicy refitPolicy = JOB_DEFAULTS.learner().refitPolicy();
+        private double boostFactor = JOB_DEFAULTS.learner().boostFactor();
+        private int boostSteps = JOB_DEFAULTS.learner().boostSteps();
+        private int parallelism = JOB_DEFAULTS.parallelism();
 
         private Builder() {}
 
