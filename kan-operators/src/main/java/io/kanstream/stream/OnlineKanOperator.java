@@ -408,21 +408,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         bundle = new ArrayList<>();
         Object keyBefore = getCurrentKey();
         long now = getProcessingTimeService().getCurrentProcessingTime();
-        LinkedHashMap<String, ArrayDeque<Pending>> queues = new LinkedHashMap<>();
-        for (Pending input : inputs) {
-            queues.computeIfAbsent(input.key(), k -> new ArrayDeque<>()).add(input);
-        }
-        while (!queues.isEmpty()) {
-            List<Pending> wave = new ArrayList<>(queues.size());
-            Iterator<ArrayDeque<Pending>> each = queues.values().iterator();
-            while (each.hasNext()) {
-                ArrayDeque<Pending> queue = each.next();
-                wave.add(queue.poll());
-                if (queue.isEmpty()) {
-                    each.remove();
-                }
-            }
-            runWave(wave, now);
+        if (inputs.size() == 1) {
+            runWave(inputs, now); // without bundles every input is a wave of its own
+        } else {
+            runWaves(inputs, now);
         }
         if (pool != null && stateHoldsCopies) {
             pool.writeBack(); // one read per tensor instead of one per learner below
@@ -438,6 +427,26 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         counters.bundles.inc();
         if (keyBefore != null) {
             setCurrentKey(keyBefore);
+        }
+    }
+
+    /** The bundle's waves, one after the other: each takes the next input of every key. */
+    private void runWaves(List<Pending> inputs, long now) throws Exception {
+        LinkedHashMap<String, ArrayDeque<Pending>> queues = new LinkedHashMap<>();
+        for (Pending input : inputs) {
+            queues.computeIfAbsent(input.key(), k -> new ArrayDeque<>()).add(input);
+        }
+        while (!queues.isEmpty()) {
+            List<Pending> wave = new ArrayList<>(queues.size());
+            Iterator<ArrayDeque<Pending>> each = queues.values().iterator();
+            while (each.hasNext()) {
+                ArrayDeque<Pending> queue = each.next();
+                wave.add(queue.poll());
+                if (queue.isEmpty()) {
+                    each.remove();
+                }
+            }
+            runWave(wave, now);
         }
     }
 

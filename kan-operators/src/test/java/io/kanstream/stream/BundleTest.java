@@ -246,34 +246,6 @@ class BundleTest {
     }
 
     @Test
-    void keysEvictedByABundleLeaveNoStateOrTimersBehind() throws Exception {
-        int maxLive = 10;
-        OnlineKanConfig config =
-                config(Task.REGRESSION)
-                        .maxLiveKeys(maxLive)
-                        .idleKeyTtl(Duration.ofHours(1))
-                        .batchTimeout(Duration.ofSeconds(5))
-                        .bundle(maxLive, Duration.ofSeconds(1))
-                        .build();
-        try (var h = harness(config)) {
-            h.setProcessingTime(0);
-            h.open();
-            for (int i = 0; i < 10 * maxLive; i++) {
-                String key = "key-" + i;
-                h.processElement1(new Event("l" + i, key, i, new float[] {0.1f, 0.2f}, 1.0), i);
-                h.processElement1(new Event("u" + i, key, i, new float[] {0.3f, 0.4f}, null), i);
-            }
-            h.prepareSnapshotPreBarrier(1);
-            OnlineKanOperator op = operator(h);
-            assertThat(scores(h)).hasSize(20 * maxLive);
-            assertThat(op.keysInState()).isEqualTo(maxLive);
-            assertThat(op.evictions()).isEqualTo(9L * maxLive);
-            assertThat(h.numKeyedStateEntries()).isLessThanOrEqualTo(3 * maxLive);
-            assertThat(h.numProcessingTimeTimers()).isLessThanOrEqualTo(3 * maxLive);
-        }
-    }
-
-    @Test
     void autoBundlesOnAGpuOnlyWhereOneDeviceCallPerInputWouldBeTheAlternative() {
         OnlineKanConfig auto = config(Task.BINARY).build();
         assertThat(auto.bundleSize()).isEqualTo(OnlineKanConfig.AUTO_BUNDLE_SIZE);

@@ -22,6 +22,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class OnlineKanOperatorTest {
 
@@ -350,8 +352,13 @@ class OnlineKanOperatorTest {
         }
     }
 
-    @Test
-    void tenTimesMoreKeysThanMayLiveLeaveStateAndTimersBoundedByTheLiveOnes() throws Exception {
+    /**
+     * Without bundles, and with bundles as large as the live keys allow (evictions in a bundle).
+     */
+    @ParameterizedTest(name = "bundle size {0}")
+    @ValueSource(ints = {0, 10})
+    void tenTimesMoreKeysThanMayLiveLeaveStateAndTimersBoundedByTheLiveOnes(int bundleSize)
+            throws Exception {
         int maxLive = 10;
         OnlineKanConfig config =
                 config(Task.REGRESSION)
@@ -359,6 +366,7 @@ class OnlineKanOperatorTest {
                         .idleKeyTtl(Duration.ofHours(1))
                         .batchTimeout(Duration.ofSeconds(5))
                         .labelTtl(Duration.ofMinutes(10))
+                        .bundle(bundleSize, Duration.ofSeconds(1))
                         .build();
         try (var h = harness(config)) {
             h.setProcessingTime(0);
@@ -372,7 +380,9 @@ class OnlineKanOperatorTest {
                 h.processElement1(new Event("l" + i, key, i, new float[] {0.1f, 0.2f}, 1.0), i);
                 h.processElement1(new Event("u" + i, key, i, new float[] {0.3f, 0.4f}, null), i);
             }
+            h.prepareSnapshotPreBarrier(1); // the last bundle, if any
             OnlineKanOperator op = operator(h);
+            assertThat(scores(h)).hasSize(20 * maxLive);
             assertThat(op.keysInState()).isEqualTo(maxLive);
             assertThat(op.evictions()).isEqualTo(9L * maxLive);
             // per live key: model, progress, one waiting event; timers: idle, batch, label
