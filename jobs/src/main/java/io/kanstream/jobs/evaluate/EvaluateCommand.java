@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
             "",
             "Streams: toy (exp(sin(pi x0) + x1^2), trained like `fit`), elec2, elec2-lag (ELEC2"
                     + " with the last label as an input), abrupt, gradual (binary concept"
-                    + " changes), covariate (regression whose inputs drift to +8 sd),"
+                    + " changes), covariate (regression whose inputs drift to +8 sd), covariate-jump (the"
+                    + " same inputs jumping to +8 sd halfway),"
                     + " covariate-binary.",
             "",
             "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
