@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Model state written by every earlier format stays readable: the committed fixtures in {@code
@@ -25,17 +25,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LearnerStateFixturesTest {
 
-    @ParameterizedTest
-    @ValueSource(
-            strings = {
+    /** Every committed fixture: {@code v1/binary} names {@code state/v1/learner-4-8-1-binary.*}. */
+    static List<String> fixtures() {
+        return List.of(
                 "v1/binary",
                 "v1/regression",
                 "v2/binary",
                 "v2/regression",
                 "v3/binary",
                 "v3/regression",
-                "v3/binary-companions"
-            })
+                "v3/binary-companions");
+    }
+
+    @ParameterizedTest
+    @MethodSource("fixtures")
     void anOlderModelPredictsTheOutputsRecordedWhenItWasWritten(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
@@ -53,16 +56,7 @@ class LearnerStateFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "v1/binary",
-                "v1/regression",
-                "v2/binary",
-                "v2/regression",
-                "v3/binary",
-                "v3/regression",
-                "v3/binary-companions"
-            })
+    @MethodSource("fixtures")
     void anOlderModelKeepsItsStepExampleAndGridCounters(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
@@ -73,16 +67,7 @@ class LearnerStateFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "v1/binary",
-                "v1/regression",
-                "v2/binary",
-                "v2/regression",
-                "v3/binary",
-                "v3/regression",
-                "v3/binary-companions"
-            })
+    @MethodSource("fixtures")
     void anOlderModelLearnsOnAndItsStateRoundTripsAgain(String task) {
         Probe probe = Probe.read(task);
         String name = task.substring(task.indexOf('/') + 1);
