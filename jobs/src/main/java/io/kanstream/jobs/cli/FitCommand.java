@@ -61,7 +61,7 @@ final class FitCommand implements Callable<Integer> {
         }
         KanConfig config =
                 modelOptions
-                        .applyTo(KanConfig.builder(layers.layers()))
+                        .applyTo(KanConfig.builder(layers.layers()).beta1(MiniBatchTraining.BETA1))
                         .task(task.task())
                         .normalize(!noNormalize)
                         .device(device.device)

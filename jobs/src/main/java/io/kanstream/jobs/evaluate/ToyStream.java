@@ -16,9 +16,10 @@ import java.util.SplittableRandom;
 /**
  * The KAN paper's toy problem {@code y = exp(sin(π x0) + x1²)}, x uniform in [-1, 1]², trained the
  * way {@code fit} trains (rows in order, mini-batches of 32, layers 2,5,1) and measured on held-out
- * rows; the prequential RMSE scores each mini-batch before the model learns from it. No drift
- * detector acts here, as in {@code fit}: only variants that change the model or the refit policy
- * differ from the defaults. The baseline is the online linear model, learning row by row.
+ * rows, with fit's momentum ({@link MiniBatchTraining#BETA1}); the prequential RMSE scores each
+ * mini-batch before the model learns from it. No drift detector acts here, as in {@code fit}: only
+ * variants that change the model or the refit policy differ from the defaults. The baseline is the
+ * online linear model, learning row by row.
  */
 record ToyStream(int rows, int testRows) implements SuiteStream {
     static final int BATCH = 32;
@@ -58,7 +59,7 @@ record ToyStream(int rows, int testRows) implements SuiteStream {
                 ReplaySettings.builder()
                         .hidden(List.of(5))
                         .batchSize(BATCH)
-                        .model(m -> m.seed(seed))
+                        .model(m -> m.seed(seed).beta1(MiniBatchTraining.BETA1))
                         .build();
         Map<String, Map<String, Double>> figures = new LinkedHashMap<>();
         for (KanVariant variant : variants) {
