@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -26,17 +27,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class LearnerStateFixturesTest {
 
-    @ParameterizedTest
-    @ValueSource(
-            strings = {
+    /** Every committed fixture, oldest format first. */
+    static List<String> everyFixture() {
+        return List.of(
                 "v1/binary",
                 "v1/regression",
                 "v2/binary",
                 "v2/regression",
                 "v3/binary",
                 "v3/regression",
-                "v3/mixture"
-            })
+                "v3/mixture");
+    }
+
+    @ParameterizedTest
+    @MethodSource("everyFixture")
     void anOlderModelPredictsTheOutputsRecordedWhenItWasWritten(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
@@ -54,16 +58,7 @@ class LearnerStateFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(
-            strings = {
-                "v1/binary",
-                "v1/regression",
-                "v2/binary",
-                "v2/regression",
-                "v3/binary",
-                "v3/regression",
-                "v3/mixture"
-            })
+    @MethodSource("everyFixture")
     void anOlderModelKeepsItsStepExampleAndGridCounters(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
