@@ -280,23 +280,13 @@ final class ActivationStatistics {
         return tails;
     }
 
-    void restore(double weight, long seenSinceRefit, float[][] mass, float[][] tails) {
+    /**
+     * The weight and the count of a restored summary whose bins were read into {@link #mass()} and
+     * {@link #tails()} in place.
+     */
+    void restore(double weight, long seenSinceRefit) {
         this.weight = weight;
         this.seenSinceRefit = seenSinceRefit;
-        for (int l = 0; l < this.mass.length; l++) {
-            if (mass[l].length != this.mass[l].length || tails[l].length != this.tails[l].length) {
-                throw new IllegalArgumentException(
-                        "corrupt model state: layer "
-                                + l
-                                + " summary has "
-                                + mass[l].length
-                                + " bins where "
-                                + this.mass[l].length
-                                + " belong");
-            }
-            this.mass[l] = mass[l].clone();
-            this.tails[l] = tails[l].clone();
-        }
     }
 
     /**

@@ -46,8 +46,23 @@ public final class DeviceSetting {
         return count;
     }
 
+    /** The last setting resolved and what it resolved to: every decoded learner asks again. */
+    private record Resolved(String text, Device device) {}
+
+    private static volatile Resolved last;
+
     /** Resolves the setting against the PyTorch engine. */
     public static Device resolve(String text) {
+        Resolved known = last;
+        if (known != null && known.text.equals(text)) {
+            return known.device;
+        }
+        Device device = resolveAnew(text);
+        last = new Resolved(text, device);
+        return device;
+    }
+
+    private static Device resolveAnew(String text) {
         parse(text);
         String value = text.trim().toLowerCase(Locale.ROOT);
         if (value.equals("cpu")) {

@@ -52,18 +52,33 @@ final class HostKan implements KanKernel {
         flopsPerSample = flops;
     }
 
-    /** The given parameters, with Adam's moments at zero. */
+    /** The given parameters, copied, with Adam's moments at zero. */
     static HostKan of(List<LayerParameters> parameters) {
+        return of(parameters, true);
+    }
+
+    /**
+     * The given parameters with Adam's moments at zero; {@code copy} false takes the arrays
+     * themselves, for a caller that holds them nowhere else (the codec's, just read).
+     */
+    static HostKan of(List<LayerParameters> parameters, boolean copy) {
         Layer[] layers = new Layer[parameters.size()];
         for (int l = 0; l < layers.length; l++) {
             LayerParameters p = parameters.get(l);
             layers[l] =
-                    new Layer(
-                            p.grid(),
-                            p.out(),
-                            p.baseWeight().clone(),
-                            p.splineWeight().clone(),
-                            p.splineScaler().clone());
+                    copy
+                            ? new Layer(
+                                    p.grid(),
+                                    p.out(),
+                                    p.baseWeight().clone(),
+                                    p.splineWeight().clone(),
+                                    p.splineScaler().clone())
+                            : new Layer(
+                                    p.grid(),
+                                    p.out(),
+                                    p.baseWeight(),
+                                    p.splineWeight(),
+                                    p.splineScaler());
         }
         return new HostKan(layers);
     }

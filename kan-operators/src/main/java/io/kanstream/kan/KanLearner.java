@@ -102,15 +102,7 @@ public final class KanLearner implements AutoCloseable {
      * fresh companions if the configuration asks for them.
      */
     public static KanLearner create(KanConfig config) {
-        KanLearner learner =
-                new KanLearner(
-                        config,
-                        HostKan.initialize(config),
-                        new InputNormalizer(
-                                config.normalize(),
-                                config.inputs(),
-                                config.normalizerHorizon(),
-                                config.normalizerWarmup()));
+        KanLearner learner = new KanLearner(config, HostKan.initialize(config), normalizer(config));
         learner.mixture = LearnerMixture.create(config);
         return learner;
     }
@@ -126,17 +118,27 @@ public final class KanLearner implements AutoCloseable {
         return learner;
     }
 
-    /** {@link #fromParameters} without companions: the codec restores its own. */
-    static KanLearner withParameters(KanConfig config, List<LayerParameters> layers) {
+    /**
+     * {@link #fromParameters} without companions, taking the parameters' arrays without copies: the
+     * codec restores the companions, and the arrays it read are nobody else's.
+     */
+    static KanLearner decoded(KanConfig config, List<LayerParameters> layers) {
         checkArchitecture(config, layers);
-        return new KanLearner(
-                config,
-                HostKan.of(layers),
-                new InputNormalizer(
-                        config.normalize(),
-                        config.inputs(),
-                        config.normalizerHorizon(),
-                        config.normalizerWarmup()));
+        return new KanLearner(config, HostKan.of(layers, false), normalizer(config));
+    }
+
+    /** {@link #fromParameters} without companions. */
+    private static KanLearner withParameters(KanConfig config, List<LayerParameters> layers) {
+        checkArchitecture(config, layers);
+        return new KanLearner(config, HostKan.of(layers), normalizer(config));
+    }
+
+    private static InputNormalizer normalizer(KanConfig config) {
+        return new InputNormalizer(
+                config.normalize(),
+                config.inputs(),
+                config.normalizerHorizon(),
+                config.normalizerWarmup());
     }
 
     /** The companions' count: 0 for a single KAN. */

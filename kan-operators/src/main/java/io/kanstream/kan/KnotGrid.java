@@ -72,7 +72,18 @@ public final class KnotGrid {
                             + " knots, got "
                             + flat.length);
         }
-        return new KnotGrid(flat.clone(), features, gridSize, splineOrder);
+        return adopt(flat.clone(), features, gridSize, splineOrder);
+    }
+
+    /**
+     * {@link #fromFlat} without the copy, for a caller whose array nobody else holds (the codec's,
+     * just read): the grid keeps it and it must not change any more.
+     */
+    static KnotGrid adopt(float[] flat, int features, int gridSize, int splineOrder) {
+        if (flat.length != features * knotCount(gridSize, splineOrder)) {
+            return fromFlat(flat, features, gridSize, splineOrder); // its message
+        }
+        return new KnotGrid(flat, features, gridSize, splineOrder);
     }
 
     /** B-spline coefficients per edge, G + k. */
@@ -262,6 +273,11 @@ public final class KnotGrid {
         return knots.clone();
     }
 
+    /** The knots flattened row-major, (in * (G + 2k + 1)): the grid's own array, never written. */
+    float[] knots() {
+        return knots;
+    }
+
     /** The recursion's tables of this grid, computed on first use. */
     Tables tables() {
         Tables t = tables;
@@ -292,27 +308,31 @@ public final class KnotGrid {
             knots = t;
             leftInv = new float[k + 1][];
             rightInv = new float[k + 1][];
+            // The right-hand reciprocal of j is the left-hand one of j + 1: each is computed once,
+            // by the same float operations, into inverse, and copied to both tables.
+            float[] inverse = new float[m];
             for (int p = 1; p <= k; p++) {
                 int width = m - 1 - p;
                 leftInv[p] = new float[in * width];
                 rightInv[p] = new float[in * width];
                 for (int i = 0; i < in; i++) {
                     int t0 = i * m;
-                    for (int j = 0; j < width; j++) {
-                        leftInv[p][i * width + j] = guardedInverse(t[t0 + j + p] - t[t0 + j], 1);
-                        rightInv[p][i * width + j] =
-                                guardedInverse(t[t0 + j + p + 1] - t[t0 + j + 1], 1);
+                    for (int j = 0; j <= width; j++) {
+                        inverse[j] = guardedInverse(t[t0 + j + p] - t[t0 + j], 1);
                     }
+                    System.arraycopy(inverse, 0, leftInv[p], i * width, width);
+                    System.arraycopy(inverse, 1, rightInv[p], i * width, width);
                 }
             }
             derivLeft = new float[in * c];
             derivRight = new float[in * c];
             for (int i = 0; i < in && k >= 1; i++) {
                 int t0 = i * m;
-                for (int j = 0; j < c; j++) {
-                    derivLeft[i * c + j] = guardedInverse(t[t0 + j + k] - t[t0 + j], k);
-                    derivRight[i * c + j] = guardedInverse(t[t0 + j + k + 1] - t[t0 + j + 1], k);
+                for (int j = 0; j <= c; j++) {
+                    inverse[j] = guardedInverse(t[t0 + j + k] - t[t0 + j], k);
                 }
+                System.arraycopy(inverse, 0, derivLeft, i * c, c);
+                System.arraycopy(inverse, 1, derivRight, i * c, c);
             }
         }
 

@@ -1,13 +1,12 @@
 package io.kanstream.kan;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -48,63 +47,64 @@ public final class LearnerStateCodec {
     private LearnerStateCodec() {}
 
     public static byte[] encode(KanLearner learner) {
-        // sized from the last encoding: no copies while the stream grows
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(learner.encodedSize + 64);
-        Scratch scratch = new Scratch();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeInt(MAGIC);
-            out.writeInt(CURRENT_VERSION);
-            writeConfig(out, learner.config);
-            out.writeLong(learner.examples);
-            out.writeLong(learner.rejectedRefits);
-            out.writeLong(learner.skippedSteps);
-            out.writeInt(learner.gridEpoch);
-            out.writeLong(learner.version);
-            out.writeDouble(learner.learningRateScale);
-            out.writeLong(learner.boostStepsLeft);
-            HostKan host = learner.host();
-            for (int l = 0; l < host.size(); l++) {
-                writeFloats(out, host.layer(l).grid.flat(), scratch);
-                for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
-                    writeFloats(out, host.parameter(ParameterIndex.of(l, p)), scratch);
-                }
+        // sized from the last encoding, which is nearly always this one's size: no copy at the end
+        Writer out = new Writer(learner.encodedSize);
+        encode(learner, out);
+        learner.encodedSize = out.size();
+        return out.toByteArray();
+    }
+
+    private static void encode(KanLearner learner, Writer out) {
+        out.writeInt(MAGIC);
+        out.writeInt(CURRENT_VERSION);
+        writeConfig(out, learner.config);
+        out.writeLong(learner.examples);
+        out.writeLong(learner.rejectedRefits);
+        out.writeLong(learner.skippedSteps);
+        out.writeInt(learner.gridEpoch);
+        out.writeLong(learner.version);
+        out.writeDouble(learner.learningRateScale);
+        out.writeLong(learner.boostStepsLeft);
+        HostKan host = learner.host();
+        for (int l = 0; l < host.size(); l++) {
+            out.writeFloats(host.layer(l).grid.knots());
+            for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                out.writeFloats(host.parameter(ParameterIndex.of(l, p)));
             }
-            out.writeLong(learner.optimizer.step());
-            out.writeLong(learner.optimizer.sinceReset());
-            boolean firstMoments = storesFirstMoments(learner.config, CURRENT_VERSION);
-            for (int q = 0; q < ParameterIndex.count(learner.layerCount()); q++) {
-                if (firstMoments) {
-                    writeFloats(out, learner.moment(q, true), scratch);
-                }
-                writeFloats(out, learner.moment(q, false), scratch);
-            }
-            writeMoments(out, learner.normalizer.features());
-            writeMoments(out, learner.normalizer.target());
-            ActivationStatistics stats = learner.statistics;
-            out.writeDouble(stats.weight());
-            out.writeLong(stats.seenSinceRefit());
-            for (int l = 0; l < learner.layerCount(); l++) {
-                writeFloats(out, stats.mass()[l], scratch);
-                writeFloats(out, stats.tails()[l], scratch);
-            }
-            OutputCalibration calibration = learner.calibration;
-            out.writeDouble(calibration.scale);
-            writeDoubles(out, calibration.bias);
-            writeDoubles(out, calibration.curvature);
-            LearnerMixture mixture = learner.mixture;
-            if (mixture != null) {
-                writeDoubles(out, mixture.losses);
-                for (KanLearner companion : mixture.companions) {
-                    byte[] nested = encode(companion);
-                    out.writeInt(nested.length);
-                    out.write(nested);
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
-        learner.encodedSize = bytes.size();
-        return bytes.toByteArray();
+        out.writeLong(learner.optimizer.step());
+        out.writeLong(learner.optimizer.sinceReset());
+        boolean firstMoments = storesFirstMoments(learner.config, CURRENT_VERSION);
+        for (int q = 0; q < ParameterIndex.count(learner.layerCount()); q++) {
+            if (firstMoments) {
+                out.writeFloats(learner.moment(q, true));
+            }
+            out.writeFloats(learner.moment(q, false));
+        }
+        writeMoments(out, learner.normalizer.features());
+        writeMoments(out, learner.normalizer.target());
+        ActivationStatistics stats = learner.statistics;
+        out.writeDouble(stats.weight());
+        out.writeLong(stats.seenSinceRefit());
+        for (int l = 0; l < learner.layerCount(); l++) {
+            out.writeFloats(stats.mass()[l]);
+            out.writeFloats(stats.tails()[l]);
+        }
+        OutputCalibration calibration = learner.calibration;
+        out.writeDouble(calibration.scale);
+        out.writeDoubles(calibration.bias);
+        out.writeDoubles(calibration.curvature);
+        LearnerMixture mixture = learner.mixture;
+        if (mixture != null) {
+            out.writeDoubles(mixture.losses);
+            for (KanLearner companion : mixture.companions) {
+                // its length, then its own encoding: the length is written once it is known
+                int at = out.size();
+                out.writeInt(0);
+                encode(companion, out);
+                out.patchInt(at, out.size() - at - Integer.BYTES);
+            }
+        }
     }
 
     /** Decodes to run on the device {@code auto} picks. */
@@ -117,44 +117,50 @@ public final class LearnerStateCodec {
      *     can be scored on a CPU and the other way round)
      */
     public static KanLearner decode(byte[] bytes, String device) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            int magic = in.readInt();
-            if (magic != MAGIC) {
-                throw new IllegalArgumentException(
-                        "not a kanstream model: the first 4 bytes are 0x"
-                                + Integer.toHexString(magic)
-                                + ", a model starts with KANS");
-            }
-            int version = in.readInt();
-            return switch (version) {
-                case 1 -> decodeV1(in, device);
-                case 2, 3, 4 -> decodeV2(in, device, version);
-                default ->
-                        throw new IllegalArgumentException(
-                                "Unrecognized version or corrupt state: model format version "
-                                        + version
-                                        + ", this build reads 1.."
-                                        + CURRENT_VERSION);
-            };
-        } catch (IOException e) {
-            throw new IllegalArgumentException("truncated or corrupt model state: " + e, e);
+        try {
+            return decode(ByteBuffer.wrap(bytes), device);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException(
+                    "truncated or corrupt model state: it ends before the model does", e);
         }
     }
 
-    private static KanLearner decodeV1(DataInputStream in, String device) throws IOException {
+    /** Decodes the whole of {@code in} (big-endian, from its position to its limit). */
+    private static KanLearner decode(ByteBuffer in, String device) {
+        int magic = in.getInt();
+        if (magic != MAGIC) {
+            throw new IllegalArgumentException(
+                    "not a kanstream model: the first 4 bytes are 0x"
+                            + Integer.toHexString(magic)
+                            + ", a model starts with KANS");
+        }
+        int version = in.getInt();
+        return switch (version) {
+            case 1 -> decodeV1(in, device);
+            case 2, 3, 4 -> decodeV2(in, device, version);
+            default ->
+                    throw new IllegalArgumentException(
+                            "Unrecognized version or corrupt state: model format version "
+                                    + version
+                                    + ", this build reads 1.."
+                                    + CURRENT_VERSION);
+        };
+    }
+
+    private static KanLearner decodeV1(ByteBuffer in, String device) {
         V1Config v1 = readConfigV1(in, device);
         KanConfig config = v1.config();
         Counters counters = Counters.read(in, false);
         List<LayerParameters> layers = readLayers(in, config);
         KanLearner learner = KanLearner.fromParameters(config, layers);
         try {
-            readOptimizer(in, learner, layers, false, true);
+            readOptimizer(in, learner, false, true);
             RunningMoments features = readMoments(in, config.inputs());
             RunningMoments target = readMoments(in, 1);
             learner.normalizer.features().restoreFrom(features);
             learner.normalizer.target().restoreFrom(target);
-            int filled = in.readInt();
-            int next = in.readInt();
+            int filled = in.getInt();
+            int next = in.getInt();
             int capacity = v1.statsWindow();
             float[] window = readFloats(in, capacity * config.inputs());
             long seenSinceRefit = 0;
@@ -187,56 +193,51 @@ public final class LearnerStateCodec {
             counters.applyTo(learner);
             requireEnd(in);
             return learner;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             learner.close();
             throw e;
         }
     }
 
     /** Versions 2 to 4: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores. */
-    private static KanLearner decodeV2(DataInputStream in, String device, int version)
-            throws IOException {
+    private static KanLearner decodeV2(ByteBuffer in, String device, int version) {
         KanConfig config = readConfig(in, device, version);
         Counters counters = Counters.read(in, true);
         List<LayerParameters> layers = readLayers(in, config);
-        KanLearner learner = KanLearner.withParameters(config, layers);
+        // the arrays just read belong to nobody else: the learner takes them without copies
+        KanLearner learner = KanLearner.decoded(config, layers);
         try {
-            readOptimizer(in, learner, layers, true, storesFirstMoments(config, version));
-            learner.normalizer.features().restoreFrom(readMoments(in, config.inputs()));
-            learner.normalizer.target().restoreFrom(readMoments(in, 1));
+            readOptimizer(in, learner, true, storesFirstMoments(config, version));
+            readMomentsInto(in, learner.normalizer.features());
+            readMomentsInto(in, learner.normalizer.target());
             ActivationStatistics stats = learner.statistics;
-            double weight = in.readDouble();
-            long seenSinceRefit = in.readLong();
-            float[][] mass = new float[layers.size()][];
-            float[][] tails = new float[layers.size()][];
+            double weight = in.getDouble();
+            long seenSinceRefit = in.getLong();
             for (int l = 0; l < layers.size(); l++) {
-                mass[l] = readFloats(in, stats.mass()[l].length);
-                tails[l] = readFloats(in, stats.tails()[l].length);
+                readFloatsInto(in, stats.mass()[l]);
+                readFloatsInto(in, stats.tails()[l]);
             }
             if (!(weight >= 1) || !Double.isFinite(weight)) {
                 throw new IllegalArgumentException(
                         "corrupt model state: summary weight " + weight + ", expected >= 1");
             }
-            stats.restore(weight, seenSinceRefit, mass, tails);
+            stats.restore(weight, seenSinceRefit);
             OutputCalibration calibration = learner.calibration;
-            calibration.scale = in.readDouble();
-            double[] bias = readDoubles(in, calibration.bias.length);
-            double[] curvature = readDoubles(in, calibration.curvature.length);
-            System.arraycopy(bias, 0, calibration.bias, 0, bias.length);
-            System.arraycopy(curvature, 0, calibration.curvature, 0, curvature.length);
+            calibration.scale = in.getDouble();
+            readDoublesInto(in, calibration.bias);
+            readDoublesInto(in, calibration.curvature);
             learner.mixture = readMixture(in, config, device);
             counters.applyTo(learner);
             requireEnd(in);
             return learner;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             learner.close();
             throw e;
         }
     }
 
     /** The companions a version-3 configuration names, or null when it names none. */
-    private static LearnerMixture readMixture(DataInputStream in, KanConfig config, String device)
-            throws IOException {
+    private static LearnerMixture readMixture(ByteBuffer in, KanConfig config, String device) {
         int count = config.companionRates().size();
         if (count == 0) {
             return null;
@@ -245,20 +246,19 @@ public final class LearnerStateCodec {
         KanLearner[] companions = new KanLearner[count];
         try {
             for (int c = 0; c < count; c++) {
-                int length = in.readInt();
-                if (length < 8 || length > in.available()) {
+                int length = in.getInt();
+                if (length < 8 || length > in.remaining()) {
                     throw new IllegalArgumentException(
                             "corrupt model state: companion "
                                     + c
                                     + " of "
                                     + length
                                     + " bytes, "
-                                    + in.available()
+                                    + in.remaining()
                                     + " left");
                 }
-                byte[] nested = new byte[length];
-                in.readFully(nested);
-                companions[c] = decode(nested, device);
+                companions[c] = decode(in.slice(in.position(), length), device);
+                in.position(in.position() + length);
                 if (companions[c].companions() != 0
                         || !companions[c].config().layers().equals(config.layers())
                         || companions[c].config().task() != config.task()) {
@@ -272,7 +272,7 @@ public final class LearnerStateCodec {
                 }
             }
             return new LearnerMixture(config, companions, losses);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             for (KanLearner companion : companions) {
                 if (companion != null) {
                     companion.close();
@@ -292,17 +292,17 @@ public final class LearnerStateCodec {
             double learningRateScale,
             long boostStepsLeft) {
 
-        static Counters read(DataInputStream in, boolean withRejected) throws IOException {
-            long examples = in.readLong();
-            long rejected = withRejected ? in.readLong() : 0;
+        static Counters read(ByteBuffer in, boolean withRejected) {
+            long examples = in.getLong();
+            long rejected = withRejected ? in.getLong() : 0;
             return new Counters(
                     examples,
                     rejected,
-                    in.readLong(),
-                    in.readInt(),
-                    in.readLong(),
-                    in.readDouble(),
-                    in.readLong());
+                    in.getLong(),
+                    in.getInt(),
+                    in.getLong(),
+                    in.getDouble(),
+                    in.getLong());
         }
 
         void applyTo(KanLearner learner) {
@@ -316,33 +316,32 @@ public final class LearnerStateCodec {
         }
     }
 
-    private static void requireEnd(DataInputStream in) throws IOException {
-        if (in.available() != 0) {
+    private static void requireEnd(ByteBuffer in) {
+        if (in.hasRemaining()) {
             throw new IllegalArgumentException(
-                    "corrupt model state: " + in.available() + " bytes left after the end");
+                    "corrupt model state: " + in.remaining() + " bytes left after the end");
         }
     }
 
-    /** Every layer's grid and parameters, as both versions write them. */
-    private static List<LayerParameters> readLayers(DataInputStream in, KanConfig config)
-            throws IOException {
-        List<LayerParameters> layers = new ArrayList<>();
+    /** Every layer's grid and parameters, as every version writes them. */
+    private static List<LayerParameters> readLayers(ByteBuffer in, KanConfig config) {
         List<Integer> widths = config.layers();
+        LayerParameters[] layers = new LayerParameters[widths.size() - 1];
         int g = config.gridSize();
         int k = config.splineOrder();
-        for (int l = 0; l + 1 < widths.size(); l++) {
+        for (int l = 0; l < layers.length; l++) {
             int fanIn = widths.get(l);
             int fanOut = widths.get(l + 1);
             float[] knots = readFloats(in, fanIn * KnotGrid.knotCount(g, k));
-            layers.add(
+            layers[l] =
                     new LayerParameters(
-                            KnotGrid.fromFlat(knots, fanIn, g, k),
+                            KnotGrid.adopt(knots, fanIn, g, k),
                             readFloats(in, fanOut * fanIn),
                             readFloats(in, fanOut * fanIn * config.coefficients()),
                             readFloats(in, fanOut * fanIn),
-                            fanOut));
+                            fanOut);
         }
-        return layers;
+        return List.of(layers);
     }
 
     /**
@@ -355,48 +354,31 @@ public final class LearnerStateCodec {
     }
 
     /**
-     * Adam's step and moments; version 2 adds the steps since the last reset. First moments that
-     * were not stored stay zero.
+     * Adam's step and moments, read into the learner's own moment arrays (of the parameters' sizes,
+     * which its layers fixed); version 2 adds the steps since the last reset. First moments that
+     * were not stored stay as the fresh learner has them, zero.
      */
     private static void readOptimizer(
-            DataInputStream in,
-            KanLearner learner,
-            List<LayerParameters> layers,
-            boolean resets,
-            boolean firstMoments)
-            throws IOException {
-        long step = in.readLong();
-        long sinceReset = resets ? in.readLong() : step; // version 1 never reset the moments
-        int count = ParameterIndex.count(layers.size());
-        float[][] first = new float[count][];
-        float[][] second = new float[count][];
-        for (int q = 0; q < count; q++) {
-            LayerParameters p = layers.get(ParameterIndex.layer(q));
-            int size =
-                    ParameterIndex.pick(
-                                    ParameterIndex.position(q),
-                                    p.baseWeight(),
-                                    p.splineWeight(),
-                                    p.splineScaler())
-                            .length;
-            first[q] = firstMoments ? readFloats(in, size) : new float[size];
-            second[q] = readFloats(in, size);
+            ByteBuffer in, KanLearner learner, boolean resets, boolean firstMoments) {
+        long step = in.getLong();
+        long sinceReset = resets ? in.getLong() : step; // version 1 never reset the moments
+        for (int q = 0; q < ParameterIndex.count(learner.layerCount()); q++) {
+            if (firstMoments) {
+                readFloatsInto(in, learner.moment(q, true));
+            }
+            readFloatsInto(in, learner.moment(q, false));
         }
         learner.optimizer.restore(step, sinceReset);
-        for (int q = 0; q < count; q++) {
-            System.arraycopy(first[q], 0, learner.moment(q, true), 0, first[q].length);
-            System.arraycopy(second[q], 0, learner.moment(q, false), 0, second[q].length);
-        }
     }
 
-    private static void writeConfig(DataOutputStream out, KanConfig c) throws IOException {
+    private static void writeConfig(Writer out, KanConfig c) {
         out.writeInt(c.layers().size());
         for (int width : c.layers()) {
             out.writeInt(width);
         }
         out.writeInt(c.gridSize());
         out.writeInt(c.splineOrder());
-        out.writeUTF(c.task().name());
+        out.writeAscii(c.task().name());
         out.writeDouble(c.learningRate());
         out.writeDouble(c.beta1());
         out.writeDouble(c.beta2());
@@ -419,44 +401,81 @@ public final class LearnerStateCodec {
         out.writeLong(c.normalizerHorizon());
         out.writeLong(c.normalizerWarmup());
         out.writeLong(c.seed());
-        writeDoubles(out, c.companionRates().stream().mapToDouble(Double::doubleValue).toArray());
+        List<Double> rates = c.companionRates();
+        out.writeInt(rates.size());
+        for (double rate : rates) {
+            out.writeDouble(rate);
+        }
         out.writeDouble(c.mixtureHorizon());
     }
 
-    private static List<Integer> readLayerWidths(DataInputStream in) throws IOException {
-        int count = in.readInt();
+    private static List<Integer> readLayerWidths(ByteBuffer in) {
+        int count = in.getInt();
         if (count < 2 || count > 1024) {
             throw new IllegalArgumentException("corrupt model state: " + count + " layer widths");
         }
-        List<Integer> layers = new ArrayList<>();
+        Integer[] layers = new Integer[count];
         for (int l = 0; l < count; l++) {
-            layers.add(in.readInt());
+            layers[l] = in.getInt();
         }
-        return layers;
+        return Arrays.asList(layers);
     }
+
+    /**
+     * The last configuration decoded, by its bytes: the keys of a job share one configuration, so
+     * most decodes compare its bytes instead of building and validating it again. Immutable; one
+     * per JVM, replaced when another configuration comes along.
+     */
+    private record DecodedConfig(int version, String device, byte[] bytes, KanConfig config) {}
+
+    private static volatile DecodedConfig lastConfig;
 
     /**
      * Reads a configuration of version 2, 3 or 4 (the same from 3 on); version 2 has no companions.
      *
      * @param device the device to run on, or null for {@code auto}
      */
-    private static KanConfig readConfig(DataInputStream in, String device, int version)
-            throws IOException {
-        KanConfig.Builder b = readOptimizerSettings(in).logitBound(in.readDouble());
-        readGridSettings(in, b).statsHorizon(in.readInt());
-        readRefitSettings(in, b).normalizerWarmup(in.readLong());
-        b.seed(in.readLong()).device(device == null ? "auto" : device);
+    private static KanConfig readConfig(ByteBuffer in, String device, int version) {
+        int start = in.position();
+        DecodedConfig last = lastConfig;
+        if (last != null
+                && last.version == version
+                && java.util.Objects.equals(last.device, device)
+                && in.remaining() >= last.bytes.length
+                && Arrays.mismatch(
+                                in.array(),
+                                in.arrayOffset() + start,
+                                in.arrayOffset() + start + last.bytes.length,
+                                last.bytes,
+                                0,
+                                last.bytes.length)
+                        < 0) {
+            // the encoding is self-delimiting: the same bytes are the same configuration
+            in.position(start + last.bytes.length);
+            return last.config;
+        }
+        KanConfig config = parseConfig(in, device, version);
+        byte[] bytes = new byte[in.position() - start];
+        in.get(start, bytes);
+        lastConfig = new DecodedConfig(version, device, bytes, config);
+        return config;
+    }
+
+    private static KanConfig parseConfig(ByteBuffer in, String device, int version) {
+        KanConfig.Builder b = readOptimizerSettings(in).logitBound(in.getDouble());
+        readGridSettings(in, b).statsHorizon(in.getInt());
+        readRefitSettings(in, b).normalizerWarmup(in.getLong());
+        b.seed(in.getLong()).device(device == null ? "auto" : device);
         if (version >= 3) {
-            int count = in.readInt();
+            int count = in.getInt();
             if (count < 0 || count > LearnerMixture.MAX_COMPANIONS) {
                 throw new IllegalArgumentException("corrupt model state: " + count + " companions");
             }
             double[] rates = new double[count];
             for (int c = 0; c < count; c++) {
-                rates[c] = in.readDouble();
+                rates[c] = in.getDouble();
             }
-            b.companionRates(java.util.Arrays.stream(rates).boxed().toList())
-                    .mixtureHorizon(in.readDouble());
+            b.companionRates(Arrays.stream(rates).boxed().toList()).mixtureHorizon(in.getDouble());
         }
         return b.build();
     }
@@ -464,133 +483,239 @@ public final class LearnerStateCodec {
     /** A version-1 configuration, and the size of its raw-input window. */
     private record V1Config(KanConfig config, int statsWindow) {}
 
-    private static V1Config readConfigV1(DataInputStream in, String device) throws IOException {
+    private static V1Config readConfigV1(ByteBuffer in, String device) {
         // version 1 had no logit bound: keep what the model computes
         KanConfig.Builder b = readOptimizerSettings(in).logitBound(0);
         readGridSettings(in, b);
-        int window = in.readInt();
+        int window = in.getInt();
         if (window < 2 || window > 1 << 20) {
             throw new IllegalArgumentException(
                     "corrupt model state: a version-1 window of " + window + " rows");
         }
         readRefitSettings(in, b).normalizerWarmup(0); // version 1 always kept learning them
-        b.seed(in.readLong());
-        in.readUTF(); // version 1 kept the device; where to run is a setting now
+        b.seed(in.getLong());
+        readUtf(in); // version 1 kept the device; where to run is a setting now
         b.device(device == null ? "auto" : device);
         return new V1Config(b.build(), window);
     }
 
-    /** Layers, grid size, order, task and the optimizer, as both versions start. */
-    private static KanConfig.Builder readOptimizerSettings(DataInputStream in) throws IOException {
+    /** Layers, grid size, order, task and the optimizer, as every version starts. */
+    private static KanConfig.Builder readOptimizerSettings(ByteBuffer in) {
         return KanConfig.builder(readLayerWidths(in))
-                .gridSize(in.readInt())
-                .splineOrder(in.readInt())
-                .task(Task.valueOf(in.readUTF()))
-                .learningRate(in.readDouble())
-                .beta1(in.readDouble())
-                .beta2(in.readDouble())
-                .adamEpsilon(in.readDouble())
-                .weightDecay(in.readDouble())
-                .clipNorm(in.readDouble());
+                .gridSize(in.getInt())
+                .splineOrder(in.getInt())
+                .task(Task.valueOf(readUtf(in)))
+                .learningRate(in.getDouble())
+                .beta1(in.getDouble())
+                .beta2(in.getDouble())
+                .adamEpsilon(in.getDouble())
+                .weightDecay(in.getDouble())
+                .clipNorm(in.getDouble());
     }
 
-    /** The grid's and initialization's settings and the normalizer switch, as both versions. */
-    private static KanConfig.Builder readGridSettings(DataInputStream in, KanConfig.Builder b)
-            throws IOException {
-        return b.gridEps(in.readDouble())
-                .gridMargin(in.readDouble())
-                .gridRange(in.readDouble(), in.readDouble())
-                .scaleNoise(in.readDouble())
-                .scaleBase(in.readDouble())
-                .scaleSpline(in.readDouble())
-                .normalize(in.readBoolean());
+    /** The grid's and initialization's settings and the normalizer switch, as every version. */
+    private static KanConfig.Builder readGridSettings(ByteBuffer in, KanConfig.Builder b) {
+        return b.gridEps(in.getDouble())
+                .gridMargin(in.getDouble())
+                .gridRange(in.getDouble(), in.getDouble())
+                .scaleNoise(in.getDouble())
+                .scaleBase(in.getDouble())
+                .scaleSpline(in.getDouble())
+                .normalize(readBoolean(in));
     }
 
-    /** The refit's and the normalizer's settings, as both versions. */
-    private static KanConfig.Builder readRefitSettings(DataInputStream in, KanConfig.Builder b)
-            throws IOException {
-        return b.refitBlend(in.readDouble())
-                .refitSmoothing(in.readDouble())
-                .refitMargin(in.readDouble())
-                .normalizerHorizon(in.readLong());
+    /** The refit's and the normalizer's settings, as every version. */
+    private static KanConfig.Builder readRefitSettings(ByteBuffer in, KanConfig.Builder b) {
+        return b.refitBlend(in.getDouble())
+                .refitSmoothing(in.getDouble())
+                .refitMargin(in.getDouble())
+                .normalizerHorizon(in.getLong());
     }
 
-    private static void writeMoments(DataOutputStream out, RunningMoments m) throws IOException {
+    private static void writeMoments(Writer out, RunningMoments m) {
         out.writeLong(m.count());
-        writeDoubles(out, m.means());
-        writeDoubles(out, m.m2());
+        out.writeDoubles(m.means());
+        out.writeDoubles(m.m2());
     }
 
-    private static RunningMoments readMoments(DataInputStream in, int dimensions)
-            throws IOException {
-        long count = in.readLong();
+    private static RunningMoments readMoments(ByteBuffer in, int dimensions) {
+        long count = in.getLong();
         return new RunningMoments(count, readDoubles(in, dimensions), readDoubles(in, dimensions));
     }
 
-    /** One buffer for all of an encoding's float arrays, grown to the largest. */
-    private static final class Scratch {
-        ByteBuffer buffer = ByteBuffer.allocate(0);
+    /** Into a fresh learner's moments, checked as {@link RunningMoments}' constructor checks. */
+    private static void readMomentsInto(ByteBuffer in, RunningMoments into) {
+        into.restoreFrom(readMoments(in, into.dimensions()));
     }
 
-    private static void writeFloats(DataOutputStream out, float[] values, Scratch scratch)
-            throws IOException {
-        out.writeInt(values.length);
-        int size = values.length * Float.BYTES;
-        if (scratch.buffer.capacity() < size) {
-            scratch.buffer = ByteBuffer.allocate(Math.max(size, 2 * scratch.buffer.capacity()));
+    /** As {@link java.io.DataInput#readBoolean}: any byte but 0 is true. */
+    private static boolean readBoolean(ByteBuffer in) {
+        return in.get() != 0;
+    }
+
+    /**
+     * A string as {@link java.io.DataOutput#writeUTF} writes it (an unsigned 16-bit length, then
+     * modified UTF-8), read with {@link java.io.DataInput#readUTF}'s rules.
+     */
+    private static String readUtf(ByteBuffer in) {
+        int length = Short.toUnsignedInt(in.getShort());
+        byte[] bytes = new byte[length];
+        in.get(bytes);
+        boolean ascii = true;
+        for (byte b : bytes) {
+            ascii &= b > 0; // modified UTF-8 writes 0 as two bytes: one 0 byte is not ASCII
         }
-        scratch.buffer.clear();
-        scratch.buffer.asFloatBuffer().put(values);
-        out.write(scratch.buffer.array(), 0, size);
+        if (ascii) {
+            return new String(bytes, StandardCharsets.US_ASCII);
+        }
+        byte[] framed = new byte[length + 2];
+        framed[0] = (byte) (length >>> 8);
+        framed[1] = (byte) length;
+        System.arraycopy(bytes, 0, framed, 2, length);
+        try {
+            return new DataInputStream(new ByteArrayInputStream(framed)).readUTF();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("corrupt model state: a string: " + e, e);
+        }
     }
 
-    private static float[] readFloats(DataInputStream in, int expected) throws IOException {
-        int length = in.readInt();
-        if (length != expected) {
+    private static float[] readFloats(ByteBuffer in, int expected) {
+        float[] values = new float[expected];
+        readFloatsInto(in, values);
+        return values;
+    }
+
+    /** An array of exactly {@code into.length} floats, its raw IEEE bits, into {@code into}. */
+    private static void readFloatsInto(ByteBuffer in, float[] into) {
+        int length = in.getInt();
+        if (length != into.length) {
             throw new IllegalArgumentException(
                     "corrupt model state: an array of "
                             + length
                             + " floats where "
-                            + expected
+                            + into.length
                             + " belong");
         }
-        byte[] raw = new byte[length * Float.BYTES];
-        in.readFully(raw);
-        float[] values = new float[length];
-        ByteBuffer.wrap(raw).asFloatBuffer().get(values);
+        int at = in.position();
+        in.asFloatBuffer().get(into); // throws BufferUnderflowException when too short
+        in.position(at + length * Float.BYTES);
+    }
+
+    private static double[] readDoubles(ByteBuffer in, int expected) {
+        double[] values = new double[expected];
+        readDoublesInto(in, values);
         return values;
     }
 
-    private static void writeDoubles(DataOutputStream out, double[] values) throws IOException {
-        out.writeInt(values.length);
-        for (double v : values) {
-            out.writeDouble(v);
-        }
-    }
-
-    private static double[] readDoubles(DataInputStream in, int expected) throws IOException {
-        int length = in.readInt();
-        if (length != expected) {
+    private static void readDoublesInto(ByteBuffer in, double[] into) {
+        int length = in.getInt();
+        if (length != into.length) {
             throw new IllegalArgumentException(
-                    "corrupt model state: " + length + " doubles where " + expected + " belong");
+                    "corrupt model state: " + length + " doubles where " + into.length + " belong");
         }
-        double[] values = new double[length];
         for (int q = 0; q < length; q++) {
-            values[q] = in.readDouble();
+            into[q] = in.getDouble();
         }
-        return values;
     }
 
-    private static long[] readLongs(DataInputStream in, int expected) throws IOException {
-        int length = in.readInt();
+    private static long[] readLongs(ByteBuffer in, int expected) {
+        int length = in.getInt();
         if (length != expected) {
             throw new IllegalArgumentException(
                     "corrupt model state: " + length + " counters where " + expected + " belong");
         }
         long[] values = new long[length];
         for (int q = 0; q < length; q++) {
-            values[q] = in.readLong();
+            values[q] = in.getLong();
         }
         return values;
+    }
+
+    /**
+     * Big-endian primitives into a growing array, laid out as {@link java.io.DataOutputStream}
+     * writes them (doubles through {@link Double#doubleToLongBits}, as it does; float arrays as
+     * their raw bits, as the format always wrote them), without its stream's locking on every
+     * field.
+     */
+    private static final class Writer {
+        private ByteBuffer buffer;
+
+        Writer(int capacity) {
+            buffer = ByteBuffer.allocate(Math.max(capacity, 64));
+        }
+
+        int size() {
+            return buffer.position();
+        }
+
+        private void ensure(int more) {
+            if (buffer.remaining() < more) {
+                ByteBuffer grown =
+                        ByteBuffer.allocate(Math.max(buffer.capacity() * 2, size() + more));
+                grown.put(buffer.flip());
+                buffer = grown;
+            }
+        }
+
+        void writeInt(int v) {
+            ensure(Integer.BYTES);
+            buffer.putInt(v);
+        }
+
+        void patchInt(int at, int v) {
+            buffer.putInt(at, v);
+        }
+
+        void writeLong(long v) {
+            ensure(Long.BYTES);
+            buffer.putLong(v);
+        }
+
+        void writeDouble(double v) {
+            writeLong(Double.doubleToLongBits(v));
+        }
+
+        void writeBoolean(boolean v) {
+            ensure(1);
+            buffer.put((byte) (v ? 1 : 0));
+        }
+
+        /** {@link java.io.DataOutput#writeUTF} of a string of ASCII letters, digits and '_'. */
+        void writeAscii(String text) {
+            ensure(2 + text.length());
+            buffer.putShort((short) text.length());
+            for (int i = 0; i < text.length(); i++) {
+                char ch = text.charAt(i);
+                if (ch == 0 || ch >= 0x80) {
+                    throw new IllegalStateException("not ASCII: " + text);
+                }
+                buffer.put((byte) ch);
+            }
+        }
+
+        /** The length, then the raw IEEE bits of every value. */
+        void writeFloats(float[] values) {
+            writeInt(values.length);
+            int size = values.length * Float.BYTES;
+            ensure(size);
+            int at = buffer.position();
+            buffer.asFloatBuffer().put(values);
+            buffer.position(at + size);
+        }
+
+        /** The length, then every value. */
+        void writeDoubles(double[] values) {
+            writeInt(values.length);
+            ensure(values.length * Double.BYTES);
+            for (double v : values) {
+                buffer.putLong(Double.doubleToLongBits(v));
+            }
+        }
+
+        /** The bytes written; the array itself when it is exactly full. */
+        byte[] toByteArray() {
+            byte[] array = buffer.array();
+            return size() == array.length ? array : Arrays.copyOf(array, size());
+        }
     }
 }

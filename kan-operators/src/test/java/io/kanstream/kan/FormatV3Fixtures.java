@@ -11,8 +11,9 @@ import java.util.SplittableRandom;
  * How the model-state fixtures in {@code src/test/resources/state/v3/} were made: the learners,
  * stream and probes of {@link FormatV2Fixtures} (Adam with its first moment, β₁ = 0.9, the default
  * of their commit), written with {@link LearnerStateCodec} format version 3, and a third learner
- * with a companion KAN at 3× the learning rate ({@code --companions 3}), the part format 3 added.
- * {@link LearnerStateFixturesTest} restores them.
+ * with a companion KAN at 3× the learning rate ({@code --companions 3}), the part format 3 added,
+ * and a regression learner with two companions (learning-rate factors 0.5 and 2). {@link
+ * LearnerStateFixturesTest} restores them.
  *
  * <p>Kept to document the fixtures, not to refresh them: rerunning it on newer code writes the NEW
  * format. The command (from the repository's root, on a commit that writes format 3):
@@ -31,6 +32,7 @@ public final class FormatV3Fixtures {
         write(dir, Task.BINARY, List.of(), "");
         write(dir, Task.REGRESSION, List.of(), "");
         write(dir, Task.BINARY, List.of(3.0), "-companions");
+        write(dir, Task.REGRESSION, List.of(0.5, 2.0), "-mixture");
     }
 
     private static void write(Path dir, Task task, List<Double> companions, String suffix)

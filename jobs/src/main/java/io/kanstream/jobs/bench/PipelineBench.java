@@ -89,6 +89,10 @@ public final class PipelineBench {
      * @param steadyCheckpointInterval of both jobs in the steady rows: longer than the pipeline
      *     rows', as a job holding 100,000 keys' state is run (measured here, 300 keys on RocksDB:
      *     checkpoints every 2 s held the job to a fifteenth of its rate without them)
+     * @param steadyMinEvents a steady row's backlog is at least this long, so that its steady phase
+     *     spans seconds even over few keys
+     * @param steadyRounds how often every steady row runs, the rows' rounds interleaved (all rows
+     *     once, then all again); a row's figures are the medians of its rounds
      */
     public record Settings(
             List<Integer> keys,
@@ -102,12 +106,18 @@ public final class PipelineBench {
             long warmupEvents,
             List<SteadyCase> steady,
             int steadyEventsPerKey,
-            Duration steadyCheckpointInterval) {
+            Duration steadyCheckpointInterval,
+            long steadyMinEvents,
+            int steadyRounds) {
         public Settings {
             steady = List.copyOf(steady);
             if (steadyEventsPerKey < 1) {
                 throw new IllegalArgumentException(
                         "steady events per key must be at least 1, got " + steadyEventsPerKey);
+            }
+            if (steadyRounds < 1) {
+                throw new IllegalArgumentException(
+                        "steady rounds must be at least 1, got " + steadyRounds);
             }
         }
 
@@ -124,7 +134,9 @@ public final class PipelineBench {
                     250_000,
                     SteadyCase.parseAll("hashmap:100,hashmap:10000,rocksdb:100000"),
                     20,
-                    Duration.ofSeconds(30));
+                    Duration.ofSeconds(30),
+                    600_000,
+                    3);
         }
 
         public static Settings full() {
@@ -142,7 +154,9 @@ public final class PipelineBench {
                             "hashmap:100,hashmap:1000,hashmap:10000,"
                                     + "rocksdb:1000,rocksdb:10000,rocksdb:100000"),
                     20,
-                    Duration.ofSeconds(30));
+                    Duration.ofSeconds(30),
+                    1_000_000,
+                    3);
         }
     }
 
@@ -211,6 +225,9 @@ public final class PipelineBench {
      * @param cpuRatioVsPassthrough the same ratio per CPU second
      * @param checkpointInterval of both jobs (ISO-8601)
      * @param bundleSize the learning job's {@code --bundle-size} (0: every input processed at once)
+     * @param roundEventsPerS the steady rate of each round, in the order they ran; {@code
+     *     eventsPerS} is their median
+     * @param roundPassthroughEventsPerS the pass-through job's, likewise
      */
     public record SteadyRow(
             int keys,
@@ -226,7 +243,9 @@ public final class PipelineBench {
             double cpuRatioVsPassthrough,
             int parallelism,
             String checkpointInterval,
-            int bundleSize) {}
+            int bundleSize,
+            double[] roundEventsPerS,
+            double[] roundPassthroughEventsPerS) {}
 
     /**
      * One key count: the learning job beside the pass-through job.
@@ -470,85 +489,157 @@ public final class PipelineBench {
         }
     }
 
-    /** The steady rows; the pass-through job runs once per key count, shared by the backends. */
+    /**
+     * The steady rows, in rounds: every row once, then every row again, and so on, so that each
+     * row's rounds are spread over the run like every other row's, and a ratio of two rows' medians
+     * compares the same stretch of the machine's time. Per key count one backlog is produced, and
+     * every round of every job reads it from the start; the pass-through job runs once per key
+     * count and round, shared by the backends.
+     */
     public List<SteadyRow> steady() {
         List<SteadyRow> rows = new ArrayList<>();
         if (!warmedUp("steady")) {
             return rows;
         }
-        Map<Integer, SteadyPhase> passThrough = new java.util.HashMap<>();
-        for (SteadyCase c : settings.steady()) {
-            try {
-                long n = steadyEvents(c.keys());
-                SteadyPhase kan = steadyPhase(c.keys(), n, c.backend(), c.bundleSize());
-                SteadyPhase pass = passThrough.get(c.keys());
-                if (pass == null) {
-                    pass = steadyPhase(c.keys(), n, null, 0);
-                    passThrough.put(c.keys(), pass);
+        List<SteadyCase> cases = settings.steady();
+        List<List<SteadyPhase>> kan = new ArrayList<>();
+        for (int i = 0; i < cases.size(); i++) {
+            kan.add(new ArrayList<>());
+        }
+        Map<Integer, List<SteadyPhase>> passThrough = new java.util.HashMap<>();
+        Map<Integer, String> backlogs = new java.util.HashMap<>();
+        java.util.Set<Integer> failedCases = new java.util.HashSet<>();
+        for (int round = 1; round <= settings.steadyRounds(); round++) {
+            java.util.Set<Integer> passedThisRound = new java.util.HashSet<>();
+            for (int i = 0; i < cases.size(); i++) {
+                SteadyCase c = cases.get(i);
+                if (failedCases.contains(i)) {
+                    continue;
                 }
-                SteadyRow row =
-                        new SteadyRow(
-                                c.keys(),
-                                c.backend().flinkName(),
-                                n,
-                                kan.newKeyEventsPerS,
-                                kan.newKeyEventsPerS / pass.eventsPerS,
-                                kan.eventsPerS,
-                                pass.eventsPerS,
-                                kan.eventsPerS / pass.eventsPerS,
-                                kan.eventsPerCpuS,
-                                pass.eventsPerCpuS,
-                                kan.eventsPerCpuS / pass.eventsPerCpuS,
-                                settings.parallelism(),
-                                settings.steadyCheckpointInterval().toString(),
-                                c.bundleSize());
-                log.printf(
-                        "  steady %,d keys on %s, bundles of %d: %,.0f events/s (%.2f× pass-through %,.0f; per"
-                                + " CPU second %.2f×); new keys %,.0f events/s (%.2f×)%n",
-                        c.keys(),
-                        row.stateBackend(),
-                        row.bundleSize(),
-                        row.eventsPerS(),
-                        row.ratioVsPassthrough(),
-                        row.passthroughEventsPerS(),
-                        row.cpuRatioVsPassthrough(),
-                        row.newKeyEventsPerS(),
-                        row.newKeyRatioVsPassthrough());
-                rows.add(row);
-            } catch (Exception e) {
-                failed("steady at " + c.keys() + " keys on " + c.backend().flinkName(), e);
+                try {
+                    long n = steadyEvents(c.keys());
+                    String backlog = backlogs.get(c.keys());
+                    if (backlog == null) {
+                        backlog = backlog(c.keys(), n);
+                        backlogs.put(c.keys(), backlog);
+                    }
+                    log.printf("steady round %d of %d%n", round, settings.steadyRounds());
+                    kan.get(i).add(steadyPhase(c.keys(), n, backlog, c.backend(), c.bundleSize()));
+                    if (passedThisRound.add(c.keys())) {
+                        passThrough
+                                .computeIfAbsent(c.keys(), k -> new ArrayList<>())
+                                .add(steadyPhase(c.keys(), n, backlog, null, 0));
+                    }
+                } catch (Exception e) {
+                    failed("steady at " + c.keys() + " keys on " + c.backend().flinkName(), e);
+                    failedCases.add(i);
+                }
             }
+        }
+        for (int i = 0; i < cases.size(); i++) {
+            SteadyCase c = cases.get(i);
+            List<SteadyPhase> passes = passThrough.get(c.keys());
+            if (failedCases.contains(i) || passes == null || passes.isEmpty()) {
+                continue;
+            }
+            SteadyRow row = steadyRow(c, kan.get(i), passes);
+            log.printf(
+                    "  steady %,d keys on %s, bundles of %d: %,.0f events/s, median of %s (%.2f×"
+                            + " pass-through %,.0f, median of %s; per CPU second %.2f×); new keys"
+                            + " %,.0f events/s (%.2f×)%n",
+                    c.keys(),
+                    row.stateBackend(),
+                    row.bundleSize(),
+                    row.eventsPerS(),
+                    rates(row.roundEventsPerS()),
+                    row.ratioVsPassthrough(),
+                    row.passthroughEventsPerS(),
+                    rates(row.roundPassthroughEventsPerS()),
+                    row.cpuRatioVsPassthrough(),
+                    row.newKeyEventsPerS(),
+                    row.newKeyRatioVsPassthrough());
+            rows.add(row);
         }
         return rows;
     }
 
-    /** Every key's first event, then at least the steady events per key, and the run's floor. */
+    /** A row from its rounds and its key count's pass-through rounds: medians of each figure. */
+    private SteadyRow steadyRow(SteadyCase c, List<SteadyPhase> kan, List<SteadyPhase> pass) {
+        double newKeys = median(kan, SteadyPhase::newKeyEventsPerS);
+        double rate = median(kan, SteadyPhase::eventsPerS);
+        double perCpu = median(kan, SteadyPhase::eventsPerCpuS);
+        double passRate = median(pass, SteadyPhase::eventsPerS);
+        double passPerCpu = median(pass, SteadyPhase::eventsPerCpuS);
+        return new SteadyRow(
+                c.keys(),
+                c.backend().flinkName(),
+                steadyEvents(c.keys()),
+                newKeys,
+                newKeys / passRate,
+                rate,
+                passRate,
+                rate / passRate,
+                perCpu,
+                passPerCpu,
+                perCpu / passPerCpu,
+                settings.parallelism(),
+                settings.steadyCheckpointInterval().toString(),
+                c.bundleSize(),
+                kan.stream().mapToDouble(SteadyPhase::eventsPerS).toArray(),
+                pass.stream().mapToDouble(SteadyPhase::eventsPerS).toArray());
+    }
+
+    static <T> double median(List<T> rounds, java.util.function.ToDoubleFunction<T> figure) {
+        return percentile(rounds.stream().mapToDouble(figure).toArray(), 0.5);
+    }
+
+    private static String rates(double[] rounds) {
+        StringBuilder text = new StringBuilder();
+        for (double r : rounds) {
+            text.append(text.length() == 0 ? "" : " / ").append(String.format("%,.0f", r));
+        }
+        return text.toString();
+    }
+
+    /** The backlog of a key count's steady rows, produced once: its events topic. */
+    private String backlog(int keys, long n) {
+        Topics t = topics("steady", keys);
+        log.printf("steady, %,d keys: a backlog of %,d events%n", keys, n);
+        send(t, keys, n, 0, System::currentTimeMillis);
+        return t.events;
+    }
+
+    /** Every key's first event, then at least the steady events per key, and the steady floor. */
     long steadyEvents(int keys) {
-        return Math.max(settings.events(), (long) keys * (1 + settings.steadyEventsPerKey()));
+        return Math.max(
+                settings.steadyMinEvents(), (long) keys * (1 + settings.steadyEventsPerKey()));
     }
 
     private record SteadyPhase(double newKeyEventsPerS, double eventsPerS, double eventsPerCpuS) {}
 
     /**
-     * One job over a backlog of {@code n} events spread round-robin over {@code keys} keys, so the
-     * first {@code keys} events are each key's first. Rates from the scores' append times in order:
-     * the first {@code keys} scores are the new-key phase, the rest (its first tenth left out) the
-     * steady phase.
+     * One job over a backlog of {@code n} events spread round-robin over {@code keys} keys (the
+     * events topic {@code backlog}, read from its start), so the first {@code keys} events are each
+     * key's first. Rates from the scores' append times in order: the first {@code keys} scores are
+     * the new-key phase, the rest (its first tenth left out) the steady phase.
      *
      * @param backend the learning job's state backend, or null for the pass-through job
      */
     private SteadyPhase steadyPhase(
-            int keys, long n, OnlineJobConfig.StateBackend backend, int bundleSize)
+            int keys, long n, String backlog, OnlineJobConfig.StateBackend backend, int bundleSize)
             throws Exception {
         String what =
                 backend == null
                         ? "pass-through"
                         : "learning on " + backend.flinkName() + ", bundles of " + bundleSize;
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
-        Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys);
-        send(t, keys, n, 0, System::currentTimeMillis);
+        Topics own = topics(backend == null ? "steady-pass" : "steady-kan", keys);
+        Topics t = new Topics(backlog, own.labels, own.scores, own.metrics, own.dlq);
         OnlineJobConfig config =
                 allKeysLive(config(t, keys), keys, Math.min(bundleSize, keys)).toBuilder()
+                        // the backlog is shared by rounds: name what is the run's own by its scores
+                        .transactionalIdPrefix(t.scores)
+                        .checkpointDir(workDir.resolve(t.scores).toString())
                         .checkpointInterval(settings.steadyCheckpointInterval())
                         .stateBackend(
                                 backend == null ? OnlineJobConfig.StateBackend.HASHMAP : backend)

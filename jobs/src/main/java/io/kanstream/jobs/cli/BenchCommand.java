@@ -90,6 +90,13 @@ final class BenchCommand implements Callable<Integer> {
             description = "Events per key after each key's first in the steady part (default 20).")
     Integer steadyEventsPerKey;
 
+    @Option(
+            names = "--steady-rounds",
+            description =
+                    "How often each steady row runs, the rows' rounds interleaved; a row's figures"
+                            + " are the medians of its rounds (default 3).")
+    Integer steadyRounds;
+
     enum Part {
         model,
         pipeline,
@@ -239,7 +246,9 @@ final class BenchCommand implements Callable<Integer> {
                         steadyEventsPerKey != null
                                 ? steadyEventsPerKey
                                 : settings.steadyEventsPerKey(),
-                        settings.steadyCheckpointInterval());
+                        settings.steadyCheckpointInterval(),
+                        settings.steadyMinEvents(),
+                        steadyRounds != null ? steadyRounds : settings.steadyRounds());
         Path work = Files.createTempDirectory("kanstream-bench");
         LocalBroker broker = null;
         try {

@@ -34,6 +34,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
@@ -43,6 +44,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.rocksdb.CompressionType;
 
 /**
  * The streaming job: Kafka events and labels in; scores, per-key metrics and dead letters out,
@@ -97,6 +99,13 @@ public final class OnlineLearningJob {
         if (config.stateBackend() == OnlineJobConfig.StateBackend.ROCKSDB) {
             // a checkpoint uploads the files written since the last one, not every key's model
             conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+            // Every event writes its key's model back (~7 KB of float bits that do not compress):
+            // RocksDB's default Snappy tried on every flush and compaction was most of the
+            // background threads' CPU, which the task threads share the cores with
+            // (docs/state.md, "RocksDB").
+            conf.set(
+                    RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL,
+                    List.of(CompressionType.NO_COMPRESSION));
         }
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(

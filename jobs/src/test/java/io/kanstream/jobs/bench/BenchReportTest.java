@@ -219,8 +219,22 @@ class BenchReportTest {
     void steadyRowsGoIntoTheJsonAndTheTableWithTheNewKeyRateAsItsOwnRow() throws Exception {
         PipelineBench.SteadyRow row =
                 new PipelineBench.SteadyRow(
-                        10_000, "rocksdb", 210_000, 3_000, 0.05, 9_000, 60_000, 0.15, 20_000,
-                        150_000, 0.13, 2, "PT30S", 0);
+                        10_000,
+                        "rocksdb",
+                        210_000,
+                        3_000,
+                        0.05,
+                        9_000,
+                        60_000,
+                        0.15,
+                        20_000,
+                        150_000,
+                        0.13,
+                        2,
+                        "PT30S",
+                        0,
+                        new double[] {8_000, 9_000, 9_500},
+                        new double[] {50_000, 60_000, 70_000});
         BenchReport report =
                 report().withSteady(
                                 List.of(row),
@@ -234,6 +248,8 @@ class BenchReportTest {
         assertThat(st.get("state_backend").asText()).isEqualTo("rocksdb");
         assertThat(st.get("new_key_events_per_s").asDouble()).isEqualTo(3_000);
         assertThat(st.get("ratio_vs_passthrough").asDouble()).isEqualTo(0.15);
+        assertThat(st.get("round_events_per_s")).hasSize(3);
+        assertThat(st.get("round_passthrough_events_per_s").get(1).asDouble()).isEqualTo(60_000);
         assertThat(json.get("checks")).hasSize(report().checks().size() + 1);
 
         String table = BenchTable.render(report);

@@ -26,7 +26,9 @@ class BenchCommandSteadyTest {
                 eventsPerS / 2000,
                 2,
                 "PT30S",
-                0);
+                0,
+                new double[] {eventsPerS},
+                new double[] {1000});
     }
 
     @Test

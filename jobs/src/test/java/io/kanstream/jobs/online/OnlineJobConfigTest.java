@@ -8,12 +8,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.CompressionType;
 
 class OnlineJobConfigTest {
     @TempDir Path temp;
@@ -69,6 +72,23 @@ class OnlineJobConfigTest {
         assertThat(conf.get(StateRecoveryOptions.SAVEPOINT_PATH)).isEqualTo("/x/chk-3");
         assertThat(defaults().checkpointDir("s3://bucket/ck").build().localCheckpointDir())
                 .isNull();
+    }
+
+    @Test
+    void onRocksDbCheckpointsAreIncrementalAndModelsAreStoredUncompressed() {
+        Configuration rocks =
+                OnlineLearningJob.flinkConfiguration(
+                        defaults()
+                                .checkpointDir(temp.toString())
+                                .stateBackend(OnlineJobConfig.StateBackend.ROCKSDB)
+                                .build());
+        assertThat(rocks.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).isTrue();
+        assertThat(rocks.get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL))
+                .isEqualTo(List.of(CompressionType.NO_COMPRESSION));
+        Configuration heap =
+                OnlineLearningJob.flinkConfiguration(
+                        defaults().checkpointDir(temp.toString()).build());
+        assertThat(heap.contains(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL)).isFalse();
     }
 
     @Test
