@@ -16,7 +16,7 @@ import org.apache.flink.core.memory.DataOutputView;
  *
  * <p>A value is its {@link LearnerStateCodec} encoding behind its length: {@code int n}, then
  * {@code n} bytes starting with {@code KANS} and the learner format. The learner format is the
- * codec's (version 3 today; the codec reads 1 to 3), the same bytes as model files, so this
+ * codec's (version 4 today; the codec reads 1 to 4), the same bytes as model files, so this
  * serializer adds no format of its own beyond the length.
  *
  * <p>The device is not in the bytes or in the {@link Snapshot}: learners are decoded onto the
