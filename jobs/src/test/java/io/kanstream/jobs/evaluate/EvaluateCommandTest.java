@@ -41,6 +41,7 @@ class EvaluateCommandTest {
                                 "kan-batch-32",
                                 "kan+companions",
                                 "kan-calibration-off",
+                                "kan-one-pass",
                                 "linear"),
                         "abrupt",
                         List.of(
@@ -110,7 +111,7 @@ class EvaluateCommandTest {
         assertThat(exit).isZero();
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertThat(fieldNames(root.get("streams").get("toy").get("models")))
-                .containsExactly("kan", "kan+companion-1", "linear");
+                .containsExactly("kan", "kan+companion-1", "kan-one-pass", "linear");
         assertThat(fieldNames(root.get("variants"))).containsExactly("kan", "kan+companion-1");
 
         assertThat(
