@@ -216,7 +216,7 @@ final class GridRefitter {
     }
 
     /** At most this many of a sample's rows steer the knot search (evenly spread over them). */
-    static final int PLACEMENT_POINTS = 512;
+    static final int PLACEMENT_POINTS = 256;
 
     /**
      * Moves each feature's interior and outer knots (the interior's ends stay, so the sample stays
@@ -253,19 +253,15 @@ final class GridRefitter {
                     curves[p * out + o] = edge;
                 }
             }
-            placed[i] =
-                    KnotPlacement.best(
-                            KnotPlacement.starts(
-                                    proposed.row(i),
-                                    layer.grid.row(i),
-                                    proposed.gridSize(),
-                                    proposed.splineOrder()),
+            KnotPlacement placement =
+                    new KnotPlacement(
                             proposed.gridSize(),
                             proposed.splineOrder(),
                             column,
                             curves,
                             out,
                             config.refitSmoothing());
+            placed[i] = placement.best(placement.starts(proposed.row(i), layer.grid.row(i)));
         }
         return new KnotGrid(placed, proposed.gridSize(), proposed.splineOrder());
     }

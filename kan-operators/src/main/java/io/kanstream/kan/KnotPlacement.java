@@ -1,77 +1,51 @@
 package io.kanstream.kan;
 
 /**
- * Places one feature's interior knots where a spline on them reproduces given curves best, keeping
- * the end knots (and so the interior's coverage of the inputs) and the spline order. A refit starts
- * from the inputs' quantiles, which put resolution where the inputs are, and moves each interior
- * knot in turn to the position between its neighbours with the smallest least-squares residual over
- * all the curves of that input's edges: where the old function has detail that a grid of the same
- * size must spend its knots on.
+ * Places one feature's knots where a spline on them reproduces given curves best, keeping the
+ * interior's two ends (and so its coverage of the inputs), the grid size and the spline order. From
+ * each start (see {@link #starts}) it moves every other knot in turn, the outer ones included, to
+ * the position between its neighbours with the smallest least-squares residual over all the curves
+ * of that input's edges: where the old function has detail that a grid of the same size must spend
+ * its knots on.
  */
 final class KnotPlacement {
     /** Positions tried for a knot between its neighbours, and passes over the knots. */
-    static final int CANDIDATES = 15;
+    static final int CANDIDATES = 7;
 
-    static final int SWEEPS = 3;
+    static final int SWEEPS = 2;
 
-    private KnotPlacement() {}
+    private final int gridSize;
+    private final int splineOrder;
+    private final float[] x;
+    private final double[] targets;
+    private final int out;
+    private final double smoothing;
 
     /**
-     * @param knots one feature's full knot row (G + 2k + 1), strictly increasing; not changed
      * @param x (m) the feature's values at the fitting points
      * @param targets (m, out) row-major: the values each of the feature's edges should take there
      * @param smoothing the least squares' second-difference penalty (see {@link SplineFit})
-     * @return the improved knot row
      */
-    static float[] improve(
-            float[] knots,
-            int gridSize,
-            int splineOrder,
-            float[] x,
-            double[] targets,
-            int out,
-            double smoothing) {
-        float[] best = knots.clone();
-        double bestResidual = residual(best, gridSize, splineOrder, x, targets, out, smoothing);
-        for (int sweep = 0; sweep < SWEEPS; sweep++) {
-            boolean moved = false;
-            int last = best.length - 1;
-            // the outermost knots may move up to the interior's width further out
-            double span = best[splineOrder + gridSize] - best[splineOrder];
-            for (int j = 0; j <= last; j++) {
-                if (j == splineOrder || j == splineOrder + gridSize) {
-                    continue; // the interior's ends stay: they cover the inputs
-                }
-                double low = j > 0 ? best[j - 1] : best[1] - span;
-                double high = j < last ? best[j + 1] : best[last - 1] + span;
-                float[] trial = best.clone();
-                for (int q = 1; q <= CANDIDATES; q++) {
-                    float position = (float) (low + (high - low) * q / (CANDIDATES + 1));
-                    if (!(position > low && position < high)) {
-                        continue;
-                    }
-                    trial[j] = position;
-                    double r = residual(trial, gridSize, splineOrder, x, targets, out, smoothing);
-                    if (r < bestResidual) {
-                        bestResidual = r;
-                        best[j] = position;
-                        moved = true;
-                    }
-                }
-            }
-            if (!moved) {
-                break;
-            }
-        }
-        return best;
+    KnotPlacement(
+            int gridSize, int splineOrder, float[] x, double[] targets, int out, double smoothing) {
+        this.gridSize = gridSize;
+        this.splineOrder = splineOrder;
+        this.x = x;
+        this.targets = targets;
+        this.out = out;
+        this.smoothing = smoothing;
     }
 
     /**
-     * Where the search starts from: the proposed knots (the inputs' quantiles), the same ends with
-     * the interior knots evenly spaced, and, when they lie inside those ends, the old grid's
-     * interior knots (where the old function's detail is).
+     * Where the search starts from: the proposed knots (the inputs' quantiles, which put the
+     * resolution where the inputs are), the same ends with the interior knots evenly spaced, and,
+     * when they lie inside those ends, the old grid's interior knots (where the old function's
+     * detail is).
+     *
+     * @param proposed a full knot row (G + 2k + 1)
+     * @param old the old grid's knot row of the same feature
      */
-    static float[][] starts(float[] proposed, float[] old, int gridSize, int splineOrder) {
+    float[][] starts(float[] proposed, float[] old) {
         int k = splineOrder;
         float low = proposed[k];
         float high = proposed[k + gridSize];
@@ -90,20 +64,13 @@ final class KnotPlacement {
                 : new float[][] {proposed, uniform};
     }
 
-    /** {@link #improve} from each start; the one that ends with the smallest residual. */
-    static float[] best(
-            float[][] starts,
-            int gridSize,
-            int splineOrder,
-            float[] x,
-            double[] targets,
-            int out,
-            double smoothing) {
+    /** {@link #improve} from each start; the result with the smallest residual. */
+    float[] best(float[][] starts) {
         float[] best = null;
         double bestResidual = Double.POSITIVE_INFINITY;
         for (float[] start : starts) {
-            float[] placed = improve(start, gridSize, splineOrder, x, targets, out, smoothing);
-            double r = residual(placed, gridSize, splineOrder, x, targets, out, smoothing);
+            float[] placed = improve(start);
+            double r = residual(placed);
             if (r < bestResidual) {
                 bestResidual = r;
                 best = placed;
@@ -112,15 +79,51 @@ final class KnotPlacement {
         return best;
     }
 
+    /**
+     * Coordinate descent over the knots from {@code knots} (not changed): never ends with a larger
+     * residual than it started with.
+     *
+     * @param knots a full knot row (G + 2k + 1), strictly increasing
+     */
+    float[] improve(float[] knots) {
+        int k = splineOrder;
+        float[] best = knots.clone();
+        double bestResidual = residual(best);
+        int last = best.length - 1;
+        for (int sweep = 0; sweep < SWEEPS; sweep++) {
+            boolean moved = false;
+            // the outermost knots may move up to the interior's width further out
+            double span = best[k + gridSize] - best[k];
+            for (int j = 0; j <= last; j++) {
+                if (j == k || j == k + gridSize) {
+                    continue; // the interior's ends stay: they cover the inputs
+                }
+                double low = j > 0 ? best[j - 1] : best[1] - span;
+                double high = j < last ? best[j + 1] : best[last - 1] + span;
+                float[] trial = best.clone();
+                for (int q = 1; q <= CANDIDATES; q++) {
+                    float position = (float) (low + (high - low) * q / (CANDIDATES + 1));
+                    if (!(position > low && position < high)) {
+                        continue;
+                    }
+                    trial[j] = position;
+                    double r = residual(trial);
+                    if (r < bestResidual) {
+                        bestResidual = r;
+                        best[j] = position;
+                        moved = true;
+                    }
+                }
+            }
+            if (!moved) {
+                break;
+            }
+        }
+        return best;
+    }
+
     /** The least-squares residual of the curves on a spline over {@code knots}. */
-    static double residual(
-            float[] knots,
-            int gridSize,
-            int splineOrder,
-            float[] x,
-            double[] targets,
-            int out,
-            double smoothing) {
+    double residual(float[] knots) {
         KnotGrid grid = new KnotGrid(new float[][] {knots}, gridSize, splineOrder);
         int c = grid.coefficients();
         HostKan.Layer layer =

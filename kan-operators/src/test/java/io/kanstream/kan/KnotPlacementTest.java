@@ -26,10 +26,11 @@ class KnotPlacementTest {
         int g = 5;
         int k = 3;
         float[] quantiles = KnotGrid.fitKnots(sorted, g, k, 0.02, 0.01);
-        float[] placed = KnotPlacement.improve(quantiles, g, k, x, y, 1, 1e-4);
+        KnotPlacement placement = new KnotPlacement(g, k, x, y, 1, 1e-4);
+        float[] placed = placement.improve(quantiles);
 
-        double before = KnotPlacement.residual(quantiles, g, k, x, y, 1, 1e-4);
-        double after = KnotPlacement.residual(placed, g, k, x, y, 1, 1e-4);
+        double before = placement.residual(quantiles);
+        double after = placement.residual(placed);
         assertThat(after).isLessThan(0.75 * before);
         assertThat(placed[k]).isEqualTo(quantiles[k]);
         assertThat(placed[k + g]).isEqualTo(quantiles[k + g]);
