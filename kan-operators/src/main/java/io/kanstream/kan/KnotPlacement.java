@@ -7,34 +7,17 @@ package io.kanstream.kan;
  * the position between its neighbours with the smallest least-squares residual over all the curves
  * of that input's edges: where the old function has detail that a grid of the same size must spend
  * its knots on.
+ *
+ * @param x (m) the feature's values at the fitting points
+ * @param targets (m, out) row-major: the values each of the feature's edges should take there
+ * @param smoothing the least squares' second-difference penalty (see {@link SplineFit})
  */
-final class KnotPlacement {
+record KnotPlacement(
+        int gridSize, int splineOrder, float[] x, double[] targets, int out, double smoothing) {
     /** Positions tried for a knot between its neighbours, and passes over the knots. */
     static final int CANDIDATES = 7;
 
     static final int SWEEPS = 2;
-
-    private final int gridSize;
-    private final int splineOrder;
-    private final float[] x;
-    private final double[] targets;
-    private final int out;
-    private final double smoothing;
-
-    /**
-     * @param x (m) the feature's values at the fitting points
-     * @param targets (m, out) row-major: the values each of the feature's edges should take there
-     * @param smoothing the least squares' second-difference penalty (see {@link SplineFit})
-     */
-    KnotPlacement(
-            int gridSize, int splineOrder, float[] x, double[] targets, int out, double smoothing) {
-        this.gridSize = gridSize;
-        this.splineOrder = splineOrder;
-        this.x = x;
-        this.targets = targets;
-        this.out = out;
-        this.smoothing = smoothing;
-    }
 
     /**
      * Where the search starts from: the proposed knots (the inputs' quantiles, which put the
