@@ -12,7 +12,10 @@ import java.util.List;
  * @param splineOrder k, the B-spline degree
  * @param task what the outputs mean and which loss trains them
  * @param learningRate Adam step size
- * @param beta1 Adam first-moment decay
+ * @param beta1 Adam first-moment decay; 0 (the default) makes each step the gradient over its
+ *     running RMS, without momentum: a learner that takes a step per label follows a moving target
+ *     better without the lag of averaged gradients (docs/learning.md), and its state then holds no
+ *     first moments. {@code fit}'s mini-batches over a fixed table take 0.9.
  * @param beta2 Adam second-moment decay
  * @param adamEpsilon Adam denominator guard
  * @param weightDecay decoupled (AdamW) weight decay per step, 0 for none
@@ -206,14 +209,17 @@ public record KanConfig(
                 .device(device);
     }
 
-    /** The defaults: efficient-kan's for the layer, Adam's usual ones for the optimizer. */
+    /**
+     * The defaults: efficient-kan's for the layer; for the optimizer Adam's usual ones but β₁,
+     * which is 0 for a stream learned label by label.
+     */
     public static final class Builder {
         private List<Integer> layers;
         private int gridSize = 5;
         private int splineOrder = 3;
         private Task task = Task.REGRESSION;
         private double learningRate = 0.01;
-        private double beta1 = 0.9;
+        private double beta1 = 0;
         private double beta2 = 0.999;
         private double adamEpsilon = 1e-8;
         private double weightDecay = 0;

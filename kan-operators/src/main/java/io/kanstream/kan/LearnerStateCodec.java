@@ -19,9 +19,13 @@ import java.util.List;
  * as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions and training
  * continues exactly where it stopped.
  *
- * <p>Writes version 3; reads versions 1 to 3.
+ * <p>Writes version 4; reads versions 1 to 4.
  *
  * <ul>
+ *   <li>Version 4: version 3 without Adam's first moments when the configuration's β₁ is 0. Such an
+ *       optimizer overwrites each first moment with the gradient before using it, so a learner
+ *       restored with zeros there computes exactly what the live one does (4,8,1: 1,624 bytes
+ *       fewer). With β₁ > 0 the layout is version 3's.
  *   <li>Version 3: version 2, with the companions of a learner that has them ({@link
  *       LearnerMixture}): their learning-rate factors and the mixture's horizon in the
  *       configuration, and after the calibrator the members' decayed losses and each companion's
@@ -39,7 +43,7 @@ import java.util.List;
  */
 public final class LearnerStateCodec {
     static final int MAGIC = 0x4B414E53; // "KANS"
-    public static final int CURRENT_VERSION = 3;
+    public static final int CURRENT_VERSION = 4;
 
     private LearnerStateCodec() {}
 
@@ -67,8 +71,11 @@ public final class LearnerStateCodec {
             }
             out.writeLong(learner.optimizer.step());
             out.writeLong(learner.optimizer.sinceReset());
+            boolean firstMoments = storesFirstMoments(learner.config, CURRENT_VERSION);
             for (int q = 0; q < ParameterIndex.count(learner.layerCount()); q++) {
-                writeFloats(out, learner.moment(q, true), scratch);
+                if (firstMoments) {
+                    writeFloats(out, learner.moment(q, true), scratch);
+                }
                 writeFloats(out, learner.moment(q, false), scratch);
             }
             writeMoments(out, learner.normalizer.features());
@@ -121,7 +128,7 @@ public final class LearnerStateCodec {
             int version = in.readInt();
             return switch (version) {
                 case 1 -> decodeV1(in, device);
-                case 2, 3 -> decodeV2(in, device, version);
+                case 2, 3, 4 -> decodeV2(in, device, version);
                 default ->
                         throw new IllegalArgumentException(
                                 "Unrecognized version or corrupt state: model format version "
@@ -141,7 +148,7 @@ public final class LearnerStateCodec {
         List<LayerParameters> layers = readLayers(in, config);
         KanLearner learner = KanLearner.fromParameters(config, layers);
         try {
-            readOptimizer(in, learner, layers, false);
+            readOptimizer(in, learner, layers, false, true);
             RunningMoments features = readMoments(in, config.inputs());
             RunningMoments target = readMoments(in, 1);
             learner.normalizer.features().restoreFrom(features);
@@ -186,7 +193,7 @@ public final class LearnerStateCodec {
         }
     }
 
-    /** Versions 2 and 3: 3 adds the companions. */
+    /** Versions 2 to 4: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores. */
     private static KanLearner decodeV2(DataInputStream in, String device, int version)
             throws IOException {
         KanConfig config = readConfig(in, device, version);
@@ -194,7 +201,7 @@ public final class LearnerStateCodec {
         List<LayerParameters> layers = readLayers(in, config);
         KanLearner learner = KanLearner.withParameters(config, layers);
         try {
-            readOptimizer(in, learner, layers, true);
+            readOptimizer(in, learner, layers, true, storesFirstMoments(config, version));
             learner.normalizer.features().restoreFrom(readMoments(in, config.inputs()));
             learner.normalizer.target().restoreFrom(readMoments(in, 1));
             ActivationStatistics stats = learner.statistics;
@@ -338,9 +345,25 @@ public final class LearnerStateCodec {
         return layers;
     }
 
-    /** Adam's step and moments; version 2 adds the steps since the last reset. */
+    /**
+     * Whether a state of {@code version} holds Adam's first moments: every version before 4 does,
+     * version 4 only when β₁ > 0 (with β₁ = 0 each step replaces them with its gradient, so they
+     * carry nothing from one step to the next).
+     */
+    private static boolean storesFirstMoments(KanConfig config, int version) {
+        return version < 4 || config.beta1() > 0;
+    }
+
+    /**
+     * Adam's step and moments; version 2 adds the steps since the last reset. First moments that
+     * were not stored stay zero.
+     */
     private static void readOptimizer(
-            DataInputStream in, KanLearner learner, List<LayerParameters> layers, boolean resets)
+            DataInputStream in,
+            KanLearner learner,
+            List<LayerParameters> layers,
+            boolean resets,
+            boolean firstMoments)
             throws IOException {
         long step = in.readLong();
         long sinceReset = resets ? in.readLong() : step; // version 1 never reset the moments
@@ -356,7 +379,7 @@ public final class LearnerStateCodec {
                                     p.splineWeight(),
                                     p.splineScaler())
                             .length;
-            first[q] = readFloats(in, size);
+            first[q] = firstMoments ? readFloats(in, size) : new float[size];
             second[q] = readFloats(in, size);
         }
         learner.optimizer.restore(step, sinceReset);
@@ -413,7 +436,7 @@ public final class LearnerStateCodec {
     }
 
     /**
-     * Reads a version-2 or version-3 configuration; version 2 has no companions.
+     * Reads a configuration of version 2, 3 or 4 (the same from 3 on); version 2 has no companions.
      *
      * @param device the device to run on, or null for {@code auto}
      */

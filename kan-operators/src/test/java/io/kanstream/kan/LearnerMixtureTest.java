@@ -148,11 +148,18 @@ class LearnerMixtureTest {
     }
 
     @Test
-    void aSingleKanCostsTwelveBytesMoreThanFormatTwoAndStaysWithinTheBudget() {
-        try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
+    void theDefaultKanStaysWithinTheBudgetWithoutFirstMoments() {
+        KanConfig momentum = config(Task.BINARY).toBuilder().beta1(0.9).build();
+        try (KanLearner learner = KanLearner.create(config(Task.BINARY));
+                KanLearner withMomentum = KanLearner.create(momentum)) {
             stream(learner, Task.BINARY, 640, 2024);
-            // the format-2 fixture of the same shape is 6,641 bytes
-            assertThat(LearnerStateCodec.encode(learner)).hasSizeLessThanOrEqualTo(6_641 + 12);
+            stream(withMomentum, Task.BINARY, 640, 2024);
+            byte[] state = LearnerStateCodec.encode(learner);
+            assertThat(learner.config().beta1()).isZero();
+            assertThat(state).hasSizeLessThanOrEqualTo(7_000);
+            // 4,8,1: 400 first moments in 6 arrays, each a length and its floats
+            assertThat(LearnerStateCodec.encode(withMomentum).length - state.length)
+                    .isEqualTo(400 * Float.BYTES + 6 * Integer.BYTES);
         }
     }
 

@@ -13,19 +13,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Model state written by every earlier format stays readable: the committed fixtures in {@code
- * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33) and {@code state/v2/} (made by
- * {@link FormatV2Fixtures} at commit 42986c6) decode, predict what they predicted when they were
- * written, and keep learning. A later format must keep these passing through its migration of the
- * older ones, not by regenerating the fixtures.
+ * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33), {@code state/v2/} (made by
+ * {@link FormatV2Fixtures} at commit 42986c6) and {@code state/v3/} (made by {@link
+ * FormatV3Fixtures} at commit 9aeec8e, one with a companion KAN) decode, predict what they
+ * predicted when they were written, and keep learning. A later format must keep these passing
+ * through its migration of the older ones, not by regenerating the fixtures.
  */
 class LearnerStateFixturesTest {
 
+    /** Every committed fixture: {@code v1/binary} names {@code state/v1/learner-4-8-1-binary.*}. */
+    static List<String> fixtures() {
+        return List.of(
+                "v1/binary",
+                "v1/regression",
+                "v2/binary",
+                "v2/regression",
+                "v3/binary",
+                "v3/regression",
+                "v3/binary-companions");
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"v1/binary", "v1/regression", "v2/binary", "v2/regression"})
+    @MethodSource("fixtures")
     void anOlderModelPredictsTheOutputsRecordedWhenItWasWritten(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
@@ -43,7 +56,7 @@ class LearnerStateFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"v1/binary", "v1/regression", "v2/binary", "v2/regression"})
+    @MethodSource("fixtures")
     void anOlderModelKeepsItsStepExampleAndGridCounters(String task) {
         Probe probe = Probe.read(task);
         try (KanLearner learner = decode(task)) {
@@ -54,10 +67,12 @@ class LearnerStateFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"v1/binary", "v1/regression", "v2/binary", "v2/regression"})
+    @MethodSource("fixtures")
     void anOlderModelLearnsOnAndItsStateRoundTripsAgain(String task) {
         Probe probe = Probe.read(task);
-        Task kind = Task.parse(task.substring(task.indexOf('/') + 1));
+        String name = task.substring(task.indexOf('/') + 1);
+        Task kind = Task.parse(name.replace("-companions", ""));
+        int companions = name.endsWith("-companions") ? 1 : 0;
         SplittableRandom random = new SplittableRandom(5);
         byte[] again;
         long steps;
@@ -76,7 +91,7 @@ class LearnerStateFixturesTest {
         assertThat(java.nio.ByteBuffer.wrap(again, 4, 4).getInt())
                 .isEqualTo(LearnerStateCodec.CURRENT_VERSION);
         try (KanLearner reread = LearnerStateCodec.decode(again, "cpu")) {
-            assertThat(reread.companions()).isZero();
+            assertThat(reread.companions()).isEqualTo(companions);
             assertThat(reread.steps()).isEqualTo(steps);
             assertThat(reread.gridEpoch()).isEqualTo(probe.counter("gridEpoch"));
             assertFinite(reread.outputs(probe.rows(), probe.size()));

@@ -80,7 +80,7 @@ final class FitCommand implements Callable<Integer> {
         MiniBatchTraining.Plan plan = new MiniBatchTraining.Plan(epochs, !inOrder, cooldown);
         KanConfig config =
                 modelOptions
-                        .applyTo(KanConfig.builder(layers.layers()))
+                        .applyTo(KanConfig.builder(layers.layers()).beta1(MiniBatchTraining.BETA1))
                         .task(task.task())
                         .normalize(!noNormalize)
                         .device(device.device)

@@ -21,6 +21,8 @@ final class ModelOptions {
                     "--lr",
                     "--seed",
                     "--weight-decay",
+                    "--beta1",
+                    "--clip-norm",
                     "--logit-bound",
                     "--companions",
                     "--mixture-horizon");
@@ -47,6 +49,20 @@ final class ModelOptions {
     double weightDecay = DEFAULTS.weightDecay();
 
     @Option(
+            names = "--beta1",
+            description =
+                    "Adam's first-moment decay (momentum); 0 takes each step from the gradient"
+                            + " over its running RMS (default "
+                            + "0 for a stream, 0.9 for fit's mini-batches over a table).")
+    Double beta1;
+
+    @Option(
+            names = "--clip-norm",
+            description =
+                    "Clip each step's gradient to this global norm; 0 off (default ${DEFAULT-VALUE}).")
+    double clipNorm = DEFAULTS.clipNorm();
+
+    @Option(
             names = "--logit-bound",
             description =
                     "Classification logits bounded to ±this and calibrated online; 0 off"
@@ -71,13 +87,20 @@ final class ModelOptions {
                             + " (default ${DEFAULT-VALUE}).")
     double mixtureHorizon = DEFAULTS.mixtureHorizon();
 
-    /** Sets these options on {@code model}, which carries the rest. */
+    /**
+     * Sets these options on {@code model}, which carries the rest, {@code --beta1} only when given
+     * (the command's builder holds its own default).
+     */
     KanConfig.Builder applyTo(KanConfig.Builder model) {
+        if (beta1 != null) {
+            model.beta1(beta1);
+        }
         return model.gridSize(gridSize)
                 .splineOrder(splineOrder)
                 .learningRate(learningRate)
                 .seed(seed)
                 .weightDecay(weightDecay)
+                .clipNorm(clipNorm)
                 .logitBound(logitBound)
                 .companionRates(companions)
                 .mixtureHorizon(mixtureHorizon);

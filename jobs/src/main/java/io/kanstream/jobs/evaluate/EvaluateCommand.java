@@ -26,14 +26,16 @@ import picocli.CommandLine.Spec;
             "",
             "Streams: toy (exp(sin(pi x0) + x1^2), trained like `fit`), elec2, elec2-lag (ELEC2"
                     + " with the last label as an input), abrupt, gradual (binary concept"
-                    + " changes), covariate (regression whose inputs drift to +8 sd),"
+                    + " changes), covariate (regression whose inputs drift to +8 sd), covariate-jump (the"
+                    + " same inputs jumping to +8 sd halfway),"
                     + " covariate-binary.",
             "",
             "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
                     + " kan-drift-off (no drift detector; same as kan on toy, which has none),"
                     + " kan+extension (grid extension up to G = 20), kan-batch-32 (a step per 32"
                     + " labels), kan+companions (a companion KAN at 3x the learning rate, the"
-                    + " outputs their mixture weighted by recent loss), kan-calibration-off (raw"
+                    + " outputs their mixture weighted by recent loss), kan+momentum (Adam's"
+                    + " first moment, beta1 0.9, on the streams too), kan-calibration-off (raw"
                     + " logits; same as kan on regressions),"
                     + " each its own replay of the same sequence; and the baselines of the kan"
                     + " replay: no_change (the key's last label), majority (majority class or"
@@ -77,7 +79,8 @@ public final class EvaluateCommand implements Callable<Integer> {
             description =
                     "KAN variants to run besides kan (the reference, always run), comma-separated:"
                             + " the suite's, or the extra ones docs/learning.md reports"
-                            + " (kan+companion-1, kan+companions-0.33-3, kan-normalizer-off,"
+                            + " (kan-momentum-off, kan+companion-1, kan+companions-0.33-3,"
+                            + " kan-normalizer-off,"
                             + " kan-normalizer-off-refit-off, kan-normalizer-frozen,"
                             + " kan-normalizer-frozen-refit-off). Default: the suite's.")
     List<String> variants;

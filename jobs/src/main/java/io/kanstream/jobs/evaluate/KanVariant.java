@@ -64,6 +64,13 @@ public record KanVariant(
                                     + " weighted by recent loss (--companions 3)",
                             3.0),
                     new KanVariant(
+                            "kan+momentum",
+                            "Adam with its first moment (beta1 0.9, the default before"
+                                    + " 2026-11-30) on every stream; the toy has it anyway",
+                            s -> s,
+                            model -> model.beta1(0.9),
+                            UnaryOperator.identity()),
+                    new KanVariant(
                             "kan-calibration-off",
                             "raw logits: no bound, no online Platt scaling (classification only)",
                             s -> s,
@@ -76,6 +83,13 @@ public record KanVariant(
      */
     public static final List<KanVariant> EXTRA =
             List.of(
+                    new KanVariant(
+                            "kan-momentum-off",
+                            "Adam without its first moment (beta1 = 0) on the toy too, which"
+                                    + " otherwise trains with fit's 0.9 (the streams' default is 0)",
+                            s -> s,
+                            model -> model.beta1(0),
+                            UnaryOperator.identity()),
                     companions(
                             "kan+companion-1",
                             "a companion KAN at the same learning rate (another initialization)",

@@ -80,6 +80,15 @@ final class SuiteStreams {
                                                 seed, synthetic, Task.REGRESSION),
                                 s -> s),
                         new ReplayStream(
+                                "covariate-jump",
+                                "the covariate stream's inputs jumping from 0 to +"
+                                        + (int) SyntheticStreams.SHIFT
+                                        + " sd halfway instead of moving steadily",
+                                Task.REGRESSION,
+                                synthetic,
+                                seed -> SyntheticStreams.covariateJump(seed, synthetic),
+                                s -> s),
+                        new ReplayStream(
                                 "covariate-binary",
                                 "the covariate stream's y > 0 as a binary label",
                                 Task.BINARY,

@@ -68,10 +68,23 @@ final class SyntheticStreams {
      * KAN's splines were never fitted. For {@link Task#BINARY} the label is whether y is above 0.
      */
     static HistoryTable covariate(long seed, int events, Task task) {
+        return covariate(seed, events, task, false);
+    }
+
+    /**
+     * The covariate stream with its inputs' mean at 0 for the first half and at +{@link #SHIFT}
+     * from the middle on: a jump the input normalizer's running moments cannot absorb at once, so
+     * the model's inputs land far outside its grids.
+     */
+    static HistoryTable covariateJump(long seed, int events) {
+        return covariate(seed, events, Task.REGRESSION, true);
+    }
+
+    private static HistoryTable covariate(long seed, int events, Task task, boolean jump) {
         SplittableRandom random = new SplittableRandom(seed);
         List<HistoryRow> rows = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
-            double mean = SHIFT * i / events;
+            double mean = jump ? (2 * i < events ? 0 : SHIFT) : SHIFT * i / events;
             float x0 = (float) (mean + random.nextGaussian());
             float x1 = (float) (mean + random.nextGaussian());
             double y = Math.sin(1.5 * x0) + Math.cos(x1) + NOISE * random.nextGaussian();

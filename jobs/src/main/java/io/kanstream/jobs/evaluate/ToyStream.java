@@ -16,12 +16,12 @@ import java.util.SplittableRandom;
 /**
  * The KAN paper's toy problem {@code y = exp(sin(π x0) + x1²)}, x uniform in [-1, 1]², trained the
  * way {@code fit} trains by default ({@link MiniBatchTraining.Plan#defaults()}, mini-batches of 32,
- * layers 2,5,1) and measured on held-out rows; the prequential RMSE scores each mini-batch of the
- * first pass before the model learns from it. No drift detector acts here, as in {@code fit}: only
- * variants that change the model or the refit policy differ from the defaults. The baselines are
- * the reference KAN trained in one pass in order at a constant rate ({@code kan-one-pass}, what
- * {@code fit} did by default before, and how the stream learns) and the online linear model,
- * learning row by row.
+ * layers 2,5,1, fit's momentum {@link MiniBatchTraining#BETA1}) and measured on held-out rows; the
+ * prequential RMSE scores each mini-batch of the first pass before the model learns from it. No
+ * drift detector acts here, as in {@code fit}: only variants that change the model or the refit
+ * policy differ from the defaults. The baselines are the reference KAN trained in one pass in order
+ * at a constant rate ({@code kan-one-pass}, what {@code fit} did by default before, and how the
+ * stream learns) and the online linear model, learning row by row.
  */
 record ToyStream(int rows, int testRows) implements SuiteStream {
     static final int BATCH = 32;
@@ -69,7 +69,7 @@ record ToyStream(int rows, int testRows) implements SuiteStream {
                 ReplaySettings.builder()
                         .hidden(List.of(5))
                         .batchSize(BATCH)
-                        .model(m -> m.seed(seed))
+                        .model(m -> m.seed(seed).beta1(MiniBatchTraining.BETA1))
                         .build();
         Map<String, Map<String, Double>> figures = new LinkedHashMap<>();
         for (KanVariant variant : variants) {
