@@ -143,12 +143,18 @@ final class GridRefitter {
                 }
                 oldLayerInputs = fitInputs;
             }
-            inside[l] = insideFraction(fitInputs, m, grid);
-
-            int newC = grid.coefficients();
             float[] oldBases = layer.bases(oldLayerInputs, m); // (m, in, oldC)
             float[] scaled = layer.scaledSpline; // (out, in, oldC)
             float[] scaler = layer.splineScaler; // (out, in)
+            // A same-size refit from a sample of rows: a finer grid carries the old function
+            // closely from the quantiles alone, and the search's cost grows with G. The stream's
+            // refits from the summaries keep the quantile knots the suite was measured with.
+            if (rows && newGridSize == layer.grid.gridSize()) {
+                grid = placeKnots(layer, grid, fitInputs, oldBases, m);
+            }
+            inside[l] = insideFraction(fitInputs, m, grid);
+
+            int newC = grid.coefficients();
             // the per-edge fit, on a layer that has the new grid and the old Wb and S
             HostKan.Layer fitted =
                     new HostKan.Layer(
@@ -207,6 +213,57 @@ final class GridRefitter {
         }
         double change = totalSquares > 0 ? Math.sqrt(changeSquares / totalSquares) : 0;
         return new Proposal(newGridSize, grids, bases, splines, inside, change);
+    }
+
+    /** At most this many of a sample's rows steer the knot search (evenly spread over them). */
+    static final int PLACEMENT_POINTS = 256;
+
+    /**
+     * Moves each feature's interior and outer knots (the interior's ends stay, so the sample stays
+     * covered) to where a spline of this size reproduces the old edges of that input best (see
+     * {@link KnotPlacement}). The quantiles alone put the knots where the sample is dense; when the
+     * sample reaches far beyond the old grid, a grid of the same size is too coarse to carry the
+     * old function's detail everywhere, and where its knots go decides how much is lost.
+     *
+     * @param proposed the grid from the sample's quantiles
+     * @param x (m, in) the layer's new inputs at the fitting points
+     * @param oldBases (m, in, oldC) the old grid's bases at the old inputs
+     */
+    private KnotGrid placeKnots(
+            HostKan.Layer layer, KnotGrid proposed, float[] x, float[] oldBases, int m) {
+        int in = layer.in;
+        int out = layer.out;
+        int oldC = layer.coefficients;
+        int stride = (m + PLACEMENT_POINTS - 1) / PLACEMENT_POINTS;
+        int points = (m + stride - 1) / stride;
+        float[][] placed = new float[in][];
+        for (int i = 0; i < in; i++) {
+            float[] column = new float[points];
+            double[] curves = new double[points * out]; // the old edges (o, i), spline part
+            for (int p = 0; p < points; p++) {
+                int s = p * stride;
+                column[p] = x[s * in + i];
+                for (int o = 0; o < out; o++) {
+                    double edge = 0;
+                    for (int c = 0; c < oldC; c++) {
+                        edge +=
+                                oldBases[(s * in + i) * oldC + c]
+                                        * layer.scaledSpline[(o * in + i) * oldC + c];
+                    }
+                    curves[p * out + o] = edge;
+                }
+            }
+            KnotPlacement placement =
+                    new KnotPlacement(
+                            proposed.gridSize(),
+                            proposed.splineOrder(),
+                            column,
+                            curves,
+                            out,
+                            config.refitSmoothing());
+            placed[i] = placement.best(placement.starts(proposed.row(i), layer.grid.row(i)));
+        }
+        return new KnotGrid(placed, proposed.gridSize(), proposed.splineOrder());
     }
 
     /**

@@ -566,7 +566,22 @@ public final class KanLearner implements AutoCloseable {
         companionsDo(c -> c.boostLearningRate(factor, steps));
     }
 
-    /** The current learning-rate multiplier (1 unless boosted). */
+    /**
+     * Multiplies the learning rate by {@code factor} for every following step until set again, and
+     * ends any boost: how an offline trainer anneals the rate towards the end of its passes. Set it
+     * back to 1 before the learner goes live, since the multiplier is part of its state.
+     */
+    public void scaleLearningRate(double factor) {
+        if (!(factor > 0) || !Double.isFinite(factor)) {
+            throw new IllegalArgumentException(
+                    "learning-rate factor must be a finite number > 0, got " + factor);
+        }
+        learningRateScale = factor;
+        boostStepsLeft = 0;
+        companionsDo(c -> c.scaleLearningRate(factor));
+    }
+
+    /** The current learning-rate multiplier (1 unless boosted or scaled). */
     public double learningRateScale() {
         return learningRateScale;
     }

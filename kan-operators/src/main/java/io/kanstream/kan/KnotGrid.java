@@ -263,7 +263,7 @@ public final class KnotGrid {
     }
 
     /** A copy of feature i's knots, (G + 2k + 1). */
-    private float[] row(int feature) {
+    float[] row(int feature) {
         int m = knotCount();
         return Arrays.copyOfRange(knots, feature * m, (feature + 1) * m);
     }

@@ -88,6 +88,58 @@ class EfficientKanInteropTest {
         }
     }
 
+    /**
+     * The change on rows the refit did not see, each quarter of the sample refit from the other
+     * three: a refit that memorized its sample would change its own rows little and these a lot.
+     * Also prints the change on the case's in-grid inputs.
+     */
+    @ParameterizedTest
+    @FieldSource("CASES")
+    void refitChangesRowsItDidNotSeeAboutAsMuchAsItsOwn(String name) throws Exception {
+        float[][] sample = ReferenceData.csv(name + ".refit-sample.csv");
+        float[] rows = ReferenceData.flat(sample);
+        float[] inputs = ReferenceData.flat(ReferenceData.csv(name + ".input.csv"));
+        int inputRows = inputs.length / sample[0].length;
+        double own;
+        double inGrid;
+        try (KanLearner learner = importCase(name)) {
+            float[] before = learner.outputs(rows, sample.length);
+            float[] beforeInputs = learner.outputs(inputs, inputRows);
+            learner.refit(rows, sample.length, learner.config().gridSize());
+            own = ReferenceData.relativeL2(before, learner.outputs(rows, sample.length));
+            inGrid = ReferenceData.relativeL2(beforeInputs, learner.outputs(inputs, inputRows));
+        }
+        int folds = 4;
+        float[] before = new float[0];
+        float[] after = new float[0];
+        for (int f = 0; f < folds; f++) {
+            java.util.List<float[]> seen = new java.util.ArrayList<>();
+            java.util.List<float[]> unseen = new java.util.ArrayList<>();
+            for (int r = 0; r < sample.length; r++) {
+                (r % folds == f ? unseen : seen).add(sample[r]);
+            }
+            float[] fit = ReferenceData.flat(seen.toArray(float[][]::new));
+            float[] held = ReferenceData.flat(unseen.toArray(float[][]::new));
+            try (KanLearner learner = importCase(name)) {
+                before = concat(before, learner.outputs(held, unseen.size()));
+                learner.refit(fit, seen.size(), learner.config().gridSize());
+                after = concat(after, learner.outputs(held, unseen.size()));
+            }
+        }
+        double heldOut = ReferenceData.relativeL2(before, after);
+        System.out.printf(
+                "%s refit: relative L2 change %.4f on the sample, %.4f held out (4-fold), %.4f on"
+                        + " the in-grid inputs%n",
+                name, own, heldOut, inGrid);
+        assertThat(heldOut).isLessThanOrEqualTo(1.5 * own);
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+
     @ParameterizedTest
     @FieldSource("CASES")
     void refitOntoAThreeTimesFinerGridChangesOutputsAtMostTenPercent(String name) throws Exception {

@@ -148,6 +148,34 @@ class KanLearnerTest {
     }
 
     @Test
+    void aScaledLearningRateScalesTheStepUntilSetAgainAndEndsABoost() {
+        KanConfig config = config(2, 3, 1).normalize(false).build();
+        float[] rows = {0.1f, 0.2f, -0.3f, 0.4f};
+        double[] labels = {0.5, -0.5};
+        try (KanLearner full = KanLearner.create(config);
+                KanLearner half = KanLearner.create(config)) {
+            float[] start = full.parameters().get(0).splineWeight();
+            half.boostLearningRate(5, 100);
+            half.scaleLearningRate(0.5);
+            full.learn(rows, labels);
+            half.learn(rows, labels);
+            // Adam's first step moves each parameter by the rate times the sign of its gradient
+            float[] fullStep = full.parameters().get(0).splineWeight();
+            float[] halfStep = half.parameters().get(0).splineWeight();
+            for (int q = 0; q < start.length; q++) {
+                assertThat((double) halfStep[q] - start[q])
+                        .isCloseTo(0.5 * (fullStep[q] - start[q]), within(1e-6));
+            }
+            half.learn(rows, labels);
+            assertThat(half.learningRateScale()).isEqualTo(0.5);
+            half.scaleLearningRate(1);
+            assertThat(half.learningRateScale()).isEqualTo(1);
+            assertThatThrownBy(() -> half.scaleLearningRate(0))
+                    .hasMessageContaining("learning-rate factor");
+        }
+    }
+
+    @Test
     void aStepWithANonFiniteLossIsSkippedAndLeavesParametersUntouched() {
         try (KanLearner learner = KanLearner.create(config(2, 3, 1).normalize(false).build())) {
             float[] rows = {0.1f, 0.2f, -0.3f, 0.4f};

@@ -15,8 +15,10 @@ import picocli.CommandLine.Option;
         name = "fit",
         mixinStandardHelpOptions = true,
         description =
-                "Train a model on a CSV (last column the label) in mini-batches, in file order, with"
-                        + " the learner and refit policy the stream uses: a warm start from history.")
+                "Train a model on a CSV (last column the label) in mini-batches with the learner and"
+                        + " refit policy the stream uses: a warm start from history. By default"
+                        + " several passes over shuffled rows, the learning rate falling to 0 over"
+                        + " the last steps (docs/learning.md).")
 final class FitCommand implements Callable<Integer> {
     @Option(
             names = "--data",
@@ -37,9 +39,25 @@ final class FitCommand implements Callable<Integer> {
 
     @Option(
             names = "--epochs",
-            defaultValue = "1",
+            defaultValue = "" + MiniBatchTraining.Plan.DEFAULT_EPOCHS,
             description = "Passes over the data (default ${DEFAULT-VALUE}).")
     int epochs;
+
+    @Option(
+            names = "--in-order",
+            description =
+                    "Visit the rows in file order on every pass instead of shuffling them (a file"
+                            + " sorted by a feature then trains badly).")
+    boolean inOrder;
+
+    @Option(
+            names = "--cooldown",
+            defaultValue = "" + MiniBatchTraining.Plan.DEFAULT_COOLDOWN,
+            description =
+                    "Fraction of all steps, at the end, over which the learning rate falls linearly"
+                            + " towards 0; 0 keeps it constant (default ${DEFAULT-VALUE}). The"
+                            + " model is saved with its full rate for live learning.")
+    double cooldown;
 
     @Mixin LearnerOptions.Task task;
 
@@ -59,6 +77,7 @@ final class FitCommand implements Callable<Integer> {
         if (batch < 1 || epochs < 1) {
             throw new IllegalArgumentException("--batch and --epochs must be at least 1");
         }
+        MiniBatchTraining.Plan plan = new MiniBatchTraining.Plan(epochs, !inOrder, cooldown);
         KanConfig config =
                 modelOptions
                         .applyTo(KanConfig.builder(layers.layers()).beta1(MiniBatchTraining.BETA1))
@@ -75,25 +94,25 @@ final class FitCommand implements Callable<Integer> {
         double[] labels = table.column(config.inputs());
         RefitPolicy policy = refits.policy();
         try (KanLearner learner = KanLearner.create(config)) {
-            for (int epoch = 1; epoch <= epochs; epoch++) {
-                MiniBatchTraining.Pass pass =
-                        MiniBatchTraining.pass(
-                                learner,
-                                features,
-                                labels,
-                                table.n(),
-                                batch,
-                                policy,
-                                data.toString(),
-                                (x, y, rows) -> {});
-                System.out.printf(
-                        "epoch %d: mean batch loss %.6f over %d steps, %d skipped, grid epoch %d%n",
-                        epoch,
-                        pass.meanLoss(),
-                        pass.steps(),
-                        learner.skippedSteps(),
-                        learner.gridEpoch());
-            }
+            MiniBatchTraining.train(
+                    learner,
+                    features,
+                    labels,
+                    table.n(),
+                    batch,
+                    plan,
+                    policy,
+                    data.toString(),
+                    (x, y, rows) -> {},
+                    (epoch, pass) ->
+                            System.out.printf(
+                                    "epoch %d: mean batch loss %.6f over %d steps, %d skipped,"
+                                            + " grid epoch %d%n",
+                                    epoch,
+                                    pass.meanLoss(),
+                                    pass.steps(),
+                                    learner.skippedSteps(),
+                                    learner.gridEpoch()));
             System.out.println(trainingFit(learner, features, labels, table.n()));
             ModelFile.write(learner, out);
             System.out.printf("wrote %s%n", out);

@@ -40,7 +40,8 @@ import picocli.CommandLine.Spec;
                     + " each its own replay of the same sequence; and the baselines of the kan"
                     + " replay: no_change (the key's last label), majority (majority class or"
                     + " running mean), linear (online logistic/linear regression), frozen (the KAN"
-                    + " after learning from the first 1,000 labels only). On toy: linear only.",
+                    + " after learning from the first 1,000 labels only). On toy: kan-one-pass (the"
+                    + " kan trained in one pass in order at a constant rate) and linear.",
             "",
             "Columns, each mean ± sample sd over the seeds (prequential: every example is",
             "predicted before it is learned from, over the whole stream):",
@@ -49,8 +50,8 @@ import picocli.CommandLine.Spec;
             "                below 0 is worse than repeating the key's last label",
             "  log_loss      mean -ln p(true class); lower is better, and it punishes",
             "                overconfidence that accuracy hides",
-            "  rmse (preq.)  root mean squared error (toy: each mini-batch is scored",
-            "                before the model learns from it)",
+            "  rmse (preq.)  root mean squared error (toy: each mini-batch of the first",
+            "                pass is scored before the model learns from it)",
             "  test rmse     toy only: RMSE on the held-out rows after training",
             "The JSON also holds kappa and auc (classification), mae and r2 (regression), and for"
                     + " each KAN the grid refits and drift detections (rows where a key's"

@@ -42,6 +42,7 @@ class EvaluateCommandTest {
                                 "kan+companions",
                                 "kan+momentum",
                                 "kan-calibration-off",
+                                "kan-one-pass",
                                 "linear"),
                         "abrupt",
                         List.of(
@@ -112,7 +113,7 @@ class EvaluateCommandTest {
         assertThat(exit).isZero();
         JsonNode root = new ObjectMapper().readTree(json.toFile());
         assertThat(fieldNames(root.get("streams").get("toy").get("models")))
-                .containsExactly("kan", "kan+companion-1", "linear");
+                .containsExactly("kan", "kan+companion-1", "kan-one-pass", "linear");
         assertThat(fieldNames(root.get("variants"))).containsExactly("kan", "kan+companion-1");
 
         assertThat(
