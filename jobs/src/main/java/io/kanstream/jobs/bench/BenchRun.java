@@ -6,6 +6,7 @@ import io.kanstream.jobs.bench.BenchReport.Check;
 import io.kanstream.jobs.bench.BenchReport.FlopRow;
 import io.kanstream.jobs.bench.BenchReport.ModelRow;
 import io.kanstream.jobs.bench.CallTimer.Timing;
+import io.kanstream.jobs.cli.Checkout;
 import io.kanstream.jobs.kafka.LocalBroker;
 import io.kanstream.kan.EfficientKanWeights;
 import io.kanstream.kan.KanConfig;
@@ -19,7 +20,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One bench run, model part of issue 6: every shape and batch, the FLOP ceiling, memory, and the
@@ -280,7 +280,7 @@ public final class BenchRun {
                 loadAverage(),
                 codeSource(),
                 allocatorSettings(),
-                gitCommit(),
+                Checkout.commit(BenchRun.class),
                 peer);
     }
 
@@ -569,41 +569,5 @@ public final class BenchRun {
         } catch (Exception e) {
             return "unknown";
         }
-    }
-
-    /** The commit of the checkout the bench was built from, {@code +dirty} with local changes. */
-    private static String gitCommit() {
-        try {
-            Path classes =
-                    Path.of(
-                            BenchRun.class
-                                    .getProtectionDomain()
-                                    .getCodeSource()
-                                    .getLocation()
-                                    .toURI());
-            String commit = git(classes, "rev-parse", "--short", "HEAD");
-            String status = git(classes, "status", "--porcelain", "--untracked-files=no");
-            return commit == null
-                    ? "unknown"
-                    : commit + (status == null || status.isEmpty() ? "" : "+dirty");
-        } catch (Exception e) {
-            return "unknown";
-        }
-    }
-
-    private static String git(Path where, String... args) throws IOException, InterruptedException {
-        List<String> command =
-                new ArrayList<>(
-                        List.of(
-                                "git",
-                                "-C",
-                                (Files.isDirectory(where) ? where : where.getParent()).toString()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(process.getInputStream().readAllBytes()).trim();
-        if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
-            return null;
-        }
-        return out;
     }
 }

@@ -1,8 +1,7 @@
 package io.kanstream.jobs.evaluate;
 
+import io.kanstream.jobs.cli.Checkout;
 import io.kanstream.jobs.kafka.LocalBroker;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -10,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -128,6 +126,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Instant date = Instant.now();
+        String commit = Checkout.commit(EvaluateCommand.class);
         int seedCount = seeds != null ? seeds : quick ? 2 : 5;
         if (seedCount < 1) {
             throw new IllegalArgumentException("--seeds must be at least 1, got " + seedCount);
@@ -164,7 +163,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("command", command.trim());
         run.put("date", date.toString());
-        run.put("git_commit", gitCommit());
+        run.put("git_commit", commit);
         run.put("quick", quick);
         run.put("processors", Runtime.getRuntime().availableProcessors());
         SuiteReport.writeJson(out, result, models, run);
@@ -172,36 +171,5 @@ public final class EvaluateCommand implements Callable<Integer> {
         SuiteReport.printTable(result, System.out);
         System.out.printf("json: %s%n", out.toAbsolutePath());
         return 0;
-    }
-
-    /** The checkout's commit, with "-dirty" when it has changes; null outside a git checkout. */
-    private static String gitCommit() {
-        try {
-            String head = git("rev-parse", "HEAD");
-            if (head == null || head.isEmpty()) {
-                return null;
-            }
-            String status = git("status", "--porcelain", "--untracked-files=no");
-            return status != null && !status.isEmpty() ? head + "-dirty" : head;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    private static String git(String... args) throws IOException, InterruptedException {
-        List<String> command =
-                new ArrayList<>(List.of("git", "-C", LocalBroker.repoDir().toString()));
-        command.addAll(List.of(args));
-        Process process =
-                new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String text = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
-            process.destroy();
-            return null;
-        }
-        return text.trim();
     }
 }
