@@ -113,22 +113,39 @@ final class HostKan implements KanKernel {
                 noise[q] = (random.nextDouble() - 0.5) * config.scaleNoise() / g;
             }
             float[] bases = layer.bases(points, g + 1); // (G+1, in, c)
-            float[] spline = new float[out * in * c];
+            double[][] designs = new double[in][(g + 1) * c];
             for (int i = 0; i < in; i++) {
-                double[] a = new double[(g + 1) * c];
-                double[] y = new double[(g + 1) * out];
                 for (int j = 0; j <= g; j++) {
                     for (int b = 0; b < c; b++) {
-                        a[j * c + b] = bases[(j * in + i) * c + b];
-                    }
-                    for (int o = 0; o < out; o++) {
-                        y[j * out + o] = noise[(j * in + i) * out + o];
+                        designs[i][j * c + b] = bases[(j * in + i) * c + b];
                     }
                 }
-                double[] coefficients = SplineFit.solve(a, g + 1, c, y, out, 0); // (out, c)
-                for (int o = 0; o < out; o++) {
+            }
+            // The uniform grid gives every input the same knots, so the same system: one solve
+            // with every input's targets as further right-hand sides (each column's solution is
+            // computed as it would be alone), instead of one factorization per input.
+            boolean shared = true;
+            for (int i = 1; i < in && shared; i++) {
+                shared = Arrays.equals(designs[i], designs[0]);
+            }
+            int groups = shared ? 1 : in;
+            int width = shared ? in * out : out;
+            float[] spline = new float[out * in * c];
+            for (int group = 0; group < groups; group++) {
+                double[] y = new double[(g + 1) * width];
+                for (int j = 0; j <= g; j++) {
+                    for (int col = 0; col < width; col++) {
+                        int i = shared ? col / out : group;
+                        int o = col % out;
+                        y[j * width + col] = noise[(j * in + i) * out + o];
+                    }
+                }
+                double[] coefficients = SplineFit.solve(designs[group], g + 1, c, y, width, 0);
+                for (int col = 0; col < width; col++) {
+                    int i = shared ? col / out : group;
+                    int o = col % out;
                     for (int b = 0; b < c; b++) {
-                        spline[(o * in + i) * c + b] = (float) coefficients[o * c + b];
+                        spline[(o * in + i) * c + b] = (float) coefficients[col * c + b];
                     }
                 }
             }
