@@ -65,20 +65,14 @@ final class HostKan implements KanKernel {
         Layer[] layers = new Layer[parameters.size()];
         for (int l = 0; l < layers.length; l++) {
             LayerParameters p = parameters.get(l);
+            float[] base = p.baseWeight();
+            float[] spline = p.splineWeight();
+            float[] scaler = p.splineScaler();
             layers[l] =
                     copy
                             ? new Layer(
-                                    p.grid(),
-                                    p.out(),
-                                    p.baseWeight().clone(),
-                                    p.splineWeight().clone(),
-                                    p.splineScaler().clone())
-                            : new Layer(
-                                    p.grid(),
-                                    p.out(),
-                                    p.baseWeight(),
-                                    p.splineWeight(),
-                                    p.splineScaler());
+                                    p.grid(), p.out(), base.clone(), spline.clone(), scaler.clone())
+                            : new Layer(p.grid(), p.out(), base, spline, scaler);
         }
         return new HostKan(layers);
     }
@@ -113,39 +107,21 @@ final class HostKan implements KanKernel {
                 noise[q] = (random.nextDouble() - 0.5) * config.scaleNoise() / g;
             }
             float[] bases = layer.bases(points, g + 1); // (G+1, in, c)
-            double[][] designs = new double[in][(g + 1) * c];
+            // KnotGrid.uniform gives every input the same knots, so every input's fit is the same
+            // system: one solve, with each input's noise as further right-hand sides (each column
+            // is solved as it would be alone). The noise, (G+1, in, out), is already those columns.
+            double[] design = new double[(g + 1) * c];
+            for (int j = 0; j <= g; j++) {
+                for (int b = 0; b < c; b++) {
+                    design[j * c + b] = bases[j * in * c + b]; // input 0
+                }
+            }
+            double[] coefficients = SplineFit.solve(design, g + 1, c, noise, in * out, 0);
+            float[] spline = new float[out * in * c]; // (out, in, c); coefficients (in, out, c)
             for (int i = 0; i < in; i++) {
-                for (int j = 0; j <= g; j++) {
+                for (int o = 0; o < out; o++) {
                     for (int b = 0; b < c; b++) {
-                        designs[i][j * c + b] = bases[(j * in + i) * c + b];
-                    }
-                }
-            }
-            // The uniform grid gives every input the same knots, so the same system: one solve
-            // with every input's targets as further right-hand sides (each column's solution is
-            // computed as it would be alone), instead of one factorization per input.
-            boolean shared = true;
-            for (int i = 1; i < in && shared; i++) {
-                shared = Arrays.equals(designs[i], designs[0]);
-            }
-            int groups = shared ? 1 : in;
-            int width = shared ? in * out : out;
-            float[] spline = new float[out * in * c];
-            for (int group = 0; group < groups; group++) {
-                double[] y = new double[(g + 1) * width];
-                for (int j = 0; j <= g; j++) {
-                    for (int col = 0; col < width; col++) {
-                        int i = shared ? col / out : group;
-                        int o = col % out;
-                        y[j * width + col] = noise[(j * in + i) * out + o];
-                    }
-                }
-                double[] coefficients = SplineFit.solve(designs[group], g + 1, c, y, width, 0);
-                for (int col = 0; col < width; col++) {
-                    int i = shared ? col / out : group;
-                    int o = col % out;
-                    for (int b = 0; b < c; b++) {
-                        spline[(o * in + i) * c + b] = (float) coefficients[col * c + b];
+                        spline[(o * in + i) * c + b] = (float) coefficients[(i * out + o) * c + b];
                     }
                 }
             }
