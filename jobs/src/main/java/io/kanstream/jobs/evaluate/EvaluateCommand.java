@@ -169,6 +169,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         SuiteReport.writeJson(out, result, models, run);
         System.out.println();
         SuiteReport.printTable(result, System.out);
+        SuiteReport.printPaired(result, models.get(0).name(), System.out);
         System.out.printf("json: %s%n", out.toAbsolutePath());
         return 0;
     }

@@ -68,6 +68,67 @@ final class SuiteReport {
                 result.cpuSeconds());
     }
 
+    /** Figures where a larger value is better; for the others (losses, errors) smaller is. */
+    static boolean higherIsBetter(String figure) {
+        return figure.equals("accuracy") || figure.equals("kappa_temporal");
+    }
+
+    /**
+     * Every other model against the reference, seed by seed: the mean and sd of the per-seed
+     * differences (model − reference), and whether a paired t-test finds them more than noise.
+     */
+    static void printPaired(SuiteResult result, String reference, PrintStream out) {
+        out.printf(
+                "%nagainst %s, seed by seed: mean ± sd of (model − %s); better/worse: paired"
+                        + " t-test p < %.2f, tie: not, same: equal on every seed%n",
+                reference, reference, Paired.SIGNIFICANCE);
+        String cell = "%-26s";
+        String row = "%-17s %-22s";
+        out.printf(row, "stream", "model");
+        COLUMNS.values().forEach(header -> out.printf(" " + cell, header));
+        out.println();
+        for (SuiteResult.StreamResult stream : result.streams()) {
+            Map<String, List<Double>> base = stream.perSeed().get(reference);
+            if (base == null) {
+                continue;
+            }
+            for (String model : stream.perSeed().keySet()) {
+                if (model.equals(reference)) {
+                    continue;
+                }
+                out.printf(row, stream.stream().name(), model);
+                for (String figure : COLUMNS.keySet()) {
+                    Paired paired = paired(base, stream.perSeed().get(model), figure);
+                    out.printf(
+                            " " + cell,
+                            paired == null
+                                    ? "-"
+                                    : String.format(
+                                            Locale.ROOT,
+                                            "%+.4f ± %.4f %s",
+                                            paired.difference(),
+                                            Double.isNaN(paired.sd()) ? 0 : paired.sd(),
+                                            paired.verdict(higherIsBetter(figure))));
+                }
+                out.println();
+            }
+        }
+    }
+
+    /** The figure of a model paired with the reference's, or null when either lacks it. */
+    private static Paired paired(
+            Map<String, List<Double>> reference, Map<String, List<Double>> model, String figure) {
+        List<Double> base = reference.get(figure);
+        List<Double> values = model.get(figure);
+        if (base == null
+                || values == null
+                || base.stream().anyMatch(v -> !Double.isFinite(v))
+                || values.stream().anyMatch(v -> !Double.isFinite(v))) {
+            return null;
+        }
+        return Paired.of(base, values, higherIsBetter(figure));
+    }
+
     private static String format(Spread spread) {
         return Double.isNaN(spread.sd())
                 ? String.format(Locale.ROOT, "%.4f", spread.mean())
@@ -80,6 +141,7 @@ final class SuiteReport {
     static void writeJson(
             Path file, SuiteResult result, List<KanVariant> variants, Map<String, Object> run)
             throws IOException {
+        String reference = variants.get(0).name();
         Map<String, Object> root = new LinkedHashMap<>(run);
         root.put("seeds", result.seeds());
         root.put("wall_seconds", round(result.seconds()));
@@ -96,6 +158,7 @@ final class SuiteReport {
             node.put("wall_seconds", round(stream.seconds()));
             node.put("cpu_seconds", round(stream.cpuSeconds()));
             Map<String, Object> byModel = new LinkedHashMap<>();
+            Map<String, List<Double>> base = stream.perSeed().get(reference);
             stream.perSeed()
                     .forEach(
                             (model, figures) -> {
@@ -111,6 +174,15 @@ final class SuiteReport {
                                                             .toList());
                                             f.put("mean", finite(spread.mean()));
                                             f.put("sd", finite(spread.sd()));
+                                            Paired paired =
+                                                    base == null || model.equals(reference)
+                                                            ? null
+                                                            : paired(base, figures, figure);
+                                            if (paired != null) {
+                                                f.put(
+                                                        "paired_with_" + reference,
+                                                        json(paired, figure));
+                                            }
                                             byFigure.put(figure, f);
                                         });
                                 byModel.put(model, byFigure);
@@ -126,6 +198,17 @@ final class SuiteReport {
         new ObjectMapper()
                 .enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValue(file.toFile(), root);
+    }
+
+    private static Map<String, Object> json(Paired paired, String figure) {
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("mean_difference", finite(paired.difference()));
+        node.put("sd", finite(paired.sd()));
+        node.put("p_value", finite(paired.pValue()));
+        node.put("seeds_ahead", paired.ahead());
+        node.put("seeds_behind", paired.behind());
+        node.put("verdict", paired.verdict(higherIsBetter(figure)));
+        return node;
     }
 
     /** JSON has no NaN or infinity: a figure that is not a number is written as null. */

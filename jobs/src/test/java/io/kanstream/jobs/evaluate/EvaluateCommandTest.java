@@ -87,6 +87,18 @@ class EvaluateCommandTest {
                 .containsExactly("test_rmse", "rmse", "refits");
         assertThat(fieldNames(root.get("streams").get("abrupt").get("models").get("kan")))
                 .contains("accuracy", "kappa_temporal", "log_loss");
+        // every model but the reference is paired with it seed by seed; drift-off equals the
+        // defaults on a stream without drift responses that change the learner
+        JsonNode abrupt = root.get("streams").get("abrupt").get("models");
+        assertThat(abrupt.get("kan").get("accuracy").has("paired_with_kan")).isFalse();
+        JsonNode pairedLinear = abrupt.get("linear").get("accuracy").get("paired_with_kan");
+        assertThat(pairedLinear.get("mean_difference").asDouble())
+                .isCloseTo(
+                        abrupt.get("linear").get("accuracy").get("mean").asDouble()
+                                - abrupt.get("kan").get("accuracy").get("mean").asDouble(),
+                        within(1e-12));
+        assertThat(pairedLinear.get("seeds_behind").asInt()).isEqualTo(2); // far below the KAN
+        assertThat(pairedLinear.get("verdict").asText()).isIn("worse", "tie");
         // the data of a synthetic stream is drawn from the seed: the baselines differ per seed
         JsonNode linear =
                 root.get("streams").get("abrupt").get("models").get("linear").get("accuracy");
