@@ -74,6 +74,22 @@ final class ModelsCommand implements Runnable {
         }
     }
 
+    /** The state and the one key a subcommand reads from it. */
+    static final class OneKey {
+        @Mixin Source source;
+
+        @Option(names = "--key", required = true, description = "The model key.")
+        String key;
+
+        SavedKey saved() throws Exception {
+            return source.key(key);
+        }
+
+        Path dir() {
+            return source.dir;
+        }
+    }
+
     @Command(
             name = "list",
             mixinStandardHelpOptions = true,
@@ -158,21 +174,18 @@ final class ModelsCommand implements Runnable {
                     "One key's model: configuration, counters, grids per layer, calibration,"
                             + " optimizer, and the job's prequential figures for it.")
     static final class Show implements Callable<Integer> {
-        @Mixin Source source;
-
-        @Option(names = "--key", required = true, description = "The model key.")
-        String key;
+        @Mixin OneKey model;
 
         @Override
         public Integer call() throws Exception {
-            SavedKey saved = source.key(key);
+            SavedKey saved = model.saved();
             Task task;
             int outputs;
             try (KanLearner learner = saved.learner()) {
                 KanConfig c = learner.config();
                 task = c.task();
                 outputs = learner.outputs();
-                System.out.printf("key %s in %s%n", key, SavepointModels.locate(source.dir));
+                System.out.printf("key %s in %s%n", model.key, SavepointModels.locate(model.dir()));
                 System.out.printf(
                         Locale.ROOT,
                         "model      layers %s, task %s, grid size %d, spline order %d%n",
@@ -302,10 +315,7 @@ final class ModelsCommand implements Runnable {
                             + " writes it) or as a .kans model file (`fit`, `predict`, `refit`,"
                             + " `run --model` read it).")
     static final class Export implements Callable<Integer> {
-        @Mixin Source source;
-
-        @Option(names = "--key", required = true, description = "The model key.")
-        String key;
+        @Mixin OneKey model;
 
         @Option(names = "--to", required = true, description = "efficient-kan|kans.")
         String to;
@@ -319,11 +329,11 @@ final class ModelsCommand implements Runnable {
                 throw new IllegalArgumentException(
                         "--to " + to + " is not one of efficient-kan, kans");
             }
-            SavedKey saved = source.key(key);
+            SavedKey saved = model.saved();
             try (KanLearner learner = saved.learner()) {
                 System.out.printf(
                         "exported key %s (layers %s, %d steps) -> %s%n",
-                        key, saved.layers(), learner.steps(), out);
+                        model.key, saved.layers(), learner.steps(), out);
                 if (to.equals("kans")) {
                     ModelFile.write(learner, out);
                 } else {
@@ -341,16 +351,13 @@ final class ModelsCommand implements Runnable {
                     "Draw one key's learned edge functions, one PNG per layer, as `plot` does for"
                             + " a model file.")
     static final class Plot implements Callable<Integer> {
-        @Mixin Source source;
-
-        @Option(names = "--key", required = true, description = "The model key.")
-        String key;
+        @Mixin OneKey model;
 
         @Mixin PlotCommand.Options drawing;
 
         @Override
         public Integer call() throws Exception {
-            try (KanLearner learner = source.key(key).learner()) {
+            try (KanLearner learner = model.saved().learner()) {
                 drawing.draw(learner);
             }
             return 0;
