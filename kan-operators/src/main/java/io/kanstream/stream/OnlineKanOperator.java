@@ -826,9 +826,11 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
      * progress is read from state once per bundle.
      */
     private Open openKey(String key, long now) throws Exception {
+        // one lookup of the live keys per input: in access order, this get makes it the newest
+        Long registered = live.get(key);
         Open open = this.open.get(key);
         if (open == null) {
-            if (!live.containsKey(key)) {
+            if (registered == null) {
                 while (live.size() >= config.maxLiveKeys()) {
                     String victim = live.keySet().iterator().next();
                     setCurrentKey(victim);
@@ -847,12 +849,14 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         open.progress.lastSeen = now;
         long idle = config.idleKeyTtl().isZero() ? 0 : idleTimer(now);
-        Long registered = live.put(key, idle);
-        if (idle != 0 && (registered == null || registered != idle)) {
-            // Otherwise this key registered the same check before and it is still pending: a check
-            // fires at or after its time, and a key seen since has a later one.
-            timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, idle);
+        if (registered == null || registered != idle) {
+            live.put(key, idle);
+            if (idle != 0) {
+                timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, idle);
+            }
         }
+        // Otherwise this key registered the same check before and it is still pending: a check
+        // fires at or after its time, and a key seen since then has a later one.
         return open;
     }
 
