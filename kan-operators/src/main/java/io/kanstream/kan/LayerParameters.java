@@ -1,5 +1,7 @@
 package io.kanstream.kan;
 
+import java.util.Arrays;
+
 /**
  * One layer's learned parameters on the host, in efficient-kan's shapes, row-major.
  *
@@ -14,19 +16,24 @@ public record LayerParameters(
     public LayerParameters {
         int in = grid.features();
         int c = grid.coefficients();
-        checkLength("base_weight", baseWeight, out * in, "(" + out + ", " + in + ")");
-        checkLength(
-                "spline_weight",
-                splineWeight,
-                out * in * c,
-                "(" + out + ", " + in + ", " + c + ")");
-        checkLength("spline_scaler", splineScaler, out * in, "(" + out + ", " + in + ")");
+        checkLength("base_weight", baseWeight, out, in);
+        checkLength("spline_weight", splineWeight, out, in, c);
+        checkLength("spline_scaler", splineScaler, out, in);
     }
 
-    private static void checkLength(String name, float[] values, int expected, String shape) {
+    /** The message's shape is built only when the check fails: every decoded model runs these. */
+    private static void checkLength(String name, float[] values, int... shape) {
+        int expected = 1;
+        for (int d : shape) {
+            expected *= d;
+        }
         if (values.length != expected) {
             throw new IllegalArgumentException(
-                    name + " has " + values.length + " values, expected shape " + shape);
+                    name
+                            + " has "
+                            + values.length
+                            + " values, expected shape "
+                            + Arrays.toString(shape).replace('[', '(').replace(']', ')'));
         }
         for (int q = 0; q < values.length; q++) {
             if (!Float.isFinite(values[q])) {

@@ -118,7 +118,9 @@ public final class LearnerStateCodec {
      */
     public static KanLearner decode(byte[] bytes, String device) {
         try {
-            return decode(ByteBuffer.wrap(bytes), device);
+            KanLearner learner = decode(ByteBuffer.wrap(bytes), device);
+            learner.encodedSize = bytes.length; // its next encoding's buffer, without regrowth
+            return learner;
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException(
                     "truncated or corrupt model state: it ends before the model does", e);

@@ -83,7 +83,14 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     private transient ValueState<KeyProgress> progress;
     private transient MapState<String, Awaiting> awaiting;
     private transient InternalTimerService<VoidNamespace> timers;
-    private transient LinkedHashMap<String, Long> live; // access order, key -> last seen
+
+    /**
+     * The live keys in access order, each with the idle check it registered since this subtask
+     * opened (0: none yet, as for every key after a restore): an input whose coalesced idle check
+     * is that one skips the timer call, which on RocksDB is a write per input.
+     */
+    private transient LinkedHashMap<String, Long> live;
+
     private transient Counters counters;
 
     /** Where this subtask's models run: learners restored elsewhere are moved here on first use. */
@@ -275,7 +282,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         return keys;
     }
 
-    /** After a restore (or rescale) the live-key set is whatever keys this subtask now holds. */
+    /**
+     * After a restore (or rescale) the live-key set is whatever keys this subtask now holds, least
+     * recently seen first; each key's first input registers its idle check again.
+     */
     private void rebuildLiveKeys() throws Exception {
         List<String> keys = keysOf(PROGRESS_STATE);
         List<Map.Entry<String, Long>> seen = new ArrayList<>();
@@ -288,7 +298,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         seen.sort(Map.Entry.comparingByValue());
         for (Map.Entry<String, Long> entry : seen) {
-            live.put(entry.getKey(), entry.getValue());
+            live.put(entry.getKey(), 0L);
         }
     }
 
@@ -816,9 +826,11 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
      * progress is read from state once per bundle.
      */
     private Open openKey(String key, long now) throws Exception {
+        // one lookup of the live keys per input: in access order, this get makes it the newest
+        Long registered = live.get(key);
         Open open = this.open.get(key);
         if (open == null) {
-            if (!live.containsKey(key)) {
+            if (registered == null) {
                 while (live.size() >= config.maxLiveKeys()) {
                     String victim = live.keySet().iterator().next();
                     setCurrentKey(victim);
@@ -835,11 +847,16 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             open = new Open(key, p);
             this.open.put(key, open);
         }
-        live.put(key, now);
         open.progress.lastSeen = now;
-        if (!config.idleKeyTtl().isZero()) {
-            timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, idleTimer(now));
+        long idle = config.idleKeyTtl().isZero() ? 0 : idleTimer(now);
+        if (registered == null || registered != idle) {
+            live.put(key, idle);
+            if (idle != 0) {
+                timers.registerProcessingTimeTimer(VoidNamespace.INSTANCE, idle);
+            }
         }
+        // Otherwise this key registered the same check before and it is still pending: a check
+        // fires at or after its time, and a key seen since then has a later one.
         return open;
     }
 

@@ -353,6 +353,30 @@ class OnlineKanOperatorTest {
     }
 
     /**
+     * Idle checks are coalesced per ttl/8 and a key registers each one once: inputs in the same
+     * step share it, and an input in a later step still gets its own, so the key expires a ttl
+     * after its last input, not after its first.
+     */
+    @Test
+    void aKeySeenAgainInALaterIdleStepExpiresAfterItsLastInput() throws Exception {
+        OnlineKanConfig config = config(Task.REGRESSION).idleKeyTtl(Duration.ofSeconds(60)).build();
+        try (var h = harness(config)) {
+            h.setProcessingTime(0);
+            h.open();
+            for (long t : new long[] {100, 200, 7_600}) { // checks at 67.5 s, 67.5 s, 75 s
+                h.setProcessingTime(t);
+                h.processElement1(new Event("e" + t, "k", t, new float[] {0.1f, 0.2f}, 1.0), t);
+            }
+            OnlineKanOperator op = operator(h);
+            h.setProcessingTime(67_500);
+            assertThat(op.keysInState()).isEqualTo(1);
+            h.setProcessingTime(75_000);
+            assertThat(op.keysInState()).isZero();
+            assertThat(op.idleExpirations()).isEqualTo(1);
+        }
+    }
+
+    /**
      * Without bundles, and with bundles as large as the live keys allow (evictions in a bundle).
      */
     @ParameterizedTest(name = "bundle size {0}")
