@@ -113,8 +113,29 @@ public final class KnotGrid {
         return flat;
     }
 
+    /** What determines a uniform grid: grids made from equal specs are equal. */
+    private record UniformSpec(
+            int features, int gridSize, int splineOrder, double low, double high) {}
+
+    /**
+     * The uniform grids made so far, one per spec: every new learner of a job starts on the same
+     * grids, and sharing them (and their tables) keeps the tables that every forward and backward
+     * pass reads in the cache however many keys there are, instead of one copy per key. Grids are
+     * immutable, so sharing one is the same as holding an equal copy; the specs are a job's layer
+     * shapes, a handful.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<UniformSpec, KnotGrid> UNIFORM =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** efficient-kan's initial grid: uniform on [low, high], extended by k steps each side. */
     static KnotGrid uniform(int features, int gridSize, int splineOrder, double low, double high) {
+        return UNIFORM.computeIfAbsent(
+                new UniformSpec(features, gridSize, splineOrder, low, high),
+                spec -> buildUniform(features, gridSize, splineOrder, low, high));
+    }
+
+    private static KnotGrid buildUniform(
+            int features, int gridSize, int splineOrder, double low, double high) {
         int m = knotCount(gridSize, splineOrder);
         float[] knots = new float[features * m];
         double step = (high - low) / gridSize;

@@ -261,4 +261,19 @@ class HostKanTest {
             }
         }
     }
+
+    @Test
+    void newLearnersShareTheirInitialGridsAndTheGridsTables() {
+        KanConfig config = KanConfig.builder(List.of(4, 8, 1)).device("cpu").seed(3).build();
+        HostKan a = HostKan.initialize(config);
+        HostKan b = HostKan.initialize(config.toBuilder().seed(9).build());
+        for (int l = 0; l < 2; l++) {
+            assertThat(b.layer(l).grid).isSameAs(a.layer(l).grid);
+            assertThat(b.layer(l).leftInv).isSameAs(a.layer(l).leftInv);
+            assertThat(b.layer(l).baseWeight).isNotSameAs(a.layer(l).baseWeight);
+        }
+        HostKan wider = HostKan.initialize(config.toBuilder().gridRange(-2, 2).build());
+        assertThat(wider.layer(0).grid).isNotSameAs(a.layer(0).grid);
+        assertThat(wider.layer(0).grid.knots()).isNotEqualTo(a.layer(0).grid.knots());
+    }
 }
