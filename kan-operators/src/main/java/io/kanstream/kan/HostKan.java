@@ -392,10 +392,16 @@ final class HostKan implements KanKernel {
         final float[] scaledSpline; // (out, in, G+k) = C ⊙ S
         // the same values with the output index last, one array per row, so the forward pass's
         // inner loops run over outputs with unit stride from index 0: Java 17's C2 vectorizes
-        // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset
+        // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset. Null for a layer
+        // of one output (a network's last, as a rule), whose rows would be one float each: there
+        // Wb and C ⊙ S are read as they are, and the learner is a few hundred small arrays lighter
         final float[][] baseByInput; // [in] (out) = Wbᵀ
         final float[][] scaledByInput; // [in · (G+k)] (out)
-        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S
+        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S; the
+        // gradients are overwritten by every backward pass rather than allocated by it: a
+        // learner lives long, and new arrays stored in it on every step would be young objects
+        // held by old ones until the key's next step, which the collector copies at every young
+        // collection once there are many keys between two steps of one
         final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
         final float[][] first = new float[ParameterIndex.PER_LAYER][];
         final float[][] second = new float[ParameterIndex.PER_LAYER][];
@@ -422,10 +428,11 @@ final class HostKan implements KanKernel {
             this.splineWeight = splineWeight;
             this.splineScaler = splineScaler;
             scaledSpline = new float[out * in * coefficients];
-            baseByInput = new float[in][out];
-            scaledByInput = new float[in * coefficients][out];
+            baseByInput = out == 1 ? null : new float[in][out];
+            scaledByInput = out == 1 ? null : new float[in * coefficients][out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
             for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                gradient[p] = new float[params[p].length];
                 first[p] = new float[params[p].length];
                 second[p] = new float[params[p].length];
             }
@@ -471,6 +478,9 @@ final class HostKan implements KanKernel {
                 for (int c = 0; c < coefficients; c++) {
                     scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
                 }
+            }
+            if (out == 1) {
+                return; // combine reads Wb and C ⊙ S themselves
             }
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
@@ -626,6 +636,10 @@ final class HostKan implements KanKernel {
             // Every y[o] takes its terms in the order of a per-output dot product (the SiLU
             // terms by input, then the spline terms by input and coefficient), so the sums are
             // the same floats; the inner loops run over o.
+            if (out == 1) {
+                y[0] = combineOne(silu, siluAt, bases, basesAt, spansOf, spansAt);
+                return;
+            }
             Arrays.fill(y, 0, out, 0f);
             for (int i = 0; i < in; i++) {
                 float a = silu[siluAt + i];
@@ -648,6 +662,26 @@ final class HostKan implements KanKernel {
                     }
                 }
             }
+        }
+
+        /** {@link #combine} of a layer of one output: the same terms in the same order. */
+        private float combineOne(
+                float[] silu, int siluAt, float[] bases, int basesAt, int[] spansOf, int spansAt) {
+            float y = 0f;
+            for (int i = 0; i < in; i++) {
+                y += silu[siluAt + i] * baseWeight[i];
+            }
+            for (int i = 0; i < in; i++) {
+                int span = spansOf[spansAt + i];
+                if (span < 0) {
+                    continue;
+                }
+                int q0 = i * coefficients;
+                for (int c = first(span); c <= last(span); c++) {
+                    y += bases[basesAt + q0 + c] * scaledSpline[q0 + c];
+                }
+            }
+            return y;
         }
 
         /** The forward pass over a batch, keeping σ(x), the bases and the order k − 1 bases. */
@@ -692,8 +726,11 @@ final class HostKan implements KanKernel {
         double parameterGradients(
                 float[] x, float[] sigmoid, float[] bases, int[] spansOf, float[] dOut, int n) {
             int width = in * coefficients;
-            float[] gBase = new float[out * in];
-            float[] gScaled = new float[out * width];
+            float[] gBase = gradient[0];
+            Arrays.fill(gBase, 0f);
+            // dLoss/d(C ⊙ S) is summed where dLoss/dC goes, and turned into it in place below
+            float[] gScaled = gradient[1];
+            Arrays.fill(gScaled, 0f);
             for (int s = 0; s < n; s++) {
                 for (int o = 0; o < out; o++) {
                     float d = dOut[s * out + o];
@@ -719,25 +756,23 @@ final class HostKan implements KanKernel {
                     }
                 }
             }
-            float[] gSpline = new float[out * width];
-            float[] gScaler = new float[out * in];
+            float[] gSpline = gradient[1];
+            float[] gScaler = gradient[2]; // every element is written below
             double squares = 0;
             for (int q = 0; q < out * in; q++) {
                 float s = splineScaler[q];
                 float sum = 0;
                 for (int c = 0; c < coefficients; c++) {
                     int r = q * coefficients + c;
-                    float g = gScaled[r] * s;
+                    float scaled = gScaled[r];
+                    float g = scaled * s;
                     gSpline[r] = g;
                     squares += (double) g * g;
-                    sum += gScaled[r] * splineWeight[r];
+                    sum += scaled * splineWeight[r];
                 }
                 gScaler[q] = sum;
                 squares += (double) sum * sum + (double) gBase[q] * gBase[q];
             }
-            gradient[0] = gBase;
-            gradient[1] = gSpline;
-            gradient[2] = gScaler;
             return squares;
         }
 

@@ -276,4 +276,21 @@ class HostKanTest {
         assertThat(wider.layer(0).grid).isNotSameAs(a.layer(0).grid);
         assertThat(wider.layer(0).grid.knots()).isNotEqualTo(a.layer(0).grid.knots());
     }
+
+    @Test
+    void stepsWriteTheirGradientsIntoTheLayersOwnArrays() {
+        SplittableRandom random = new SplittableRandom(11);
+        HostKan host =
+                HostKan.initialize(KanConfig.builder(List.of(3, 4, 1)).device("cpu").build());
+        float[][] before = host.layer(0).gradient.clone();
+        for (int step = 0; step < 3; step++) {
+            try (KanKernel.Step pass = host.forward(rows(random, 5, 3, 1), 5)) {
+                float[] dOut = rows(random, 5, 1, 1);
+                assertThat(pass.backward(dOut)).isPositive();
+            }
+            for (int p = 0; p < before.length; p++) {
+                assertThat(host.layer(0).gradient[p]).isSameAs(before[p]);
+            }
+        }
+    }
 }
