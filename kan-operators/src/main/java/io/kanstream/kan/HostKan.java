@@ -389,12 +389,15 @@ final class HostKan implements KanKernel {
         final float[] baseWeight; // (out, in)
         final float[] splineWeight; // (out, in, G+k)
         final float[] splineScaler; // (out, in)
-        final float[] scaledSpline; // (out, in, G+k) = C ⊙ S
+        // C ⊙ S, (out, in, G+k), for a layer of one output; a wider layer keeps it only as the
+        // rows below (scaledSpline() gives it in this layout)
+        private final float[] scaledSpline;
         // the same values with the output index last, one array per row, so the forward pass's
         // inner loops run over outputs with unit stride from index 0: Java 17's C2 vectorizes
         // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset. Null for a layer
         // of one output (a network's last, as a rule), whose rows would be one float each: there
-        // Wb and C ⊙ S are read as they are, and the learner is a few hundred small arrays lighter
+        // Wb and C ⊙ S are read as they are, and the learner is a few hundred small arrays lighter.
+        // A layer keeps C ⊙ S once, not in both layouts: every step rewrites it
         final float[][] baseByInput; // [in] (out) = Wbᵀ
         final float[][] scaledByInput; // [in · (G+k)] (out)
         // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S; the
@@ -427,7 +430,7 @@ final class HostKan implements KanKernel {
             this.baseWeight = baseWeight;
             this.splineWeight = splineWeight;
             this.splineScaler = splineScaler;
-            scaledSpline = new float[out * in * coefficients];
+            scaledSpline = out == 1 ? new float[in * coefficients] : null;
             baseByInput = out == 1 ? null : new float[in][out];
             scaledByInput = out == 1 ? null : new float[in * coefficients][out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
@@ -473,24 +476,40 @@ final class HostKan implements KanKernel {
 
         /** C ⊙ S, the same float products as the device's. */
         void rescale() {
-            for (int q = 0; q < out * in; q++) {
-                float s = splineScaler[q];
-                for (int c = 0; c < coefficients; c++) {
-                    scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
-                }
-            }
             if (out == 1) {
-                return; // combine reads Wb and C ⊙ S themselves
+                for (int q = 0; q < in; q++) {
+                    float s = splineScaler[q];
+                    for (int c = 0; c < coefficients; c++) {
+                        scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
+                    }
+                }
+                return; // combineOne reads Wb and C ⊙ S themselves
             }
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
                     baseByInput[i][o] = baseWeight[o * in + i];
                     int from = (o * in + i) * coefficients;
+                    float s = splineScaler[o * in + i];
                     for (int c = 0; c < coefficients; c++) {
-                        scaledByInput[i * coefficients + c][o] = scaledSpline[from + c];
+                        scaledByInput[i * coefficients + c][o] = splineWeight[from + c] * s;
                     }
                 }
             }
+        }
+
+        /** C ⊙ S, (out, in, G+k) row-major: for reading (refits, curves), not for the hot loops. */
+        float[] scaledSpline() {
+            if (out == 1) {
+                return scaledSpline;
+            }
+            int width = in * coefficients;
+            float[] flat = new float[out * width];
+            for (int q = 0; q < width; q++) {
+                for (int o = 0; o < out; o++) {
+                    flat[o * width + q] = scaledByInput[q][o];
+                }
+            }
+            return flat;
         }
 
         /**
@@ -814,7 +833,11 @@ final class HostKan implements KanKernel {
                         for (int o = 0; o < out; o++) {
                             float d = dOut[s * out + o];
                             if (d != 0) {
-                                dBase += d * scaledSpline[o * width + d0 + c];
+                                dBase +=
+                                        d
+                                                * (scaledByInput == null
+                                                        ? scaledSpline[d0 + c]
+                                                        : scaledByInput[d0 + c][o]);
                             }
                         }
                         float derivative =

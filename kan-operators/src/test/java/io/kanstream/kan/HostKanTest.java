@@ -46,6 +46,7 @@ class HostKanTest {
         float[] y = layer.outputs(x, n);
         float[] bases = layer.bases(x, n);
         int c = layer.coefficients;
+        float[] scaled = layer.scaledSpline();
         for (int s = 0; s < n; s++) {
             for (int o = 0; o < layer.out; o++) {
                 // the textbook order: SiLU terms by input, then spline terms by input and
@@ -60,7 +61,7 @@ class HostKanTest {
                     for (int b = 0; b < c; b++) {
                         sum +=
                                 bases[(s * layer.in + i) * c + b]
-                                        * layer.scaledSpline[(o * layer.in + i) * c + b];
+                                        * scaled[(o * layer.in + i) * c + b];
                     }
                 }
                 assertThat(y[s * layer.out + o]).isEqualTo(sum);
