@@ -294,4 +294,25 @@ class HostKanTest {
             }
         }
     }
+
+    @Test
+    void restoredLearnersShareTheInitialGridsAndRefittedOnesKeepTheirOwn() {
+        KanConfig config = KanConfig.builder(List.of(4, 8, 1)).device("cpu").seed(3).build();
+        SplittableRandom random = new SplittableRandom(2);
+        try (KanLearner fresh = KanLearner.create(config);
+                KanLearner refitted = KanLearner.create(config)) {
+            refitted.observe(rows(random, 200, 4, 3), 200); // far beyond the initial grid
+            assertThat(refitted.refitFromStatistics()).isNotNull();
+            byte[] encoded = LearnerStateCodec.encode(refitted);
+            try (KanLearner restored = LearnerStateCodec.decode(LearnerStateCodec.encode(fresh));
+                    KanLearner restoredRefit = LearnerStateCodec.decode(encoded)) {
+                for (int l = 0; l < 2; l++) {
+                    assertThat(restored.host().layer(l).grid).isSameAs(fresh.host().layer(l).grid);
+                }
+                assertThat(restoredRefit.host().layer(0).grid)
+                        .isNotSameAs(fresh.host().layer(0).grid);
+                assertThat(LearnerStateCodec.encode(restoredRefit)).isEqualTo(encoded);
+            }
+        }
+    }
 }
