@@ -483,7 +483,7 @@ final class HostKan implements KanKernel {
                         scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
                     }
                 }
-                return; // combineOne reads Wb and C ⊙ S themselves
+                return; // combine reads Wb and C ⊙ S themselves
             }
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
@@ -654,14 +654,15 @@ final class HostKan implements KanKernel {
                 float[] y) {
             // Every y[o] takes its terms in the order of a per-output dot product (the SiLU
             // terms by input, then the spline terms by input and coefficient), so the sums are
-            // the same floats; the inner loops run over o.
-            if (out == 1) {
-                y[0] = combineOne(silu, siluAt, bases, basesAt, spansOf, spansAt);
-                return;
-            }
+            // the same floats; the inner loops run over o. A layer of one output reads Wb and
+            // C ⊙ S as they are.
             Arrays.fill(y, 0, out, 0f);
             for (int i = 0; i < in; i++) {
                 float a = silu[siluAt + i];
+                if (baseByInput == null) {
+                    y[0] += a * baseWeight[i];
+                    continue;
+                }
                 float[] w = baseByInput[i];
                 for (int o = 0; o < out; o++) {
                     y[o] += a * w[o];
@@ -675,32 +676,16 @@ final class HostKan implements KanKernel {
                 int q0 = i * coefficients;
                 for (int c = first(span); c <= last(span); c++) {
                     float b = bases[basesAt + q0 + c];
+                    if (scaledByInput == null) {
+                        y[0] += b * scaledSpline[q0 + c];
+                        continue;
+                    }
                     float[] w = scaledByInput[q0 + c];
                     for (int o = 0; o < out; o++) {
                         y[o] += b * w[o];
                     }
                 }
             }
-        }
-
-        /** {@link #combine} of a layer of one output: the same terms in the same order. */
-        private float combineOne(
-                float[] silu, int siluAt, float[] bases, int basesAt, int[] spansOf, int spansAt) {
-            float y = 0f;
-            for (int i = 0; i < in; i++) {
-                y += silu[siluAt + i] * baseWeight[i];
-            }
-            for (int i = 0; i < in; i++) {
-                int span = spansOf[spansAt + i];
-                if (span < 0) {
-                    continue;
-                }
-                int q0 = i * coefficients;
-                for (int c = first(span); c <= last(span); c++) {
-                    y += bases[basesAt + q0 + c] * scaledSpline[q0 + c];
-                }
-            }
-            return y;
         }
 
         /** The forward pass over a batch, keeping σ(x), the bases and the order k − 1 bases. */
