@@ -35,7 +35,7 @@ public record EdgeCurves(int layer, double[][] x, double[][][] phi) {
             }
         }
         float[] bases = l.bases(z, points); // (points, in, c)
-        float[] scaled = l.scaledSpline; // (out, in, c)
+        float[] scaled = l.scaledSpline(); // (out, in, c)
         float[] base = l.baseWeight; // (out, in)
         double[][][] phi = new double[out][in][points];
         for (int o = 0; o < out; o++) {

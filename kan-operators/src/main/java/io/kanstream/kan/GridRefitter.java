@@ -144,7 +144,7 @@ final class GridRefitter {
                 oldLayerInputs = fitInputs;
             }
             float[] oldBases = layer.bases(oldLayerInputs, m); // (m, in, oldC)
-            float[] scaled = layer.scaledSpline; // (out, in, oldC)
+            float[] scaled = layer.scaledSpline(); // (out, in, oldC)
             float[] scaler = layer.splineScaler; // (out, in)
             // A same-size refit from a sample of rows: a finer grid carries the old function
             // closely from the quantiles alone, and the search's cost grows with G. The stream's
@@ -234,6 +234,7 @@ final class GridRefitter {
         int in = layer.in;
         int out = layer.out;
         int oldC = layer.coefficients;
+        float[] scaled = layer.scaledSpline(); // (out, in, oldC)
         int stride = (m + PLACEMENT_POINTS - 1) / PLACEMENT_POINTS;
         int points = (m + stride - 1) / stride;
         float[][] placed = new float[in][];
@@ -246,9 +247,7 @@ final class GridRefitter {
                 for (int o = 0; o < out; o++) {
                     double edge = 0;
                     for (int c = 0; c < oldC; c++) {
-                        edge +=
-                                oldBases[(s * in + i) * oldC + c]
-                                        * layer.scaledSpline[(o * in + i) * oldC + c];
+                        edge += oldBases[(s * in + i) * oldC + c] * scaled[(o * in + i) * oldC + c];
                     }
                     curves[p * out + o] = edge;
                 }
@@ -306,7 +305,7 @@ final class GridRefitter {
         int c = layer.coefficients;
         int width = in * (c + 1); // per input: silu, then c bases
         float[] base = layer.baseWeight; // (out, in)
-        float[] scaled = layer.scaledSpline; // (out, in, c)
+        float[] scaled = layer.scaledSpline(); // (out, in, c)
         float[] scaler = layer.splineScaler; // (out, in)
         double[] design = new double[n * width];
         for (int s = 0; s < n; s++) {

@@ -389,13 +389,22 @@ final class HostKan implements KanKernel {
         final float[] baseWeight; // (out, in)
         final float[] splineWeight; // (out, in, G+k)
         final float[] splineScaler; // (out, in)
-        final float[] scaledSpline; // (out, in, G+k) = C ⊙ S
+        // C ⊙ S, (out, in, G+k), for a layer of one output; a wider layer keeps it only as the
+        // rows below (scaledSpline() gives it in this layout)
+        private final float[] scaledSpline;
         // the same values with the output index last, one array per row, so the forward pass's
         // inner loops run over outputs with unit stride from index 0: Java 17's C2 vectorizes
-        // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset
+        // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset. Null for a layer
+        // of one output (a network's last, as a rule), whose rows would be one float each: there
+        // Wb and C ⊙ S are read as they are, and the learner is a few hundred small arrays lighter.
+        // A layer keeps C ⊙ S once, not in both layouts: every step rewrites it
         final float[][] baseByInput; // [in] (out) = Wbᵀ
         final float[][] scaledByInput; // [in · (G+k)] (out)
-        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S
+        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S; the
+        // gradients are overwritten by every backward pass rather than allocated by it: a
+        // learner lives long, and new arrays stored in it on every step would be young objects
+        // held by old ones until the key's next step, which the collector copies at every young
+        // collection once there are many keys between two steps of one
         final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
         final float[][] first = new float[ParameterIndex.PER_LAYER][];
         final float[][] second = new float[ParameterIndex.PER_LAYER][];
@@ -421,11 +430,12 @@ final class HostKan implements KanKernel {
             this.baseWeight = baseWeight;
             this.splineWeight = splineWeight;
             this.splineScaler = splineScaler;
-            scaledSpline = new float[out * in * coefficients];
-            baseByInput = new float[in][out];
-            scaledByInput = new float[in * coefficients][out];
+            scaledSpline = out == 1 ? new float[in * coefficients] : null;
+            baseByInput = out == 1 ? null : new float[in][out];
+            scaledByInput = out == 1 ? null : new float[in * coefficients][out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
             for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
+                gradient[p] = new float[params[p].length];
                 first[p] = new float[params[p].length];
                 second[p] = new float[params[p].length];
             }
@@ -466,21 +476,40 @@ final class HostKan implements KanKernel {
 
         /** C ⊙ S, the same float products as the device's. */
         void rescale() {
-            for (int q = 0; q < out * in; q++) {
-                float s = splineScaler[q];
-                for (int c = 0; c < coefficients; c++) {
-                    scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
+            if (out == 1) {
+                for (int q = 0; q < in; q++) {
+                    float s = splineScaler[q];
+                    for (int c = 0; c < coefficients; c++) {
+                        scaledSpline[q * coefficients + c] = splineWeight[q * coefficients + c] * s;
+                    }
                 }
+                return; // combine reads Wb and C ⊙ S themselves
             }
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
                     baseByInput[i][o] = baseWeight[o * in + i];
                     int from = (o * in + i) * coefficients;
+                    float s = splineScaler[o * in + i];
                     for (int c = 0; c < coefficients; c++) {
-                        scaledByInput[i * coefficients + c][o] = scaledSpline[from + c];
+                        scaledByInput[i * coefficients + c][o] = splineWeight[from + c] * s;
                     }
                 }
             }
+        }
+
+        /** C ⊙ S, (out, in, G+k) row-major: for reading (refits, curves), not for the hot loops. */
+        float[] scaledSpline() {
+            if (out == 1) {
+                return scaledSpline;
+            }
+            int width = in * coefficients;
+            float[] flat = new float[out * width];
+            for (int q = 0; q < width; q++) {
+                for (int o = 0; o < out; o++) {
+                    flat[o * width + q] = scaledByInput[q][o];
+                }
+            }
+            return flat;
         }
 
         /**
@@ -625,10 +654,15 @@ final class HostKan implements KanKernel {
                 float[] y) {
             // Every y[o] takes its terms in the order of a per-output dot product (the SiLU
             // terms by input, then the spline terms by input and coefficient), so the sums are
-            // the same floats; the inner loops run over o.
+            // the same floats; the inner loops run over o. A layer of one output reads Wb and
+            // C ⊙ S as they are.
             Arrays.fill(y, 0, out, 0f);
             for (int i = 0; i < in; i++) {
                 float a = silu[siluAt + i];
+                if (baseByInput == null) {
+                    y[0] += a * baseWeight[i];
+                    continue;
+                }
                 float[] w = baseByInput[i];
                 for (int o = 0; o < out; o++) {
                     y[o] += a * w[o];
@@ -642,6 +676,10 @@ final class HostKan implements KanKernel {
                 int q0 = i * coefficients;
                 for (int c = first(span); c <= last(span); c++) {
                     float b = bases[basesAt + q0 + c];
+                    if (scaledByInput == null) {
+                        y[0] += b * scaledSpline[q0 + c];
+                        continue;
+                    }
                     float[] w = scaledByInput[q0 + c];
                     for (int o = 0; o < out; o++) {
                         y[o] += b * w[o];
@@ -692,8 +730,11 @@ final class HostKan implements KanKernel {
         double parameterGradients(
                 float[] x, float[] sigmoid, float[] bases, int[] spansOf, float[] dOut, int n) {
             int width = in * coefficients;
-            float[] gBase = new float[out * in];
-            float[] gScaled = new float[out * width];
+            float[] gBase = gradient[0];
+            Arrays.fill(gBase, 0f);
+            // dLoss/d(C ⊙ S) is summed where dLoss/dC goes, and turned into it in place below
+            float[] gScaled = gradient[1];
+            Arrays.fill(gScaled, 0f);
             for (int s = 0; s < n; s++) {
                 for (int o = 0; o < out; o++) {
                     float d = dOut[s * out + o];
@@ -719,25 +760,23 @@ final class HostKan implements KanKernel {
                     }
                 }
             }
-            float[] gSpline = new float[out * width];
-            float[] gScaler = new float[out * in];
+            float[] gSpline = gradient[1];
+            float[] gScaler = gradient[2]; // every element is written below
             double squares = 0;
             for (int q = 0; q < out * in; q++) {
                 float s = splineScaler[q];
                 float sum = 0;
                 for (int c = 0; c < coefficients; c++) {
                     int r = q * coefficients + c;
-                    float g = gScaled[r] * s;
+                    float scaled = gScaled[r];
+                    float g = scaled * s;
                     gSpline[r] = g;
                     squares += (double) g * g;
-                    sum += gScaled[r] * splineWeight[r];
+                    sum += scaled * splineWeight[r];
                 }
                 gScaler[q] = sum;
                 squares += (double) sum * sum + (double) gBase[q] * gBase[q];
             }
-            gradient[0] = gBase;
-            gradient[1] = gSpline;
-            gradient[2] = gScaler;
             return squares;
         }
 
@@ -779,7 +818,11 @@ final class HostKan implements KanKernel {
                         for (int o = 0; o < out; o++) {
                             float d = dOut[s * out + o];
                             if (d != 0) {
-                                dBase += d * scaledSpline[o * width + d0 + c];
+                                dBase +=
+                                        d
+                                                * (scaledByInput == null
+                                                        ? scaledSpline[d0 + c]
+                                                        : scaledByInput[d0 + c][o]);
                             }
                         }
                         float derivative =

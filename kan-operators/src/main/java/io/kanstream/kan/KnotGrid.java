@@ -77,13 +77,45 @@ public final class KnotGrid {
 
     /**
      * {@link #fromFlat} without the copy, for a caller whose array nobody else holds (the codec's,
-     * just read): the grid keeps it and it must not change any more.
+     * just read): the grid keeps it and it must not change any more. Knots that are a uniform grid
+     * give the shared one ({@link #uniform}), so that restored keys share it as new keys do.
      */
     static KnotGrid adopt(float[] flat, int features, int gridSize, int splineOrder) {
         if (flat.length != features * knotCount(gridSize, splineOrder)) {
             return fromFlat(flat, features, gridSize, splineOrder); // its message
         }
-        return new KnotGrid(flat, features, gridSize, splineOrder);
+        KnotGrid shared = sharedUniform(flat, features, gridSize, splineOrder);
+        return shared != null ? shared : new KnotGrid(flat, features, gridSize, splineOrder);
+    }
+
+    /** The shared uniform grid with exactly these knots, or null when they are not one. */
+    private static KnotGrid sharedUniform(
+            float[] flat, int features, int gridSize, int splineOrder) {
+        UniformSpec spec =
+                new UniformSpec(
+                        features,
+                        gridSize,
+                        splineOrder,
+                        flat[splineOrder],
+                        flat[splineOrder + gridSize]);
+        KnotGrid known = UNIFORM.get(spec);
+        if (known != null) {
+            return Arrays.equals(known.knots, flat) ? known : null;
+        }
+        // only uniform grids join the shared ones (a refitted grid would add one per key), and
+        // checking costs no allocation: a refitted key's every decode on RocksDB comes here
+        int m = knotCount(gridSize, splineOrder);
+        double step = (spec.high() - spec.low()) / gridSize;
+        for (int i = 0; i < features; i++) {
+            for (int j = 0; j < m; j++) {
+                float uniform = uniformKnot(j, splineOrder, step, spec.low());
+                if (Float.floatToIntBits(flat[i * m + j]) != Float.floatToIntBits(uniform)) {
+                    return null;
+                }
+            }
+        }
+        return UNIFORM.computeIfAbsent(
+                spec, s -> new KnotGrid(flat, features, gridSize, splineOrder));
     }
 
     /** B-spline coefficients per edge, G + k. */
@@ -113,17 +145,43 @@ public final class KnotGrid {
         return flat;
     }
 
+    /** What determines a uniform grid: grids made from equal specs are equal. */
+    private record UniformSpec(
+            int features, int gridSize, int splineOrder, double low, double high) {}
+
+    /**
+     * The uniform grids made so far, one per spec: every new learner of a job starts on the same
+     * grids, and sharing them (and their tables) keeps the tables that every forward and backward
+     * pass reads in the cache however many keys there are, instead of one copy per key. Grids are
+     * immutable, so sharing one is the same as holding an equal copy; the specs are a job's layer
+     * shapes, a handful.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<UniformSpec, KnotGrid> UNIFORM =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** efficient-kan's initial grid: uniform on [low, high], extended by k steps each side. */
     static KnotGrid uniform(int features, int gridSize, int splineOrder, double low, double high) {
+        return UNIFORM.computeIfAbsent(
+                new UniformSpec(features, gridSize, splineOrder, low, high),
+                spec -> buildUniform(features, gridSize, splineOrder, low, high));
+    }
+
+    private static KnotGrid buildUniform(
+            int features, int gridSize, int splineOrder, double low, double high) {
         int m = knotCount(gridSize, splineOrder);
         float[] knots = new float[features * m];
         double step = (high - low) / gridSize;
         for (int i = 0; i < features; i++) {
             for (int j = 0; j < m; j++) {
-                knots[i * m + j] = (float) ((j - splineOrder) * step + low);
+                knots[i * m + j] = uniformKnot(j, splineOrder, step, low);
             }
         }
         return new KnotGrid(knots, features, gridSize, splineOrder);
+    }
+
+    /** Knot j of every feature of a uniform grid from {@code low} in steps of {@code step}. */
+    private static float uniformKnot(int j, int splineOrder, double step, double low) {
+        return (float) ((j - splineOrder) * step + low);
     }
 
     /**

@@ -46,6 +46,7 @@ class HostKanTest {
         float[] y = layer.outputs(x, n);
         float[] bases = layer.bases(x, n);
         int c = layer.coefficients;
+        float[] scaled = layer.scaledSpline();
         for (int s = 0; s < n; s++) {
             for (int o = 0; o < layer.out; o++) {
                 // the textbook order: SiLU terms by input, then spline terms by input and
@@ -60,7 +61,7 @@ class HostKanTest {
                     for (int b = 0; b < c; b++) {
                         sum +=
                                 bases[(s * layer.in + i) * c + b]
-                                        * layer.scaledSpline[(o * layer.in + i) * c + b];
+                                        * scaled[(o * layer.in + i) * c + b];
                     }
                 }
                 assertThat(y[s * layer.out + o]).isEqualTo(sum);
@@ -258,6 +259,59 @@ class HostKanTest {
                             .as("basis %d: host %s, device %s", q, host[q], device[q])
                             .isTrue();
                 }
+            }
+        }
+    }
+
+    @Test
+    void newLearnersShareTheirInitialGridsAndTheGridsTables() {
+        KanConfig config = KanConfig.builder(List.of(4, 8, 1)).device("cpu").seed(3).build();
+        HostKan a = HostKan.initialize(config);
+        HostKan b = HostKan.initialize(config.toBuilder().seed(9).build());
+        for (int l = 0; l < 2; l++) {
+            assertThat(b.layer(l).grid).isSameAs(a.layer(l).grid);
+            assertThat(b.layer(l).leftInv).isSameAs(a.layer(l).leftInv);
+            assertThat(b.layer(l).baseWeight).isNotSameAs(a.layer(l).baseWeight);
+        }
+        HostKan wider = HostKan.initialize(config.toBuilder().gridRange(-2, 2).build());
+        assertThat(wider.layer(0).grid).isNotSameAs(a.layer(0).grid);
+        assertThat(wider.layer(0).grid.knots()).isNotEqualTo(a.layer(0).grid.knots());
+    }
+
+    @Test
+    void stepsWriteTheirGradientsIntoTheLayersOwnArrays() {
+        SplittableRandom random = new SplittableRandom(11);
+        HostKan host =
+                HostKan.initialize(KanConfig.builder(List.of(3, 4, 1)).device("cpu").build());
+        float[][] before = host.layer(0).gradient.clone();
+        for (int step = 0; step < 3; step++) {
+            try (KanKernel.Step pass = host.forward(rows(random, 5, 3, 1), 5)) {
+                float[] dOut = rows(random, 5, 1, 1);
+                assertThat(pass.backward(dOut)).isPositive();
+            }
+            for (int p = 0; p < before.length; p++) {
+                assertThat(host.layer(0).gradient[p]).isSameAs(before[p]);
+            }
+        }
+    }
+
+    @Test
+    void restoredLearnersShareTheInitialGridsAndRefittedOnesKeepTheirOwn() {
+        KanConfig config = KanConfig.builder(List.of(4, 8, 1)).device("cpu").seed(3).build();
+        SplittableRandom random = new SplittableRandom(2);
+        try (KanLearner fresh = KanLearner.create(config);
+                KanLearner refitted = KanLearner.create(config)) {
+            refitted.observe(rows(random, 200, 4, 3), 200); // far beyond the initial grid
+            assertThat(refitted.refitFromStatistics()).isNotNull();
+            byte[] encoded = LearnerStateCodec.encode(refitted);
+            try (KanLearner restored = LearnerStateCodec.decode(LearnerStateCodec.encode(fresh));
+                    KanLearner restoredRefit = LearnerStateCodec.decode(encoded)) {
+                for (int l = 0; l < 2; l++) {
+                    assertThat(restored.host().layer(l).grid).isSameAs(fresh.host().layer(l).grid);
+                }
+                assertThat(restoredRefit.host().layer(0).grid)
+                        .isNotSameAs(fresh.host().layer(0).grid);
+                assertThat(LearnerStateCodec.encode(restoredRefit)).isEqualTo(encoded);
             }
         }
     }
