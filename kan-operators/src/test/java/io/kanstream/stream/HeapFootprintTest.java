@@ -25,12 +25,12 @@ import org.junit.jupiter.api.Test;
 class HeapFootprintTest {
     private static final int KEYS = 1_000;
 
-    /** Per key: one full batch of the default 32 and a partial one, so every summary is filled. */
+    /** Per key: enough labeled events that every summary is filled and the model has stepped. */
     private static final int EVENTS_PER_KEY = 40;
 
     @Test
     void tenThousandLiveKeysFitTheTaskHeapOfAOneSlot1600MbTaskManager() throws Exception {
-        // the job's default learner: layers 4,8,1, batches of 32, ADWIN per key
+        // the job's default learner: layers 4,8,1, a step per label, ADWIN per key
         OnlineKanConfig config =
                 OnlineKanConfig.builder(KanConfig.builder(List.of(4, 8, 1)).device("cpu").build())
                         .maxLiveKeys(KEYS)
