@@ -195,17 +195,23 @@ final class HostKan implements KanKernel {
                 layer.splineScaler);
     }
 
-    /** One moment of one parameter, indexed as {@link #parameter}; not a copy. */
+    /**
+     * One moment of one parameter, indexed as {@link #parameter}; not a copy. A first moment that
+     * was never needed (Adam without momentum) is made, at zero, when asked for.
+     */
     float[] moment(int index, boolean first) {
         Layer layer = layers[ParameterIndex.layer(index)];
-        return (first ? layer.first : layer.second)[ParameterIndex.position(index)];
+        int p = ParameterIndex.position(index);
+        return first ? layer.firstMoments(p) : layer.second[p];
     }
 
     /** Sets every Adam first moment to zero, and the second moments too when asked. */
     void resetMoments(boolean second) {
         for (Layer layer : layers) {
             for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
-                java.util.Arrays.fill(layer.first[p], 0);
+                if (layer.first[p] != null) {
+                    java.util.Arrays.fill(layer.first[p], 0);
+                }
                 if (second) {
                     java.util.Arrays.fill(layer.second[p], 0);
                 }
@@ -405,6 +411,9 @@ final class HostKan implements KanKernel {
         // learner lives long, and new arrays stored in it on every step would be young objects
         // held by old ones until the key's next step, which the collector copies at every young
         // collection once there are many keys between two steps of one
+        // The first moments exist once a step with momentum (β₁ > 0) or a caller needs them: with
+        // β₁ = 0 Adam's m is the gradient itself, and a key would carry its parameters' size
+        // again for nothing
         final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
         final float[][] first = new float[ParameterIndex.PER_LAYER][];
         final float[][] second = new float[ParameterIndex.PER_LAYER][];
@@ -436,7 +445,6 @@ final class HostKan implements KanKernel {
             float[][] params = {baseWeight, splineWeight, splineScaler};
             for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 gradient[p] = new float[params[p].length];
-                first[p] = new float[params[p].length];
                 second[p] = new float[params[p].length];
             }
             rescale();
@@ -452,7 +460,9 @@ final class HostKan implements KanKernel {
          */
         Layer refit(KnotGrid newGrid, float[] newBase, float[] newSpline) {
             Layer next = new Layer(newGrid, out, newBase, newSpline, splineScaler);
-            System.arraycopy(first[2], 0, next.first[2], 0, first[2].length);
+            if (first[2] != null) {
+                System.arraycopy(first[2], 0, next.firstMoments(2), 0, first[2].length);
+            }
             System.arraycopy(second[0], 0, next.second[0], 0, second[0].length);
             System.arraycopy(second[2], 0, next.second[2], 0, second[2].length);
             if (next.coefficients == coefficients) {
@@ -836,6 +846,14 @@ final class HostKan implements KanKernel {
             return dx;
         }
 
+        /** The first moments of parameter p, made at zero when they do not exist yet. */
+        float[] firstMoments(int p) {
+            if (first[p] == null) {
+                first[p] = new float[second[p].length];
+            }
+            return first[p];
+        }
+
         /** DJL's fused Adam update, element by element, on Wb, C and S. */
         void update(AdamOptimizer.Rates rates, float gradientScale) {
             float[][] params = {baseWeight, splineWeight, splineScaler};
@@ -844,7 +862,7 @@ final class HostKan implements KanKernel {
             for (int p = 0; p < 3; p++) {
                 float[] w = params[p];
                 float[] g = gradient[p];
-                float[] m = first[p];
+                float[] m = b1 == 0 ? null : firstMoments(p);
                 float[] v = second[p];
                 for (int q = 0; q < w.length; q++) {
                     float grad = gradientScale == 1 ? g[q] : g[q] * gradientScale;
@@ -853,10 +871,13 @@ final class HostKan implements KanKernel {
                     } else {
                         grad += w[q] * rates.weightDecay();
                     }
-                    m[q] = m[q] * b1 + grad * (1 - b1);
+                    float mq = grad; // β₁ = 0: m = 0·m + 1·g
+                    if (m != null) {
+                        mq = m[q] = m[q] * b1 + grad * (1 - b1);
+                    }
                     v[q] = v[q] * b2 + grad * grad * (1 - b2);
                     w[q] -=
-                            m[q]
+                            mq
                                     * rates.biasCorrected()
                                     / ((float) Math.sqrt(v[q]) + rates.epsilon());
                 }
