@@ -35,6 +35,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.commons.math3.stat.descriptive.rank.Median;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
@@ -591,8 +592,10 @@ public final class PipelineBench {
                 pass.stream().mapToDouble(SteadyPhase::eventsPerS).toArray());
     }
 
+    /** The median of the rounds' figures: of an even number, the mean of the middle two. */
     static <T> double median(List<T> rounds, java.util.function.ToDoubleFunction<T> figure) {
-        return percentile(rounds.stream().mapToDouble(figure).toArray(), 0.5);
+        double[] values = rounds.stream().mapToDouble(figure).toArray();
+        return values.length == 0 ? Double.NaN : new Median().evaluate(values);
     }
 
     private static String rates(double[] rounds) {
