@@ -150,7 +150,7 @@ final class GridRefitter {
             // closely from the quantiles alone, and the search's cost grows with G. The stream's
             // refits from the summaries keep the quantile knots the suite was measured with.
             if (rows && newGridSize == layer.grid.gridSize()) {
-                grid = placeKnots(layer, grid, fitInputs, oldBases, m);
+                grid = placeKnots(layer, scaled, grid, fitInputs, oldBases, m);
             }
             inside[l] = insideFraction(fitInputs, m, grid);
 
@@ -225,16 +225,21 @@ final class GridRefitter {
      * sample reaches far beyond the old grid, a grid of the same size is too coarse to carry the
      * old function's detail everywhere, and where its knots go decides how much is lost.
      *
+     * @param scaled (out, in, oldC) the layer's C ⊙ S
      * @param proposed the grid from the sample's quantiles
      * @param x (m, in) the layer's new inputs at the fitting points
      * @param oldBases (m, in, oldC) the old grid's bases at the old inputs
      */
     private KnotGrid placeKnots(
-            HostKan.Layer layer, KnotGrid proposed, float[] x, float[] oldBases, int m) {
+            HostKan.Layer layer,
+            float[] scaled,
+            KnotGrid proposed,
+            float[] x,
+            float[] oldBases,
+            int m) {
         int in = layer.in;
         int out = layer.out;
         int oldC = layer.coefficients;
-        float[] scaled = layer.scaledSpline(); // (out, in, oldC)
         int stride = (m + PLACEMENT_POINTS - 1) / PLACEMENT_POINTS;
         int points = (m + stride - 1) / stride;
         float[][] placed = new float[in][];

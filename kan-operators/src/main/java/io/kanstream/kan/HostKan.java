@@ -403,18 +403,18 @@ final class HostKan implements KanKernel {
         // a[o] += b * c[o] but not c[offset + o] with a loop-invariant offset. Null for a layer
         // of one output (a network's last, as a rule), whose rows would be one float each: there
         // Wb and C ⊙ S are read as they are, and the learner is a few hundred small arrays lighter.
-        // A layer keeps C ⊙ S once, not in both layouts: every step rewrites it
+        // Every step rewrites C ⊙ S, so it is kept in one layout only.
         final float[][] baseByInput; // [in] (out) = Wbᵀ
         final float[][] scaledByInput; // [in · (G+k)] (out)
-        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S; the
+        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S. The
         // gradients are overwritten by every backward pass rather than allocated by it: a
         // learner lives long, and new arrays stored in it on every step would be young objects
         // held by old ones until the key's next step, which the collector copies at every young
-        // collection once there are many keys between two steps of one
-        // The first moments exist once a step with momentum (β₁ > 0) or a caller needs them: with
+        // collection once there are many keys between two steps of one.
+        final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
+        // made by firstMoments once a step with momentum (β₁ > 0) or a caller needs them: with
         // β₁ = 0 Adam's m is the gradient itself, and a key would carry its parameters' size
         // again for nothing
-        final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
         final float[][] first = new float[ParameterIndex.PER_LAYER][];
         final float[][] second = new float[ParameterIndex.PER_LAYER][];
 

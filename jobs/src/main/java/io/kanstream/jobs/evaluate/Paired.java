@@ -1,5 +1,6 @@
 package io.kanstream.jobs.evaluate;
 
+import java.util.Arrays;
 import java.util.List;
 import org.apache.commons.math3.distribution.TDistribution;
 
@@ -45,7 +46,7 @@ record Paired(double difference, double sd, double pValue, int ahead, int behind
                 behind++;
             }
         }
-        Spread spread = Spread.of(java.util.Arrays.stream(d).boxed().toList());
+        Spread spread = Spread.of(Arrays.stream(d).boxed().toList());
         return new Paired(spread.mean(), spread.sd(), pValue(spread, n), ahead, behind, n);
     }
 
