@@ -27,14 +27,20 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.ToDoubleFunction;
 import org.apache.commons.math3.stat.descriptive.rank.Median;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
@@ -509,11 +515,11 @@ public final class PipelineBench {
         for (int i = 0; i < cases.size(); i++) {
             kan.add(new ArrayList<>());
         }
-        Map<Integer, List<SteadyPhase>> passThrough = new java.util.HashMap<>();
-        Map<Integer, String> backlogs = new java.util.HashMap<>();
-        java.util.Set<Integer> failedCases = new java.util.HashSet<>();
+        Map<Integer, List<SteadyPhase>> passThrough = new HashMap<>();
+        Map<Integer, String> backlogs = new HashMap<>();
+        Set<Integer> failedCases = new HashSet<>();
         for (int round = 1; round <= settings.steadyRounds(); round++) {
-            java.util.Set<Integer> passedThisRound = new java.util.HashSet<>();
+            Set<Integer> passedThisRound = new HashSet<>();
             for (int i = 0; i < cases.size(); i++) {
                 SteadyCase c = cases.get(i);
                 if (failedCases.contains(i)) {
@@ -593,7 +599,7 @@ public final class PipelineBench {
     }
 
     /** The median of the rounds' figures: of an even number, the mean of the middle two. */
-    static <T> double median(List<T> rounds, java.util.function.ToDoubleFunction<T> figure) {
+    static <T> double median(List<T> rounds, ToDoubleFunction<T> figure) {
         double[] values = rounds.stream().mapToDouble(figure).toArray();
         return values.length == 0 ? Double.NaN : new Median().evaluate(values);
     }
@@ -878,8 +884,7 @@ public final class PipelineBench {
     }
 
     /** Labeled events of the synthetic stream over {@code keys} keys, stamped by {@code clock}. */
-    private void send(
-            Topics t, int keys, long count, double rate, java.util.function.LongSupplier clock) {
+    private void send(Topics t, int keys, long count, double rate, LongSupplier clock) {
         SyntheticDrift stream =
                 new SyntheticDrift(keys, 4, Long.MAX_VALUE, Task.REGRESSION, 0.05, RUNS.get());
         Iterator<Event> events =
@@ -925,7 +930,7 @@ public final class PipelineBench {
             KafkaConsumer<byte[], byte[]> consumer,
             long n,
             Duration timeout,
-            java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
+            Consumer<ConsumerRecord<byte[], byte[]>> each) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long seen = 0;
         while (seen < n) {
