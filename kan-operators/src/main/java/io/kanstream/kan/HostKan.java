@@ -31,6 +31,47 @@ final class HostKan implements KanKernel {
     private int scratch; // the largest scratch a layer needs
     private long flopsPerSample;
 
+    /**
+     * The gradients of a step between its backward pass and its update, one buffer per thread for
+     * every learner the thread steps. A learner holding its own would carry its parameters' size
+     * again, and every step would write them far from the cache at many keys; a step's gradients
+     * are only read by the update that follows it.
+     */
+    private static final ThreadLocal<Gradients> GRADIENTS = ThreadLocal.withInitial(Gradients::new);
+
+    /**
+     * A thread's gradient buffers, [layer][Wb, C, S], each at least as long as the parameter of the
+     * largest network the thread stepped, and the pass whose backward filled them last. One array
+     * per parameter, read from index 0 as the parameter itself is, keeps Adam's loop vectorizable.
+     */
+    private static final class Gradients {
+        float[][][] values = new float[0][][];
+        Pass filledBy;
+
+        /** Buffers long enough for {@code layers}'s parameters. */
+        float[][][] fit(Layer[] layers) {
+            if (values.length < layers.length) {
+                values = Arrays.copyOf(values, layers.length);
+            }
+            for (int l = 0; l < layers.length; l++) {
+                if (values[l] == null) {
+                    values[l] = new float[ParameterIndex.PER_LAYER][0];
+                }
+                Layer layer = layers[l];
+                grow(l, 0, layer.baseWeight.length);
+                grow(l, 1, layer.splineWeight.length);
+                grow(l, 2, layer.splineScaler.length);
+            }
+            return values;
+        }
+
+        private void grow(int layer, int parameter, int length) {
+            if (values[layer][parameter].length < length) {
+                values[layer][parameter] = new float[length];
+            }
+        }
+    }
+
     private HostKan(Layer[] layers) {
         this.layers = layers;
         this.inputs = layers[0].in;
@@ -325,7 +366,7 @@ final class HostKan implements KanKernel {
 
         @Override
         public void update(AdamOptimizer.Rates rates, float gradientScale) {
-            HostKan.this.update(rates, gradientScale);
+            HostKan.this.update(this, rates, gradientScale);
         }
 
         /** Nothing to release: a host pass is plain arrays. */
@@ -345,12 +386,16 @@ final class HostKan implements KanKernel {
      * @return the global L2 norm of all parameter gradients
      */
     double backward(Pass pass, float[] dOut) {
+        Gradients buffer = GRADIENTS.get();
+        float[][][] g = buffer.fit(layers);
+        buffer.filledBy = pass;
         double squares = 0;
         float[] upstream = dOut;
         for (int l = layers.length - 1; l >= 0; l--) {
             Layer layer = layers[l];
             squares +=
                     layer.parameterGradients(
+                            g[l],
                             pass.input[l],
                             pass.sigmoid[l],
                             pass.bases[l],
@@ -371,14 +416,21 @@ final class HostKan implements KanKernel {
         return Math.sqrt(squares);
     }
 
-    /** Adam on every parameter from the gradients of the last {@link #backward}. */
-    void update(AdamOptimizer.Rates rates, float gradientScale) {
-        for (Layer layer : layers) {
-            layer.update(rates, gradientScale);
+    /** Adam on every parameter from the gradients {@link #backward} computed for {@code pass}. */
+    void update(Pass pass, AdamOptimizer.Rates rates, float gradientScale) {
+        Gradients buffer = GRADIENTS.get();
+        if (buffer.filledBy != pass) {
+            throw new IllegalStateException(
+                    "a host step's update must follow its own backward pass on the same thread,"
+                            + " with no other backward pass in between");
+        }
+        buffer.filledBy = null;
+        for (int l = 0; l < layers.length; l++) {
+            layers[l].update(rates, gradientScale, buffer.values[l]);
         }
     }
 
-    /** One layer: its grid's tables, its parameters, their gradients and moments. */
+    /** One layer: its grid's tables, its parameters and their moments. */
     static final class Layer {
         final KnotGrid grid;
         final int in;
@@ -406,15 +458,9 @@ final class HostKan implements KanKernel {
         // Every step rewrites C ⊙ S, so it is kept in one layout only.
         final float[][] baseByInput; // [in] (out) = Wbᵀ
         final float[][] scaledByInput; // [in · (G+k)] (out)
-        // gradients of the last backward pass, and Adam's moments, in the order Wb, C, S. The
-        // gradients are overwritten by every backward pass rather than allocated by it: a
-        // learner lives long, and new arrays stored in it on every step would be young objects
-        // held by old ones until the key's next step, which the collector copies at every young
-        // collection once there are many keys between two steps of one.
-        final float[][] gradient = new float[ParameterIndex.PER_LAYER][];
-        // made by firstMoments once a step with momentum (β₁ > 0) or a caller needs them: with
-        // β₁ = 0 Adam's m is the gradient itself, and a key would carry its parameters' size
-        // again for nothing
+        // Adam's moments, in the order Wb, C, S. The first moments are made by firstMoments once
+        // a step with momentum (β₁ > 0) or a caller needs them: with β₁ = 0 Adam's m is the
+        // gradient itself, and a key would carry its parameters' size again for nothing
         final float[][] first = new float[ParameterIndex.PER_LAYER][];
         final float[][] second = new float[ParameterIndex.PER_LAYER][];
 
@@ -444,7 +490,6 @@ final class HostKan implements KanKernel {
             scaledByInput = out == 1 ? null : new float[in * coefficients][out];
             float[][] params = {baseWeight, splineWeight, splineScaler};
             for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
-                gradient[p] = new float[params[p].length];
                 second[p] = new float[params[p].length];
             }
             rescale();
@@ -738,13 +783,21 @@ final class HostKan implements KanKernel {
          * @param dOut (n, out)
          */
         double parameterGradients(
-                float[] x, float[] sigmoid, float[] bases, int[] spansOf, float[] dOut, int n) {
+                float[][] g,
+                float[] x,
+                float[] sigmoid,
+                float[] bases,
+                int[] spansOf,
+                float[] dOut,
+                int n) {
             int width = in * coefficients;
-            float[] gBase = gradient[0];
-            Arrays.fill(gBase, 0f);
+            int edges = out * in;
+            float[] gBase = g[0];
+            Arrays.fill(gBase, 0, edges, 0f);
             // dLoss/d(C ⊙ S) is summed where dLoss/dC goes, and turned into it in place below
-            float[] gScaled = gradient[1];
-            Arrays.fill(gScaled, 0f);
+            float[] gSpline = g[1];
+            Arrays.fill(gSpline, 0, edges * coefficients, 0f);
+            float[] gScaler = g[2]; // every element in use is written below
             for (int s = 0; s < n; s++) {
                 for (int o = 0; o < out; o++) {
                     float d = dOut[s * out + o];
@@ -765,27 +818,26 @@ final class HostKan implements KanKernel {
                         }
                         int q0 = i * coefficients;
                         for (int c = first(span); c <= last(span); c++) {
-                            gScaled[c0 + q0 + c] += d * bases[b0 + q0 + c];
+                            gSpline[c0 + q0 + c] += d * bases[b0 + q0 + c];
                         }
                     }
                 }
             }
-            float[] gSpline = gradient[1];
-            float[] gScaler = gradient[2]; // every element is written below
             double squares = 0;
-            for (int q = 0; q < out * in; q++) {
+            for (int q = 0; q < edges; q++) {
                 float s = splineScaler[q];
                 float sum = 0;
                 for (int c = 0; c < coefficients; c++) {
                     int r = q * coefficients + c;
-                    float scaled = gScaled[r];
-                    float g = scaled * s;
-                    gSpline[r] = g;
-                    squares += (double) g * g;
+                    float scaled = gSpline[r];
+                    float gc = scaled * s;
+                    gSpline[r] = gc;
+                    squares += (double) gc * gc;
                     sum += scaled * splineWeight[r];
                 }
                 gScaler[q] = sum;
-                squares += (double) sum * sum + (double) gBase[q] * gBase[q];
+                float gb = gBase[q];
+                squares += (double) sum * sum + (double) gb * gb;
             }
             return squares;
         }
@@ -854,14 +906,18 @@ final class HostKan implements KanKernel {
             return first[p];
         }
 
-        /** DJL's fused Adam update, element by element, on Wb, C and S. */
-        void update(AdamOptimizer.Rates rates, float gradientScale) {
+        /**
+         * DJL's fused Adam update, element by element, on Wb, C and S.
+         *
+         * @param gradients of Wb, C and S, each from index 0 (the arrays may be longer)
+         */
+        void update(AdamOptimizer.Rates rates, float gradientScale, float[][] gradients) {
             float[][] params = {baseWeight, splineWeight, splineScaler};
             float b1 = rates.beta1();
             float b2 = rates.beta2();
             for (int p = 0; p < 3; p++) {
                 float[] w = params[p];
-                float[] g = gradient[p];
+                float[] g = gradients[p];
                 float[] m = b1 == 0 ? null : firstMoments(p);
                 float[] v = second[p];
                 for (int q = 0; q < w.length; q++) {

@@ -1,6 +1,7 @@
 package io.kanstream.kan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.util.List;
@@ -279,19 +280,24 @@ class HostKanTest {
     }
 
     @Test
-    void stepsWriteTheirGradientsIntoTheLayersOwnArrays() {
+    void aStepsUpdateMustFollowItsOwnBackwardPass() {
         SplittableRandom random = new SplittableRandom(11);
-        HostKan host =
-                HostKan.initialize(KanConfig.builder(List.of(3, 4, 1)).device("cpu").build());
-        float[][] before = host.layer(0).gradient.clone();
-        for (int step = 0; step < 3; step++) {
-            try (KanKernel.Step pass = host.forward(rows(random, 5, 3, 1), 5)) {
-                float[] dOut = rows(random, 5, 1, 1);
-                assertThat(pass.backward(dOut)).isPositive();
-            }
-            for (int p = 0; p < before.length; p++) {
-                assertThat(host.layer(0).gradient[p]).isSameAs(before[p]);
-            }
+        KanConfig config = KanConfig.builder(List.of(3, 4, 1)).device("cpu").build();
+        HostKan one = HostKan.initialize(config);
+        HostKan other = HostKan.initialize(config.toBuilder().seed(5).build());
+        AdamOptimizer.Rates rates = new AdamOptimizer(config).advance(1);
+        try (KanKernel.Step first = one.forward(rows(random, 5, 3, 1), 5);
+                KanKernel.Step second = other.forward(rows(random, 5, 3, 1), 5)) {
+            assertThat(first.backward(rows(random, 5, 1, 1))).isPositive();
+            assertThat(second.backward(rows(random, 5, 1, 1))).isPositive();
+            // the thread's gradient buffer now holds the second pass's gradients
+            assertThatThrownBy(() -> first.update(rates, 1f))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("its own backward pass");
+            second.update(rates, 1f);
+            // and each backward pass is good for one update
+            assertThatThrownBy(() -> second.update(rates, 1f))
+                    .isInstanceOf(IllegalStateException.class);
         }
     }
 
