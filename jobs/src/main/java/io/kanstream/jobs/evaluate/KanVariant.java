@@ -124,7 +124,25 @@ public record KanVariant(
                             "the frozen standardization and no grid refits",
                             KanVariant::refitOff,
                             model -> model.normalizerWarmup(2000),
-                            UnaryOperator.identity()));
+                            UnaryOperator.identity()),
+                    driftAction(
+                            "kan-drift-refit",
+                            "a detected drift refits every grid from the summaries",
+                            DriftAction.REFIT),
+                    driftAction(
+                            "kan-drift-boost",
+                            "a detected drift raises the learning rate for a number of steps",
+                            DriftAction.BOOST),
+                    driftAction(
+                            "kan-drift-restart",
+                            "a detected drift forgets both of Adam's moments and restarts its bias"
+                                    + " correction",
+                            DriftAction.RESTART));
+
+    /** The defaults with another drift response (the default forgets Adam's momentum). */
+    private static KanVariant driftAction(String name, String description, DriftAction action) {
+        return of(name, description, s -> s.toBuilder().driftAction(action).build());
+    }
 
     /** Every variant, the suite's first. */
     public static List<KanVariant> all() {
