@@ -660,7 +660,26 @@ public final class KanLearner implements AutoCloseable {
         }
         int size =
                 reason == RefitPolicy.Reason.EXTEND ? policy.gridSizeFor(this) : config.gridSize();
-        boolean[] layers = policy.layers(this, reason);
+        return refitWithin(policy, size, policy.layers(this, reason));
+    }
+
+    /**
+     * Refits every grid at its size now, as a detected drift asks, within the policy's tolerance
+     * like {@link #refitIfDue}: a drift is a reason to look, not to change the outputs on the
+     * recent inputs more than any other refit may.
+     *
+     * <p>Each companion decides for itself, from its own summaries.
+     *
+     * @return what was done to this learner, or null when no refit was within tolerance
+     */
+    public RefitResult refitWithinTolerance(RefitPolicy policy) {
+        companionsDo(c -> c.refitWithinTolerance(policy));
+        requireStatistics();
+        return refitWithin(policy, config.gridSize(), null);
+    }
+
+    /** The first proposal within tolerance, the knots moved less each attempt; null if none. */
+    private RefitResult refitWithin(RefitPolicy policy, int size, boolean[] layers) {
         double blend = config.refitBlend();
         for (int attempt = 0; attempt < 3; attempt++, blend /= 2) {
             GridRefitter.Proposal proposal = propose(size, blend, layers);

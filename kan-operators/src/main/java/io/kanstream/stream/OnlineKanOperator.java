@@ -716,8 +716,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     }
 
     private void adapt(KeyProgress p, KanLearner learner) {
-        if (config.driftAction().refits() && learner.examplesSinceRefit() > 0) {
-            learner.refitFromStatistics();
+        if (config.driftAction().refits()
+                && learner.examplesSinceRefit() > 0
+                && learner.refitWithinTolerance(config.refitPolicy()) != null) {
             counters.refits.inc();
         }
         if (config.driftAction().boosts()) {

@@ -94,6 +94,29 @@ class RefitPolicyTest {
     }
 
     @Test
+    void aDriftsRefitKeepsToTheTolerance() {
+        RefitPolicy strict = new RefitPolicy(0.2, 1, 0, 500, 0, 0, 1000); // tolerance 0
+        RefitPolicy loose = new RefitPolicy(0.2, 1, 0, 500, 10, 0, 1000);
+        try (KanLearner learner = learner()) {
+            SplittableRandom random = new SplittableRandom(4);
+            feed(learner, random, 2_000, 0.5);
+            float[] probe = {0.2f, -0.3f, 0.9f, 0.6f};
+            float[] before = learner.outputs(probe, 2);
+
+            assertThat(learner.refitWithinTolerance(strict)).isNull();
+            assertThat(learner.rejectedRefits()).isEqualTo(1);
+            assertThat(learner.gridEpoch()).isZero();
+            assertThat(learner.outputs(probe, 2)).containsExactly(before);
+
+            feed(learner, random, 100, 0.5);
+            RefitResult result = learner.refitWithinTolerance(loose);
+            assertThat(result).isNotNull();
+            assertThat(result.change()).isPositive().isLessThanOrEqualTo(loose.tolerance());
+            assertThat(learner.gridEpoch()).isEqualTo(1);
+        }
+    }
+
+    @Test
     void gridExtensionDoublesGOnceEnoughLabelsPerIntervalArrivedAndKeepsTheFunction() {
         RefitPolicy extending = POLICY.withExtension(20);
         try (KanLearner learner =
