@@ -126,9 +126,10 @@ public record KanVariant(
                             model -> model.normalizerWarmup(2000),
                             UnaryOperator.identity()),
                     driftAction(
-                            "kan-drift-refit",
-                            "a detected drift refits every grid from the summaries",
-                            DriftAction.REFIT),
+                            "kan-drift-reset",
+                            "a detected drift only forgets Adam's momentum, without a refit (the"
+                                    + " default before 2026-11-30T16Z; nothing without momentum)",
+                            DriftAction.RESET),
                     driftAction(
                             "kan-drift-boost",
                             "a detected drift raises the learning rate for a number of steps",
@@ -139,7 +140,7 @@ public record KanVariant(
                                     + " correction",
                             DriftAction.RESTART));
 
-    /** The defaults with another drift response (the default forgets Adam's momentum). */
+    /** The defaults with another drift response (the default refits and forgets the momentum). */
     private static KanVariant driftAction(String name, String description, DriftAction action) {
         return of(name, description, s -> s.toBuilder().driftAction(action).build());
     }

@@ -43,7 +43,12 @@ class RunAndProduceCommandTest {
                 .contains("--start-from", "default earliest")
                 .contains("--dead-letter-topic", "default dead-letters")
                 .contains("--web-ui", "--duration", "--model", "--max-live-keys", "--label-ttl")
-                .contains("--device", "default auto", "--refit", "--drift-action", "default reset");
+                .contains(
+                        "--device",
+                        "default auto",
+                        "--refit",
+                        "--drift-action",
+                        "default refit+reset");
     }
 
     @Test
