@@ -71,6 +71,15 @@ class OnlineKanOperatorTest {
         return new Event("e-" + key + "-" + n, key, 1_000L + n, new float[] {a, b}, label);
     }
 
+    /** Labeled events {@code from} to {@code to} (exclusive), keys k0, k1, k2 in turn. */
+    static List<Event> labeledEvents(SplittableRandom random, int from, int to) {
+        List<Event> events = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            events.add(labeled(random, i, "k" + (i % 3)));
+        }
+        return events;
+    }
+
     static List<Score> scores(
             KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> h) {
         List<Score> scores = new ArrayList<>();
@@ -126,14 +135,8 @@ class OnlineKanOperatorTest {
     void restoredOperatorProducesIdenticalOutputsToTheOriginal() throws Exception {
         OnlineKanConfig config = config(Task.BINARY).build();
         SplittableRandom random = new SplittableRandom(2);
-        List<Event> before = new ArrayList<>();
-        List<Event> after = new ArrayList<>();
-        for (int i = 0; i < 300; i++) {
-            before.add(labeled(random, i, "k" + (i % 3)));
-        }
-        for (int i = 300; i < 600; i++) {
-            after.add(labeled(random, i, "k" + (i % 3)));
-        }
+        List<Event> before = labeledEvents(random, 0, 300);
+        List<Event> after = labeledEvents(random, 300, 600);
         OperatorSubtaskState snapshot;
         List<Score> originalScores;
         try (var original = harness(config)) {
@@ -158,16 +161,7 @@ class OnlineKanOperatorTest {
                 restored.processElement1(e, e.ts());
             }
             restored.processElement2(new Label("pending", "k1", 1, 3_000L), 3_000L);
-            List<Score> restoredScores = scores(restored);
-            assertThat(restoredScores).hasSameSizeAs(originalScores);
-            for (int i = 0; i < originalScores.size(); i++) {
-                Score a = originalScores.get(i);
-                Score b = restoredScores.get(i);
-                assertThat(b.id()).isEqualTo(a.id());
-                assertThat(b.score()).as("score of %s", a.id()).isEqualTo(a.score());
-                assertThat(b.modelVersion()).isEqualTo(a.modelVersion());
-                assertThat(b.gridEpoch()).isEqualTo(a.gridEpoch());
-            }
+            assertSameScores(scores(restored), originalScores);
             assertThat(operator(restored).awaitingInState()).isZero();
         }
     }
@@ -183,14 +177,8 @@ class OnlineKanOperatorTest {
     void aHeapCheckpointWrittenAfterLaterEventsHoldsTheStateOfItsBarrier() throws Exception {
         OnlineKanConfig config = config(Task.BINARY).build();
         SplittableRandom random = new SplittableRandom(4);
-        List<Event> before = new ArrayList<>();
-        List<Event> after = new ArrayList<>();
-        for (int i = 0; i < 300; i++) {
-            before.add(labeled(random, i, "k" + (i % 3)));
-        }
-        for (int i = 300; i < 600; i++) {
-            after.add(labeled(random, i, "k" + (i % 3)));
-        }
+        List<Event> before = labeledEvents(random, 0, 300);
+        List<Event> after = labeledEvents(random, 300, 600);
         OperatorSubtaskState atOnce;
         try (var h = harness(config)) {
             h.open();
@@ -225,14 +213,20 @@ class OnlineKanOperatorTest {
             deferred = OperatorSnapshotFinalizer.create(futures).getJobManagerOwnedState();
         }
         List<Score> expected = replay(config, atOnce, after);
-        List<Score> actual = replay(config, deferred, after);
-        assertThat(actual).hasSameSizeAs(after);
+        assertThat(expected).hasSameSizeAs(after);
+        assertSameScores(replay(config, deferred, after), expected);
+    }
+
+    /** The same scores, event by event, from the same models (versions and grids). */
+    private static void assertSameScores(List<Score> actual, List<Score> expected) {
+        assertThat(actual).hasSameSizeAs(expected);
         for (int i = 0; i < expected.size(); i++) {
             Score a = expected.get(i);
             Score b = actual.get(i);
             assertThat(b.id()).isEqualTo(a.id());
             assertThat(b.score()).as("score of %s", a.id()).isEqualTo(a.score());
             assertThat(b.modelVersion()).as("model of %s", a.id()).isEqualTo(a.modelVersion());
+            assertThat(b.gridEpoch()).as("grid of %s", a.id()).isEqualTo(a.gridEpoch());
         }
     }
 
