@@ -20,10 +20,15 @@ public enum DriftAction {
     /** Refit and reset. */
     REFIT_AND_RESET,
     /** Forget both of Adam's moments and restart its bias correction. */
-    RESTART;
+    RESTART,
+    /** Refit and restart. */
+    REFIT_AND_RESTART;
 
     public boolean refits() {
-        return this == REFIT || this == REFIT_AND_BOOST || this == REFIT_AND_RESET;
+        return this == REFIT
+                || this == REFIT_AND_BOOST
+                || this == REFIT_AND_RESET
+                || this == REFIT_AND_RESTART;
     }
 
     public boolean resets() {
@@ -31,14 +36,14 @@ public enum DriftAction {
     }
 
     public boolean restarts() {
-        return this == RESTART;
+        return this == RESTART || this == REFIT_AND_RESTART;
     }
 
     public boolean boosts() {
         return this == BOOST || this == REFIT_AND_BOOST;
     }
 
-    /** Parses {@code none|refit|boost|refit+boost}. */
+    /** Parses {@code none|refit|boost|refit+boost|reset|refit+reset|restart|refit+restart}. */
     public static DriftAction parse(String text) {
         return switch (text.trim().toLowerCase(Locale.ROOT)) {
             case "none" -> NONE;
@@ -48,12 +53,13 @@ public enum DriftAction {
             case "reset" -> RESET;
             case "refit+reset" -> REFIT_AND_RESET;
             case "restart" -> RESTART;
+            case "refit+restart" -> REFIT_AND_RESTART;
             default ->
                     throw new IllegalArgumentException(
                             "drift action '"
                                     + text
                                     + "' is not one of none, refit, boost, refit+boost, reset,"
-                                    + " refit+reset, restart");
+                                    + " refit+reset, restart, refit+restart");
         };
     }
 }

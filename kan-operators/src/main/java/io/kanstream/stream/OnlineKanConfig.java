@@ -136,7 +136,7 @@ public record OnlineKanConfig(
         private RefitPolicy refitPolicy = RefitPolicy.defaults();
         private int metricsEvery = 100;
         private DriftDetector.Kind drift = DriftDetector.Kind.ADWIN;
-        private DriftAction driftAction = DriftAction.REFIT_AND_RESET;
+        private DriftAction driftAction = DriftAction.REFIT_AND_RESTART;
         private double boostFactor = 5;
         private int boostSteps = 500;
         private int bundleSize = AUTO_BUNDLE_SIZE;

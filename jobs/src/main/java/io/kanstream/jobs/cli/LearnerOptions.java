@@ -111,7 +111,7 @@ final class LearnerOptions {
                 names = "--drift-action",
                 description =
                         "What a key's detected drift does: none|refit|boost|refit+boost|reset|"
-                                + "refit+reset|restart (default ${DEFAULT-VALUE}).")
+                                + "refit+reset|restart|refit+restart (default ${DEFAULT-VALUE}).")
         String driftAction =
                 JOB.learner().driftAction().name().toLowerCase(Locale.ROOT).replace("_and_", "+");
 

@@ -137,10 +137,15 @@ public record KanVariant(
                     driftAction(
                             "kan-drift-restart",
                             "a detected drift forgets both of Adam's moments and restarts its bias"
-                                    + " correction",
-                            DriftAction.RESTART));
+                                    + " correction, without a refit",
+                            DriftAction.RESTART),
+                    driftAction(
+                            "kan-drift-refit-reset",
+                            "a detected drift refits within the tolerance and forgets only Adam's"
+                                    + " momentum (the default from 2026-11-30T16Z to 17Z)",
+                            DriftAction.REFIT_AND_RESET));
 
-    /** The defaults with another drift response (the default refits and forgets the momentum). */
+    /** The defaults with another drift response (the default refits and restarts Adam). */
     private static KanVariant driftAction(String name, String description, DriftAction action) {
         return of(name, description, s -> s.toBuilder().driftAction(action).build());
     }
@@ -175,6 +180,7 @@ public record KanVariant(
             case REFIT -> DriftAction.NONE;
             case REFIT_AND_BOOST -> DriftAction.BOOST;
             case REFIT_AND_RESET -> DriftAction.RESET;
+            case REFIT_AND_RESTART -> DriftAction.RESTART;
             default -> action;
         };
     }
