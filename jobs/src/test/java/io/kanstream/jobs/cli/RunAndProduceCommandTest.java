@@ -48,7 +48,7 @@ class RunAndProduceCommandTest {
                         "default auto",
                         "--refit",
                         "--drift-action",
-                        "default refit+reset");
+                        "default refit+restart");
     }
 
     @Test
