@@ -126,6 +126,10 @@ public record KanVariant(
                             model -> model.normalizerWarmup(2000),
                             UnaryOperator.identity()),
                     driftAction(
+                            "kan-drift-refit",
+                            "a detected drift refits within the tolerance and leaves Adam as it is",
+                            DriftAction.REFIT),
+                    driftAction(
                             "kan-drift-reset",
                             "a detected drift only forgets Adam's momentum, without a refit (the"
                                     + " default before 2026-11-30T16Z; nothing without momentum)",
