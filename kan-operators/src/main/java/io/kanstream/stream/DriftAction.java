@@ -1,6 +1,8 @@
 package io.kanstream.stream;
 
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /** What the operator does for a key whose error stream drifted upward. */
 public enum DriftAction {
@@ -43,23 +45,28 @@ public enum DriftAction {
         return this == BOOST || this == REFIT_AND_BOOST;
     }
 
-    /** Parses {@code none|refit|boost|refit+boost|reset|refit+reset|restart|refit+restart}. */
+    /** How the command line writes it: {@code refit+restart} for {@link #REFIT_AND_RESTART}. */
+    public String spelling() {
+        return name().toLowerCase(Locale.ROOT).replace("_and_", "+");
+    }
+
+    /** Parses an action's {@link #spelling} (and {@code both} or {@code refit-and-boost}). */
     public static DriftAction parse(String text) {
-        return switch (text.trim().toLowerCase(Locale.ROOT)) {
-            case "none" -> NONE;
-            case "refit" -> REFIT;
-            case "boost" -> BOOST;
-            case "refit+boost", "both", "refit-and-boost" -> REFIT_AND_BOOST;
-            case "reset" -> RESET;
-            case "refit+reset" -> REFIT_AND_RESET;
-            case "restart" -> RESTART;
-            case "refit+restart" -> REFIT_AND_RESTART;
-            default ->
-                    throw new IllegalArgumentException(
-                            "drift action '"
-                                    + text
-                                    + "' is not one of none, refit, boost, refit+boost, reset,"
-                                    + " refit+reset, restart, refit+restart");
-        };
+        String wanted = text.trim().toLowerCase(Locale.ROOT);
+        if (wanted.equals("both") || wanted.equals("refit-and-boost")) {
+            return REFIT_AND_BOOST;
+        }
+        for (DriftAction action : values()) {
+            if (action.spelling().equals(wanted)) {
+                return action;
+            }
+        }
+        throw new IllegalArgumentException(
+                "drift action '"
+                        + text
+                        + "' is not one of "
+                        + Arrays.stream(values())
+                                .map(DriftAction::spelling)
+                                .collect(Collectors.joining(", ")));
     }
 }

@@ -112,8 +112,7 @@ final class LearnerOptions {
                 description =
                         "What a key's detected drift does: none|refit|boost|refit+boost|reset|"
                                 + "refit+reset|restart|refit+restart (default ${DEFAULT-VALUE}).")
-        String driftAction =
-                JOB.learner().driftAction().name().toLowerCase(Locale.ROOT).replace("_and_", "+");
+        String driftAction = JOB.learner().driftAction().spelling();
 
         DriftAction driftAction() {
             return DriftAction.parse(driftAction);

@@ -132,7 +132,7 @@ public record KanVariant(
                     driftAction(
                             "kan-drift-reset",
                             "a detected drift only forgets Adam's momentum, without a refit (the"
-                                    + " default before 2026-11-30T16Z; nothing without momentum)",
+                                    + " first default; nothing without momentum)",
                             DriftAction.RESET),
                     driftAction(
                             "kan-drift-boost",
@@ -146,7 +146,7 @@ public record KanVariant(
                     driftAction(
                             "kan-drift-refit-reset",
                             "a detected drift refits within the tolerance and forgets only Adam's"
-                                    + " momentum (the default from 2026-11-30T16Z to 17Z)",
+                                    + " momentum (the default before refit+restart)",
                             DriftAction.REFIT_AND_RESET));
 
     /** The defaults with another drift response (the default refits and restarts Adam). */
