@@ -13,9 +13,13 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.state.rocksdb.PredefinedOptions;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
+import org.apache.flink.state.rocksdb.RocksDBResourceContainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 
 class OnlineJobConfigTest {
@@ -75,7 +79,8 @@ class OnlineJobConfigTest {
     }
 
     @Test
-    void onRocksDbCheckpointsAreIncrementalAndModelsAreStoredUncompressed() {
+    void onRocksDbCheckpointsAreIncrementalAndModelsAreStoredUncompressedBehindBloomFilters()
+            throws Exception {
         Configuration rocks =
                 OnlineLearningJob.flinkConfiguration(
                         defaults()
@@ -83,8 +88,17 @@ class OnlineJobConfigTest {
                                 .stateBackend(OnlineJobConfig.StateBackend.ROCKSDB)
                                 .build());
         assertThat(rocks.get(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)).isTrue();
-        assertThat(rocks.get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL))
-                .isEqualTo(List.of(CompressionType.NO_COMPRESSION));
+        // what Flink hands RocksDB for each column family (each piece of state) from these settings
+        try (RocksDBResourceContainer container =
+                new RocksDBResourceContainer(
+                        rocks, PredefinedOptions.DEFAULT, null, null, temp.toFile(), false)) {
+            ColumnFamilyOptions column = container.getColumnOptions();
+            assertThat(column.compressionPerLevel()).containsOnly(CompressionType.NO_COMPRESSION);
+            assertThat(column.tableFormatConfig())
+                    .isInstanceOfSatisfying(
+                            BlockBasedTableConfig.class,
+                            table -> assertThat(table.filterPolicy()).isNotNull());
+        }
         Configuration heap =
                 OnlineLearningJob.flinkConfiguration(
                         defaults().checkpointDir(temp.toString()).build());
