@@ -47,7 +47,6 @@ import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -174,14 +173,7 @@ public final class PipelineBench {
      * One steady row's key count, state backend and bundle size (0: no bundles), written {@code
      * backend:keys} or {@code backend:keys:bundle}.
      */
-    /**
-     * @param bloomFilters false for a RocksDB row without the bloom filters the job sets, to measure
-     *     what they buy in the same run ({@code rocksdb-nobloom:100000})
-     */
-    public record SteadyCase(
-            OnlineJobConfig.StateBackend backend, int keys, int bundleSize, boolean bloomFilters) {
-        static final String NO_BLOOM = "rocksdb-nobloom";
-
+    public record SteadyCase(OnlineJobConfig.StateBackend backend, int keys, int bundleSize) {
         public SteadyCase {
             if (keys < 1) {
                 throw new IllegalArgumentException(
@@ -193,20 +185,11 @@ public final class PipelineBench {
             }
         }
 
-        public SteadyCase(OnlineJobConfig.StateBackend backend, int keys, int bundleSize) {
-            this(backend, keys, bundleSize, true);
-        }
-
         public SteadyCase(OnlineJobConfig.StateBackend backend, int keys) {
             this(backend, keys, 0);
         }
 
-        /** The backend as the row names it. */
-        public String name() {
-            return bloomFilters ? backend.flinkName() : NO_BLOOM;
-        }
-
-        /** {@code hashmap:10000,rocksdb:100000,hashmap:10000:256,rocksdb-nobloom:100000}. */
+        /** {@code hashmap:10000,rocksdb:100000,hashmap:10000:256}. */
         public static List<SteadyCase> parseAll(String text) {
             List<SteadyCase> cases = new ArrayList<>();
             for (String item : text.split(",")) {
@@ -220,12 +203,8 @@ public final class PipelineBench {
                 }
                 int keys = number(item, "keys", parts[1]);
                 int bundle = parts.length == 3 ? number(item, "bundle size", parts[2]) : 0;
-                boolean noBloom = parts[0].trim().equals(NO_BLOOM);
-                OnlineJobConfig.StateBackend backend =
-                        noBloom
-                                ? OnlineJobConfig.StateBackend.ROCKSDB
-                                : OnlineJobConfig.StateBackend.parse(parts[0]);
-                cases.add(new SteadyCase(backend, keys, bundle, !noBloom));
+                cases.add(
+                        new SteadyCase(OnlineJobConfig.StateBackend.parse(parts[0]), keys, bundle));
             }
             return cases;
         }
@@ -554,14 +533,14 @@ public final class PipelineBench {
                         backlogs.put(c.keys(), backlog);
                     }
                     log.printf("steady round %d of %d%n", round, settings.steadyRounds());
-                    kan.get(i).add(steadyPhase(c, n, backlog));
+                    kan.get(i).add(steadyPhase(c.keys(), n, backlog, c.backend(), c.bundleSize()));
                     if (passedThisRound.add(c.keys())) {
                         passThrough
                                 .computeIfAbsent(c.keys(), k -> new ArrayList<>())
-                                .add(steadyPhase(c.keys(), n, backlog, null, 0, true));
+                                .add(steadyPhase(c.keys(), n, backlog, null, 0));
                     }
                 } catch (Exception e) {
-                    failed("steady at " + c.keys() + " keys on " + c.name(), e);
+                    failed("steady at " + c.keys() + " keys on " + c.backend().flinkName(), e);
                     failedCases.add(i);
                 }
             }
@@ -602,7 +581,7 @@ public final class PipelineBench {
         double passPerCpu = median(pass, SteadyPhase::eventsPerCpuS);
         return new SteadyRow(
                 c.keys(),
-                c.name(),
+                c.backend().flinkName(),
                 steadyEvents(c.keys()),
                 newKeys,
                 newKeys / passRate,
@@ -657,26 +636,13 @@ public final class PipelineBench {
      *
      * @param backend the learning job's state backend, or null for the pass-through job
      */
-    private SteadyPhase steadyPhase(SteadyCase c, long n, String backlog) throws Exception {
-        return steadyPhase(c.keys(), n, backlog, c.backend(), c.bundleSize(), c.bloomFilters());
-    }
-
     private SteadyPhase steadyPhase(
-            int keys,
-            long n,
-            String backlog,
-            OnlineJobConfig.StateBackend backend,
-            int bundleSize,
-            boolean bloomFilters)
+            int keys, long n, String backlog, OnlineJobConfig.StateBackend backend, int bundleSize)
             throws Exception {
         String what =
                 backend == null
                         ? "pass-through"
-                        : "learning on "
-                                + backend.flinkName()
-                                + (bloomFilters ? "" : " without bloom filters")
-                                + ", bundles of "
-                                + bundleSize;
+                        : "learning on " + backend.flinkName() + ", bundles of " + bundleSize;
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
         Topics own = topics(backend == null ? "steady-pass" : "steady-kan", keys);
         Topics t = new Topics(backlog, own.labels, own.scores, own.metrics, own.dlq);
@@ -695,9 +661,6 @@ public final class PipelineBench {
             // (the MiniCluster's default leaves it a few hundred KB and it flushes constantly);
             // the job itself turns on incremental checkpoints for RocksDB
             extra.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(512));
-            if (!bloomFilters) {
-                extra.set(RocksDBConfigurableOptions.USE_BLOOM_FILTER, false);
-            }
         }
         JobClient job = startJob(backend == null, config, extra);
         try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {

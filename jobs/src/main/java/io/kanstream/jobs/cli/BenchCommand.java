@@ -82,8 +82,7 @@ final class BenchCommand implements Callable<Integer> {
                     "Rows of the steady part, backend:keys or backend:keys:bundle-size (default"
                             + " hashmap:100,hashmap:1000,"
                             + "hashmap:10000,rocksdb:1000,rocksdb:10000,rocksdb:100000; --quick:"
-                            + " hashmap:100,hashmap:10000,rocksdb:100000). Backend"
-                            + " rocksdb-nobloom: RocksDB without the job's bloom filters.")
+                            + " hashmap:100,hashmap:10000,rocksdb:100000).")
     String steady;
 
     @Option(

@@ -106,11 +106,6 @@ public final class OnlineLearningJob {
             conf.set(
                     RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL,
                     List.of(CompressionType.NO_COMPRESSION));
-            // Every key's model is rewritten every few seconds, so a read's key is rarely in the
-            // newest sorted files; without a filter a read searches each of them, reading a data
-            // block from disk per file, and this was most of what a read cost at 100,000 keys
-            // (docs/state.md, "RocksDB").
-            conf.set(RocksDBConfigurableOptions.USE_BLOOM_FILTER, true);
         }
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(

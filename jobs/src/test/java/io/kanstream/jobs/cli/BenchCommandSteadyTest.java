@@ -33,13 +33,10 @@ class BenchCommandSteadyTest {
 
     @Test
     void steadyRowsAreWrittenBackendColonKeysAndBadOnesSayWhatIsWrong() {
-        assertThat(SteadyCase.parseAll("hashmap:100, rocksdb:100000, rocksdb-nobloom:100000"))
+        assertThat(SteadyCase.parseAll("hashmap:100, rocksdb:100000"))
                 .containsExactly(
                         new SteadyCase(StateBackend.HASHMAP, 100),
-                        new SteadyCase(StateBackend.ROCKSDB, 100_000),
-                        new SteadyCase(StateBackend.ROCKSDB, 100_000, 0, false));
-        assertThat(SteadyCase.parseAll("rocksdb-nobloom:10").get(0).name())
-                .isEqualTo("rocksdb-nobloom");
+                        new SteadyCase(StateBackend.ROCKSDB, 100_000));
         assertThatThrownBy(() -> SteadyCase.parseAll("rocksdb"))
                 .hasMessageContaining("'rocksdb' must be backend:keys");
         assertThatThrownBy(() -> SteadyCase.parseAll("rocksdb:many"))

@@ -18,7 +18,6 @@ import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.state.rocksdb.RocksDBResourceContainer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 
@@ -79,8 +78,7 @@ class OnlineJobConfigTest {
     }
 
     @Test
-    void onRocksDbCheckpointsAreIncrementalAndModelsAreStoredUncompressedBehindBloomFilters()
-            throws Exception {
+    void onRocksDbCheckpointsAreIncrementalAndModelsAreStoredUncompressed() throws Exception {
         Configuration rocks =
                 OnlineLearningJob.flinkConfiguration(
                         defaults()
@@ -94,10 +92,6 @@ class OnlineJobConfigTest {
                         rocks, PredefinedOptions.DEFAULT, null, null, temp.toFile(), false)) {
             ColumnFamilyOptions column = container.getColumnOptions();
             assertThat(column.compressionPerLevel()).containsOnly(CompressionType.NO_COMPRESSION);
-            assertThat(column.tableFormatConfig())
-                    .isInstanceOfSatisfying(
-                            BlockBasedTableConfig.class,
-                            table -> assertThat(table.filterPolicy()).isNotNull());
         }
         Configuration heap =
                 OnlineLearningJob.flinkConfiguration(
