@@ -4,6 +4,8 @@ import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.stream.DriftAction;
 import io.kanstream.stream.OnlineKanConfig;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -109,13 +111,22 @@ final class LearnerOptions {
     static final class Drift {
         @Option(
                 names = "--drift-action",
+                completionCandidates = DriftActions.class,
                 description =
-                        "What a key's detected drift does: none|refit|boost|refit+boost|reset|"
-                                + "refit+reset|restart|refit+restart (default ${DEFAULT-VALUE}).")
+                        "What a key's detected drift does: ${COMPLETION-CANDIDATES}"
+                                + " (default ${DEFAULT-VALUE}).")
         String driftAction = JOB.learner().driftAction().spelling();
 
         DriftAction driftAction() {
             return DriftAction.parse(driftAction);
+        }
+    }
+
+    /** Every drift action as the command line spells it, for the help and shell completion. */
+    static final class DriftActions implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(DriftAction.values()).map(DriftAction::spelling).iterator();
         }
     }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kanstream.jobs.CliRun;
 import io.kanstream.jobs.LocalKafka;
 import io.kanstream.jobs.LocalKafka.Broker;
+import io.kanstream.stream.DriftAction;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.EventCodec;
 import io.kanstream.stream.Label;
@@ -49,6 +50,12 @@ class RunAndProduceCommandTest {
                         "--refit",
                         "--drift-action",
                         "default refit+restart");
+        // every action the parser takes, listed from the enum
+        for (DriftAction action : DriftAction.values()) {
+            assertThat(help.output()).contains(action.spelling());
+        }
+        assertThat(help.output().replaceAll("\\s+", " "))
+                .contains("drift does: none, refit, boost, refit+boost, reset");
     }
 
     @Test
