@@ -19,11 +19,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Model state written by every earlier format stays readable: the committed fixtures in {@code
  * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33), {@code state/v2/} (made by
- * {@link FormatV2Fixtures} at commit 42986c6) and {@code state/v3/} (made by {@link
- * FormatV3Fixtures} at commit 9aeec8e, one with a companion KAN, one with two) decode, predict what
- * they predicted when they were written, and keep learning. A later format must keep these passing
- * through its migration of the older ones, not by regenerating the fixtures; and format 4 writes a
- * learner with momentum in format 3's layout, byte for byte but the version.
+ * {@link FormatV2Fixtures} at commit 42986c6), {@code state/v3/} (made by {@link FormatV3Fixtures}
+ * at commit 9aeec8e, one with a companion KAN, one with two) and {@code state/v4/} (made by {@link
+ * FormatV4Fixtures} at commit 1ce7f8a, Adam without momentum) decode, predict what they predicted
+ * when they were written, and keep learning. A later format must keep these passing through its
+ * migration of the older ones, not by regenerating the fixtures; and format 4 writes a learner with
+ * momentum in format 3's layout, byte for byte but the version.
  */
 class LearnerStateFixturesTest {
 
@@ -37,7 +38,9 @@ class LearnerStateFixturesTest {
                 "v3/binary",
                 "v3/regression",
                 "v3/binary-companions",
-                "v3/regression-mixture");
+                "v3/regression-mixture",
+                "v4/binary",
+                "v4/regression");
     }
 
     @ParameterizedTest
@@ -118,19 +121,38 @@ class LearnerStateFixturesTest {
             })
     void aFormat3LearnerEncodesToItsBytesButTheVersion(String task) {
         byte[] fixture = resource(task, ".kans");
-        byte[] expected = withVersion(fixture, LearnerStateCodec.CURRENT_VERSION);
+        byte[] expected = withVersion(fixture, 3, LearnerStateCodec.CURRENT_VERSION);
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
         }
     }
 
-    /** Every version field of an encoding, the nested companions' too, set to {@code version}. */
-    private static byte[] withVersion(byte[] encoding, int version) {
+    /**
+     * A format-4 learner without momentum (no first moments in its bytes) encodes to the very same
+     * bytes but the version: the layout the job's learners are checkpointed in today.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"v4/binary", "v4/regression"})
+    void aFormat4LearnerEncodesToItsBytesButTheVersion(String task) {
+        byte[] fixture = resource(task, ".kans");
+        byte[] expected = withVersion(fixture, 4, LearnerStateCodec.CURRENT_VERSION);
+        try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
+            assertThat(learner.config().beta1()).isZero();
+            assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
+            assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
+        }
+    }
+
+    /**
+     * Every version field of an encoding that reads {@code from}, the nested companions' too, set
+     * to {@code version}.
+     */
+    private static byte[] withVersion(byte[] encoding, int from, int version) {
         byte[] copy = encoding.clone();
         java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(copy);
         for (int at = 0; at + 8 <= copy.length; at++) {
-            if (buffer.getInt(at) == LearnerStateCodec.MAGIC && buffer.getInt(at + 4) == 3) {
+            if (buffer.getInt(at) == LearnerStateCodec.MAGIC && buffer.getInt(at + 4) == from) {
                 buffer.putInt(at + 4, version);
             }
         }

@@ -1,0 +1,51 @@
+package io.kanstream.kan;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * How the model-state fixtures in {@code src/test/resources/state/v4/} were made: the learners,
+ * stream, refit and probes of {@link FormatV3Fixtures}, but Adam without momentum (β₁ = 0, the
+ * streams' default), whose first moments format 4 leaves out: the layout only format 4 writes.
+ * {@link LearnerStateFixturesTest} restores them.
+ *
+ * <p>Kept to document the fixtures, not to refresh them: rerunning it on newer code writes the NEW
+ * format. The command (from the repository's root, on a commit that writes format 4):
+ *
+ * <pre>
+ * mvn -B -pl kan-operators test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java \
+ *     -Dexec.classpathScope=test -Dexec.mainClass=io.kanstream.kan.FormatV4Fixtures \
+ *     -Dai.djl.offline=true -Dexec.args=kan-operators/src/test/resources/state/v4
+ * </pre>
+ */
+public final class FormatV4Fixtures {
+    private FormatV4Fixtures() {}
+
+    public static void main(String[] args) throws IOException {
+        Path dir = FormatV1Fixtures.outputDirectory(args, "FormatV4Fixtures", "v4");
+        write(dir, Task.BINARY);
+        write(dir, Task.REGRESSION);
+    }
+
+    private static void write(Path dir, Task task) throws IOException {
+        String name = "learner-4-8-1-" + task.name().toLowerCase(Locale.ROOT);
+        KanConfig config = KanConfig.builder(List.of(4, 8, 1)).task(task).beta1(0).build();
+        try (KanLearner learner = KanLearner.create(config)) {
+            SplittableRandom random = new SplittableRandom(2024);
+            for (int e = 0; e < FormatV2Fixtures.EXAMPLES; e++) {
+                float[] row = FormatV1Fixtures.rows(random, 1);
+                learner.score(row, 1);
+                learner.learn(row, FormatV1Fixtures.labels(task, row, random));
+                if (e + 1 == FormatV2Fixtures.REFIT_AFTER) {
+                    learner.refitFromStatistics();
+                }
+            }
+            Files.write(dir.resolve(name + ".kans"), LearnerStateCodec.encode(learner));
+            FormatV1Fixtures.writeProbes(learner, dir.resolve(name + ".probe.csv"));
+        }
+    }
+}
