@@ -128,6 +128,10 @@ public final class PipelineBench {
                 throw new IllegalArgumentException(
                         "steady rounds must be at least 1, got " + steadyRounds);
             }
+            if (steadyMinEvents < 0) {
+                throw new IllegalArgumentException(
+                        "steady min events must be at least 0, got " + steadyMinEvents);
+            }
         }
 
         public static Settings quick() {

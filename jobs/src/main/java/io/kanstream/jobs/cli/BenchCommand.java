@@ -91,6 +91,14 @@ final class BenchCommand implements Callable<Integer> {
     Integer steadyEventsPerKey;
 
     @Option(
+            names = "--steady-min-events",
+            description =
+                    "Events of a steady row's backlog at least, over however few keys: a window"
+                            + " spanning several checkpoints (every 30 s) pays their share"
+                            + " (default 600000; without --quick 1000000).")
+    Long steadyMinEvents;
+
+    @Option(
             names = "--steady-rounds",
             description =
                     "How often each steady row runs, the rows' rounds interleaved; a row's figures"
@@ -247,7 +255,7 @@ final class BenchCommand implements Callable<Integer> {
                                 ? steadyEventsPerKey
                                 : settings.steadyEventsPerKey(),
                         settings.steadyCheckpointInterval(),
-                        settings.steadyMinEvents(),
+                        steadyMinEvents != null ? steadyMinEvents : settings.steadyMinEvents(),
                         steadyRounds != null ? steadyRounds : settings.steadyRounds());
         Path work = Files.createTempDirectory("kanstream-bench");
         LocalBroker broker = null;
