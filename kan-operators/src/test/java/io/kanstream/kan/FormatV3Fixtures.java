@@ -44,12 +44,21 @@ public final class FormatV3Fixtures {
                         .beta1(0.9)
                         .companionRates(companions)
                         .build();
+        write(dir, name, config);
+    }
+
+    /**
+     * A learner of {@code config} after the stream of {@link FormatV2Fixtures} (scored, then
+     * learned, one example at a time, its grids refit from its summaries halfway), written as
+     * {@code <name>.kans} with its probes beside it.
+     */
+    static void write(Path dir, String name, KanConfig config) throws IOException {
         try (KanLearner learner = KanLearner.create(config)) {
             SplittableRandom random = new SplittableRandom(2024);
             for (int e = 0; e < FormatV2Fixtures.EXAMPLES; e++) {
                 float[] row = FormatV1Fixtures.rows(random, 1);
                 learner.score(row, 1);
-                learner.learn(row, FormatV1Fixtures.labels(task, row, random));
+                learner.learn(row, FormatV1Fixtures.labels(config.task(), row, random));
                 if (e + 1 == FormatV2Fixtures.REFIT_AFTER) {
                     learner.refitFromStatistics();
                 }

@@ -1,11 +1,9 @@
 package io.kanstream.kan;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * How the model-state fixtures in {@code src/test/resources/state/v4/} were made: the learners,
@@ -33,19 +31,7 @@ public final class FormatV4Fixtures {
 
     private static void write(Path dir, Task task) throws IOException {
         String name = "learner-4-8-1-" + task.name().toLowerCase(Locale.ROOT);
-        KanConfig config = KanConfig.builder(List.of(4, 8, 1)).task(task).beta1(0).build();
-        try (KanLearner learner = KanLearner.create(config)) {
-            SplittableRandom random = new SplittableRandom(2024);
-            for (int e = 0; e < FormatV2Fixtures.EXAMPLES; e++) {
-                float[] row = FormatV1Fixtures.rows(random, 1);
-                learner.score(row, 1);
-                learner.learn(row, FormatV1Fixtures.labels(task, row, random));
-                if (e + 1 == FormatV2Fixtures.REFIT_AFTER) {
-                    learner.refitFromStatistics();
-                }
-            }
-            Files.write(dir.resolve(name + ".kans"), LearnerStateCodec.encode(learner));
-            FormatV1Fixtures.writeProbes(learner, dir.resolve(name + ".probe.csv"));
-        }
+        FormatV3Fixtures.write(
+                dir, name, KanConfig.builder(List.of(4, 8, 1)).task(task).beta1(0).build());
     }
 }
