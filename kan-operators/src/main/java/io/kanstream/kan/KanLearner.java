@@ -631,7 +631,8 @@ public final class KanLearner implements AutoCloseable {
 
     /**
      * Refits every grid to the running summaries of its inputs, keeping the grid size, whatever it
-     * changes: what a drift response asks for.
+     * changes (the operator's refits, on schedule or on a drift, go through the tolerance instead:
+     * {@link #refitIfDue}, {@link #refitWithinTolerance}).
      */
     public RefitResult refitFromStatistics() {
         requireStatistics();

@@ -87,9 +87,7 @@ class RefitPolicyTest {
             float[] probe = {0.2f, -0.3f, 2.5f, 3.1f};
             float[] before = learner.outputs(probe, 2);
             assertThat(learner.refitIfDue(strict)).isNull();
-            assertThat(learner.rejectedRefits()).isEqualTo(1);
-            assertThat(learner.gridEpoch()).isZero();
-            assertThat(learner.outputs(probe, 2)).containsExactly(before);
+            assertDeclinedAndUnchanged(learner, probe, before);
         }
     }
 
@@ -104,9 +102,7 @@ class RefitPolicyTest {
             float[] before = learner.outputs(probe, 2);
 
             assertThat(learner.refitWithinTolerance(strict)).isNull();
-            assertThat(learner.rejectedRefits()).isEqualTo(1);
-            assertThat(learner.gridEpoch()).isZero();
-            assertThat(learner.outputs(probe, 2)).containsExactly(before);
+            assertDeclinedAndUnchanged(learner, probe, before);
 
             feed(learner, random, 100, 0.5);
             RefitResult result = learner.refitWithinTolerance(loose);
@@ -114,6 +110,14 @@ class RefitPolicyTest {
             assertThat(result.change()).isPositive().isLessThanOrEqualTo(loose.tolerance());
             assertThat(learner.gridEpoch()).isEqualTo(1);
         }
+    }
+
+    /** One refit declined and counted, the grids and the outputs on {@code probe} as they were. */
+    private static void assertDeclinedAndUnchanged(
+            KanLearner learner, float[] probe, float[] before) {
+        assertThat(learner.rejectedRefits()).isEqualTo(1);
+        assertThat(learner.gridEpoch()).isZero();
+        assertThat(learner.outputs(probe, 2)).containsExactly(before);
     }
 
     @Test

@@ -141,25 +141,19 @@ class OnlineKanOperatorTest {
         List<Score> originalScores;
         try (var original = harness(config)) {
             original.open();
-            for (Event e : before) {
-                original.processElement1(e, e.ts());
-            }
+            feed(original, before);
             original.processElement1(
                     new Event("pending", "k1", 2_000L, new float[] {0.1f, 0.2f}), 2_000L);
             snapshot = original.snapshot(1L, 2_000L);
             original.getOutput().clear();
-            for (Event e : after) {
-                original.processElement1(e, e.ts());
-            }
+            feed(original, after);
             original.processElement2(new Label("pending", "k1", 1, 3_000L), 3_000L);
             originalScores = scores(original);
         }
         try (var restored = harness(config)) {
             restored.initializeState(snapshot);
             restored.open();
-            for (Event e : after) {
-                restored.processElement1(e, e.ts());
-            }
+            feed(restored, after);
             restored.processElement2(new Label("pending", "k1", 1, 3_000L), 3_000L);
             assertSameScores(scores(restored), originalScores);
             assertThat(operator(restored).awaitingInState()).isZero();
@@ -182,17 +176,13 @@ class OnlineKanOperatorTest {
         OperatorSubtaskState atOnce;
         try (var h = harness(config)) {
             h.open();
-            for (Event e : before) {
-                h.processElement1(e, e.ts());
-            }
+            feed(h, before);
             atOnce = h.snapshot(1L, 2_000L);
         }
         OperatorSubtaskState deferred;
         try (var h = harness(config)) {
             h.open();
-            for (Event e : before) {
-                h.processElement1(e, e.ts());
-            }
+            feed(h, before);
             h.prepareSnapshotPreBarrier(1L);
             CheckpointStreamFactory storage =
                     new JobManagerCheckpointStorage()
@@ -207,14 +197,22 @@ class OnlineKanOperatorTest {
                                     CheckpointOptions.forCheckpointWithDefaultLocation(),
                                     storage);
             // every key scores and steps before the snapshot's asynchronous part writes it
-            for (Event e : after) {
-                h.processElement1(e, e.ts());
-            }
+            feed(h, after);
             deferred = OperatorSnapshotFinalizer.create(futures).getJobManagerOwnedState();
         }
         List<Score> expected = replay(config, atOnce, after);
         assertThat(expected).hasSameSizeAs(after);
         assertSameScores(replay(config, deferred, after), expected);
+    }
+
+    /** Each event to the operator at its own time. */
+    private static void feed(
+            KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> h,
+            List<Event> events)
+            throws Exception {
+        for (Event e : events) {
+            h.processElement1(e, e.ts());
+        }
     }
 
     /** The same scores, event by event, from the same models (versions and grids). */
@@ -237,9 +235,7 @@ class OnlineKanOperatorTest {
         try (var h = harness(config)) {
             h.initializeState(state);
             h.open();
-            for (Event e : events) {
-                h.processElement1(e, e.ts());
-            }
+            feed(h, events);
             return scores(h);
         }
     }
@@ -258,20 +254,12 @@ class OnlineKanOperatorTest {
                     h.setStateBackend(new EmbeddedRocksDBStateBackend());
                 }
                 h.open();
-                for (Event e : events) {
-                    h.processElement1(e, e.ts());
-                }
+                feed(h, events);
                 runs.add(scores(h));
                 assertThat(operator(h).modelsInState(false)).isEqualTo(3);
             }
         }
-        assertThat(runs.get(1)).hasSameSizeAs(runs.get(0));
-        for (int i = 0; i < runs.get(0).size(); i++) {
-            Score a = runs.get(0).get(i);
-            Score b = runs.get(1).get(i);
-            assertThat(b.score()).as("score of %s", a.id()).isEqualTo(a.score());
-            assertThat(b.modelVersion()).isEqualTo(a.modelVersion());
-        }
+        assertSameScores(runs.get(1), runs.get(0));
         assertThat(runs.get(0).get(runs.get(0).size() - 1).modelVersion()).isPositive();
     }
 
