@@ -145,7 +145,7 @@ public final class PipelineBench {
                     2,
                     Duration.ofSeconds(2),
                     250_000,
-                    SteadyCase.parseAll("hashmap:100,hashmap:10000,rocksdb:100000"),
+                    SteadyCase.parseAll("hashmap:100,hashmap:10000,rocksdb:100,rocksdb:100000"),
                     20,
                     Duration.ofSeconds(30),
                     600_000,
@@ -165,7 +165,7 @@ public final class PipelineBench {
                     100_000,
                     SteadyCase.parseAll(
                             "hashmap:100,hashmap:1000,hashmap:10000,"
-                                    + "rocksdb:1000,rocksdb:10000,rocksdb:100000"),
+                                    + "rocksdb:100,rocksdb:1000,rocksdb:10000,rocksdb:100000"),
                     20,
                     Duration.ofSeconds(30),
                     1_000_000,

@@ -57,13 +57,32 @@ class BenchCommandSteadyTest {
                                 row(10_000, "rocksdb", 100),
                                 row(100_000, "rocksdb", 250)));
         assertThat(checks).hasSize(2);
-        assertThat(checks.get(0).check()).contains("10,000 keys on hashmap");
+        assertThat(checks.get(0).check())
+                .isEqualTo("steady 10,000 keys on hashmap, events/s ÷ 100 keys on hashmap");
         assertThat(checks.get(0).measured()).isEqualTo(0.85);
         assertThat(checks.get(0).pass()).isTrue();
-        assertThat(checks.get(1).check()).contains("100,000 keys on rocksdb");
+        assertThat(checks.get(1).check())
+                .isEqualTo("steady 100,000 keys on rocksdb, events/s ÷ 100 keys on hashmap");
         assertThat(checks.get(1).measured()).isEqualTo(0.25);
         assertThat(checks.get(1).pass()).isFalse();
         // without the reference row there is nothing to compare with
         assertThat(BenchCommand.steadyChecks(List.of(row(10_000, "hashmap", 850)))).isEmpty();
+    }
+
+    @Test
+    void withAHundredKeysOnRocksDbTheManyKeyRowIsAlsoComparedWithItsOwnBackend() {
+        List<BenchReport.Check> checks =
+                BenchCommand.steadyChecks(
+                        List.of(
+                                row(100, "hashmap", 1000),
+                                row(100, "rocksdb", 400),
+                                row(100_000, "rocksdb", 140)));
+        assertThat(checks)
+                .extracting(BenchReport.Check::check)
+                .containsExactly(
+                        "steady 100,000 keys on rocksdb, events/s ÷ 100 keys on hashmap",
+                        "steady 100,000 keys on rocksdb, events/s ÷ 100 keys on rocksdb");
+        assertThat(checks).extracting(BenchReport.Check::measured).containsExactly(0.14, 0.35);
+        assertThat(checks).extracting(BenchReport.Check::pass).containsExactly(false, true);
     }
 }
