@@ -648,8 +648,7 @@ public final class PipelineBench {
                         ? "pass-through"
                         : "learning on " + backend.flinkName() + ", bundles of " + bundleSize;
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
-        Topics own = topics(backend == null ? "steady-pass" : "steady-kan", keys);
-        Topics t = new Topics(backlog, own.labels, own.scores, own.metrics, own.dlq);
+        Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys, backlog);
         OnlineJobConfig config =
                 allKeysLive(config(t, keys), keys, Math.min(bundleSize, keys)).toBuilder()
                         // the backlog is shared by rounds: name what is the run's own by its scores
@@ -804,31 +803,37 @@ public final class PipelineBench {
     }
 
     private Topics topics(String what, int keys) {
+        return topics(what, keys, null);
+    }
+
+    /**
+     * Fresh topics for one job; its events topic is {@code events} when given (a backlog that
+     * exists already, read by several jobs), otherwise a new one.
+     */
+    private Topics topics(String what, int keys, String events) {
         String p = "bench-" + runId + "-" + RUNS.incrementAndGet() + "-" + what + "-" + keys + "-";
         Topics t =
                 new Topics(
-                        p + "events",
+                        events != null ? events : p + "events",
                         p + "labels",
                         p + "scores",
                         p + "metrics",
                         p + "dead-letters");
         int partitions = 2 * settings.parallelism();
+        List<NewTopic> fresh = new ArrayList<>();
+        if (events == null) {
+            fresh.add(new NewTopic(t.events, partitions, (short) 1));
+        }
+        // the broker stamps each score as it appends it
+        fresh.add(
+                new NewTopic(t.scores, partitions, (short) 1)
+                        .configs(Map.of("message.timestamp.type", "LogAppendTime")));
+        fresh.add(new NewTopic(t.labels, Optional.of(1), Optional.empty()));
+        fresh.add(new NewTopic(t.metrics, Optional.of(1), Optional.empty()));
+        fresh.add(new NewTopic(t.dlq, Optional.of(1), Optional.empty()));
         try (Admin admin = Admin.create(adminProps())) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(t.events, partitions, (short) 1),
-                                    // the broker stamps each score as it appends it
-                                    new NewTopic(t.scores, partitions, (short) 1)
-                                            .configs(
-                                                    Map.of(
-                                                            "message.timestamp.type",
-                                                            "LogAppendTime")),
-                                    new NewTopic(t.labels, Optional.of(1), Optional.empty()),
-                                    new NewTopic(t.metrics, Optional.of(1), Optional.empty()),
-                                    new NewTopic(t.dlq, Optional.of(1), Optional.empty())))
-                    .all()
-                    .get(60, TimeUnit.SECONDS);
-            awaitLeaders(admin, List.of(t.events, t.scores, t.labels, t.metrics, t.dlq));
+            admin.createTopics(fresh).all().get(60, TimeUnit.SECONDS);
+            awaitLeaders(admin, fresh.stream().map(NewTopic::name).toList());
         } catch (Exception e) {
             throw new IllegalStateException("cannot create the bench topics " + t, e);
         }
