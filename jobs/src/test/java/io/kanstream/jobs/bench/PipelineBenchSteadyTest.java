@@ -14,10 +14,8 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,11 +76,7 @@ class PipelineBenchSteadyTest {
     }
 
     private static Set<String> benchTopics(LocalKafka.Broker kafka) throws Exception {
-        try (Admin admin =
-                Admin.create(
-                        Map.of(
-                                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
-                                kafka.bootstrapServers()))) {
+        try (Admin admin = Admin.create(kafka.connection().clientProperties())) {
             Set<String> names = new HashSet<>();
             for (String name : admin.listTopics().names().get()) {
                 if (name.startsWith("bench-")) {
