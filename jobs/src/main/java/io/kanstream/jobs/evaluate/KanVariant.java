@@ -95,6 +95,11 @@ public record KanVariant(
                             "a companion KAN at the same learning rate (another initialization)",
                             1.0),
                     companions(
+                            "kan+companion-0.33",
+                            "a companion KAN at a third of the learning rate (--companions 0.33):"
+                                    + " the slow member of a fast/slow pair",
+                            1 / 3.0),
+                    companions(
                             "kan+companions-0.33-3",
                             "two companion KANs, at 1/3 and 3x the learning rate",
                             1 / 3.0,

@@ -94,6 +94,28 @@ final class SuiteStreams {
                                 Task.BINARY,
                                 synthetic,
                                 seed -> SyntheticStreams.covariate(seed, synthetic, Task.BINARY),
+                                s -> s),
+                        new ReplayStream(
+                                "sea",
+                                "the SEA concepts: binary, 3 features in [0, 10], label x0 + x1"
+                                        + " <= theta with theta 8, 9, 7, 9.5 by quarters, 10% of"
+                                        + " labels flipped; a linear concept ("
+                                        + keys
+                                        + ")",
+                                Task.BINARY,
+                                synthetic,
+                                seed -> SyntheticStreams.sea(seed, synthetic),
+                                s -> s),
+                        new ReplayStream(
+                                "hyperplane",
+                                "a rotating hyperplane: binary, 10 features in [0, 1], weights"
+                                        + " drifting every row, 5% of labels flipped; a linear"
+                                        + " concept that never stops moving ("
+                                        + keys
+                                        + ")",
+                                Task.BINARY,
+                                synthetic,
+                                seed -> SyntheticStreams.hyperplane(seed, synthetic),
                                 s -> s))) {
             streams.put(stream.name(), stream);
         }

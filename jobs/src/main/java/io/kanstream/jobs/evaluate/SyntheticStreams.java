@@ -94,6 +94,87 @@ final class SyntheticStreams {
         return table(rows, 2, task);
     }
 
+    /** SEA's thresholds on x0 + x1, one per quarter of the stream. */
+    static final double[] SEA_THRESHOLDS = {8, 9, 7, 9.5};
+
+    /** The share of SEA's and the hyperplane's labels that are flipped. */
+    static final double SEA_NOISE = 0.1;
+
+    static final double HYPERPLANE_NOISE = 0.05;
+    static final int HYPERPLANE_FEATURES = 10;
+
+    /** How far each hyperplane weight moves per row, and how often its direction turns. */
+    static final double HYPERPLANE_STEP = 0.001;
+
+    static final double HYPERPLANE_TURN = 1e-4;
+
+    /**
+     * The SEA concepts (Street and Kim, KDD 2001): three features uniform in [0, 10], of which the
+     * third is irrelevant; the label is whether x0 + x1 ≤ θ, with θ stepping through {@link
+     * #SEA_THRESHOLDS} at each quarter of the stream (three abrupt changes), and {@link #SEA_NOISE}
+     * of the labels flipped. A linear concept with label noise: what an online logistic regression
+     * is made for.
+     */
+    static HistoryTable sea(long seed, int events) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<HistoryRow> rows = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+            float[] x = new float[3];
+            for (int f = 0; f < 3; f++) {
+                x[f] = (float) (10 * random.nextDouble());
+            }
+            double threshold = SEA_THRESHOLDS[(int) ((long) i * SEA_THRESHOLDS.length / events)];
+            boolean label = x[0] + x[1] <= threshold;
+            if (random.nextDouble() < SEA_NOISE) {
+                label = !label;
+            }
+            rows.add(new HistoryRow(i, "key-" + (i % KEYS), i, x, label ? 1 : 0));
+        }
+        return table(rows, 3, Task.BINARY);
+    }
+
+    /**
+     * A rotating hyperplane (Hulten, Spencer and Domingos, KDD 2001): {@link #HYPERPLANE_FEATURES}
+     * features uniform in [0, 1]; the label is whether Σ wᵢxᵢ ≥ ½ Σ wᵢ. The weights start uniform
+     * in [0, 1] and each moves by {@link #HYPERPLANE_STEP} per row in a direction that turns with
+     * probability {@link #HYPERPLANE_TURN} per row, so the boundary drifts all the time; {@link
+     * #HYPERPLANE_NOISE} of the labels are flipped. A linear concept in ten dimensions that never
+     * stops moving.
+     */
+    static HistoryTable hyperplane(long seed, int events) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int d = HYPERPLANE_FEATURES;
+        double[] w = new double[d];
+        int[] direction = new int[d];
+        for (int f = 0; f < d; f++) {
+            w[f] = random.nextDouble();
+            direction[f] = random.nextBoolean() ? 1 : -1;
+        }
+        List<HistoryRow> rows = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+            float[] x = new float[d];
+            double dot = 0;
+            double sum = 0;
+            for (int f = 0; f < d; f++) {
+                x[f] = (float) random.nextDouble();
+                dot += w[f] * x[f];
+                sum += w[f];
+            }
+            boolean label = dot >= sum / 2;
+            if (random.nextDouble() < HYPERPLANE_NOISE) {
+                label = !label;
+            }
+            rows.add(new HistoryRow(i, "key-" + (i % KEYS), i, x, label ? 1 : 0));
+            for (int f = 0; f < d; f++) {
+                if (random.nextDouble() < HYPERPLANE_TURN) {
+                    direction[f] = -direction[f];
+                }
+                w[f] += direction[f] * HYPERPLANE_STEP;
+            }
+        }
+        return table(rows, d, Task.BINARY);
+    }
+
     private static HistoryTable table(List<HistoryRow> rows, int features, Task task) {
         List<String> names = new ArrayList<>();
         for (int f = 0; f < features; f++) {

@@ -39,6 +39,83 @@ class SyntheticStreamsTest {
         }
     }
 
+    @Test
+    void seaStepsItsThresholdEachQuarterAndFlipsATenthOfItsLabels() {
+        List<HistoryRow> rows = SyntheticStreams.sea(5, ROWS).rows();
+
+        int quarter = ROWS / 4;
+        for (int q = 0; q < 4; q++) {
+            double threshold = SyntheticStreams.SEA_THRESHOLDS[q];
+            int positive = 0;
+            int disagree = 0;
+            for (HistoryRow row : rows.subList(q * quarter, (q + 1) * quarter)) {
+                float[] x = row.features();
+                assertThat(x).hasSize(3);
+                for (float v : x) {
+                    assertThat(v).isBetween(0f, 10f);
+                }
+                boolean clean = x[0] + x[1] <= threshold;
+                positive += row.label() == 1 ? 1 : 0;
+                disagree += (row.label() == 1) != clean ? 1 : 0;
+            }
+            // P(x0 + x1 <= t) for x uniform in [0, 10]²: t²/200 up to 10; flipped at 10%
+            double clean = threshold * threshold / 200;
+            double expected = 0.9 * clean + 0.1 * (1 - clean);
+            assertThat((double) positive / quarter).isCloseTo(expected, within(0.035));
+            assertThat((double) disagree / quarter).isCloseTo(0.1, within(0.025));
+        }
+    }
+
+    @Test
+    void theHyperplaneKeepsItsClassesBalancedWhileItsBoundaryMoves() {
+        List<HistoryRow> rows = SyntheticStreams.hyperplane(5, ROWS).rows();
+
+        int positive = 0;
+        for (HistoryRow row : rows) {
+            assertThat(row.features()).hasSize(SyntheticStreams.HYPERPLANE_FEATURES);
+            for (float v : row.features()) {
+                assertThat(v).isBetween(0f, 1f);
+            }
+            positive += row.label() == 1 ? 1 : 0;
+        }
+        assertThat((double) positive / ROWS).isBetween(0.4, 0.6);
+        // the boundary moves: the label's correlation with a feature changes along the stream
+        double[] early = correlations(rows.subList(0, ROWS / 4));
+        double[] late = correlations(rows.subList(3 * ROWS / 4, ROWS));
+        double moved = 0;
+        for (int f = 0; f < early.length; f++) {
+            moved = Math.max(moved, Math.abs(early[f] - late[f]));
+        }
+        assertThat(moved).isGreaterThan(0.2);
+        assertThat(SyntheticStreams.hyperplane(5, 300).rows().get(299).features())
+                .containsExactly(rows.get(299).features());
+    }
+
+    /** Each feature's correlation with the label. */
+    private static double[] correlations(List<HistoryRow> rows) {
+        int d = rows.get(0).features().length;
+        double[] result = new double[d];
+        double n = rows.size();
+        double meanY = rows.stream().mapToDouble(HistoryRow::label).sum() / n;
+        for (int f = 0; f < d; f++) {
+            double sx = 0;
+            double sxx = 0;
+            double sxy = 0;
+            double syy = 0;
+            for (HistoryRow row : rows) {
+                double x = row.features()[f];
+                double y = row.label() - meanY;
+                sx += x;
+                sxx += x * x;
+                sxy += x * y;
+                syy += y * y;
+            }
+            double varX = sxx / n - (sx / n) * (sx / n);
+            result[f] = sxy / n / Math.sqrt(varX * syy / n);
+        }
+        return result;
+    }
+
     private static double meanInput(List<HistoryRow> rows, int quarter) {
         return meanInput(rows, 0, quarter * ROWS / 4, (quarter + 1) * ROWS / 4);
     }
