@@ -540,7 +540,8 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                         task.prediction(outputs, 0, outputs.length),
                         learner.modelVersion(),
                         learner.gridEpoch(),
-                        latencyMs);
+                        latencyMs,
+                        task == Task.MULTICLASS ? Task.softmax(outputs, 0, outputs.length) : null);
         output.collect(
                 input.hasTimestamp()
                         ? new StreamRecord<>(score, input.timestamp())

@@ -52,6 +52,17 @@ public final class OutputCodec {
                     g.writeNumberField("modelVersion", s.modelVersion());
                     g.writeNumberField("gridEpoch", s.gridEpoch());
                     JsonWire.writeNumberOrNull(g, "latencyMs", s.latencyMs());
+                    if (s.probabilities() != null) {
+                        g.writeArrayFieldStart("probabilities");
+                        for (double p : s.probabilities()) {
+                            if (Double.isFinite(p)) {
+                                g.writeNumber(p);
+                            } else {
+                                g.writeNull();
+                            }
+                        }
+                        g.writeEndArray();
+                    }
                     g.writeEndObject();
                 });
     }
@@ -109,7 +120,8 @@ public final class OutputCodec {
                             f.number("prediction"),
                             f.int64("modelVersion"),
                             f.int32("gridEpoch"),
-                            f.number("latencyMs")));
+                            f.number("latencyMs"),
+                            f.numbersOrNull("probabilities")));
         } catch (Invalid e) {
             return Parsed.rejected(e.getMessage());
         }
@@ -245,6 +257,31 @@ public final class OutputCodec {
                 throw new Invalid(field + " is " + describe(value) + ", expected a 32-bit integer");
             }
             return value.intValue();
+        }
+
+        /** An optional array of doubles ({@code null} entries are NaNs); null when absent. */
+        double[] numbersOrNull(String field) throws Invalid {
+            JsonNode value = node.get(field);
+            if (value == null || value.isNull()) {
+                return null;
+            }
+            if (!value.isArray()) {
+                throw new Invalid(
+                        field + " is " + describe(value) + ", expected an array of numbers");
+            }
+            double[] numbers = new double[value.size()];
+            for (int i = 0; i < numbers.length; i++) {
+                JsonNode item = value.get(i);
+                if (item.isNull()) {
+                    numbers[i] = Double.NaN;
+                } else if (item.isNumber()) {
+                    numbers[i] = item.doubleValue();
+                } else {
+                    throw new Invalid(
+                            field + "[" + i + "] is " + describe(item) + ", expected a number");
+                }
+            }
+            return numbers;
         }
 
         /** A double; {@code null} is how a NaN was written. */

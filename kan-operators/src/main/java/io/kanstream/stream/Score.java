@@ -1,5 +1,6 @@
 package io.kanstream.stream;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -20,6 +21,8 @@ import java.util.Objects;
  * @param gridEpoch how many times the model's knot grids had been refit
  * @param latencyMs time from the event entering the operator to its score, milliseconds (the wait
  *     in a bundle included)
+ * @param probabilities for multiclass, every class's probability in class order (summing to 1);
+ *     null for regression and binary, whose {@code score} says it all
  */
 public record Score(
         String id,
@@ -29,9 +32,67 @@ public record Score(
         double prediction,
         long modelVersion,
         int gridEpoch,
-        double latencyMs) {
+        double latencyMs,
+        double[] probabilities) {
     public Score {
         Objects.requireNonNull(id, "score id must not be null");
         Objects.requireNonNull(key, "score key must not be null");
+    }
+
+    /** A score without class probabilities: regression, binary. */
+    public Score(
+            String id,
+            String key,
+            long ts,
+            double score,
+            double prediction,
+            long modelVersion,
+            int gridEpoch,
+            double latencyMs) {
+        this(id, key, ts, score, prediction, modelVersion, gridEpoch, latencyMs, null);
+    }
+
+    // the probabilities compared by value, as every other field is
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Score s
+                && id.equals(s.id)
+                && key.equals(s.key)
+                && ts == s.ts
+                && Double.compare(score, s.score) == 0
+                && Double.compare(prediction, s.prediction) == 0
+                && modelVersion == s.modelVersion
+                && gridEpoch == s.gridEpoch
+                && Double.compare(latencyMs, s.latencyMs) == 0
+                && Arrays.equals(probabilities, s.probabilities);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(id, key, ts, score, prediction, modelVersion, gridEpoch, latencyMs) * 31
+                + Arrays.hashCode(probabilities);
+    }
+
+    @Override
+    public String toString() {
+        return "Score[id="
+                + id
+                + ", key="
+                + key
+                + ", ts="
+                + ts
+                + ", score="
+                + score
+                + ", prediction="
+                + prediction
+                + ", modelVersion="
+                + modelVersion
+                + ", gridEpoch="
+                + gridEpoch
+                + ", latencyMs="
+                + latencyMs
+                + (probabilities == null ? "" : ", probabilities=" + Arrays.toString(probabilities))
+                + "]";
     }
 }

@@ -1,6 +1,7 @@
 package io.kanstream.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
@@ -9,6 +10,7 @@ import io.kanstream.kan.RefitPolicy;
 import io.kanstream.kan.Task;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.JobID;
@@ -128,6 +130,41 @@ class OnlineKanOperatorTest {
                 assertThat(last.metricValue()).as("%s accuracy", key).isGreaterThan(0.85);
                 assertThat(last.gridEpoch()).as("%s refits", key).isGreaterThanOrEqualTo(1);
             }
+        }
+    }
+
+    @Test
+    void aMulticlassScoreCarriesEveryClassProbabilityAndOnlyMulticlassDoes() throws Exception {
+        try (var h = harness(config(Task.MULTICLASS).build());
+                var binary = harness(config(Task.BINARY).build())) {
+            h.open();
+            binary.open();
+            SplittableRandom random = new SplittableRandom(3);
+            for (int i = 0; i < 600; i++) {
+                float a = (float) (random.nextDouble() * 2 - 1);
+                float b = (float) (random.nextDouble() * 2 - 1);
+                double label = a < -0.3 ? 0 : b < 0 ? 1 : 2;
+                h.processElement1(
+                        new Event("e-" + i, "k" + (i % 2), 1_000L + i, new float[] {a, b}, label),
+                        1_000L + i);
+                binary.processElement1(labeled(random, i, "k0"), 1_000L + i);
+            }
+            List<Score> scores = scores(h);
+            assertThat(scores).hasSize(600);
+            for (Score s : scores) {
+                double[] p = s.probabilities();
+                assertThat(p).as("probabilities of %s", s.id()).hasSize(3);
+                assertThat(Arrays.stream(p).sum()).isCloseTo(1, within(1e-9));
+                int best = 0;
+                for (int c = 1; c < 3; c++) {
+                    best = p[c] > p[best] ? c : best;
+                }
+                assertThat(s.prediction()).as("class of %s", s.id()).isEqualTo(best);
+                assertThat(s.score()).isEqualTo(p[best]);
+            }
+            // learned: late scores put more than half their mass on some class
+            assertThat(scores.get(599).score()).isGreaterThan(0.5);
+            assertThat(scores(binary)).allSatisfy(s -> assertThat(s.probabilities()).isNull());
         }
     }
 

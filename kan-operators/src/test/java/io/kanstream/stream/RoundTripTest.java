@@ -147,6 +147,25 @@ class RoundTripTest {
     }
 
     @Test
+    void aMulticlassScoreWritesItsProbabilitiesAsAnArrayAndReadsThemBack() {
+        Score score =
+                new Score("e-19", "sensor-7", 10, 0.7, 2, 5, 0, 0.5, new double[] {0.1, 0.2, 0.7});
+
+        assertThat(text(OutputCodec.writeScore(score)))
+                .endsWith("\"latencyMs\":0.5,\"probabilities\":[0.1,0.2,0.7]}");
+        assertThat(OutputCodec.parseScore(OutputCodec.writeScore(score)).orElseThrow())
+                .isEqualTo(score);
+        String bad =
+                "{\"id\":\"e\",\"key\":\"k\",\"ts\":1,\"score\":0.5,\"prediction\":0,"
+                        + "\"modelVersion\":0,\"gridEpoch\":0,\"latencyMs\":0,"
+                        + "\"probabilities\":[0.5,\"x\"]}";
+        assertThat(OutputCodec.parseScore(bad.getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(Parsed.Rejected.class)
+                .extracting(p -> ((Parsed.Rejected<Score>) p).reason())
+                .isEqualTo("probabilities[1] is a string, expected a number");
+    }
+
+    @Test
     void scoresUseTheContractFieldNames() {
         Score score = new Score("e-17", "sensor-7", 10, 0.5, 1, 2, 3, 0.25);
 

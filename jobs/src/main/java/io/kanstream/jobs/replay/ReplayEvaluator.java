@@ -154,12 +154,18 @@ public final class ReplayEvaluator {
             case BINARY ->
                     Prediction.ofProbabilities(new double[] {1 - score.score(), score.score()});
             case MULTICLASS -> {
-                // The score carries the predicted class's probability; the rest is spread evenly.
-                double[] p = new double[classes];
-                double rest = (1 - score.score()) / Math.max(1, classes - 1);
-                java.util.Arrays.fill(p, rest);
-                p[(int) score.prediction()] = score.score();
-                yield Prediction.ofProbabilities(p);
+                double[] p = score.probabilities();
+                if (p == null || p.length != classes) {
+                    throw new IllegalStateException(
+                            "score of "
+                                    + score.id()
+                                    + " carries "
+                                    + (p == null ? "no" : String.valueOf(p.length))
+                                    + " class probabilities for "
+                                    + classes
+                                    + " classes");
+                }
+                yield Prediction.ofProbabilities(p.clone());
             }
         };
     }
