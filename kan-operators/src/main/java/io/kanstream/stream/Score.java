@@ -39,19 +39,6 @@ public record Score(
         Objects.requireNonNull(key, "score key must not be null");
     }
 
-    /** A score without class probabilities: regression, binary. */
-    public Score(
-            String id,
-            String key,
-            long ts,
-            double score,
-            double prediction,
-            long modelVersion,
-            int gridEpoch,
-            double latencyMs) {
-        this(id, key, ts, score, prediction, modelVersion, gridEpoch, latencyMs, null);
-    }
-
     // the probabilities compared by value, as every other field is
 
     @Override

@@ -134,8 +134,10 @@ class RoundTripTest {
 
     @Test
     void scoresReadBackEqualIncludingNanWrittenAsNull() {
-        Score score = new Score("e-17", "sensor-7", 1_732_780_800_000L, 0.8731, 1, 412, 3, 0.734);
-        Score diverged = new Score("e-18", "sensor-7", 5, Double.NaN, Double.NaN, 0, 0, Double.NaN);
+        Score score =
+                new Score("e-17", "sensor-7", 1_732_780_800_000L, 0.8731, 1, 412, 3, 0.734, null);
+        Score diverged =
+                new Score("e-18", "sensor-7", 5, Double.NaN, Double.NaN, 0, 0, Double.NaN, null);
 
         assertThat(OutputCodec.parseScore(OutputCodec.writeScore(score)).orElseThrow())
                 .isEqualTo(score);
@@ -167,7 +169,7 @@ class RoundTripTest {
 
     @Test
     void scoresUseTheContractFieldNames() {
-        Score score = new Score("e-17", "sensor-7", 10, 0.5, 1, 2, 3, 0.25);
+        Score score = new Score("e-17", "sensor-7", 10, 0.5, 1, 2, 3, 0.25, null);
 
         assertThat(text(OutputCodec.writeScore(score)))
                 .isEqualTo(

@@ -38,7 +38,8 @@ final class PassThrough extends KeyedCoProcessFunction<String, Event, Label, Sco
                         0,
                         0,
                         0,
-                        (System.nanoTime() - started) / 1e6));
+                        (System.nanoTime() - started) / 1e6,
+                        null));
     }
 
     @Override
