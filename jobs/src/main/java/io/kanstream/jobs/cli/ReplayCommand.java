@@ -135,6 +135,10 @@ final class ReplayCommand implements Callable<Integer> {
                 table.task().name().toLowerCase(Locale.ROOT),
                 table.rows().stream().map(r -> r.key()).distinct().count(),
                 layers);
+        String note = columns.options().task() == null ? table.classLikeLabelsNote() : null;
+        if (note != null) {
+            System.out.println("note: " + note);
+        }
         ReplayEvaluation evaluation = Replay.run(table, settings).evaluation();
         Map<String, Object> run = new LinkedHashMap<>();
         run.put(

@@ -54,6 +54,40 @@ public record HistoryTable(
         return task == Task.MULTICLASS ? classes.size() : 1;
     }
 
+    /** At most this many distinct whole-number labels can look like class indices. */
+    static final int CLASS_LIKE_LABELS = 20;
+
+    /**
+     * For a regression whose labels are a few whole numbers, which may as well be class indices: a
+     * note saying how they were read and how to read them as classes; null otherwise.
+     */
+    public String classLikeLabelsNote() {
+        if (task != Task.REGRESSION) {
+            return null;
+        }
+        TreeSet<Double> distinct = new TreeSet<>();
+        for (HistoryRow row : rows) {
+            double label = row.label();
+            if (label != Math.rint(label) || label < 0) {
+                return null;
+            }
+            distinct.add(label);
+            if (distinct.size() > CLASS_LIKE_LABELS) {
+                return null;
+            }
+        }
+        if (distinct.size() < 3) {
+            return null;
+        }
+        return String.format(
+                Locale.ROOT,
+                "the labels are %d whole numbers from %.0f to %.0f, read as a regression target;"
+                        + " if they are classes, pass --task multiclass",
+                distinct.size(),
+                distinct.first(),
+                distinct.last());
+    }
+
     public static HistoryTable read(Path file, Options options) throws IOException {
         List<Map<String, String>> records;
         List<String> columns;

@@ -10,6 +10,7 @@ import io.kanstream.kan.Task;
 import io.kanstream.stream.Event;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -114,6 +115,64 @@ class ReplayTest {
         assertThat(Files.readString(report.resolve("report.html")))
                 .contains("learning-curve.png", "no_change", "frozen", "Per key");
         assertThat(Files.readAllLines(report.resolve("metrics.csv")).size()).isGreaterThan(300);
+    }
+
+    @Test
+    void wholeNumberLabelsReadAsARegressionSayHowToReadThemAsClasses() throws Exception {
+        // three classes around the corners of a triangle, labelled 0, 1, 2
+        List<String> lines = new ArrayList<>();
+        lines.add("x0,x1,label");
+        java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+        for (int i = 0; i < 1500; i++) {
+            int c = random.nextInt(3);
+            double angle = 2 * Math.PI * c / 3;
+            lines.add(
+                    String.format(
+                            Locale.ROOT,
+                            "%.4f,%.4f,%d",
+                            2 * Math.cos(angle) + 0.5 * random.nextGaussian(),
+                            2 * Math.sin(angle) + 0.5 * random.nextGaussian(),
+                            c));
+        }
+        Path csv = Files.write(temp.resolve("classes.csv"), lines);
+
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        int inferred;
+        int asClasses;
+        try {
+            System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+            inferred =
+                    KanstreamCli.execute(
+                            "replay",
+                            "--input",
+                            csv.toString(),
+                            "--report",
+                            temp.resolve("inferred").toString());
+            asClasses =
+                    KanstreamCli.execute(
+                            "replay",
+                            "--input",
+                            csv.toString(),
+                            "--task",
+                            "multiclass",
+                            "--report",
+                            temp.resolve("classes").toString());
+        } finally {
+            System.setOut(out);
+        }
+        String text = printed.toString(StandardCharsets.UTF_8);
+        assertThat(inferred).isZero();
+        assertThat(asClasses).isZero();
+        assertThat(text)
+                .containsOnlyOnce(
+                        "note: the labels are 3 whole numbers from 0 to 2, read as a regression"
+                                + " target; if they are classes, pass --task multiclass");
+        // as classes, the KAN's log-loss is taken on its scores' class probabilities
+        Map<String, Object> summary = summary(temp.resolve("classes"));
+        assertThat(figure(summary, "accuracy")).isGreaterThan(0.85);
+        assertThat(figure(summary, "log_loss"))
+                .isLessThan(figure(summary, "baselines", "no_change", "log_loss"));
     }
 
     @Test
