@@ -28,7 +28,8 @@ import picocli.CommandLine.Spec;
                     + " same inputs jumping to +8 sd halfway),"
                     + " covariate-binary, sea (the SEA concepts: linear, 10% of labels flipped,"
                     + " three abrupt changes), hyperplane (a rotating hyperplane in 10"
-                    + " dimensions, 5% flipped).",
+                    + " dimensions, 5% flipped), circling (three classes whose centres turn"
+                    + " half a circle).",
             "",
             "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
                     + " kan-drift-off (no drift detector; same as kan on toy, which has none),"

@@ -116,6 +116,16 @@ final class SuiteStreams {
                                 Task.BINARY,
                                 synthetic,
                                 seed -> SyntheticStreams.hyperplane(seed, synthetic),
+                                s -> s),
+                        new ReplayStream(
+                                "circling",
+                                "multiclass: three Gaussian classes in 2 features whose centres"
+                                        + " turn half a circle over the stream ("
+                                        + keys
+                                        + ")",
+                                Task.MULTICLASS,
+                                synthetic,
+                                seed -> SyntheticStreams.circling(seed, synthetic),
                                 s -> s))) {
             streams.put(stream.name(), stream);
         }

@@ -175,6 +175,36 @@ final class SyntheticStreams {
         return table(rows, d, Task.BINARY);
     }
 
+    /** The circling classes' number, distance of their centres from the origin, and spread. */
+    static final int CIRCLING_CLASSES = 3;
+
+    static final double CIRCLING_RADIUS = 2;
+
+    /**
+     * Three classes, each a Gaussian cloud of unit spread in two features, whose centres sit {@link
+     * #CIRCLING_RADIUS} from the origin at angles 2πc/3 and turn together by half a circle over the
+     * stream: a multiclass concept that drifts all the time, where the classes overlap enough that
+     * probabilities matter.
+     */
+    static HistoryTable circling(long seed, int events) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<HistoryRow> rows = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+            int c = random.nextInt(CIRCLING_CLASSES);
+            double angle = 2 * Math.PI * c / CIRCLING_CLASSES + Math.PI * i / events;
+            float[] x = {
+                (float) (CIRCLING_RADIUS * Math.cos(angle) + random.nextGaussian()),
+                (float) (CIRCLING_RADIUS * Math.sin(angle) + random.nextGaussian())
+            };
+            rows.add(new HistoryRow(i, "key-" + (i % KEYS), i, x, c));
+        }
+        List<String> classes = new ArrayList<>();
+        for (int c = 0; c < CIRCLING_CLASSES; c++) {
+            classes.add(Integer.toString(c));
+        }
+        return new HistoryTable(List.copyOf(rows), List.of("x0", "x1"), Task.MULTICLASS, classes);
+    }
+
     private static HistoryTable table(List<HistoryRow> rows, int features, Task task) {
         List<String> names = new ArrayList<>();
         for (int f = 0; f < features; f++) {

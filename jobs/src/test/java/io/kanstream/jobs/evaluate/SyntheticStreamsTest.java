@@ -91,6 +91,41 @@ class SyntheticStreamsTest {
                 .containsExactly(rows.get(299).features());
     }
 
+    @Test
+    void theCirclingClassesTurnHalfACircleOverTheStream() {
+        HistoryTable table = SyntheticStreams.circling(5, ROWS);
+        List<HistoryRow> rows = table.rows();
+
+        assertThat(table.task()).isEqualTo(Task.MULTICLASS);
+        assertThat(table.classes()).containsExactly("0", "1", "2");
+        int[] counts = new int[3];
+        for (HistoryRow row : rows) {
+            counts[(int) row.label()]++;
+        }
+        for (int count : counts) {
+            assertThat((double) count / ROWS).isCloseTo(1 / 3.0, within(0.03));
+        }
+        // class c's centre sits at angle 2πc/3 plus π times how far into the stream the rows are
+        int tenth = ROWS / 10;
+        for (int part : new int[] {0, 9}) {
+            for (int c = 0; c < 3; c++) {
+                double x = 0;
+                double y = 0;
+                for (HistoryRow row : rows.subList(part * tenth, (part + 1) * tenth)) {
+                    if (row.label() == c) {
+                        x += row.features()[0];
+                        y += row.features()[1];
+                    }
+                }
+                double expected = 2 * Math.PI * c / 3 + Math.PI * (part + 0.5) / 10;
+                double turn = Math.atan2(y, x) - expected;
+                assertThat(Math.abs(Math.atan2(Math.sin(turn), Math.cos(turn))))
+                        .as("class %d in tenth %d", c, part)
+                        .isLessThan(0.25);
+            }
+        }
+    }
+
     /** Each feature's correlation with the label. */
     private static double[] correlations(List<HistoryRow> rows) {
         int d = rows.get(0).features().length;
