@@ -11,11 +11,11 @@ import java.util.Arrays;
  *       L) whatever the weights do, so one confident mistake costs at most about L nats, and the
  *       training gradient fades as a logit nears the bound instead of pushing it on for ever.
  *   <li><b>Platt scaling, online.</b> The bounded logits u are mapped to {@code a·u + b} (binary)
- *       or {@code a·u_c + b_c} (multiclass: one temperature, a bias per class), with a and b fitted
- *       by a damped online Newton step on the log-loss of each labeled example, scored before the
- *       network learns from it (Gupta and Ramdas, "Online Platt Scaling with Calibeating", ICML
- *       2023). The curvature it divides by is a decayed sum, so the calibrator follows drift with a
- *       memory of about {@link #HORIZON} examples.
+ *       or {@code a·u_c} (multiclass: one temperature, which keeps the predicted class), with a and
+ *       b fitted by a damped online Newton step on the log-loss of each labeled example, scored
+ *       before the network learns from it (Gupta and Ramdas, "Online Platt Scaling with
+ *       Calibeating", ICML 2023). The curvature it divides by is a decayed sum, so the calibrator
+ *       follows drift with a memory of about {@link #HORIZON} examples.
  * </ol>
  *
  * Regression outputs pass through unchanged. The scale a stays in [0, {@link #MAX_SCALE}] and every
@@ -34,9 +34,14 @@ final class OutputCalibration {
     private final double bound;
     private final int outputs;
     double scale = 1;
-    final double[] bias; // binary: [1]; multiclass: [classes]
+    // binary: [1]; multiclass: [classes], zero unless a state written before kept learned ones,
+    // which fade as labels come
+    final double[] bias;
 
-    /** Binary: the 2×2 curvature {aa, ab, bb}; multiclass: its diagonal, a first then each b_c. */
+    /**
+     * Binary: the 2×2 curvature {aa, ab, bb}; multiclass: a's first, then one per class that the
+     * state layout keeps from when the biases were learned, no longer used.
+     */
     final double[] curvature;
 
     OutputCalibration(Task task, double bound, int outputs) {
@@ -157,13 +162,12 @@ final class OutputCalibration {
         curvature[0] =
                 keep * curvature[0] + (1 - keep) * PRIOR + Math.max(meanSquare - mean * mean, 1e-4);
         scale = clamp(scale - ga / curvature[0], 0, MAX_SCALE);
+        // No per-class bias is learned: the network's last layer already carries each class's
+        // prior, and biases fitted over a few hundred examples moved decisions between
+        // overlapping classes (docs/learning.md, "Multiclass calibration by temperature"). Biases
+        // a state written before carries fade over the calibrator's memory.
         for (int c = 0; c < outputs; c++) {
-            double gb = p[c] - (c == label ? 1 : 0);
-            curvature[c + 1] =
-                    keep * curvature[c + 1]
-                            + (1 - keep) * PRIOR
-                            + Math.max(p[c] * (1 - p[c]), 1e-4);
-            bias[c] = clamp(bias[c] - gb / curvature[c + 1], -bound, bound);
+            bias[c] *= keep;
         }
     }
 

@@ -68,6 +68,30 @@ class OutputCalibrationTest {
     }
 
     @Test
+    void multiclassCalibrationKeepsThePredictedClassAndFadesBiasesARestoredStateCarries() {
+        OutputCalibration c = new OutputCalibration(Task.MULTICLASS, 8, 3);
+        c.bias[0] = 1.5; // as a state from before would hold it
+        SplittableRandom random = new SplittableRandom(11);
+        for (int s = 0; s < 3_000; s++) {
+            float[] u = new float[3];
+            for (int k = 0; k < 3; k++) {
+                u[k] = (float) random.nextGaussian();
+            }
+            c.bound(u);
+            // class 0 is the most frequent: a learned bias would lean towards it
+            int label = random.nextDouble() < 0.6 ? 0 : 1 + random.nextInt(2);
+            c.learn(u, new double[] {label});
+        }
+        assertThat(c.bias[0]).isCloseTo(0, within(0.01));
+        assertThat(c.bias[1]).isZero();
+        assertThat(c.bias[2]).isZero();
+        float[] z = {0.3f, 0.9f, -0.2f};
+        c.bound(z);
+        c.apply(z);
+        assertThat(z[1]).isGreaterThan(z[0]).isGreaterThan(z[2]);
+    }
+
+    @Test
     void regressionOutputsPassThrough() {
         OutputCalibration c = new OutputCalibration(Task.REGRESSION, 8, 1);
         float[] y = {123.5f};
