@@ -83,6 +83,11 @@ final class JsonWire {
     /** Writes a double, or {@code null} when it is NaN or infinite (JSON has no such numbers). */
     static void writeNumberOrNull(JsonGenerator g, String field, double value) throws IOException {
         g.writeFieldName(field);
+        writeNumberOrNull(g, value);
+    }
+
+    /** Writes a number, or {@code null} for NaN and infinities, as an array element. */
+    static void writeNumberOrNull(JsonGenerator g, double value) throws IOException {
         if (Double.isFinite(value)) {
             g.writeNumber(value);
         } else {

@@ -531,17 +531,23 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         p.events++;
         counters.events.inc();
         double latencyMs = (System.nanoTime() - input.arrived()) / 1e6;
+        double prediction = task.prediction(outputs, 0, outputs.length);
+        // multiclass: the softmax once, the score its predicted class's entry
+        double[] probabilities =
+                task == Task.MULTICLASS ? Task.softmax(outputs, 0, outputs.length) : null;
         Score score =
                 new Score(
                         event.id(),
                         key.key,
                         event.ts(),
-                        task.score(outputs, 0, outputs.length),
-                        task.prediction(outputs, 0, outputs.length),
+                        probabilities != null
+                                ? probabilities[(int) prediction]
+                                : task.score(outputs, 0, outputs.length),
+                        prediction,
                         learner.modelVersion(),
                         learner.gridEpoch(),
                         latencyMs,
-                        task == Task.MULTICLASS ? Task.softmax(outputs, 0, outputs.length) : null);
+                        probabilities);
         output.collect(
                 input.hasTimestamp()
                         ? new StreamRecord<>(score, input.timestamp())

@@ -55,11 +55,7 @@ public final class OutputCodec {
                     if (s.probabilities() != null) {
                         g.writeArrayFieldStart("probabilities");
                         for (double p : s.probabilities()) {
-                            if (Double.isFinite(p)) {
-                                g.writeNumber(p);
-                            } else {
-                                g.writeNull();
-                            }
+                            JsonWire.writeNumberOrNull(g, p);
                         }
                         g.writeEndArray();
                     }
@@ -271,27 +267,23 @@ public final class OutputCodec {
             }
             double[] numbers = new double[value.size()];
             for (int i = 0; i < numbers.length; i++) {
-                JsonNode item = value.get(i);
-                if (item.isNull()) {
-                    numbers[i] = Double.NaN;
-                } else if (item.isNumber()) {
-                    numbers[i] = item.doubleValue();
-                } else {
-                    throw new Invalid(
-                            field + "[" + i + "] is " + describe(item) + ", expected a number");
-                }
+                numbers[i] = number(field + "[" + i + "]", value.get(i));
             }
             return numbers;
         }
 
         /** A double; {@code null} is how a NaN was written. */
         double number(String field) throws Invalid {
-            JsonNode value = present(field);
+            return number(field, present(field));
+        }
+
+        /** {@code value}, named {@code what} in the error, as a double; {@code null} as NaN. */
+        private static double number(String what, JsonNode value) throws Invalid {
             if (value.isNull()) {
                 return Double.NaN;
             }
             if (!value.isNumber()) {
-                throw new Invalid(field + " is " + describe(value) + ", expected a number");
+                throw new Invalid(what + " is " + describe(value) + ", expected a number");
             }
             return value.doubleValue();
         }

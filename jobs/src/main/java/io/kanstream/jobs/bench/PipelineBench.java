@@ -538,11 +538,7 @@ public final class PipelineBench {
                 }
                 try {
                     long n = steadyEvents(c.keys());
-                    String backlog = backlogs.get(c.keys());
-                    if (backlog == null) {
-                        backlog = backlog(c.keys(), n);
-                        backlogs.put(c.keys(), backlog);
-                    }
+                    String backlog = backlogs.computeIfAbsent(c.keys(), k -> backlog(k, n));
                     log.printf("steady round %d of %d%n", round, settings.steadyRounds());
                     kan.get(i).add(steadyPhase(c.keys(), n, backlog, c.backend(), c.bundleSize()));
                     if (passedThisRound.add(c.keys())) {
@@ -641,8 +637,7 @@ public final class PipelineBench {
             return;
         }
         long n = steadyEvents(first.keys());
-        String backlog = backlog(first.keys(), n);
-        backlogs.put(first.keys(), backlog);
+        String backlog = backlogs.computeIfAbsent(first.keys(), k -> backlog(k, n));
         double previous = 0;
         for (int run = 1; run <= STEADY_WARM_UP_RUNS; run++) {
             log.printf("steady warm-up %d of at most %d, not measured%n", run, STEADY_WARM_UP_RUNS);

@@ -97,7 +97,7 @@ final class SyntheticStreams {
     /** SEA's thresholds on x0 + x1, one per quarter of the stream. */
     static final double[] SEA_THRESHOLDS = {8, 9, 7, 9.5};
 
-    /** The share of SEA's and the hyperplane's labels that are flipped. */
+    /** The share of SEA's labels that are flipped, and of the hyperplane's. */
     static final double SEA_NOISE = 0.1;
 
     static final double HYPERPLANE_NOISE = 0.05;
@@ -198,22 +198,23 @@ final class SyntheticStreams {
             };
             rows.add(new HistoryRow(i, "key-" + (i % KEYS), i, x, c));
         }
-        List<String> classes = new ArrayList<>();
-        for (int c = 0; c < CIRCLING_CLASSES; c++) {
-            classes.add(Integer.toString(c));
-        }
-        return new HistoryTable(List.copyOf(rows), List.of("x0", "x1"), Task.MULTICLASS, classes);
+        return table(rows, 2, Task.MULTICLASS, CIRCLING_CLASSES);
     }
 
     private static HistoryTable table(List<HistoryRow> rows, int features, Task task) {
+        return table(rows, features, task, task == Task.BINARY ? 2 : 0);
+    }
+
+    /** Features named x0, x1, …; classes named by their index. */
+    private static HistoryTable table(List<HistoryRow> rows, int features, Task task, int classes) {
         List<String> names = new ArrayList<>();
         for (int f = 0; f < features; f++) {
             names.add("x" + f);
         }
-        return new HistoryTable(
-                List.copyOf(rows),
-                names,
-                task,
-                task == Task.BINARY ? List.of("0", "1") : List.of());
+        List<String> classNames = new ArrayList<>();
+        for (int c = 0; c < classes; c++) {
+            classNames.add(Integer.toString(c));
+        }
+        return new HistoryTable(List.copyOf(rows), names, task, List.copyOf(classNames));
     }
 }
