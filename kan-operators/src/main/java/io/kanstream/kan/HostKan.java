@@ -303,6 +303,41 @@ final class HostKan implements KanKernel {
     }
 
     /**
+     * The outputs of this network's grids under other parameters of the same shapes: what a {@link
+     * ParameterAverage} scores. Per output the terms are summed in the order of {@link #outputs},
+     * so parameters equal to this network's give its very outputs.
+     *
+     * @param parameters [{@link ParameterIndex}] arrays of this network's parameters' sizes
+     * @param x (n, in) row-major, normalized
+     * @return (n, out) row-major
+     */
+    float[] outputsWith(float[][] parameters, float[] x, int n) {
+        float[] result = new float[n * outputs];
+        float[] a = new float[widest];
+        float[] b = new float[widest];
+        float[] work = new float[scratch];
+        int[] spansOf = new int[widest];
+        for (int s = 0; s < n; s++) {
+            System.arraycopy(x, s * inputs, a, 0, inputs);
+            for (int l = 0; l < layers.length; l++) {
+                layers[l].forwardWith(
+                        a,
+                        b,
+                        work,
+                        spansOf,
+                        parameters[ParameterIndex.of(l, ParameterIndex.BASE_WEIGHT)],
+                        parameters[ParameterIndex.of(l, ParameterIndex.SPLINE_WEIGHT)],
+                        parameters[ParameterIndex.of(l, ParameterIndex.SPLINE_SCALER)]);
+                float[] swap = a;
+                a = b;
+                b = swap;
+            }
+            System.arraycopy(a, 0, result, s * outputs, outputs);
+        }
+        return result;
+    }
+
+    /**
      * Every layer's input, plus the final output.
      *
      * @return [l] (n, in_l) for each layer l, then (n, out)
@@ -691,6 +726,49 @@ final class HostKan implements KanKernel {
                 spansOf[i] = bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
             }
             combine(scratch, siluAt, scratch, basesAt, spansOf, 0, y);
+        }
+
+        /**
+         * {@link #forward} under other parameters in their stored layout (Wb (out, in), C (out, in,
+         * G+k), S (out, in)): one output at a time, its terms in {@link #combine}'s order and C ⊙ S
+         * rounded to a float first as {@link #rescale} does, so this layer's own parameters give
+         * its very outputs.
+         */
+        void forwardWith(
+                float[] x,
+                float[] y,
+                float[] scratch,
+                int[] spansOf,
+                float[] base,
+                float[] spline,
+                float[] scaler) {
+            int basesAt = spans;
+            int siluAt = basesAt + in * coefficients;
+            for (int i = 0; i < in; i++) {
+                float xi = x[i];
+                float sigmoid = (float) (1 / (1 + Math.exp(-xi)));
+                scratch[siluAt + i] = xi * sigmoid;
+                spansOf[i] = bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
+            }
+            for (int o = 0; o < out; o++) {
+                float sum = 0f;
+                for (int i = 0; i < in; i++) {
+                    sum += scratch[siluAt + i] * base[o * in + i];
+                }
+                for (int i = 0; i < in; i++) {
+                    int span = spansOf[i];
+                    if (span < 0) {
+                        continue;
+                    }
+                    int edge = o * in + i;
+                    float s = scaler[edge];
+                    for (int c = first(span); c <= last(span); c++) {
+                        float scaled = spline[edge * coefficients + c] * s;
+                        sum += scratch[basesAt + i * coefficients + c] * scaled;
+                    }
+                }
+                y[o] = sum;
+            }
         }
 
         /**

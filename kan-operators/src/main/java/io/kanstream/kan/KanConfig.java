@@ -48,6 +48,9 @@ import java.util.List;
  *     learning rate times the entry (a seed of its own), the outputs a mixture of the members'
  *     weighted by their recent loss (see {@link LearnerMixture}); empty for a single KAN
  * @param mixtureHorizon the memory, in examples, of the decayed losses that weight the members
+ * @param averageHorizon the memory, in steps, of an exponential average of this KAN's own
+ *     parameters scored beside it and mixed with it by recent loss (see {@link ParameterAverage});
+ *     0 for none
  * @param seed initialization seed
  * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N}
  */
@@ -79,6 +82,7 @@ public record KanConfig(
         long normalizerWarmup,
         List<Double> companionRates,
         double mixtureHorizon,
+        double averageHorizon,
         long seed,
         String device)
         implements java.io.Serializable {
@@ -139,6 +143,9 @@ public record KanConfig(
         require(
                 mixtureHorizon >= 1 && Double.isFinite(mixtureHorizon),
                 "mixtureHorizon must be at least 1, got " + mixtureHorizon);
+        require(
+                averageHorizon == 0 || (averageHorizon >= 1 && Double.isFinite(averageHorizon)),
+                "averageHorizon must be 0 (no average) or at least 1, got " + averageHorizon);
         DeviceSetting.parse(device);
     }
 
@@ -205,6 +212,7 @@ public record KanConfig(
                 .normalizerWarmup(normalizerWarmup)
                 .companionRates(companionRates)
                 .mixtureHorizon(mixtureHorizon)
+                .averageHorizon(averageHorizon)
                 .seed(seed)
                 .device(device);
     }
@@ -241,6 +249,7 @@ public record KanConfig(
         private long normalizerWarmup = 0;
         private List<Double> companionRates = List.of();
         private double mixtureHorizon = 100;
+        private double averageHorizon = 100;
         private long seed = 42;
         private String device = "auto";
 
@@ -379,6 +388,11 @@ public record KanConfig(
             return this;
         }
 
+        public Builder averageHorizon(double value) {
+            averageHorizon = value;
+            return this;
+        }
+
         public Builder seed(long value) {
             seed = value;
             return this;
@@ -418,6 +432,7 @@ public record KanConfig(
                     normalizerWarmup,
                     companionRates,
                     mixtureHorizon,
+                    averageHorizon,
                     seed,
                     device);
         }

@@ -36,6 +36,9 @@ public final class KanLearner implements AutoCloseable {
     /** The companions this learner's outputs are mixed with, or null for a single KAN. */
     LearnerMixture mixture;
 
+    /** The average of this learner's recent parameters, mixed into its outputs; null for none. */
+    ParameterAverage average;
+
     /** On the CPU small calls run in Java; on a GPU everything runs on the device. */
     private final boolean hostFirst;
 
@@ -104,6 +107,7 @@ public final class KanLearner implements AutoCloseable {
     public static KanLearner create(KanConfig config) {
         KanLearner learner = new KanLearner(config, HostKan.initialize(config), normalizer(config));
         learner.mixture = LearnerMixture.create(config);
+        learner.average = freshAverage(config, learner.host);
         return learner;
     }
 
@@ -115,12 +119,18 @@ public final class KanLearner implements AutoCloseable {
     public static KanLearner fromParameters(KanConfig config, List<LayerParameters> layers) {
         KanLearner learner = withParameters(config, layers);
         learner.mixture = LearnerMixture.create(config);
+        learner.average = freshAverage(config, learner.host);
         return learner;
     }
 
+    /** An average starting at the host's parameters, if the configuration asks for one. */
+    private static ParameterAverage freshAverage(KanConfig config, HostKan host) {
+        return config.averageHorizon() > 0 ? ParameterAverage.of(config, host) : null;
+    }
+
     /**
-     * {@link #fromParameters} without companions, taking the parameters' arrays without copies: the
-     * codec restores the companions, and the arrays it read are nobody else's.
+     * {@link #fromParameters} without companions or average, taking the parameters' arrays without
+     * copies: the codec restores those, and the arrays it read are nobody else's.
      */
     static KanLearner decoded(KanConfig config, List<LayerParameters> layers) {
         checkArchitecture(config, layers);
@@ -152,6 +162,14 @@ public final class KanLearner implements AutoCloseable {
      */
     public double[] memberWeights() {
         return mixture == null ? new double[] {1} : mixture.weights();
+    }
+
+    /** The parameter average with every step so far in it, or null for none. */
+    ParameterAverage currentAverage() {
+        if (average != null) {
+            average.catchUp(host());
+        }
+        return average;
     }
 
     /** Applies {@code action} to each companion, if there are any. */
@@ -400,10 +418,23 @@ public final class KanLearner implements AutoCloseable {
         return mixture == null ? own : mixture.mix(own, rows, n, record);
     }
 
-    /** This learner's outputs alone. */
+    /** This learner's outputs, mixed with its parameter average's if it has one. */
     float[] ownOutputs(float[] rows, int n, boolean record) {
         checkRows(rows, n);
         float[] z = normalizer.apply(rows, n);
+        float[] outputs = networkOutputs(z, n, record);
+        return average == null ? outputs : average.mix(outputs, averageOutputs(z, n), n);
+    }
+
+    /** The parameter average's finished outputs on normalized rows. */
+    private float[] averageOutputs(float[] z, int n) {
+        float[] outputs = average.outputs(host(), z, n);
+        finish(outputs);
+        return outputs;
+    }
+
+    /** The network's own finished outputs on normalized rows, without the average. */
+    private float[] networkOutputs(float[] z, int n, boolean record) {
         float[] outputs;
         if (scoresOnHost(n)) {
             outputs = host().outputs(z, n, record ? statistics : null);
@@ -445,9 +476,15 @@ public final class KanLearner implements AutoCloseable {
      */
     public StepResult learn(float[] rows, double[] labels) {
         int n = labels.length;
-        if (mixture != null) {
+        if (mixture != null || average != null) {
             checkBatch(rows, labels); // before any member learns from them
+        }
+        if (mixture != null) {
             mixture.learn(ownOutputs(rows, n, false), rows, labels, labelScale());
+        }
+        if (average != null) {
+            float[] z = normalizer.apply(rows, n);
+            average.learn(networkOutputs(z, n, false), averageOutputs(z, n), labels, labelScale());
         }
         Batch batch = prepare(rows, labels);
         KanKernel kernel = trainsOnHost(n) ? host() : onDevice();
@@ -474,9 +511,15 @@ public final class KanLearner implements AutoCloseable {
     private void stepped(KanKernel kernel) {
         if (kernel == host) {
             hostChanged();
+            if (average != null) {
+                average.stepped(host);
+            }
         } else {
             hostBehind = true;
             poolBehind = pool != null;
+            if (average != null) {
+                average.steppedElsewhere();
+            }
         }
     }
 
@@ -750,6 +793,9 @@ public final class KanLearner implements AutoCloseable {
             if (pool != null) {
                 pool.release(this); // another shape: this pool cannot hold it any more
             }
+        }
+        if (average != null) {
+            average.restart(host());
         }
         statistics.resetSinceRefit();
         gridEpoch++;

@@ -133,12 +133,13 @@ public final class KanPool implements AutoCloseable {
 
     /**
      * Whether a learner can live in this pool: the same layers, grid size and spline order, and the
-     * same Adam constants, which the pool's update takes as scalars; and no companions (a pool
-     * steps one network per learner).
+     * same Adam constants, which the pool's update takes as scalars; no companions (a pool steps
+     * one network per learner) and no parameter average (the pool's step would leave it behind).
      */
     public boolean accepts(KanLearner learner) {
         KanConfig c = learner.config();
         return learner.mixture == null
+                && learner.average == null
                 && c.layers().equals(shape.layers())
                 && c.gridSize() == shape.gridSize()
                 && c.splineOrder() == shape.splineOrder()
@@ -153,6 +154,11 @@ public final class KanPool implements AutoCloseable {
                     "a learner with companions does not fit a pool: it steps "
                             + (learner.companions() + 1)
                             + " networks per label");
+        }
+        if (learner.average != null) {
+            throw new IllegalArgumentException(
+                    "a learner with a parameter average does not fit a pool: the average follows"
+                            + " each step on the host (averageHorizon 0 for pooled learners)");
         }
         if (!accepts(learner)) {
             KanConfig c = learner.config();

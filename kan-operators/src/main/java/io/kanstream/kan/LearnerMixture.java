@@ -73,18 +73,24 @@ final class LearnerMixture implements AutoCloseable {
 
     /**
      * The configuration of companion {@code index}: the owner's, with the learning rate times its
-     * factor, a seed of its own, and no companions of its own.
+     * factor, a seed of its own, and no companions or parameter average of its own.
      */
     static KanConfig companionConfig(KanConfig owner, int index) {
         return owner.toBuilder()
                 .learningRate(owner.learningRate() * owner.companionRates().get(index))
                 .seed(owner.seed() + SEED_STRIDE * (index + 1))
                 .companionRates(java.util.List.of())
+                .averageHorizon(0)
                 .build();
     }
 
     /** The members' weights, the owner's first; they sum to 1. */
     double[] weights() {
+        return weights(losses);
+    }
+
+    /** Exponential weights {@code w_i ∝ exp(−L_i)} of members with decayed losses {@code L_i}. */
+    static double[] weights(double[] losses) {
         double best = Arrays.stream(losses).min().orElse(0);
         double[] w = new double[losses.length];
         double sum = 0;
@@ -110,10 +116,14 @@ final class LearnerMixture implements AutoCloseable {
         for (int c = 0; c < companions.length; c++) {
             members[c + 1] = record ? companions[c].score(rows, n) : companions[c].outputs(rows, n);
         }
-        return combine(members, n, weights());
+        return combine(task, members, n, weights());
     }
 
-    private float[] combine(float[][] members, int n, double[] w) {
+    /**
+     * The members' outputs mixed with weights {@code w}: probabilities for classification (returned
+     * as a logit or as log-probabilities), values for regression.
+     */
+    static float[] combine(Task task, float[][] members, int n, double[] w) {
         int out = members[0].length / n;
         float[] mixed = new float[members[0].length];
         switch (task) {
@@ -165,16 +175,20 @@ final class LearnerMixture implements AutoCloseable {
     void learn(float[] own, float[] rows, double[] labels, double labelScale) {
         int n = labels.length;
         double fade = Math.pow(decay, n);
-        losses[0] = fade * losses[0] + loss(own, labels, labelScale);
+        losses[0] = fade * losses[0] + loss(task, own, labels, labelScale);
         float[][] before = new float[companions.length][];
         for (int c = 0; c < companions.length; c++) {
             before[c] = companions[c].outputs(rows, n);
         }
         for (int c = 0; c < companions.length; c++) {
-            losses[c + 1] = fade * losses[c + 1] + loss(before[c], labels, labelScale);
+            losses[c + 1] = fade * losses[c + 1] + loss(task, before[c], labels, labelScale);
             companions[c].learn(rows, labels);
         }
-        // only differences matter: keep the smallest at 0 so the sums stay small
+        rebase(losses);
+    }
+
+    /** Only the losses' differences matter: keeps the smallest at 0 so the sums stay small. */
+    static void rebase(double[] losses) {
         double best = Arrays.stream(losses).min().orElse(0);
         for (int i = 0; i < losses.length; i++) {
             losses[i] -= best;
@@ -182,7 +196,7 @@ final class LearnerMixture implements AutoCloseable {
     }
 
     /** A member's summed loss on a batch; a non-finite one counts as a large finite loss. */
-    private double loss(float[] outputs, double[] labels, double labelScale) {
+    static double loss(Task task, float[] outputs, double[] labels, double labelScale) {
         int n = labels.length;
         double mean =
                 task.lossAndGradient(

@@ -18,9 +18,14 @@ import java.util.List;
  * as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions and training
  * continues exactly where it stopped.
  *
- * <p>Writes version 4; reads versions 1 to 4.
+ * <p>Writes version 5; reads versions 1 to 5.
  *
  * <ul>
+ *   <li>Version 5: version 4, with the horizon of the learner's parameter average ({@link
+ *       ParameterAverage}; 0 for none) after the mixture's in the configuration, and for a learner
+ *       with an average, after the companions, the two members' decayed losses and the averaged
+ *       parameters in {@link ParameterIndex} order (4,8,1: 1,616 bytes). Versions 1 to 4 are read
+ *       as learners without an average, which compute what they computed before.
  *   <li>Version 4: version 3 without Adam's first moments when the configuration's β₁ is 0. Such an
  *       optimizer overwrites each first moment with the gradient before using it, so a learner
  *       restored with zeros there computes exactly what the live one does (4,8,1: 1,624 bytes
@@ -42,7 +47,7 @@ import java.util.List;
  */
 public final class LearnerStateCodec {
     static final int MAGIC = 0x4B414E53; // "KANS"
-    public static final int CURRENT_VERSION = 4;
+    public static final int CURRENT_VERSION = 5;
 
     private LearnerStateCodec() {}
 
@@ -105,6 +110,13 @@ public final class LearnerStateCodec {
                 out.patchInt(at, out.size() - at - Integer.BYTES);
             }
         }
+        ParameterAverage average = learner.currentAverage();
+        if (average != null) {
+            out.writeDoubles(average.losses);
+            for (float[] parameter : average.parameters) {
+                out.writeFloats(parameter);
+            }
+        }
     }
 
     /** Decodes to run on the device {@code auto} picks. */
@@ -139,7 +151,7 @@ public final class LearnerStateCodec {
         int version = in.getInt();
         return switch (version) {
             case 1 -> decodeV1(in, device);
-            case 2, 3, 4 -> decodeV2(in, device, version);
+            case 2, 3, 4, 5 -> decodeV2(in, device, version);
             default ->
                     throw new IllegalArgumentException(
                             "Unrecognized version or corrupt state: model format version "
@@ -201,7 +213,10 @@ public final class LearnerStateCodec {
         }
     }
 
-    /** Versions 2 to 4: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores. */
+    /**
+     * Versions 2 to 5: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores, 5 adds
+     * the parameter average.
+     */
     private static KanLearner decodeV2(ByteBuffer in, String device, int version) {
         KanConfig config = readConfig(in, device, version);
         Counters counters = Counters.read(in, true);
@@ -229,6 +244,7 @@ public final class LearnerStateCodec {
             readDoublesInto(in, calibration.bias);
             readDoublesInto(in, calibration.curvature);
             learner.mixture = readMixture(in, config, device);
+            learner.average = readAverage(in, config, learner.host());
             counters.applyTo(learner);
             requireEnd(in);
             return learner;
@@ -282,6 +298,19 @@ public final class LearnerStateCodec {
             }
             throw e;
         }
+    }
+
+    /** The parameter average a version-5 configuration names, or null when it names none. */
+    private static ParameterAverage readAverage(ByteBuffer in, KanConfig config, HostKan host) {
+        if (config.averageHorizon() == 0) {
+            return null;
+        }
+        double[] losses = readDoubles(in, 2);
+        float[][] parameters = new float[ParameterIndex.count(host.size())][];
+        for (int q = 0; q < parameters.length; q++) {
+            parameters[q] = readFloats(in, host.parameter(q).length);
+        }
+        return new ParameterAverage(config, parameters, losses);
     }
 
     /** The learner's counters; version 2 adds the declined refits after the examples. */
@@ -409,6 +438,7 @@ public final class LearnerStateCodec {
             out.writeDouble(rate);
         }
         out.writeDouble(c.mixtureHorizon());
+        out.writeDouble(c.averageHorizon());
     }
 
     private static List<Integer> readLayerWidths(ByteBuffer in) {
@@ -479,6 +509,8 @@ public final class LearnerStateCodec {
             }
             b.companionRates(Arrays.stream(rates).boxed().toList()).mixtureHorizon(in.getDouble());
         }
+        // before version 5 no learner had an average: it computes what it computed
+        b.averageHorizon(version >= 5 ? in.getDouble() : 0);
         return b.build();
     }
 
@@ -497,7 +529,7 @@ public final class LearnerStateCodec {
         readRefitSettings(in, b).normalizerWarmup(0); // version 1 always kept learning them
         b.seed(in.getLong());
         readUtf(in); // version 1 kept the device; where to run is a setting now
-        b.device(device == null ? "auto" : device);
+        b.device(device == null ? "auto" : device).averageHorizon(0);
         return new V1Config(b.build(), window);
     }
 

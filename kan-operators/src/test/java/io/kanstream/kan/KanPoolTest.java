@@ -29,6 +29,7 @@ class KanPoolTest {
                 .learningRate(0.02)
                 .clipNorm(1.0)
                 .beta1(beta1)
+                .averageHorizon(0)
                 .build();
     }
 
@@ -286,12 +287,21 @@ class KanPoolTest {
     @Test
     void refusesWhatItCannotHold() {
         KanLearner other =
-                KanLearner.create(KanConfig.builder(List.of(3, 4, 1)).device("cpu").build());
+                KanLearner.create(
+                        KanConfig.builder(List.of(3, 4, 1))
+                                .device("cpu")
+                                .averageHorizon(0)
+                                .build());
+        KanLearner averaged = KanLearner.create(config(0).toBuilder().averageHorizon(100).build());
         KanLearner[] three = keys(3, 13);
         try (KanPool pool = KanPool.open(config(0), 2)) {
             assertThatThrownBy(() -> pool.outputs(new KanLearner[] {other}, new float[3]))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("does not fit a pool of layers [8, 16, 1]");
+            assertThat(pool.accepts(averaged)).isFalse();
+            assertThatThrownBy(() -> pool.outputs(new KanLearner[] {averaged}, new float[8]))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("parameter average does not fit a pool");
             assertThatThrownBy(() -> pool.outputs(three, new float[24]))
                     .hasMessageContaining("a call of 3 keys does not fit a pool of 2 slots");
             assertThatThrownBy(
@@ -315,6 +325,7 @@ class KanPoolTest {
             assertThat(three[0].examples()).isEqualTo(examples);
         } finally {
             other.close();
+            averaged.close();
             closeAll(three);
         }
     }

@@ -21,10 +21,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33), {@code state/v2/} (made by
  * {@link FormatV2Fixtures} at commit 42986c6), {@code state/v3/} (made by {@link FormatV3Fixtures}
  * at commit 9aeec8e, one with a companion KAN, one with two) and {@code state/v4/} (made by {@link
- * FormatV4Fixtures} at commit 1ce7f8a, Adam without momentum) decode, predict what they predicted
- * when they were written, and keep learning. A later format must keep these passing through its
- * migration of the older ones, not by regenerating the fixtures; and format 4 writes a learner with
- * momentum in format 3's layout, byte for byte but the version.
+ * FormatV4Fixtures} at commit 1ce7f8a, Adam without momentum) and {@code state/v5/} (made by {@link
+ * FormatV5Fixtures}, with a parameter average) decode, predict what they predicted when they were
+ * written, and keep learning. A later format must keep these passing through its migration of the
+ * older ones, not by regenerating the fixtures; and format 4 writes a learner with momentum in
+ * format 3's layout, byte for byte but the version.
  */
 class LearnerStateFixturesTest {
 
@@ -40,7 +41,9 @@ class LearnerStateFixturesTest {
                 "v3/binary-companions",
                 "v3/regression-mixture",
                 "v4/binary",
-                "v4/regression");
+                "v4/regression",
+                "v5/binary",
+                "v5/regression");
     }
 
     @ParameterizedTest
@@ -106,10 +109,11 @@ class LearnerStateFixturesTest {
     }
 
     /**
-     * Format 4 stores a learner with momentum (beta1 > 0) as format 3 did: a learner decoded from a
-     * format-3 fixture encodes to the very same bytes but the version, and does so again from the
-     * learner the first encoding left behind, so a faster codec cannot change what checkpoints,
-     * savepoints and model files hold.
+     * Formats 4 and 5 store a learner with momentum (beta1 > 0) as format 3 did, and format 5 adds
+     * only the parameter average's horizon (0 for a learner from an older format, which has none):
+     * a learner decoded from a format-3 fixture encodes to the very same bytes but the version and
+     * that one field, and does so again from the learner the first encoding left behind, so a
+     * faster codec cannot change what checkpoints, savepoints and model files hold.
      */
     @ParameterizedTest
     @ValueSource(
@@ -119,9 +123,9 @@ class LearnerStateFixturesTest {
                 "v3/binary-companions",
                 "v3/regression-mixture"
             })
-    void aFormat3LearnerEncodesToItsBytesButTheVersion(String task) {
+    void aFormat3LearnerEncodesToItsBytesButTheVersionAndTheAverageHorizon(String task) {
         byte[] fixture = resource(task, ".kans");
-        byte[] expected = withVersion(fixture, 3, LearnerStateCodec.CURRENT_VERSION);
+        byte[] expected = withoutAverage(fixture, 3);
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
@@ -130,33 +134,96 @@ class LearnerStateFixturesTest {
 
     /**
      * A format-4 learner without momentum (no first moments in its bytes) encodes to the very same
-     * bytes but the version: the layout the job's learners are checkpointed in today.
+     * bytes but the version and the average's horizon, 0: a job upgraded from format 4 keeps its
+     * keys' models as they were.
      */
     @ParameterizedTest
     @ValueSource(strings = {"v4/binary", "v4/regression"})
-    void aFormat4LearnerEncodesToItsBytesButTheVersion(String task) {
+    void aFormat4LearnerEncodesToItsBytesButTheVersionAndTheAverageHorizon(String task) {
         byte[] fixture = resource(task, ".kans");
-        byte[] expected = withVersion(fixture, 4, LearnerStateCodec.CURRENT_VERSION);
+        byte[] expected = withoutAverage(fixture, 4);
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(learner.config().beta1()).isZero();
+            assertThat(learner.config().averageHorizon()).isZero();
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
         }
     }
 
+    /** A format-5 learner with its parameter average encodes to its very bytes. */
+    @ParameterizedTest
+    @ValueSource(strings = {"v5/binary", "v5/regression"})
+    void aFormat5LearnerEncodesToItsBytes(String task) {
+        byte[] fixture = resource(task, ".kans");
+        try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
+            assertThat(learner.config().averageHorizon()).isPositive();
+            assertThat(learner.average).isNotNull();
+            assertThat(LearnerStateCodec.encode(learner)).isEqualTo(fixture);
+        }
+    }
+
     /**
-     * Every version field of an encoding that reads {@code from}, the nested companions' too, set
-     * to {@code version}.
+     * An encoding of format {@code from} (3 or 4) as format 5 writes the same learner: the version
+     * fields set to 5 and an average horizon of 0.0 after each configuration's mixture horizon, the
+     * nested companions' too (whose length prefixes grow by as much).
      */
-    private static byte[] withVersion(byte[] encoding, int from, int version) {
-        byte[] copy = encoding.clone();
-        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(copy);
-        for (int at = 0; at + 8 <= copy.length; at++) {
-            if (buffer.getInt(at) == LearnerStateCodec.MAGIC && buffer.getInt(at + 4) == from) {
-                buffer.putInt(at + 4, version);
+    private static byte[] withoutAverage(byte[] encoding, int from) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(encoding);
+        assertThat(in.getInt(0)).isEqualTo(LearnerStateCodec.MAGIC);
+        assertThat(in.getInt(4)).isEqualTo(from);
+        int configEnd = configEnd(in, 8);
+        int companions = in.getInt(afterSeed(in, 8));
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(8);
+        head.putInt(LearnerStateCodec.MAGIC).putInt(LearnerStateCodec.CURRENT_VERSION);
+        out.writeBytes(head.array());
+        out.writeBytes(java.util.Arrays.copyOfRange(encoding, 8, configEnd));
+        out.writeBytes(new byte[Double.BYTES]); // 0.0: no average
+        // the companions close the encoding, each its length and then its own encoding
+        int firstCompanion = encoding.length;
+        int[] starts = new int[companions];
+        for (int at = configEnd, c = 0; c < companions && at + 8 <= encoding.length; at++) {
+            if (in.getInt(at) == LearnerStateCodec.MAGIC && in.getInt(at + 4) == from) {
+                starts[c] = at;
+                if (c == 0) {
+                    firstCompanion = at - Integer.BYTES;
+                }
+                at += in.getInt(at - Integer.BYTES) - 1;
+                c++;
             }
         }
-        return copy;
+        out.writeBytes(java.util.Arrays.copyOfRange(encoding, configEnd, firstCompanion));
+        for (int start : starts) {
+            int length = in.getInt(start - Integer.BYTES);
+            byte[] migrated =
+                    withoutAverage(
+                            java.util.Arrays.copyOfRange(encoding, start, start + length), from);
+            out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(migrated.length).array());
+            out.writeBytes(migrated);
+        }
+        return out.toByteArray();
+    }
+
+    /** Where a format-3 or -4 configuration starting at {@code at} ends. */
+    private static int configEnd(java.nio.ByteBuffer in, int at) {
+        int p = afterSeed(in, at);
+        int count = in.getInt(p);
+        return p + Integer.BYTES + Double.BYTES * count + Double.BYTES;
+    }
+
+    /** Where a configuration's companion count lies: after the seed, as {@code writeConfig}. */
+    private static int afterSeed(java.nio.ByteBuffer in, int at) {
+        int p = at;
+        int widths = in.getInt(p);
+        p += Integer.BYTES * (1 + widths);
+        p += 2 * Integer.BYTES; // grid size, spline order
+        p += Short.BYTES + in.getShort(p); // the task's name
+        p += 14 * Double.BYTES; // optimizer, logit bound, grid and initialization settings
+        p += 1; // normalize
+        p += Integer.BYTES; // statistics horizon
+        p += 3 * Double.BYTES; // refit settings
+        p += 3 * Long.BYTES; // normalizer horizon and warm-up, seed
+        return p;
     }
 
     private static void assertFinite(float[] outputs) {

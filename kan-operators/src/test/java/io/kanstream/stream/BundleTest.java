@@ -85,7 +85,7 @@ class BundleTest {
     }
 
     private static OnlineKanConfig.Builder bundled(int size) {
-        return config(Task.BINARY).batchSize(1).bundle(size, Duration.ofSeconds(1));
+        return pooled(Task.BINARY).batchSize(1).bundle(size, Duration.ofSeconds(1));
     }
 
     private static Map<String, Score> byId(List<Score> scores) {
@@ -157,7 +157,7 @@ class BundleTest {
 
     @Test
     void aBundleWaitsForItsLatencyThenIsProcessed() throws Exception {
-        OnlineKanConfig config = config(Task.BINARY).bundle(1000, Duration.ofMillis(50)).build();
+        OnlineKanConfig config = pooled(Task.BINARY).bundle(1000, Duration.ofMillis(50)).build();
         try (var h = harness(config)) {
             h.setProcessingTime(0);
             h.open();
@@ -245,13 +245,28 @@ class BundleTest {
         }
     }
 
+    /** The operator tests' settings with a model a pool can hold: no parameter average. */
+    private static OnlineKanConfig.Builder pooled(Task task) {
+        return config(task, 0);
+    }
+
+    @Test
+    void bundlesOfAModelWithAParameterAverageAreRefusedAndAutoTurnsThemOff() {
+        assertThatThrownBy(() -> config(Task.BINARY).bundle(64, Duration.ofSeconds(1)).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--average-horizon 0");
+        OnlineKanConfig auto = config(Task.BINARY).build();
+        assertThat(auto.model().averageHorizon()).isPositive();
+        assertThat(auto.bundleSizeOn(true)).isZero();
+    }
+
     @Test
     void autoBundlesOnAGpuOnlyWhereOneDeviceCallPerInputWouldBeTheAlternative() {
-        OnlineKanConfig auto = config(Task.BINARY).build();
+        OnlineKanConfig auto = pooled(Task.BINARY).build();
         assertThat(auto.bundleSize()).isEqualTo(OnlineKanConfig.AUTO_BUNDLE_SIZE);
         assertThat(auto.bundleSizeOn(false)).isZero();
         assertThat(auto.bundleSizeOn(true)).isEqualTo(OnlineKanConfig.GPU_BUNDLE_SIZE);
-        assertThat(config(Task.BINARY).maxLiveKeys(100).build().bundleSizeOn(true)).isEqualTo(100);
+        assertThat(pooled(Task.BINARY).maxLiveKeys(100).build().bundleSizeOn(true)).isEqualTo(100);
         assertThat(bundled(64).build().bundleSizeOn(false)).isEqualTo(64);
         assertThat(bundled(0).build().bundleSizeOn(true)).isZero();
     }
@@ -272,7 +287,8 @@ class BundleTest {
     private static KeyedOneInputStreamOperatorTestHarness<String, Either<Event, Label>, Score>
             onTaskManager(String device, int subtask, Set<ExternalResourceInfo> gpus)
                     throws Exception {
-        KanConfig model = KanConfig.builder(List.of(2, 4, 1)).device(device).build();
+        KanConfig model =
+                KanConfig.builder(List.of(2, 4, 1)).device(device).averageHorizon(0).build();
         ExternalResourceInfoProvider provider = name -> name.equals("gpu") ? gpus : Set.of();
         MockEnvironment environment =
                 new MockEnvironmentBuilder()
@@ -341,7 +357,7 @@ class BundleTest {
     void aBundleLargerThanTheLiveKeysIsRefused() {
         assertThatThrownBy(
                         () ->
-                                config(Task.BINARY)
+                                pooled(Task.BINARY)
                                         .maxLiveKeys(10)
                                         .bundle(11, Duration.ofSeconds(1))
                                         .build())

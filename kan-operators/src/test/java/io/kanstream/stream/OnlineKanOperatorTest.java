@@ -36,11 +36,20 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class OnlineKanOperatorTest {
 
+    /** The models' default parameter average horizon. */
+    static final double DEFAULT_AVERAGE = KanConfig.builder(List.of(1, 1)).build().averageHorizon();
+
     static OnlineKanConfig.Builder config(Task task) {
+        return config(task, DEFAULT_AVERAGE);
+    }
+
+    /** {@link #config(Task)} with the model's parameter average over this many steps (0: none). */
+    static OnlineKanConfig.Builder config(Task task, double averageHorizon) {
         KanConfig model =
                 KanConfig.builder(List.of(2, 4, task == Task.MULTICLASS ? 3 : 1))
                         .task(task)
                         .learningRate(0.03)
+                        .averageHorizon(averageHorizon)
                         .device("cpu")
                         .build();
         return OnlineKanConfig.builder(model)
@@ -488,8 +497,9 @@ class OnlineKanOperatorTest {
     void tenTimesMoreKeysThanMayLiveLeaveStateAndTimersBoundedByTheLiveOnes(int bundleSize)
             throws Exception {
         int maxLive = 10;
+        // a pool holds no parameter average
         OnlineKanConfig config =
-                config(Task.REGRESSION)
+                config(Task.REGRESSION, bundleSize > 0 ? 0 : DEFAULT_AVERAGE)
                         .maxLiveKeys(maxLive)
                         .idleKeyTtl(Duration.ofHours(1))
                         .batchTimeout(Duration.ofSeconds(5))

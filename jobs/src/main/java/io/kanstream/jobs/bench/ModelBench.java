@@ -275,6 +275,8 @@ final class ModelBench {
                             .splineOrder(settings.splineOrder())
                             .device("cpu")
                             .seed(settings.seed())
+                            // the network alone, as efficient-kan's: no parameter average
+                            .averageHorizon(0)
                             .build();
             learner = KanLearner.create(config);
             try {

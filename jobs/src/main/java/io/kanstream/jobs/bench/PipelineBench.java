@@ -7,6 +7,7 @@ import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.jobs.online.OnlineLearningJob;
 import io.kanstream.jobs.produce.EventSender;
 import io.kanstream.jobs.produce.SyntheticDrift;
+import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.Task;
@@ -741,12 +742,17 @@ public final class PipelineBench {
 
     /**
      * Every key stays live: the default bound (10,000 per subtask) would evict and rebuild; and the
-     * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default).
+     * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default). A row
+     * with bundles runs models without a parameter average, which a pool cannot hold.
      */
     private static OnlineJobConfig allKeysLive(OnlineJobConfig base, int keys, int bundleSize) {
+        KanConfig model = base.learner().model();
+        if (bundleSize > 1) {
+            model = model.toBuilder().averageHorizon(0).build();
+        }
         return base.toBuilder()
                 .learner(
-                        OnlineKanConfig.builder(base.learner().model())
+                        OnlineKanConfig.builder(model)
                                 .maxLiveKeys(keys)
                                 .bundle(bundleSize, OnlineKanConfig.DEFAULT_BUNDLE_LATENCY)
                                 .build())

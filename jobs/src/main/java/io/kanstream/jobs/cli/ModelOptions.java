@@ -87,6 +87,17 @@ final class ModelOptions {
                             + " (default ${DEFAULT-VALUE}).")
     double mixtureHorizon = DEFAULTS.mixtureHorizon();
 
+    @Option(
+            names = "--average-horizon",
+            paramLabel = "STEPS",
+            description =
+                    "Memory, in steps, of an average of each model's own recent parameters, scored"
+                            + " beside it and mixed with it by recent loss (steadier where labels"
+                            + " are noisy; one more forward pass per event and a third more state"
+                            + " per key). 0 for none; bundles (--bundle-size) need 0"
+                            + " (default ${DEFAULT-VALUE}).")
+    double averageHorizon = DEFAULTS.averageHorizon();
+
     /**
      * Sets these options on {@code model}, which carries the rest, {@code --beta1} only when given
      * (the command's builder holds its own default).
@@ -103,6 +114,7 @@ final class ModelOptions {
                 .clipNorm(clipNorm)
                 .logitBound(logitBound)
                 .companionRates(companions)
-                .mixtureHorizon(mixtureHorizon);
+                .mixtureHorizon(mixtureHorizon)
+                .averageHorizon(averageHorizon);
     }
 }

@@ -75,7 +75,12 @@ public record KanVariant(
                             "raw logits: no bound, no online Platt scaling (classification only)",
                             s -> s,
                             model -> model.logitBound(0),
-                            UnaryOperator.identity()));
+                            UnaryOperator.identity()),
+                    average(
+                            "kan-average-off",
+                            "no average of the model's recent parameters beside it"
+                                    + " (--average-horizon 0)",
+                            0));
 
     /**
      * Variants the suite runs only when {@code --variants} names them: the alternatives and the
@@ -83,6 +88,14 @@ public record KanVariant(
      */
     public static final List<KanVariant> EXTRA =
             List.of(
+                    average(
+                            "kan+average-30",
+                            "the parameter average over about 30 steps instead of 100",
+                            30),
+                    average(
+                            "kan+average-300",
+                            "the parameter average over about 300 steps instead of 100",
+                            300),
                     new KanVariant(
                             "kan-momentum-off",
                             "Adam without its first moment (beta1 = 0) on the toy too, which"
@@ -173,6 +186,16 @@ public record KanVariant(
                 description,
                 s -> s,
                 model -> model.companionRates(List.of(rates)),
+                UnaryOperator.identity());
+    }
+
+    /** The defaults with the parameter average over {@code horizon} steps (0: none). */
+    private static KanVariant average(String name, String description, double horizon) {
+        return new KanVariant(
+                name,
+                description,
+                s -> s,
+                model -> model.averageHorizon(horizon),
                 UnaryOperator.identity());
     }
 

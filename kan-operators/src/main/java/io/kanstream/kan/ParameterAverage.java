@@ -1,0 +1,126 @@
+package io.kanstream.kan;
+
+/**
+ * A slow member of a learner at the price of its parameters alone: an exponential average of the
+ * learner's own parameters over its recent steps ({@link KanConfig#averageHorizon()}), scored
+ * through the learner's grids, normalizer and calibrator beside the learner, and mixed with it by
+ * recent loss as {@link LearnerMixture} mixes companions.
+ *
+ * <p>A step moves the learner by one noisy gradient; the average moves by a fraction of that, so
+ * where labels are noisy it holds a steadier function (Polyak–Ruppert averaging), while after a
+ * change it lags and the mixture's weights move to the learner. It has no optimizer state and is
+ * never stepped: {@code average ← keep · average + (1 − keep) · parameters} after each step, {@code
+ * keep = 1 − 1/horizon}. A refit moves the learner onto new knots, where the old average means
+ * nothing: the average starts again from the learner's new parameters.
+ *
+ * <p>Not thread-safe, like the learner that owns it.
+ */
+final class ParameterAverage {
+    /** The decayed losses of the learner and of the average, in that order. */
+    final double[] losses;
+
+    /** Indexed as {@link ParameterIndex}; each of its learner's parameter's size. */
+    final float[][] parameters;
+
+    private final float keep;
+    private final Task task;
+    private final double decay;
+
+    /** Steps taken where the host's parameters were not current (a device), not yet averaged in. */
+    private long pendingSteps;
+
+    ParameterAverage(KanConfig config, float[][] parameters, double[] losses) {
+        if (!(config.averageHorizon() > 0)) {
+            throw new IllegalArgumentException(
+                    "a parameter average needs averageHorizon > 0, got " + config.averageHorizon());
+        }
+        if (losses.length != 2) {
+            throw new IllegalArgumentException(
+                    "a parameter average keeps 2 losses, got " + losses.length);
+        }
+        this.parameters = parameters;
+        this.losses = losses;
+        this.keep = (float) (1 - 1 / config.averageHorizon());
+        this.task = config.task();
+        this.decay = 1 - 1 / config.mixtureHorizon();
+    }
+
+    /** An average that starts at {@code host}'s parameters, both members at the same loss. */
+    static ParameterAverage of(KanConfig config, HostKan host) {
+        float[][] copy = new float[ParameterIndex.count(host.size())][];
+        for (int q = 0; q < copy.length; q++) {
+            copy[q] = host.parameter(q).clone();
+        }
+        return new ParameterAverage(config, copy, new double[2]);
+    }
+
+    /** After a step on the host: the average takes its share of the new parameters. */
+    void stepped(HostKan host) {
+        blend(host, keep);
+    }
+
+    /** After a step on a device: averaged in when the host is next current ({@link #catchUp}). */
+    void steppedElsewhere() {
+        pendingSteps++;
+    }
+
+    /**
+     * Averages in steps taken on a device, as though the parameters had moved straight to where
+     * they are now: {@code keep^steps} of the old average stays.
+     */
+    void catchUp(HostKan host) {
+        if (pendingSteps > 0) {
+            blend(host, (float) Math.pow(keep, pendingSteps));
+            pendingSteps = 0;
+        }
+    }
+
+    private void blend(HostKan host, float stay) {
+        float take = 1 - stay;
+        for (int q = 0; q < parameters.length; q++) {
+            float[] average = parameters[q];
+            float[] current = host.parameter(q);
+            for (int j = 0; j < average.length; j++) {
+                average[j] = stay * average[j] + take * current[j];
+            }
+        }
+    }
+
+    /** After a refit: starts again from {@code host}'s parameters, which sit on new knots. */
+    void restart(HostKan host) {
+        for (int q = 0; q < parameters.length; q++) {
+            parameters[q] = host.parameter(q).clone();
+        }
+        pendingSteps = 0;
+    }
+
+    /** The average's raw network outputs on normalized rows, through {@code host}'s grids. */
+    float[] outputs(HostKan host, float[] z, int n) {
+        catchUp(host);
+        return host.outputsWith(parameters, z, n);
+    }
+
+    /** The weights of the learner and of the average; they sum to 1. */
+    double[] weights() {
+        return LearnerMixture.weights(losses);
+    }
+
+    /** The two members' finished outputs mixed by their weights. */
+    float[] mix(float[] own, float[] average, int n) {
+        return LearnerMixture.combine(task, new float[][] {own, average}, n, weights());
+    }
+
+    /**
+     * Each member's loss on labeled rows, before the learner steps on them.
+     *
+     * @param own the learner's finished outputs on the rows
+     * @param average the average's finished outputs on the rows
+     * @param labelScale the labels' running standard deviation (regression), 1 otherwise
+     */
+    void learn(float[] own, float[] average, double[] labels, double labelScale) {
+        double fade = Math.pow(decay, labels.length);
+        losses[0] = fade * losses[0] + LearnerMixture.loss(task, own, labels, labelScale);
+        losses[1] = fade * losses[1] + LearnerMixture.loss(task, average, labels, labelScale);
+        LearnerMixture.rebase(losses);
+    }
+}
