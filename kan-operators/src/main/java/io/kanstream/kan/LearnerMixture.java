@@ -19,7 +19,8 @@ import java.util.Arrays;
  * aggregating algorithm; log-loss is 1-mixable), so no weight needs tuning.
  *
  * <p>Binary probabilities are mixed and returned as a logit; multiclass ones are mixed and returned
- * as log-probabilities (a valid set of logits); regression outputs are averaged. Not thread-safe,
+ * as log-probabilities plus the first member's log-normalizer (a valid set of logits, which are the
+ * first member's own where the members agree); regression outputs are averaged. Not thread-safe,
  * like the learner that owns it.
  */
 final class LearnerMixture implements AutoCloseable {
@@ -156,13 +157,30 @@ final class LearnerMixture implements AutoCloseable {
                             p[c] += w[i] * member[c];
                         }
                     }
+                    // log-probabilities shifted by the first member's log-normalizer: the same
+                    // softmax, and members that agree give back the first one's logits
+                    double shift = logSumExp(members[0], s * out, out);
                     for (int c = 0; c < out; c++) {
-                        mixed[s * out + c] = (float) Math.log(Math.max(p[c], MIN_PROBABILITY));
+                        mixed[s * out + c] =
+                                (float) (Math.log(Math.max(p[c], MIN_PROBABILITY)) + shift);
                     }
                 }
             }
         }
         return mixed;
+    }
+
+    /** log Σ exp(z) over {@code z[at, at + count)}, stable for large logits. */
+    private static double logSumExp(float[] z, int at, int count) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < count; c++) {
+            max = Math.max(max, z[at + c]);
+        }
+        double sum = 0;
+        for (int c = 0; c < count; c++) {
+            sum += Math.exp(z[at + c] - max);
+        }
+        return max + Math.log(sum);
     }
 
     /**

@@ -1,0 +1,201 @@
+package io.kanstream.kan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** A learner's parameter average: how it follows the steps, scores, weighs and is kept. */
+class ParameterAverageTest {
+
+    private static KanConfig config(Task task, List<Integer> layers, double horizon) {
+        return KanConfig.builder(layers).task(task).device("cpu").averageHorizon(horizon).build();
+    }
+
+    private static KanConfig config(Task task) {
+        return config(task, List.of(4, 8, 1), 100);
+    }
+
+    /** One example at a time, scored and then learned from, as the job does. */
+    private static void stream(KanLearner learner, Task task, int examples, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int e = 0; e < examples; e++) {
+            float[] row = FormatV1Fixtures.rows(random, 1);
+            learner.score(row, 1);
+            // multiclass: two of the classes, as the binary labels name them
+            Task labels = task == Task.MULTICLASS ? Task.BINARY : task;
+            learner.learn(row, FormatV1Fixtures.labels(labels, row, random));
+        }
+    }
+
+    private static float[] probes() {
+        return FormatV1Fixtures.rows(new SplittableRandom(99), 16);
+    }
+
+    private static float[][] parameters(KanLearner learner) {
+        HostKan host = learner.host();
+        float[][] copy = new float[ParameterIndex.count(host.size())][];
+        for (int q = 0; q < copy.length; q++) {
+            copy[q] = host.parameter(q).clone();
+        }
+        return copy;
+    }
+
+    @Test
+    void theNetworksOwnParametersScoreExactlyWhatTheNetworkDoes() {
+        // a wide layer (kept transposed for the forward pass) and a narrow one, after learning
+        for (List<Integer> layers : List.of(List.of(4, 8, 1), List.of(4, 6, 3))) {
+            Task task = layers.get(2) == 1 ? Task.BINARY : Task.MULTICLASS;
+            try (KanLearner learner = KanLearner.create(config(task, layers, 0))) {
+                stream(learner, task, 100, 1);
+                learner.refitFromStatistics();
+                HostKan host = learner.host();
+                float[] z = probes(); // as normalized rows: only the network is compared
+                assertThat(host.outputsWith(parameters(learner), z, 16))
+                        .as("layers %s", layers)
+                        .containsExactly(host.outputs(z, 16));
+            }
+        }
+    }
+
+    @Test
+    void eachStepMovesTheAverageByOneOverTheHorizonTowardsTheNewParameters() {
+        try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
+            stream(learner, Task.BINARY, 30, 2);
+            float[][] average = learner.average.parameters;
+            float[][] before = new float[average.length][];
+            for (int q = 0; q < before.length; q++) {
+                before[q] = average[q].clone();
+            }
+            SplittableRandom random = new SplittableRandom(7);
+            float[] row = FormatV1Fixtures.rows(random, 1);
+            learner.learn(row, FormatV1Fixtures.labels(Task.BINARY, row, random));
+            float[][] now = parameters(learner);
+            float keep = (float) (1 - 1 / 100.0);
+            for (int q = 0; q < now.length; q++) {
+                for (int j = 0; j < now[q].length; j++) {
+                    assertThat(average[q][j])
+                            .as("parameter %d[%d]", q, j)
+                            .isEqualTo(keep * before[q][j] + (1 - keep) * now[q][j]);
+                }
+            }
+            assertThat(average[0]).isNotEqualTo(now[0]); // it lags the network
+        }
+    }
+
+    @Test
+    void aRefitStartsTheAverageAgainFromTheRefitNetwork() {
+        try (KanLearner learner = KanLearner.create(config(Task.REGRESSION))) {
+            stream(learner, Task.REGRESSION, 200, 3);
+            learner.refitFromStatistics();
+            float[][] now = parameters(learner);
+            for (int q = 0; q < now.length; q++) {
+                assertThat(learner.average.parameters[q]).containsExactly(now[q]);
+            }
+        }
+    }
+
+    @Test
+    void theOutputsMixTheNetworkAndItsAverageByTheirRecentLosses() {
+        try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
+            stream(learner, Task.BINARY, 300, 4);
+            float[] rows = probes();
+            HostKan host = learner.host();
+            float[] z = learner.normalizer.apply(rows, 16);
+            float[] own = host.outputs(z, 16);
+            learner.finish(own);
+            float[] average = host.outputsWith(learner.average.parameters, z, 16);
+            learner.finish(average);
+            assertThat(own).isNotEqualTo(average);
+
+            learner.average.losses[0] = 0;
+            learner.average.losses[1] = 100;
+            assertThat(learner.outputs(rows, 16)).containsExactly(own, within(1e-4f));
+            learner.average.losses[0] = 100;
+            learner.average.losses[1] = 0;
+            assertThat(learner.outputs(rows, 16)).containsExactly(average, within(1e-4f));
+            learner.average.losses[0] = 0;
+            learner.average.losses[1] = 0;
+            float[] mixed = learner.outputs(rows, 16);
+            for (int s = 0; s < 16; s++) {
+                double p = (Task.sigmoid(own[s]) + Task.sigmoid(average[s])) / 2;
+                assertThat(Task.sigmoid(mixed[s])).isCloseTo(p, within(1e-5));
+            }
+        }
+    }
+
+    @Test
+    void everyLabelChargesBothMembersTheirLossBeforeTheStep() {
+        try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
+            stream(learner, Task.BINARY, 50, 5);
+            float[] one = java.util.Arrays.copyOf(probes(), 4);
+            HostKan host = learner.host();
+            float[] z = learner.normalizer.apply(one, 1);
+            float[] own = host.outputs(z, 1);
+            learner.finish(own);
+            float[] average = host.outputsWith(learner.average.parameters, z, 1);
+            learner.finish(average);
+            double[] before = learner.average.losses.clone();
+            learner.learn(one, new double[] {1});
+
+            double fade = 1 - 1 / learner.config().mixtureHorizon();
+            double ownLoss = -Math.log(Task.sigmoid(own[0]));
+            double averageLoss = -Math.log(Task.sigmoid(average[0]));
+            double gap = (fade * before[1] + averageLoss) - (fade * before[0] + ownLoss);
+            double[] losses = learner.average.losses;
+            assertThat(losses[1] - losses[0]).isCloseTo(gap, within(1e-5));
+            assertThat(Math.min(losses[0], losses[1])).isZero();
+        }
+    }
+
+    @Test
+    void theCodecKeepsTheAverageAndItsWeightsExactly() {
+        for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
+            try (KanLearner learner = KanLearner.create(config(task))) {
+                stream(learner, task, 300, 6);
+                byte[] state = LearnerStateCodec.encode(learner);
+                try (KanLearner copy = LearnerStateCodec.decode(state, "cpu")) {
+                    assertThat(copy.config()).isEqualTo(learner.config());
+                    assertThat(copy.average.losses).containsExactly(learner.average.losses);
+                    assertThat(copy.outputs(probes(), 16))
+                            .containsExactly(learner.outputs(probes(), 16));
+                    stream(learner, task, 50, 7);
+                    stream(copy, task, 50, 7);
+                    assertThat(LearnerStateCodec.encode(copy))
+                            .isEqualTo(LearnerStateCodec.encode(learner));
+                }
+            }
+        }
+    }
+
+    @Test
+    void stepsOnTheDeviceAreAveragedInWhenTheHostIsNextRead() {
+        try (KanLearner onHost = KanLearner.create(config(Task.BINARY));
+                KanLearner onDevice = KanLearner.create(config(Task.BINARY))) {
+            onDevice.alwaysOnDevice();
+            stream(onHost, Task.BINARY, 1, 8);
+            stream(onDevice, Task.BINARY, 1, 8);
+            // one step each: keep^1 is the host's own blend; the device's sums differ by ulps
+            float[][] host = onHost.currentAverage().parameters;
+            float[][] device = onDevice.currentAverage().parameters;
+            for (int q = 0; q < host.length; q++) {
+                assertThat(device[q]).as("parameter %d", q).containsExactly(host[q], within(1e-5f));
+            }
+        }
+    }
+
+    @Test
+    void noAverageMeansTheNetworkAlone() {
+        try (KanLearner learner = KanLearner.create(config(Task.BINARY, List.of(4, 8, 1), 0))) {
+            stream(learner, Task.BINARY, 50, 9);
+            assertThat(learner.average).isNull();
+            float[] rows = probes();
+            float[] z = learner.normalizer.apply(rows, 16);
+            float[] own = learner.host().outputs(z, 16);
+            learner.finish(own);
+            assertThat(learner.outputs(rows, 16)).containsExactly(own);
+        }
+    }
+}
