@@ -10,7 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A savepoint of models as typed keyed state (the committed {@code savepoints/format-4}, see {@link
  * SavepointFixture}): each key's learner in {@code kan-learner} as learner format 4 and its
- * progress in {@code kan-progress}, the layout main writes today. Every key goes on from the model,
+ * progress in {@code kan-progress}, the layout main wrote before learner format 5; restored, each
+ * learner is one without a parameter average, as it was. Every key goes on from the model,
  * counters, pending batch and awaiting events it had; a later layout must keep this test passing
  * through its migration.
  */
