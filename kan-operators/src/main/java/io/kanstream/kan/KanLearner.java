@@ -423,7 +423,14 @@ public final class KanLearner implements AutoCloseable {
         checkRows(rows, n);
         float[] z = normalizer.apply(rows, n);
         float[] outputs = networkOutputs(z, n, record);
-        return average == null ? outputs : average.mix(outputs, averageOutputs(z, n), n);
+        if (average == null) {
+            return outputs;
+        }
+        float[] averaged = averageOutputs(z, n);
+        if (n == 1) {
+            ParameterAverage.remember(this, z, outputs, averaged);
+        }
+        return average.mix(outputs, averaged, n);
     }
 
     /** The parameter average's finished outputs on normalized rows. */
@@ -484,7 +491,11 @@ public final class KanLearner implements AutoCloseable {
         }
         if (average != null) {
             float[] z = normalizer.apply(rows, n);
-            average.learn(networkOutputs(z, n, false), averageOutputs(z, n), labels, labelScale());
+            float[][] scored = ParameterAverage.recall(this, z);
+            if (scored == null) {
+                scored = new float[][] {networkOutputs(z, n, false), averageOutputs(z, n)};
+            }
+            average.learn(scored[0], scored[1], labels, labelScale());
         }
         Batch batch = prepare(rows, labels);
         KanKernel kernel = trainsOnHost(n) ? host() : onDevice();

@@ -151,6 +151,29 @@ class ParameterAverageTest {
     }
 
     @Test
+    void aLabelRightAfterItsScoreReusesTheScoredOutputsExactly() {
+        for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
+            try (KanLearner reusing = KanLearner.create(config(task));
+                    KanLearner recomputing = KanLearner.create(config(task))) {
+                SplittableRandom random = new SplittableRandom(10);
+                float[] other = java.util.Arrays.copyOf(probes(), 4);
+                for (int e = 0; e < 200; e++) {
+                    float[] row = FormatV1Fixtures.rows(random, 1);
+                    double[] label = FormatV1Fixtures.labels(task, row, random);
+                    reusing.score(row, 1);
+                    reusing.learn(row, label);
+                    recomputing.score(row, 1);
+                    recomputing.outputs(other, 1); // another row in between: computed anew
+                    recomputing.learn(row, label);
+                }
+                assertThat(LearnerStateCodec.encode(reusing))
+                        .as("%s", task)
+                        .isEqualTo(LearnerStateCodec.encode(recomputing));
+            }
+        }
+    }
+
+    @Test
     void theCodecKeepsTheAverageAndItsWeightsExactly() {
         for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
             try (KanLearner learner = KanLearner.create(config(task))) {
