@@ -433,9 +433,16 @@ public final class KanLearner implements AutoCloseable {
         return average.mix(outputs, averaged, n);
     }
 
-    /** The parameter average's finished outputs on normalized rows. */
+    /**
+     * The parameter average's finished outputs on normalized rows. Steps taken on a device are
+     * averaged in when the host copy is current anyway: bringing it up to date for every scored
+     * event would cost a device round trip each.
+     */
     private float[] averageOutputs(float[] z, int n) {
-        float[] outputs = average.outputs(host(), z, n);
+        if (!hostBehind && !hostBehindPool) {
+            average.catchUp(host);
+        }
+        float[] outputs = average.outputs(host, z, n);
         finish(outputs);
         return outputs;
     }

@@ -113,9 +113,11 @@ final class ParameterAverage {
         pendingSteps = 0;
     }
 
-    /** The average's raw network outputs on normalized rows, through {@code host}'s grids. */
+    /**
+     * The average's raw network outputs on normalized rows, through {@code host}'s grids (which
+     * only refits change, on the host), as of the steps averaged in so far.
+     */
     float[] outputs(HostKan host, float[] z, int n) {
-        catchUp(host);
         return host.outputsWith(parameters, z, n);
     }
 
