@@ -278,28 +278,7 @@ final class HostKan implements KanKernel {
      * @return (n, out) row-major
      */
     float[] outputs(float[] x, int n, ActivationStatistics statistics) {
-        float[] result = new float[n * outputs];
-        float[] a = new float[widest];
-        float[] b = new float[widest];
-        float[] work = new float[scratch];
-        int[] spansOf = new int[widest];
-        for (int s = 0; s < n; s++) {
-            System.arraycopy(x, s * inputs, a, 0, inputs);
-            for (int l = 0; l < layers.length; l++) {
-                if (statistics != null) {
-                    statistics.record(l, a, layers[l].grid);
-                }
-                layers[l].forward(a, b, work, spansOf);
-                float[] swap = a;
-                a = b;
-                b = swap;
-            }
-            if (statistics != null) {
-                statistics.advance();
-            }
-            System.arraycopy(a, 0, result, s * outputs, outputs);
-        }
-        return result;
+        return forwardRows(x, n, statistics, null);
     }
 
     /**
@@ -312,6 +291,12 @@ final class HostKan implements KanKernel {
      * @return (n, out) row-major
      */
     float[] outputsWith(float[][] parameters, float[] x, int n) {
+        return forwardRows(x, n, null, parameters);
+    }
+
+    /** Row by row through every layer, with its own parameters or, if given, these. */
+    private float[] forwardRows(
+            float[] x, int n, ActivationStatistics statistics, float[][] parameters) {
         float[] result = new float[n * outputs];
         float[] a = new float[widest];
         float[] b = new float[widest];
@@ -320,17 +305,27 @@ final class HostKan implements KanKernel {
         for (int s = 0; s < n; s++) {
             System.arraycopy(x, s * inputs, a, 0, inputs);
             for (int l = 0; l < layers.length; l++) {
-                layers[l].forwardWith(
-                        a,
-                        b,
-                        work,
-                        spansOf,
-                        parameters[ParameterIndex.of(l, ParameterIndex.BASE_WEIGHT)],
-                        parameters[ParameterIndex.of(l, ParameterIndex.SPLINE_WEIGHT)],
-                        parameters[ParameterIndex.of(l, ParameterIndex.SPLINE_SCALER)]);
+                if (statistics != null) {
+                    statistics.record(l, a, layers[l].grid);
+                }
+                if (parameters == null) {
+                    layers[l].forward(a, b, work, spansOf);
+                } else {
+                    layers[l].forwardWith(
+                            a,
+                            b,
+                            work,
+                            spansOf,
+                            parameters[ParameterIndex.of(l, ParameterIndex.BASE_WEIGHT)],
+                            parameters[ParameterIndex.of(l, ParameterIndex.SPLINE_WEIGHT)],
+                            parameters[ParameterIndex.of(l, ParameterIndex.SPLINE_SCALER)]);
+                }
                 float[] swap = a;
                 a = b;
                 b = swap;
+            }
+            if (statistics != null) {
+                statistics.advance();
             }
             System.arraycopy(a, 0, result, s * outputs, outputs);
         }

@@ -159,7 +159,7 @@ final class LearnerMixture implements AutoCloseable {
                     }
                     // log-probabilities shifted by the first member's log-normalizer: the same
                     // softmax, and members that agree give back the first one's logits
-                    double shift = logSumExp(members[0], s * out, out);
+                    double shift = Task.logSumExp(members[0], s * out, out);
                     for (int c = 0; c < out; c++) {
                         mixed[s * out + c] =
                                 (float) (Math.log(Math.max(p[c], MIN_PROBABILITY)) + shift);
@@ -168,19 +168,6 @@ final class LearnerMixture implements AutoCloseable {
             }
         }
         return mixed;
-    }
-
-    /** log Σ exp(z) over {@code z[at, at + count)}, stable for large logits. */
-    private static double logSumExp(float[] z, int at, int count) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int c = 0; c < count; c++) {
-            max = Math.max(max, z[at + c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < count; c++) {
-            sum += Math.exp(z[at + c] - max);
-        }
-        return max + Math.log(sum);
     }
 
     /**

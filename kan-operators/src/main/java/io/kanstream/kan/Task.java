@@ -108,15 +108,7 @@ public enum Task {
             case MULTICLASS -> {
                 for (int b = 0; b < batch; b++) {
                     int offset = b * out;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int c = 0; c < out; c++) {
-                        max = Math.max(max, outputs[offset + c]);
-                    }
-                    double sum = 0;
-                    for (int c = 0; c < out; c++) {
-                        sum += Math.exp(outputs[offset + c] - max);
-                    }
-                    double logSum = max + Math.log(sum);
+                    double logSum = logSumExp(outputs, offset, out);
                     int label = (int) labels[b];
                     total += logSum - outputs[offset + label];
                     for (int c = 0; c < out; c++) {
@@ -159,6 +151,19 @@ public enum Task {
     }
 
     /** Class probabilities from logits, stable for large logits. */
+    /** log Σ exp over {@code outputs[offset, offset + out)}, stable for large logits. */
+    static double logSumExp(float[] outputs, int offset, int out) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < out; c++) {
+            max = Math.max(max, outputs[offset + c]);
+        }
+        double sum = 0;
+        for (int c = 0; c < out; c++) {
+            sum += Math.exp(outputs[offset + c] - max);
+        }
+        return max + Math.log(sum);
+    }
+
     public static double[] softmax(float[] outputs, int offset, int out) {
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < out; c++) {
