@@ -164,6 +164,14 @@ public final class KanLearner implements AutoCloseable {
         return mixture == null ? new double[] {1} : mixture.weights();
     }
 
+    /**
+     * The weights of this learner's network and of its parameter average in its outputs, in that
+     * order (see {@link ParameterAverage}); null when it has no average.
+     */
+    public double[] averageWeights() {
+        return average == null ? null : average.weights();
+    }
+
     /** The parameter average with every step so far in it, or null for none. */
     ParameterAverage currentAverage() {
         if (average != null) {

@@ -224,6 +224,19 @@ final class ModelsCommand implements Runnable {
                                                 "logits bounded to ±%s, Platt-scaled online",
                                                 c.logitBound())
                                         : "off (raw logits)");
+                double[] averaged = learner.averageWeights();
+                System.out.printf(
+                        Locale.ROOT,
+                        "average    %s%n",
+                        averaged == null
+                                ? "none"
+                                : String.format(
+                                        Locale.ROOT,
+                                        "of its parameters over about %.0f steps; weights: network"
+                                                + " %.3f, average %.3f",
+                                        c.averageHorizon(),
+                                        averaged[0],
+                                        averaged[1]));
                 if (learner.companions() > 0) {
                     System.out.printf(
                             Locale.ROOT,

@@ -143,6 +143,13 @@ class BootstrapAndModelsTest {
         }
         assertThat(compared).isEqualTo(PROBES_PER_KEY);
 
+        CliRun shown = cli("models", "show", saved.toString(), "--key", "key-1");
+        assertThat(shown.exit()).as(shown.output()).isZero();
+        assertThat(shown.output())
+                .containsPattern(
+                        "average +of its parameters over about 100 steps; weights:"
+                                + " network \\d\\.\\d{3}, average \\d\\.\\d{3}");
+
         CliRun missing = cli("models", "show", saved.toString(), "--key", "key-9");
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.output()).contains("no key 'key-9' in");
