@@ -711,7 +711,15 @@ final class HostKan implements KanKernel {
 
         /** y = silu(x) · Wbᵀ + B(x) · (C ⊙ S)ᵀ for one sample. */
         void forward(float[] x, float[] y, float[] scratch, int[] spansOf) {
-            // scratch: [0, spans) the recursion, then bases, then silu
+            siluAndBases(x, scratch, spansOf);
+            combine(scratch, spans + in * coefficients, scratch, spans, spansOf, 0, y);
+        }
+
+        /**
+         * One sample's SiLUs and bases into {@code scratch}: [0, spans) the recursion's work, then
+         * the bases (in, G+k), then the SiLUs (in); each input's span into {@code spansOf}.
+         */
+        private void siluAndBases(float[] x, float[] scratch, int[] spansOf) {
             int basesAt = spans;
             int siluAt = basesAt + in * coefficients;
             for (int i = 0; i < in; i++) {
@@ -720,7 +728,6 @@ final class HostKan implements KanKernel {
                 scratch[siluAt + i] = xi * sigmoid;
                 spansOf[i] = bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
             }
-            combine(scratch, siluAt, scratch, basesAt, spansOf, 0, y);
         }
 
         /**
@@ -737,14 +744,9 @@ final class HostKan implements KanKernel {
                 float[] base,
                 float[] spline,
                 float[] scaler) {
+            siluAndBases(x, scratch, spansOf);
             int basesAt = spans;
             int siluAt = basesAt + in * coefficients;
-            for (int i = 0; i < in; i++) {
-                float xi = x[i];
-                float sigmoid = (float) (1 / (1 + Math.exp(-xi)));
-                scratch[siluAt + i] = xi * sigmoid;
-                spansOf[i] = bases(xi, i, scratch, scratch, basesAt + i * coefficients, null, 0);
-            }
             for (int o = 0; o < out; o++) {
                 float sum = 0f;
                 for (int i = 0; i < in; i++) {
