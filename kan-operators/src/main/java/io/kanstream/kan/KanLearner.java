@@ -444,10 +444,10 @@ public final class KanLearner implements AutoCloseable {
     /**
      * The parameter average's finished outputs on normalized rows. Steps taken on a device are
      * averaged in when the host copy is current anyway: bringing it up to date for every scored
-     * event would cost a device round trip each.
+     * event would cost a device round trip each. (A pool never holds a learner with an average.)
      */
     private float[] averageOutputs(float[] z, int n) {
-        if (!hostBehind && !hostBehindPool) {
+        if (!hostBehind) {
             average.catchUp(host);
         }
         float[] outputs = average.outputs(host, z, n);

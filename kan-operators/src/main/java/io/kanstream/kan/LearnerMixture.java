@@ -179,21 +179,33 @@ final class LearnerMixture implements AutoCloseable {
      */
     void learn(float[] own, float[] rows, double[] labels, double labelScale) {
         int n = labels.length;
-        double fade = Math.pow(decay, n);
-        losses[0] = fade * losses[0] + loss(task, own, labels, labelScale);
-        float[][] before = new float[companions.length][];
+        float[][] members = new float[losses.length][];
+        members[0] = own;
         for (int c = 0; c < companions.length; c++) {
-            before[c] = companions[c].outputs(rows, n);
+            members[c + 1] = companions[c].outputs(rows, n);
         }
-        for (int c = 0; c < companions.length; c++) {
-            losses[c + 1] = fade * losses[c + 1] + loss(task, before[c], labels, labelScale);
-            companions[c].learn(rows, labels);
+        charge(task, losses, decay, members, labels, labelScale);
+        for (KanLearner companion : companions) {
+            companion.learn(rows, labels);
         }
-        rebase(losses);
     }
 
-    /** Only the losses' differences matter: keeps the smallest at 0 so the sums stay small. */
-    static void rebase(double[] losses) {
+    /**
+     * Charges every member its loss on a labeled batch, given its outputs on the batch before any
+     * member learned from it: each decayed loss fades by {@code decay} per label and takes the new
+     * loss; then the smallest is set back to 0 (only differences matter, and the sums stay small).
+     */
+    static void charge(
+            Task task,
+            double[] losses,
+            double decay,
+            float[][] members,
+            double[] labels,
+            double labelScale) {
+        double fade = Math.pow(decay, labels.length);
+        for (int i = 0; i < losses.length; i++) {
+            losses[i] = fade * losses[i] + loss(task, members[i], labels, labelScale);
+        }
         double best = Arrays.stream(losses).min().orElse(0);
         for (int i = 0; i < losses.length; i++) {
             losses[i] -= best;
@@ -201,7 +213,7 @@ final class LearnerMixture implements AutoCloseable {
     }
 
     /** A member's summed loss on a batch; a non-finite one counts as a large finite loss. */
-    static double loss(Task task, float[] outputs, double[] labels, double labelScale) {
+    private static double loss(Task task, float[] outputs, double[] labels, double labelScale) {
         int n = labels.length;
         double mean =
                 task.lossAndGradient(

@@ -66,11 +66,11 @@ final class ParameterAverage {
 
     /** An average that starts at {@code host}'s parameters, both members at the same loss. */
     static ParameterAverage of(KanConfig config, HostKan host) {
-        float[][] copy = new float[ParameterIndex.count(host.size())][];
-        for (int q = 0; q < copy.length; q++) {
-            copy[q] = host.parameter(q).clone();
-        }
-        return new ParameterAverage(config, copy, new double[2]);
+        ParameterAverage average =
+                new ParameterAverage(
+                        config, new float[ParameterIndex.count(host.size())][], new double[2]);
+        average.restart(host);
+        return average;
     }
 
     /** After a step on the host: the average takes its share of the new parameters. */
@@ -105,7 +105,10 @@ final class ParameterAverage {
         }
     }
 
-    /** After a refit: starts again from {@code host}'s parameters, which sit on new knots. */
+    /**
+     * Takes {@code host}'s parameters as they are: at the start, and after a refit, whose new knots
+     * the old average means nothing on.
+     */
     void restart(HostKan host) {
         for (int q = 0; q < parameters.length; q++) {
             parameters[q] = host.parameter(q).clone();
@@ -171,9 +174,7 @@ final class ParameterAverage {
      * @param labelScale the labels' running standard deviation (regression), 1 otherwise
      */
     void learn(float[] own, float[] average, double[] labels, double labelScale) {
-        double fade = Math.pow(decay, labels.length);
-        losses[0] = fade * losses[0] + LearnerMixture.loss(task, own, labels, labelScale);
-        losses[1] = fade * losses[1] + LearnerMixture.loss(task, average, labels, labelScale);
-        LearnerMixture.rebase(losses);
+        LearnerMixture.charge(
+                task, losses, decay, new float[][] {own, average}, labels, labelScale);
     }
 }

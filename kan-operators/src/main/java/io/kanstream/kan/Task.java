@@ -150,7 +150,6 @@ public enum Task {
         return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
     }
 
-    /** Class probabilities from logits, stable for large logits. */
     /** log Σ exp over {@code outputs[offset, offset + out)}, stable for large logits. */
     static double logSumExp(float[] outputs, int offset, int out) {
         double max = Double.NEGATIVE_INFINITY;
@@ -164,6 +163,7 @@ public enum Task {
         return max + Math.log(sum);
     }
 
+    /** Class probabilities from logits, stable for large logits. */
     public static double[] softmax(float[] outputs, int offset, int out) {
         double max = Double.NEGATIVE_INFINITY;
         for (int c = 0; c < out; c++) {

@@ -43,6 +43,17 @@ class ParameterAverageTest {
         return copy;
     }
 
+    /** The network's and the average's finished outputs on raw rows, each alone. */
+    private static float[][] members(KanLearner learner, float[] rows, int n) {
+        HostKan host = learner.host();
+        float[] z = learner.normalizer.apply(rows, n);
+        float[] own = host.outputs(z, n);
+        learner.finish(own);
+        float[] average = host.outputsWith(learner.average.parameters, z, n);
+        learner.finish(average);
+        return new float[][] {own, average};
+    }
+
     @Test
     void theNetworksOwnParametersScoreExactlyWhatTheNetworkDoes() {
         // a wide layer (kept transposed for the forward pass) and a narrow one, after learning
@@ -102,12 +113,9 @@ class ParameterAverageTest {
         try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
             stream(learner, Task.BINARY, 300, 4);
             float[] rows = probes();
-            HostKan host = learner.host();
-            float[] z = learner.normalizer.apply(rows, 16);
-            float[] own = host.outputs(z, 16);
-            learner.finish(own);
-            float[] average = host.outputsWith(learner.average.parameters, z, 16);
-            learner.finish(average);
+            float[][] members = members(learner, rows, 16);
+            float[] own = members[0];
+            float[] average = members[1];
             assertThat(own).isNotEqualTo(average);
 
             learner.average.losses[0] = 0;
@@ -131,12 +139,9 @@ class ParameterAverageTest {
         try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
             stream(learner, Task.BINARY, 50, 5);
             float[] one = java.util.Arrays.copyOf(probes(), 4);
-            HostKan host = learner.host();
-            float[] z = learner.normalizer.apply(one, 1);
-            float[] own = host.outputs(z, 1);
-            learner.finish(own);
-            float[] average = host.outputsWith(learner.average.parameters, z, 1);
-            learner.finish(average);
+            float[][] members = members(learner, one, 1);
+            float[] own = members[0];
+            float[] average = members[1];
             double[] before = learner.average.losses.clone();
             learner.learn(one, new double[] {1});
 
