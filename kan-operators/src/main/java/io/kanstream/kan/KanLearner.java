@@ -195,7 +195,7 @@ public final class KanLearner implements AutoCloseable {
         }
         if (hostBehindPool) {
             hostBehindPool = false;
-            pool.read(poolSlot, host);
+            pool.read(poolSlot, host, average);
         }
         return host;
     }
@@ -444,7 +444,7 @@ public final class KanLearner implements AutoCloseable {
     /**
      * The parameter average's finished outputs on normalized rows. Steps taken on a device are
      * averaged in when the host copy is current anyway: bringing it up to date for every scored
-     * event would cost a device round trip each. (A pool never holds a learner with an average.)
+     * event would cost a device round trip each. (A pool keeps a learner's average in its slot.)
      */
     private float[] averageOutputs(float[] z, int n) {
         if (!hostBehind) {

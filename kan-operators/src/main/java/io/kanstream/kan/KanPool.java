@@ -39,6 +39,13 @@ import java.util.Map;
  * <p>It is the batched form of {@link KanKernel}: the same step, with a slot per group of rows and
  * Adam's rates per key, which is why it does not implement that single-key interface.
  *
+ * <p>A pool for learners with a parameter average ({@link KanConfig#averageHorizon()}) holds each
+ * key's average in its slot too: a step blends the new parameters into it on the device, as {@link
+ * ParameterAverage#stepped} does on the host; a score runs the network and the average in two
+ * forward calls and mixes their finished outputs by the key's recent losses; a step first charges
+ * both members their loss on the batch, as the host's step does, from two forward calls on the rows
+ * as the key's normalizer saw them before the batch.
+ *
  * <p>Residency: a learner enters a slot on its first call and stays until evicted (least recently
  * used, when a call needs a slot and none is free), {@link #release}d, or closed. While resident,
  * the slot is ahead of the learner's host copy after a pool step, and anything read from the
@@ -58,6 +65,12 @@ public final class KanPool implements AutoCloseable {
     private final int inputs;
     private final int outputs;
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
+
+    /** Whether every learner here has a parameter average, with {@link #keep} as its decay. */
+    private final boolean averaging;
+
+    private final float keep;
+
     // least recently used first
     private final LinkedHashMap<KanLearner, Integer> recent = new LinkedHashMap<>(16, 0.75f, true);
     private long evictions;
@@ -73,6 +86,8 @@ public final class KanPool implements AutoCloseable {
         List<Integer> widths = shape.layers();
         this.inputs = widths.get(0);
         this.outputs = widths.get(widths.size() - 1);
+        this.averaging = shape.averageHorizon() > 0;
+        this.keep = averaging ? (float) (1 - 1 / shape.averageHorizon()) : 1f;
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         try {
             layers = new PoolLayer[widths.size() - 1];
@@ -84,6 +99,7 @@ public final class KanPool implements AutoCloseable {
                                 shape.gridSize(),
                                 shape.splineOrder(),
                                 capacity,
+                                averaging,
                                 manager);
             }
         } catch (RuntimeException e) {
@@ -96,8 +112,9 @@ public final class KanPool implements AutoCloseable {
     }
 
     /**
-     * A pool for learners of {@code config}'s shape (layers, grid size, spline order) and Adam
-     * constants (β₁, β₂, weight decay), on the device its {@code device} setting names.
+     * A pool for learners of {@code config}'s shape (layers, grid size, spline order), Adam
+     * constants (β₁, β₂, weight decay) and parameter average horizon, on the device its {@code
+     * device} setting names.
      */
     public static KanPool open(KanConfig config, int capacity) {
         return new KanPool(config, capacity, DeviceSetting.resolve(config.device()));
@@ -132,14 +149,17 @@ public final class KanPool implements AutoCloseable {
     }
 
     /**
-     * Whether a learner can live in this pool: the same layers, grid size and spline order, and the
-     * same Adam constants, which the pool's update takes as scalars; no companions (a pool steps
-     * one network per learner) and no parameter average (the pool's step would leave it behind).
+     * Whether a learner can live in this pool: the same layers, grid size and spline order, the
+     * same Adam constants and parameter average horizon, which the pool's update takes as scalars
+     * (a learner restored from a format without an average has none, whatever its configuration
+     * says: it goes on without one, outside a pool that averages); no companions (a pool steps one
+     * network per learner).
      */
     public boolean accepts(KanLearner learner) {
         KanConfig c = learner.config();
         return learner.mixture == null
-                && learner.average == null
+                && (learner.average != null) == averaging
+                && (!averaging || c.averageHorizon() == shape.averageHorizon())
                 && c.layers().equals(shape.layers())
                 && c.gridSize() == shape.gridSize()
                 && c.splineOrder() == shape.splineOrder()
@@ -155,10 +175,19 @@ public final class KanPool implements AutoCloseable {
                             + (learner.companions() + 1)
                             + " networks per label");
         }
-        if (learner.average != null) {
+        if ((learner.average != null) != averaging
+                || (averaging && learner.config().averageHorizon() != shape.averageHorizon())) {
             throw new IllegalArgumentException(
-                    "a learner with a parameter average does not fit a pool: the average follows"
-                            + " each step on the host (averageHorizon 0 for pooled learners)");
+                    "a learner "
+                            + (learner.average == null
+                                    ? "without a parameter average"
+                                    : "with a parameter average over "
+                                            + learner.config().averageHorizon()
+                                            + " steps")
+                            + " does not fit a pool "
+                            + (averaging
+                                    ? "of averages over " + shape.averageHorizon() + " steps"
+                                    : "without parameter averages"));
         }
         if (!accepts(learner)) {
             KanConfig c = learner.config();
@@ -239,13 +268,17 @@ public final class KanPool implements AutoCloseable {
             index[r] = owners[r].poolSlot;
         }
         float[] result;
+        float[] averaged = null;
         float[][] hidden = new float[layers.length][];
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray slotIndex = manager.create(index);
             NDArray x = manager.create(z, new Shape(n, 1, inputs));
-            Pass pass = forward(slotIndex, x);
+            Pass pass = forward(slotIndex, x, false);
             result = pass.layers[layers.length - 1].output.toFloatArray();
+            if (averaging) {
+                averaged = lastOutput(forward(slotIndex, x, true));
+            }
             if (record) {
                 hidden[0] = z;
                 for (int l = 1; l < layers.length; l++) {
@@ -266,9 +299,53 @@ public final class KanPool implements AutoCloseable {
             }
             System.arraycopy(result, r * outputs, out, 0, outputs);
             owner.finish(out);
+            if (averaging) {
+                float[] average = Arrays.copyOfRange(averaged, r * outputs, (r + 1) * outputs);
+                owner.finish(average);
+                out = owner.average.mix(out, average, 1);
+            }
             System.arraycopy(out, 0, result, r * outputs, outputs);
         }
         return result;
+    }
+
+    private float[] lastOutput(Pass pass) {
+        return pass.layers[layers.length - 1].output.toFloatArray();
+    }
+
+    /**
+     * Charges each learner's network and parameter average their loss on its batch, as {@link
+     * KanLearner#learn} does before a step: their finished outputs on the rows as the learner's
+     * normalizer saw them before the batch. Two forward calls for all keys.
+     */
+    private void chargeAverages(
+            KanLearner[] learners, float[][] rows, double[][] labels, int longest) {
+        int keys = learners.length;
+        float[] x = new float[keys * longest * inputs];
+        long[] index = new long[keys];
+        for (int k = 0; k < keys; k++) {
+            float[] z = learners[k].normalizer.apply(rows[k], labels[k].length);
+            System.arraycopy(z, 0, x, k * longest * inputs, z.length);
+            index[k] = learners[k].poolSlot;
+        }
+        float[] own;
+        float[] average;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray slotIndex = manager.create(index);
+            NDArray batch = manager.create(x, new Shape(keys, longest, inputs));
+            own = lastOutput(forward(slotIndex, batch, false));
+            average = lastOutput(forward(slotIndex, batch, true));
+        }
+        for (int k = 0; k < keys; k++) {
+            int at = k * longest * outputs;
+            int size = labels[k].length * outputs;
+            float[] mine = Arrays.copyOfRange(own, at, at + size);
+            float[] theirs = Arrays.copyOfRange(average, at, at + size);
+            learners[k].finish(mine);
+            learners[k].finish(theirs);
+            learners[k].average.learn(mine, theirs, labels[k], learners[k].labelScale());
+        }
     }
 
     /**
@@ -317,11 +394,14 @@ public final class KanPool implements AutoCloseable {
         if (keys == 0) {
             return results;
         }
+        admit(Arrays.asList(learners));
+        if (averaging) {
+            chargeAverages(learners, rows, labels, longest);
+        }
         KanLearner.Batch[] batches = new KanLearner.Batch[keys];
         for (int k = 0; k < keys; k++) {
             batches[k] = learners[k].prepare(rows[k], labels[k]);
         }
-        admit(Arrays.asList(learners));
         // each key's rows, padded with zero rows whose output gradient is zero
         float[] x = new float[keys * longest * inputs];
         long[] index = new long[keys];
@@ -333,7 +413,8 @@ public final class KanPool implements AutoCloseable {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray slotIndex = manager.create(index);
-            Pass pass = forward(slotIndex, manager.create(x, new Shape(keys, longest, inputs)));
+            Pass pass =
+                    forward(slotIndex, manager.create(x, new Shape(keys, longest, inputs)), false);
             float[] raw = pass.layers[layers.length - 1].output.toFloatArray();
             float[] dOut = new float[raw.length];
             double[] losses = new double[keys];
@@ -431,11 +512,19 @@ public final class KanPool implements AutoCloseable {
                 for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                     int q = ParameterIndex.of(l, p);
                     scatterToHosts(
-                            layers[l].parameter[p].get(slotIndex), ahead, h -> h.parameter(q));
+                            layers[l].parameter[p].get(slotIndex), ahead, k -> k.host.parameter(q));
                     scatterToHosts(
-                            layers[l].first[p].get(slotIndex), ahead, h -> h.moment(q, true));
+                            layers[l].first[p].get(slotIndex), ahead, k -> k.host.moment(q, true));
                     scatterToHosts(
-                            layers[l].second[p].get(slotIndex), ahead, h -> h.moment(q, false));
+                            layers[l].second[p].get(slotIndex),
+                            ahead,
+                            k -> k.host.moment(q, false));
+                    if (averaging) {
+                        scatterToHosts(
+                                layers[l].averaged[p].get(slotIndex),
+                                ahead,
+                                k -> k.average.parameters[q]);
+                    }
                 }
             }
         }
@@ -448,11 +537,11 @@ public final class KanPool implements AutoCloseable {
     private static void scatterToHosts(
             NDArray gathered,
             List<KanLearner> owners,
-            java.util.function.Function<HostKan, float[]> target) {
+            java.util.function.Function<KanLearner, float[]> target) {
         float[] values = gathered.toFloatArray();
         int size = values.length / owners.size();
         for (int q = 0; q < owners.size(); q++) {
-            System.arraycopy(values, q * size, target.apply(owners.get(q).host), 0, size);
+            System.arraycopy(values, q * size, target.apply(owners.get(q)), 0, size);
         }
     }
 
@@ -486,8 +575,11 @@ public final class KanPool implements AutoCloseable {
         }
     }
 
-    /** Reads one slot into a host copy (same grids): what {@link KanLearner#host} calls. */
-    void read(int slot, HostKan host) {
+    /**
+     * Reads one slot into a host copy (same grids) and, in a pool that averages, into the learner's
+     * parameter average: what {@link KanLearner#host} calls.
+     */
+    void read(int slot, HostKan host, ParameterAverage average) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDIndex at = new NDIndex(slot);
@@ -497,6 +589,9 @@ public final class KanPool implements AutoCloseable {
                     copy(layers[l].parameter[p].get(at), host.parameter(q));
                     copy(layers[l].first[p].get(at), host.moment(q, true));
                     copy(layers[l].second[p].get(at), host.moment(q, false));
+                    if (averaging) {
+                        copy(layers[l].averaged[p].get(at), average.parameters[q]);
+                    }
                 }
             }
         }
@@ -574,9 +669,14 @@ public final class KanPool implements AutoCloseable {
         int u = learners.size();
         long[] index = new long[u];
         HostKan[] hosts = new HostKan[u];
+        ParameterAverage[] averages = new ParameterAverage[u];
         for (int q = 0; q < u; q++) {
             hosts[q] = learners.get(q).host();
             index[q] = learners.get(q).poolSlot;
+            averages[q] = learners.get(q).average;
+            if (averages[q] != null) {
+                averages[q].catchUp(hosts[q]); // steps a device mirror took before the pool
+            }
         }
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
@@ -589,6 +689,9 @@ public final class KanPool implements AutoCloseable {
                     put(layer.parameter[p], at, hosts, h -> h.parameter(q));
                     put(layer.first[p], at, hosts, h -> h.moment(q, true));
                     put(layer.second[p], at, hosts, h -> h.moment(q, false));
+                    if (averaging) {
+                        put(layer.averaged[p], at, averages, a -> a.parameters[q]);
+                    }
                 }
                 // each key's own grid: the host's tables, the very floats its loops use
                 put(layer.knots, at, hosts, h -> tables(h, ll).knots);
@@ -613,11 +716,8 @@ public final class KanPool implements AutoCloseable {
         return host.layer(layer).grid.tables();
     }
 
-    private void put(
-            NDArray pool,
-            NDIndex at,
-            HostKan[] hosts,
-            java.util.function.Function<HostKan, float[]> source) {
+    private <T> void put(
+            NDArray pool, NDIndex at, T[] hosts, java.util.function.Function<T, float[]> source) {
         Shape shape = pool.getShape();
         int size = (int) (shape.size() / shape.get(0));
         float[] values = new float[hosts.length * size];
@@ -655,12 +755,13 @@ public final class KanPool implements AutoCloseable {
     /**
      * @param slots (G) the slot of each group
      * @param x (G, n, in) each group's rows, normalized
+     * @param average through each slot's parameter average instead of its network's parameters
      */
-    private Pass forward(NDArray slots, NDArray x) {
+    private Pass forward(NDArray slots, NDArray x, boolean average) {
         LayerPass[] passes = new LayerPass[layers.length];
         NDArray input = x;
         for (int l = 0; l < layers.length; l++) {
-            passes[l] = layers[l].forward(slots, input);
+            passes[l] = layers[l].forward(slots, input, average);
             input = passes[l].output;
         }
         return new Pass(slots, passes);
@@ -754,6 +855,12 @@ public final class KanPool implements AutoCloseable {
                 layer.parameter[p].set(at, w);
                 layer.first[p].set(at, m);
                 layer.second[p].set(at, v);
+                if (averaging) {
+                    // ParameterAverage.stepped, for every stepping slot at once
+                    NDArray average = layer.averaged[p].get(at);
+                    average.muli(keep).addi(w.mul(1 - keep));
+                    layer.averaged[p].set(at, average);
+                }
             }
         }
     }
@@ -776,13 +883,22 @@ public final class KanPool implements AutoCloseable {
         final NDArray[] parameter = new NDArray[ParameterIndex.PER_LAYER];
         final NDArray[] first = new NDArray[ParameterIndex.PER_LAYER];
         final NDArray[] second = new NDArray[ParameterIndex.PER_LAYER];
+        // each slot's parameter average (ParameterAverage.parameters), when the pool keeps them
+        final NDArray[] averaged;
         final NDArray knots; // (S, in, G+2k+1)
         final NDArray[] leftInv; // [p] (S, in, G+2k−p)   1/(t_(j+p) − t_j), guarded
         final NDArray[] rightInv; // [p] (S, in, G+2k−p)   1/(t_(j+p+1) − t_(j+1)), guarded
         final NDArray derivLeft; // (S, in, G+k)   k/(t_(j+k) − t_j)
         final NDArray derivRight; // (S, in, G+k)   k/(t_(j+k+1) − t_(j+1))
 
-        PoolLayer(int in, int out, int gridSize, int order, int slots, NDManager manager) {
+        PoolLayer(
+                int in,
+                int out,
+                int gridSize,
+                int order,
+                int slots,
+                boolean averaging,
+                NDManager manager) {
             this.in = in;
             this.out = out;
             this.order = order;
@@ -793,10 +909,14 @@ public final class KanPool implements AutoCloseable {
                 new Shape(slots, out, in, coefficients),
                 new Shape(slots, out, in)
             };
+            averaged = averaging ? new NDArray[ParameterIndex.PER_LAYER] : null;
             for (int p = 0; p < ParameterIndex.PER_LAYER; p++) {
                 parameter[p] = manager.zeros(shapes[p]);
                 first[p] = manager.zeros(shapes[p]);
                 second[p] = manager.zeros(shapes[p]);
+                if (averaging) {
+                    averaged[p] = manager.zeros(shapes[p]);
+                }
             }
             // an empty slot's grid: increasing, so a stray gather of it computes finite zeros
             float[] ramp = new float[slots * in * knotsPerFeature];
@@ -814,8 +934,12 @@ public final class KanPool implements AutoCloseable {
             derivRight = order >= 1 ? manager.zeros(new Shape(slots, in, coefficients)) : null;
         }
 
-        /** {@link KanLayer#forward}, per group with the group's own parameters and grid. */
-        LayerPass forward(NDArray slots, NDArray x) {
+        /**
+         * {@link KanLayer#forward}, per group with the group's own parameters (or their average)
+         * and grid.
+         */
+        LayerPass forward(NDArray slots, NDArray x, boolean average) {
+            NDArray[] weights = average ? averaged : parameter;
             LayerPass a = new LayerPass();
             long groups = x.getShape().get(0);
             long rows = x.getShape().get(1);
@@ -823,9 +947,9 @@ public final class KanPool implements AutoCloseable {
             a.input = x;
             a.sigmoid = Activation.sigmoid(x);
             a.silu = x.mul(a.sigmoid);
-            a.baseWeight = parameter[0].get(at);
-            a.splineWeight = parameter[1].get(at);
-            a.splineScaler = parameter[2].get(at);
+            a.baseWeight = weights[0].get(at);
+            a.splineWeight = weights[1].get(at);
+            a.splineScaler = weights[2].get(at);
             NDArray baseOut = a.silu.matMul(a.baseWeight.transpose(0, 2, 1)); // (G, n, out)
             // B-splines with each group's grid: (G, n, in, 1) against (G, 1, in, ·)
             NDArray xe = x.expandDims(3);
@@ -895,6 +1019,9 @@ public final class KanPool implements AutoCloseable {
                 parameter[p].close();
                 first[p].close();
                 second[p].close();
+                if (averaged != null) {
+                    averaged[p].close();
+                }
             }
             knots.close();
             for (int p = 1; p <= order; p++) {

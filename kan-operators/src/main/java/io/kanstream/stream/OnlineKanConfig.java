@@ -82,27 +82,19 @@ public record OnlineKanConfig(
         require(
                 bundleLatency != null && !bundleLatency.isNegative() && !bundleLatency.isZero(),
                 "bundle latency must be positive");
-        require(
-                bundleSize <= 1 || model.averageHorizon() == 0,
-                "bundles ("
-                        + bundleSize
-                        + ") step one network per key in a pool, which a parameter average cannot"
-                        + " follow: set the model's average horizon to 0 (--average-horizon 0)"
-                        + " or turn bundles off");
     }
 
     /**
      * The bundle size on a device: the configured one, or for {@link #AUTO_BUNDLE_SIZE} {@value
      * #GPU_BUNDLE_SIZE} on a GPU (one DJL call per input is what a GPU must not do) and none on the
      * CPU, where the host kernel scores and steps a small model faster per input than the pool does
-     * (docs/gpu.md, "Bundles in the job"), nor for a model with a parameter average, which a pool
-     * cannot hold.
+     * (docs/gpu.md, "Bundles in the job").
      */
     public int bundleSizeOn(boolean gpu) {
         if (bundleSize != AUTO_BUNDLE_SIZE) {
             return bundleSize;
         }
-        return gpu && model.averageHorizon() == 0 ? Math.min(GPU_BUNDLE_SIZE, maxLiveKeys) : 0;
+        return gpu ? Math.min(GPU_BUNDLE_SIZE, maxLiveKeys) : 0;
     }
 
     private static void require(boolean condition, String message) {

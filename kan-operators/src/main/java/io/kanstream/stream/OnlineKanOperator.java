@@ -219,12 +219,6 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         bundle = new ArrayList<>();
         open = new LinkedHashMap<>();
         bundleSize = config.bundleSizeOn(device.isGpu());
-        if (device.isGpu() && bundleSize == 0 && modelConfig.averageHorizon() > 0) {
-            LOG.info(
-                    "no bundles on {}: a pool cannot hold the models' parameter average"
-                            + " (--average-horizon 0 turns them on)",
-                    device);
-        }
         if (bundleSize > 1) {
             pool = KanPool.open(modelConfig, poolSlots(), deviceSetting);
             LOG.info(

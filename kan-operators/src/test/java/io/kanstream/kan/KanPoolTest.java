@@ -3,6 +3,7 @@ package io.kanstream.kan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -23,13 +24,18 @@ class KanPoolTest {
     }
 
     private static KanConfig config(long seed, double beta1) {
+        return config(seed, beta1, 0);
+    }
+
+    /** With a parameter average over {@code horizon} steps (0: none). */
+    private static KanConfig config(long seed, double beta1, double horizon) {
         return KanConfig.builder(SHAPE)
                 .device(DEVICE)
                 .seed(seed)
                 .learningRate(0.02)
                 .clipNorm(1.0)
                 .beta1(beta1)
-                .averageHorizon(0)
+                .averageHorizon(horizon)
                 .build();
     }
 
@@ -60,10 +66,14 @@ class KanPoolTest {
     }
 
     private static KanLearner[] keys(int count, long seed, double beta1) {
+        return keys(count, seed, beta1, 0);
+    }
+
+    private static KanLearner[] keys(int count, long seed, double beta1, double horizon) {
         SplittableRandom random = new SplittableRandom(seed);
         KanLearner[] learners = new KanLearner[count];
         for (int k = 0; k < count; k++) {
-            learners[k] = KanLearner.create(config(1000 + k, beta1));
+            learners[k] = KanLearner.create(config(1000 + k, beta1, horizon));
             int warm = k % 3;
             for (int step = 0; step < warm; step++) {
                 float[] x = rows(random, 4, 1.5);
@@ -284,6 +294,97 @@ class KanPoolTest {
         }
     }
 
+    /** Largest difference of two learners' parameter averages. */
+    private static double averageGap(KanLearner a, KanLearner b) {
+        double worst = 0;
+        float[][] x = a.currentAverage().parameters;
+        float[][] y = b.currentAverage().parameters;
+        for (int q = 0; q < x.length; q++) {
+            for (int i = 0; i < x[q].length; i++) {
+                worst = Math.max(worst, Math.abs(x[q][i] - y[q][i]));
+            }
+        }
+        return worst;
+    }
+
+    /**
+     * Keys with a parameter average: the pool scores the network and the average and mixes them by
+     * the key's losses, charges both their loss on each batch, blends each step into the average in
+     * the slot, and hands the average back on eviction and write-back, all as each key's twin does
+     * on the host. Calls of 50 keys over 150 in 100 slots: every call evicts some.
+     */
+    @Test
+    void averagedKeysScoreStepAndAverageAsOnTheHost() {
+        int keys = 150;
+        int call = 50;
+        KanLearner[] host = keys(keys, 15, 0.9, 20);
+        KanLearner[] pooled = twins(host);
+        SplittableRandom random = new SplittableRandom(16);
+        int in = SHAPE.get(0);
+        try (KanPool pool = KanPool.open(config(0, 0.9, 20), 100)) {
+            for (int round = 0; round < 15; round++) {
+                int from = (round * call) % keys;
+                KanLearner[] a = new KanLearner[call];
+                float[][] x = new float[call][];
+                double[][] y = new double[call][];
+                float[] scored = rows(random, call, 2);
+                for (int q = 0; q < call; q++) {
+                    a[q] = pooled[(from + q) % keys];
+                    int n = 1 + (round + q) % 3;
+                    x[q] = rows(random, n, 2);
+                    y[q] = labels(x[q], n);
+                }
+                float[] batched = pool.score(a, scored);
+                StepResult[] steps = pool.learn(a, x, y);
+                for (int q = 0; q < call; q++) {
+                    KanLearner twin = host[(from + q) % keys];
+                    float[] own = twin.score(Arrays.copyOfRange(scored, q * in, (q + 1) * in), 1);
+                    assertThat((double) batched[q]).isCloseTo(own[0], within(1e-5));
+                    StepResult step = twin.learn(x[q], y[q]);
+                    assertThat(steps[q].loss()).isCloseTo(step.loss(), within(1e-5));
+                }
+            }
+            assertThat(pool.evictions()).isGreaterThan(0);
+            assertThat(scoreGap(pool, Arrays.copyOf(pooled, 100), host, random)).isLessThan(1e-5);
+            pool.writeBack();
+            double parameters = 0;
+            double averages = 0;
+            double weights = 0;
+            for (int k = 0; k < keys; k++) {
+                assertThat(pooled[k].steps()).isEqualTo(host[k].steps());
+                parameters = Math.max(parameters, parameterGap(pooled[k], host[k]));
+                averages = Math.max(averages, averageGap(pooled[k], host[k]));
+                weights =
+                        Math.max(
+                                weights,
+                                Math.abs(
+                                        pooled[k].averageWeights()[1]
+                                                - host[k].averageWeights()[1]));
+            }
+            assertThat(parameters).isLessThan(1e-4);
+            assertThat(averages).isLessThan(1e-5);
+            assertThat(weights).isLessThan(1e-5);
+            // the averages moved off the networks, so the comparison above says something
+            assertThat(parameterDistance(pooled[0])).isGreaterThan(1e-3);
+        } finally {
+            closeAll(host);
+            closeAll(pooled);
+        }
+    }
+
+    /** Largest difference between a learner's parameters and its average's. */
+    private static double parameterDistance(KanLearner learner) {
+        double worst = 0;
+        float[][] average = learner.currentAverage().parameters;
+        for (int q = 0; q < average.length; q++) {
+            float[] own = learner.host().parameter(q);
+            for (int i = 0; i < own.length; i++) {
+                worst = Math.max(worst, Math.abs(own[i] - average[q][i]));
+            }
+        }
+        return worst;
+    }
+
     @Test
     void refusesWhatItCannotHold() {
         KanLearner other =
@@ -301,7 +402,15 @@ class KanPoolTest {
             assertThat(pool.accepts(averaged)).isFalse();
             assertThatThrownBy(() -> pool.outputs(new KanLearner[] {averaged}, new float[8]))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("parameter average does not fit a pool");
+                    .hasMessageContaining(
+                            "with a parameter average over 100.0 steps does not fit a pool without"
+                                    + " parameter averages");
+            try (KanPool averaging = KanPool.open(config(0, config(0).beta1(), 30), 2)) {
+                assertThat(averaging.accepts(averaged)).isFalse();
+                assertThat(averaging.accepts(three[0])).isFalse();
+                assertThatThrownBy(() -> averaging.outputs(three, new float[24]))
+                        .hasMessageContaining("without a parameter average does not fit a pool");
+            }
             assertThatThrownBy(() -> pool.outputs(three, new float[24]))
                     .hasMessageContaining("a call of 3 keys does not fit a pool of 2 slots");
             assertThatThrownBy(

@@ -31,6 +31,8 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.types.Either;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Cross-key bundles: inputs of many keys collected and processed together, every wave's events
@@ -85,7 +87,12 @@ class BundleTest {
     }
 
     private static OnlineKanConfig.Builder bundled(int size) {
-        return pooled(Task.BINARY).batchSize(1).bundle(size, Duration.ofSeconds(1));
+        return bundled(size, 0);
+    }
+
+    /** With the models' parameter average over {@code horizon} steps (0: none). */
+    private static OnlineKanConfig.Builder bundled(int size, double horizon) {
+        return config(Task.BINARY, horizon).batchSize(1).bundle(size, Duration.ofSeconds(1));
     }
 
     private static Map<String, Score> byId(List<Score> scores) {
@@ -123,18 +130,21 @@ class BundleTest {
         }
     }
 
-    @Test
-    void eachKeyGetsTheScoresAndStepsOfAnUnbundledRun() throws Exception {
+    /** Models without a parameter average, and with the default one. */
+    @ParameterizedTest(name = "parameter average: {0}")
+    @ValueSource(booleans = {false, true})
+    void eachKeyGetsTheScoresAndStepsOfAnUnbundledRun(boolean averaged) throws Exception {
+        double average = averaged ? OnlineKanOperatorTest.DEFAULT_AVERAGE : 0;
         List<Object> inputs = stream(1, 900);
         List<Score> unbundled;
         List<Metric> unbundledMetrics;
-        try (var h = harness(bundled(0).build())) {
+        try (var h = harness(bundled(0, average).build())) {
             h.open();
             feed(h, inputs);
             unbundled = scores(h);
             unbundledMetrics = metrics(h);
         }
-        try (var h = harness(bundled(64).build())) {
+        try (var h = harness(bundled(64, average).build())) {
             h.open();
             feed(h, inputs);
             h.prepareSnapshotPreBarrier(1); // the last, partial bundle
@@ -180,9 +190,12 @@ class BundleTest {
      * and in the snapshot, so a restored operator given the inputs after the barrier produces what
      * the original does: nothing lost, nothing twice.
      */
-    @Test
-    void aCheckpointProcessesThePartialBundleFirstAndARestoreGoesOnExactly() throws Exception {
-        OnlineKanConfig config = bundled(50).build();
+    @ParameterizedTest(name = "parameter average: {0}")
+    @ValueSource(booleans = {false, true})
+    void aCheckpointProcessesThePartialBundleFirstAndARestoreGoesOnExactly(boolean averaged)
+            throws Exception {
+        double average = averaged ? OnlineKanOperatorTest.DEFAULT_AVERAGE : 0;
+        OnlineKanConfig config = bundled(50, average).build();
         List<Object> inputs = stream(2, 700);
         List<Object> before = inputs.subList(0, 333);
         List<Object> after = inputs.subList(333, inputs.size());
@@ -251,13 +264,17 @@ class BundleTest {
     }
 
     @Test
-    void bundlesOfAModelWithAParameterAverageAreRefusedAndAutoTurnsThemOff() {
-        assertThatThrownBy(() -> config(Task.BINARY).bundle(64, Duration.ofSeconds(1)).build())
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("--average-horizon 0");
+    void aModelWithTheDefaultParameterAverageTakesBundlesAndAutoGivesThemOnAGpu() {
         OnlineKanConfig auto = config(Task.BINARY).build();
         assertThat(auto.model().averageHorizon()).isPositive();
-        assertThat(auto.bundleSizeOn(true)).isZero();
+        assertThat(auto.bundleSizeOn(true)).isEqualTo(OnlineKanConfig.GPU_BUNDLE_SIZE);
+        assertThat(auto.bundleSizeOn(false)).isZero();
+        assertThat(
+                        config(Task.BINARY)
+                                .bundle(64, Duration.ofSeconds(1))
+                                .build()
+                                .bundleSizeOn(false))
+                .isEqualTo(64);
     }
 
     @Test

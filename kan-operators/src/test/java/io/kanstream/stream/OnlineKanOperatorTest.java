@@ -497,9 +497,8 @@ class OnlineKanOperatorTest {
     void tenTimesMoreKeysThanMayLiveLeaveStateAndTimersBoundedByTheLiveOnes(int bundleSize)
             throws Exception {
         int maxLive = 10;
-        // a pool holds no parameter average
         OnlineKanConfig config =
-                config(Task.REGRESSION, bundleSize > 0 ? 0 : DEFAULT_AVERAGE)
+                config(Task.REGRESSION, DEFAULT_AVERAGE)
                         .maxLiveKeys(maxLive)
                         .idleKeyTtl(Duration.ofHours(1))
                         .batchTimeout(Duration.ofSeconds(5))

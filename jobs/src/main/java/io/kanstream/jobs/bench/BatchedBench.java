@@ -122,7 +122,6 @@ public final class BatchedBench {
         return KanConfig.builder(settings.layers())
                 .device(device)
                 .seed(settings.seed() * 1_000_003 + key)
-                .averageHorizon(0) // what a pool holds; the per-key paths run the same model
                 .build();
     }
 

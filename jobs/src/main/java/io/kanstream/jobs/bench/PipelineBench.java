@@ -742,14 +742,10 @@ public final class PipelineBench {
 
     /**
      * Every key stays live: the default bound (10,000 per subtask) would evict and rebuild; and the
-     * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default). A row
-     * with bundles runs models without a parameter average, which a pool cannot hold.
+     * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default).
      */
     private static OnlineJobConfig allKeysLive(OnlineJobConfig base, int keys, int bundleSize) {
         KanConfig model = base.learner().model();
-        if (bundleSize > 1) {
-            model = model.toBuilder().averageHorizon(0).build();
-        }
         return base.toBuilder()
                 .learner(
                         OnlineKanConfig.builder(model)

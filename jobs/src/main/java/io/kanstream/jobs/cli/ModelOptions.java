@@ -94,7 +94,7 @@ final class ModelOptions {
                     "Memory, in steps, of an average of each model's own recent parameters, scored"
                             + " beside it and mixed with it by recent loss (steadier where labels"
                             + " are noisy; one more forward pass per event and a third more state"
-                            + " per key). 0 for none; bundles (--bundle-size) need 0"
+                            + " per key; bundles keep it in the pool's slots). 0 for none"
                             + " (default ${DEFAULT-VALUE}).")
     double averageHorizon = DEFAULTS.averageHorizon();
 
