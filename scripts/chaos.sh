@@ -35,7 +35,7 @@ Usage: $(basename "$0") [--quick] [--kafka-port N] [--rate R] [--keys K] [--fuzz
   --keys K         model keys in the stream (default $KEYS)
   --fuzz N         mutated records sent into the live job after the faults (default $FUZZ; 0: none)
   --settle S       seconds of steady stream before each fault (default 10 quick, 60 otherwise)
-  --job-args FLAGS more \`kanstream run\` flags for every submission, e.g. "--bundle-size 64 --average-horizon 0"
+  --job-args FLAGS more \`kanstream run\` flags for every submission, e.g. "--bundle-size 64 --bundle-latency 20ms"
 
 The Flink cluster is scripts/flink-local.sh's (web UI localhost:\${FLINK_REST_PORT:-8081}).
 State, logs and the summary go to \$KANSTREAM_HOME/chaos/<run>/ (default KANSTREAM_HOME: .kanstream/).
