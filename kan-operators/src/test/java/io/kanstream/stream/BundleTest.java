@@ -234,12 +234,14 @@ class BundleTest {
     }
 
     /** RocksDB hands out a copy per read: a bundle reads each key once and writes it once. */
-    @Test
-    void onRocksDbABundledRunScoresAsOnTheHeap() throws Exception {
+    @ParameterizedTest(name = "parameter average: {0}")
+    @ValueSource(booleans = {false, true})
+    void onRocksDbABundledRunScoresAsOnTheHeap(boolean averaged) throws Exception {
+        double average = averaged ? OnlineKanOperatorTest.DEFAULT_AVERAGE : 0;
         List<Object> inputs = stream(3, 500);
         List<List<Score>> runs = new ArrayList<>();
         for (boolean rocks : new boolean[] {false, true}) {
-            try (var h = harness(bundled(40).build())) {
+            try (var h = harness(bundled(40, average).build())) {
                 if (rocks) {
                     h.setStateBackend(new EmbeddedRocksDBStateBackend());
                 }
