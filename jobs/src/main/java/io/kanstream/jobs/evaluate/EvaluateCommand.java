@@ -26,9 +26,9 @@ import picocli.CommandLine.Spec;
                     + " with the last label as an input), abrupt, gradual (binary concept"
                     + " changes), covariate (regression whose inputs drift to +8 sd), covariate-jump (the"
                     + " same inputs jumping to +8 sd halfway),"
-                    + " covariate-binary, sea (the SEA concepts: linear, 10% of labels flipped,"
+                    + " covariate-binary, sea (the SEA concepts: linear, 10%% of labels flipped,"
                     + " three abrupt changes), hyperplane (a rotating hyperplane in 10"
-                    + " dimensions, 5% flipped), circling (three classes whose centres turn"
+                    + " dimensions, 5%% flipped), circling (three classes whose centres turn"
                     + " half a circle).",
             "",
             "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
