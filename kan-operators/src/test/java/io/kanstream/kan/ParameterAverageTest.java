@@ -1,5 +1,8 @@
 package io.kanstream.kan;
 
+import static io.kanstream.kan.LearnerStreams.assertRestoredGoesOnAlike;
+import static io.kanstream.kan.LearnerStreams.probes;
+import static io.kanstream.kan.LearnerStreams.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -16,22 +19,6 @@ class ParameterAverageTest {
 
     private static KanConfig config(Task task) {
         return config(task, List.of(4, 8, 1), 100);
-    }
-
-    /** One example at a time, scored and then learned from, as the job does. */
-    private static void stream(KanLearner learner, Task task, int examples, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int e = 0; e < examples; e++) {
-            float[] row = FormatV1Fixtures.rows(random, 1);
-            learner.score(row, 1);
-            // multiclass: two of the classes, as the binary labels name them
-            Task labels = task == Task.MULTICLASS ? Task.BINARY : task;
-            learner.learn(row, FormatV1Fixtures.labels(labels, row, random));
-        }
-    }
-
-    private static float[] probes() {
-        return FormatV1Fixtures.rows(new SplittableRandom(99), 16);
     }
 
     private static float[][] parameters(KanLearner learner) {
@@ -183,17 +170,14 @@ class ParameterAverageTest {
         for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
             try (KanLearner learner = KanLearner.create(config(task))) {
                 stream(learner, task, 300, 6);
-                byte[] state = LearnerStateCodec.encode(learner);
-                try (KanLearner copy = LearnerStateCodec.decode(state, "cpu")) {
-                    assertThat(copy.config()).isEqualTo(learner.config());
-                    assertThat(copy.average.losses).containsExactly(learner.average.losses);
-                    assertThat(copy.outputs(probes(), 16))
-                            .containsExactly(learner.outputs(probes(), 16));
-                    stream(learner, task, 50, 7);
-                    stream(copy, task, 50, 7);
-                    assertThat(LearnerStateCodec.encode(copy))
-                            .isEqualTo(LearnerStateCodec.encode(learner));
-                }
+                assertRestoredGoesOnAlike(
+                        learner,
+                        task,
+                        50,
+                        7,
+                        (copy, original) ->
+                                assertThat(copy.average.losses)
+                                        .containsExactly(original.average.losses));
             }
         }
     }
