@@ -158,14 +158,19 @@ public final class KanPool implements AutoCloseable {
     public boolean accepts(KanLearner learner) {
         KanConfig c = learner.config();
         return learner.mixture == null
-                && (learner.average != null) == averaging
-                && (!averaging || c.averageHorizon() == shape.averageHorizon())
+                && averagesAsThisPool(learner)
                 && c.layers().equals(shape.layers())
                 && c.gridSize() == shape.gridSize()
                 && c.splineOrder() == shape.splineOrder()
                 && c.beta1() == shape.beta1()
                 && c.beta2() == shape.beta2()
                 && c.weightDecay() == shape.weightDecay();
+    }
+
+    /** With a parameter average over this pool's horizon if the pool keeps them, else without. */
+    private boolean averagesAsThisPool(KanLearner learner) {
+        return (learner.average != null) == averaging
+                && (!averaging || learner.config().averageHorizon() == shape.averageHorizon());
     }
 
     private void check(KanLearner learner) {
@@ -175,8 +180,7 @@ public final class KanPool implements AutoCloseable {
                             + (learner.companions() + 1)
                             + " networks per label");
         }
-        if ((learner.average != null) != averaging
-                || (averaging && learner.config().averageHorizon() != shape.averageHorizon())) {
+        if (!averagesAsThisPool(learner)) {
             throw new IllegalArgumentException(
                     "a learner "
                             + (learner.average == null
