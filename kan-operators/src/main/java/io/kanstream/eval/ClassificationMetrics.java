@@ -6,27 +6,32 @@ import java.io.IOException;
 import java.util.Arrays;
 
 /**
- * Prequential classification figures: accuracy, log-loss, AUC (binary), Cohen's κ and temporal κ
- * ({@link ClassificationFigures}), each cumulative, over an exact sliding window and faded.
+ * Prequential classification figures: accuracy, log-loss, AUC, Cohen's κ and temporal κ ({@link
+ * ClassificationFigures}), each cumulative, over an exact sliding window and faded.
  *
  * <p>Feed one {@link #add} per example, with the prediction made before the model learned the
  * label. The no-change reference behind κ_t predicts the previous true label of this stream, class
  * 0 before the first (as MOA does); each horizon counts its hits over the examples it covers.
  *
- * <p>AUC over the window is exact (rank-based over the window's scores, on demand, O(W log W));
- * cumulative and faded AUC come from a {@link ScoreHistogram} of bounded size and may differ from
- * the exact figure by at most {@link #cumulativeAucMaxError()} — pairs whose scores fall in the
- * same 1/16-logit bin count as ties.
+ * <p>AUC is that of P(class 1) for two classes and, for more, the macro average of every class's
+ * one-against-the-rest AUC (class c's probability ranks the examples of class c above the others;
+ * classes without both kinds of example in the horizon are left out), as scikit-learn's {@code
+ * roc_auc_score(..., multi_class="ovr", average="macro")}; for two classes the two agree. Over the
+ * window it is exact (rank-based over the window's scores, on demand, O(K W log W)); cumulative and
+ * faded AUC come from one {@link ScoreHistogram} of bounded size per class (one for two classes)
+ * and may differ from the exact figure by at most {@link #cumulativeAucMaxError()} — pairs whose
+ * scores fall in the same 1/16-logit bin count as ties.
  *
  * <p>Probabilities are used as given; a NaN probability makes log-loss NaN (a broken model should
  * show) and counts as 0.5 in AUC. Not thread-safe; one instance per key and horizon set.
  *
- * <p>State format version 1: configuration, counters, the three tallies, the histograms (binary,
- * occupied bins only) and the window's entries in their ring order, class indices in one byte each
- * up to 256 classes.
+ * <p>State format version 2: configuration, counters, the three tallies, the histograms (occupied
+ * bins only) and the window's entries in their ring order with their scores, class indices in one
+ * byte each up to 256 classes. Version 1 held scores for two classes only: a multiclass state of it
+ * restores with its AUC starting afresh (its window's entries count for everything else).
  */
 public final class ClassificationMetrics {
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
     static final double PROBABILITY_CLIP = 1e-15;
 
     /** 1 − pc below this is no room above chance: κ is undefined. */
@@ -40,15 +45,17 @@ public final class ClassificationMetrics {
     private final Tally cumulative;
     private final Tally window;
     private final Tally fading;
-    private final ScoreHistogram cumulativeScores; // binary only, else null
-    private final ScoreHistogram fadingScores; // binary only, else null
+    // AUC's scores: P(class 1) for two classes, else every class's probability
+    private final int scored; // scores per example: 1 for two classes, else the classes
+    private final ScoreHistogram[] cumulativeScores; // (scored)
+    private final ScoreHistogram[] fadingScores; // (scored)
 
     // The window as a ring of its last `size` examples; `head` is the next slot to write.
     private final int[] windowTrue; // (W)
     private final int[] windowPredicted; // (W)
     private final double[] windowLogLoss; // (W)
     private final boolean[] windowNoChangeHit; // (W)
-    private final double[] windowScore; // (W) P(class 1), binary only, else empty
+    private final double[] windowScore; // (W, scored); NaN where a version-1 state had none
     private int head;
     private int size;
 
@@ -65,15 +72,19 @@ public final class ClassificationMetrics {
         this.cumulative = new Tally(classes);
         this.window = new Tally(classes);
         this.fading = new Tally(classes);
-        boolean binary = classes == 2;
-        this.cumulativeScores = binary ? new ScoreHistogram() : null;
-        this.fadingScores = binary ? new ScoreHistogram() : null;
+        this.scored = classes == 2 ? 1 : classes;
+        this.cumulativeScores = new ScoreHistogram[scored];
+        this.fadingScores = new ScoreHistogram[scored];
+        for (int c = 0; c < scored; c++) {
+            cumulativeScores[c] = new ScoreHistogram();
+            fadingScores[c] = new ScoreHistogram();
+        }
         int w = config.window();
         this.windowTrue = new int[w];
         this.windowPredicted = new int[w];
         this.windowLogLoss = new double[w];
         this.windowNoChangeHit = new boolean[w];
-        this.windowScore = new double[binary ? w : 0];
+        this.windowScore = new double[w * scored];
     }
 
     public int classes() {
@@ -103,8 +114,8 @@ public final class ClassificationMetrics {
                             + " class probabilities, got "
                             + (probabilities == null ? "none" : probabilities.length));
         }
-        double score = classes == 2 ? probabilities[1] : Double.NaN;
-        addChecked(trueClass, predictedClass, probabilities[trueClass], score);
+        double[] scores = classes == 2 ? new double[] {probabilities[1]} : probabilities.clone();
+        addChecked(trueClass, predictedClass, probabilities[trueClass], scores);
     }
 
     /**
@@ -124,7 +135,7 @@ public final class ClassificationMetrics {
         checkClass("true class", trueClass);
         checkClass("predicted class", predictedClass);
         double pTrue = trueClass == 1 ? probabilityOfOne : 1 - probabilityOfOne;
-        addChecked(trueClass, predictedClass, pTrue, probabilityOfOne);
+        addChecked(trueClass, predictedClass, pTrue, new double[] {probabilityOfOne});
     }
 
     /** Adds a baseline's prediction of an example whose label is {@code trueClass}. */
@@ -147,26 +158,37 @@ public final class ClassificationMetrics {
         }
     }
 
-    private void addChecked(int trueClass, int predictedClass, double pTrue, double score) {
+    /**
+     * @param scores (scored) what AUC ranks the example by: P(class 1) for two classes, else every
+     *     class's probability; a NaN among them counts as 0.5
+     */
+    private void addChecked(int trueClass, int predictedClass, double pTrue, double[] scores) {
         double logLoss = logLoss(pTrue);
         boolean noChangeHit = previousLabel == trueClass;
-        double aucScore = Double.isNaN(score) && classes == 2 ? 0.5 : score;
         examples++;
         previousLabel = trueClass;
 
         cumulative.add(trueClass, predictedClass, logLoss, noChangeHit, 1);
         fading.decay(config.fadingFactor());
         fading.add(trueClass, predictedClass, logLoss, noChangeHit, 1);
-        if (classes == 2) {
-            cumulativeScores.add(aucScore, trueClass == 1);
-            fadingScores.decay(config.fadingFactor());
-            fadingScores.add(aucScore, trueClass == 1);
+        for (int c = 0; c < scored; c++) {
+            if (Double.isNaN(scores[c])) {
+                scores[c] = 0.5;
+            }
+            boolean positive = trueClass == (classes == 2 ? 1 : c);
+            cumulativeScores[c].add(scores[c], positive);
+            fadingScores[c].decay(config.fadingFactor());
+            fadingScores[c].add(scores[c], positive);
         }
-        addToWindow(trueClass, predictedClass, logLoss, noChangeHit, aucScore);
+        addToWindow(trueClass, predictedClass, logLoss, noChangeHit, scores);
     }
 
     private void addToWindow(
-            int trueClass, int predictedClass, double logLoss, boolean noChangeHit, double score) {
+            int trueClass,
+            int predictedClass,
+            double logLoss,
+            boolean noChangeHit,
+            double[] scores) {
         int w = config.window();
         if (size == w) {
             window.add(
@@ -182,9 +204,7 @@ public final class ClassificationMetrics {
         windowPredicted[head] = predictedClass;
         windowLogLoss[head] = logLoss;
         windowNoChangeHit[head] = noChangeHit;
-        if (classes == 2) {
-            windowScore[head] = score;
-        }
+        System.arraycopy(scores, 0, windowScore, head * scored, scored);
         window.add(trueClass, predictedClass, logLoss, noChangeHit, 1);
         head = (head + 1) % w;
         if (head == 0) {
@@ -198,28 +218,75 @@ public final class ClassificationMetrics {
         }
     }
 
-    /** All figures now; cheap except the window's exact AUC (O(W log W), binary only). */
+    /** All figures now; cheap except the window's exact AUC (O(K W log W)). */
     public MetricsSnapshot<ClassificationFigures> snapshot() {
-        double windowAuc = classes == 2 ? exactWindowAuc() : Double.NaN;
         return new MetricsSnapshot<>(
                 examples,
-                cumulative.figures(classes == 2 ? cumulativeScores.auc() : Double.NaN),
-                window.figures(windowAuc),
-                fading.figures(classes == 2 ? fadingScores.auc() : Double.NaN));
+                cumulative.figures(macroAuc(cumulativeScores)),
+                window.figures(exactWindowAuc()),
+                fading.figures(macroAuc(fadingScores)));
     }
 
-    /** Bound on |cumulative AUC − exact AUC| from score binning; NaN where AUC is undefined. */
+    /**
+     * Bound on |cumulative AUC − exact AUC| from score binning (for more than two classes, the
+     * largest of the classes' bounds); NaN where AUC is undefined.
+     */
     public double cumulativeAucMaxError() {
-        return classes == 2 ? cumulativeScores.maxError() : Double.NaN;
+        double worst = Double.NaN;
+        for (ScoreHistogram h : cumulativeScores) {
+            double e = h.maxError();
+            if (!Double.isNaN(e)) {
+                worst = Double.isNaN(worst) ? e : Math.max(worst, e);
+            }
+        }
+        return worst;
     }
 
-    /** Mann–Whitney: the fraction of (positive, negative) pairs ranked right, ties one half. */
-    private double exactWindowAuc() {
-        int positives = 0;
-        for (int i = 0; i < size; i++) {
-            positives += windowTrue[i];
+    /** The mean of the histograms' AUCs that are defined; NaN if none is. */
+    private static double macroAuc(ScoreHistogram[] histograms) {
+        double sum = 0;
+        int defined = 0;
+        for (ScoreHistogram h : histograms) {
+            double auc = h.auc();
+            if (!Double.isNaN(auc)) {
+                sum += auc;
+                defined++;
+            }
         }
-        int negatives = size - positives;
+        return defined > 0 ? sum / defined : Double.NaN;
+    }
+
+    /** The window's exact AUC: binary, or the macro average of the classes' defined ones. */
+    private double exactWindowAuc() {
+        double sum = 0;
+        int defined = 0;
+        for (int c = 0; c < scored; c++) {
+            double auc = exactWindowAuc(c, classes == 2 ? 1 : c);
+            if (!Double.isNaN(auc)) {
+                sum += auc;
+                defined++;
+            }
+        }
+        return defined > 0 ? sum / defined : Double.NaN;
+    }
+
+    /**
+     * Mann–Whitney over the window for score {@code scoreIndex}, examples of class {@code
+     * positiveClass} positive: the fraction of (positive, negative) pairs ranked right, ties one
+     * half. Entries without a score (restored from version 1) are left out.
+     */
+    private double exactWindowAuc(int scoreIndex, int positiveClass) {
+        int positives = 0;
+        int negatives = 0;
+        for (int i = 0; i < size; i++) {
+            if (!Double.isNaN(windowScore[i * scored + scoreIndex])) {
+                if (windowTrue[i] == positiveClass) {
+                    positives++;
+                } else {
+                    negatives++;
+                }
+            }
+        }
         if (positives == 0 || negatives == 0) {
             return Double.NaN;
         }
@@ -228,10 +295,14 @@ public final class ClassificationMetrics {
         int p = 0;
         int n = 0;
         for (int i = 0; i < size; i++) {
-            if (windowTrue[i] == 1) {
-                pos[p++] = windowScore[i];
+            double score = windowScore[i * scored + scoreIndex];
+            if (Double.isNaN(score)) {
+                continue;
+            }
+            if (windowTrue[i] == positiveClass) {
+                pos[p++] = score;
             } else {
-                neg[n++] = windowScore[i];
+                neg[n++] = score;
             }
         }
         Arrays.sort(pos);
@@ -346,9 +417,9 @@ public final class ClassificationMetrics {
         cumulative.write(out);
         window.write(out);
         fading.write(out);
-        if (classes == 2) {
-            cumulativeScores.write(out);
-            fadingScores.write(out);
+        for (int c = 0; c < scored; c++) {
+            cumulativeScores[c].write(out);
+            fadingScores[c].write(out);
         }
         out.writeInt(head);
         out.writeInt(size);
@@ -357,8 +428,8 @@ public final class ClassificationMetrics {
             writeClass(out, windowPredicted[i]);
             out.writeDouble(windowLogLoss[i]);
             out.writeBoolean(windowNoChangeHit[i]);
-            if (classes == 2) {
-                out.writeDouble(windowScore[i]);
+            for (int c = 0; c < scored; c++) {
+                out.writeDouble(windowScore[i * scored + c]);
             }
         }
     }
@@ -366,12 +437,13 @@ public final class ClassificationMetrics {
     public static ClassificationMetrics read(DataInput in) throws IOException {
         int version = in.readByte();
         return switch (version) {
-            case 1 -> readV1(in);
+            case 1, 2 -> read(in, version);
             default -> throw StateFormat.unknownVersion("classification metrics", version);
         };
     }
 
-    private static ClassificationMetrics readV1(DataInput in) throws IOException {
+    /** Versions 1 and 2 differ only in the scores: version 1 held them for two classes only. */
+    private static ClassificationMetrics read(DataInput in, int version) throws IOException {
         int classes = in.readInt();
         int windowSize = in.readInt();
         double fadingFactor = in.readDouble();
@@ -386,9 +458,12 @@ public final class ClassificationMetrics {
         m.cumulative.readInto(in);
         m.window.readInto(in);
         m.fading.readInto(in);
-        if (classes == 2) {
-            m.cumulativeScores.readInto(in);
-            m.fadingScores.readInto(in);
+        boolean scores = version >= 2 || classes == 2;
+        if (scores) {
+            for (int c = 0; c < m.scored; c++) {
+                m.cumulativeScores[c].readInto(in);
+                m.fadingScores[c].readInto(in);
+            }
         }
         m.head = in.readInt();
         m.size = in.readInt();
@@ -406,8 +481,8 @@ public final class ClassificationMetrics {
             m.windowPredicted[i] = m.readClass(in);
             m.windowLogLoss[i] = in.readDouble();
             m.windowNoChangeHit[i] = in.readBoolean();
-            if (classes == 2) {
-                m.windowScore[i] = in.readDouble();
+            for (int c = 0; c < m.scored; c++) {
+                m.windowScore[i * m.scored + c] = scores ? in.readDouble() : Double.NaN;
             }
         }
         return m;

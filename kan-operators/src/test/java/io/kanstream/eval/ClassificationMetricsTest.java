@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -98,7 +100,11 @@ class ClassificationMetricsTest {
         // no-change predicts 0 0 1 2 2 1: right twice
         assertThat(f.noChangeAccuracy()).isCloseTo(1 / 3.0, within(EXACT));
         assertThat(f.kappaTemporal()).isCloseTo(0.5, within(EXACT));
-        assertThat(f.auc()).isNaN();
+        // one against the rest, ties one half: class 0 ranks its 0.8 and 0.1 against four 0.1s,
+        // 6/8; class 1 its 0.1 and 0.8 against 0.1, 0.1, 0.1, 0.8, 5/8; class 2 its two 0.8s
+        // against 0.1, 0.8, 0.1, 0.1, 7/8: the mean 0.75, in the window exactly as well
+        assertThat(f.auc()).isCloseTo(0.75, within(EXACT));
+        assertThat(m.snapshot().window().auc()).isCloseTo(0.75, within(EXACT));
         assertThat(f.logLoss())
                 .isCloseTo(-(4 * Math.log(0.8) + 2 * Math.log(0.1)) / 6, within(EXACT));
     }
@@ -210,6 +216,69 @@ class ClassificationMetricsTest {
     }
 
     @Test
+    void multiclassAucIsEachClassAgainstTheRestAveragedExactOverTheWindow() {
+        int classes = 4;
+        int n = 3_000;
+        int w = 97;
+        ClassificationMetrics windowed =
+                new ClassificationMetrics(classes, new MetricsConfig(w, 0.999));
+        // a window as long as the stream makes the window AUC the exact cumulative one
+        ClassificationMetrics whole =
+                new ClassificationMetrics(classes, new MetricsConfig(n, 0.999));
+        SplittableRandom random = new SplittableRandom(3);
+        int[] truth = new int[n];
+        double[][] p = new double[n][];
+        for (int i = 0; i < n; i++) {
+            // class 3 rarer, class 0's probability uninformative: the classes' AUCs differ
+            truth[i] = random.nextInt(10) < 1 ? 3 : random.nextInt(3);
+            double[] logits = new double[classes];
+            for (int c = 0; c < classes; c++) {
+                double signal = c == 0 ? 0 : (truth[i] == c ? 1.5 : 0);
+                logits[c] = signal + random.nextGaussian();
+            }
+            p[i] = softmax(logits);
+            Prediction prediction = Prediction.ofProbabilities(p[i]);
+            windowed.add(truth[i], prediction);
+            whole.add(truth[i], prediction);
+        }
+
+        double[] perClass = new double[classes];
+        double expected = 0;
+        for (int c = 0; c < classes; c++) {
+            perClass[c] = exactOneAgainstRest(truth, p, c, n - w, n);
+            expected += perClass[c] / classes;
+        }
+        assertThat(perClass[0]).as("class 0 uninformative").isBetween(0.3, 0.7);
+        assertThat(perClass[3]).as("class 3 ranked by its probability").isGreaterThan(0.7);
+        assertThat(windowed.snapshot().window().auc()).isCloseTo(expected, within(1e-12));
+
+        double wholeExact = 0;
+        for (int c = 0; c < classes; c++) {
+            wholeExact += exactOneAgainstRest(truth, p, c, 0, n) / classes;
+        }
+        MetricsSnapshot<ClassificationFigures> s = whole.snapshot();
+        assertThat(s.window().auc()).isCloseTo(wholeExact, within(1e-12));
+        double bound = whole.cumulativeAucMaxError();
+        assertThat(bound).isLessThan(0.01);
+        assertThat(s.cumulative().auc()).isCloseTo(wholeExact, within(bound));
+    }
+
+    @Test
+    void aClassMissingFromTheWindowIsLeftOutOfTheMacroAverage() {
+        ClassificationMetrics m = new ClassificationMetrics(3, new MetricsConfig(4, 0.9));
+        // only classes 0 and 1 occur: class 2 has no positives, its AUC is undefined
+        m.add(0, 0, new double[] {0.7, 0.2, 0.1});
+        m.add(1, 1, new double[] {0.2, 0.6, 0.2});
+        m.add(0, 1, new double[] {0.3, 0.5, 0.2});
+        // class 0: 0.7 and 0.3 against 0.2, 2/2; class 1: 0.6 against 0.2 and 0.5, 2/2
+        assertThat(m.snapshot().window().auc()).isCloseTo(1.0, within(EXACT));
+        m.add(1, 0, new double[] {0.4, 0.1, 0.5});
+        // class 0: 0.7 and 0.3 against 0.2 and 0.4, 3/4; class 1: 0.6 and 0.1 against 0.2 and
+        // 0.5, 2/4; class 2 still without positives
+        assertThat(m.snapshot().window().auc()).isCloseTo((0.75 + 0.5) / 2, within(EXACT));
+    }
+
+    @Test
     void acceptsABaselinesPrediction() {
         ClassificationMetrics m = new ClassificationMetrics(2, MetricsConfig.DEFAULTS);
         m.add(1, Prediction.ofProbabilities(new double[] {0.3, 0.7}));
@@ -255,6 +324,57 @@ class ClassificationMetricsTest {
         }
     }
 
+    /**
+     * Format 1, as written before multiclass AUC: {@code state/classification-metrics-v1/} holds
+     * what that code wrote after {@code feed(m, new SplittableRandom(7), classes, 130)} with a
+     * window of 50 and a fading factor of 0.99, for two and three classes. Two classes restore
+     * whole; three restore every figure but AUC, which that format did not keep and which starts
+     * afresh.
+     */
+    @Test
+    void restoresFormatOneBytes() throws Exception {
+        for (int classes : new int[] {2, 3}) {
+            ClassificationMetrics restored =
+                    StateBytes.read(formatOne(classes), ClassificationMetrics::read);
+            ClassificationMetrics fresh =
+                    new ClassificationMetrics(classes, new MetricsConfig(50, 0.99));
+            feed(fresh, new SplittableRandom(7), classes, 130);
+
+            MetricsSnapshot<ClassificationFigures> was = restored.snapshot();
+            MetricsSnapshot<ClassificationFigures> now = fresh.snapshot();
+            if (classes == 2) {
+                assertThat(was).isEqualTo(now);
+                assertThat(StateBytes.of(restored::write)).isEqualTo(StateBytes.of(fresh::write));
+            } else {
+                assertThat(was.cumulative().accuracy()).isEqualTo(now.cumulative().accuracy());
+                assertThat(was.window().logLoss()).isEqualTo(now.window().logLoss());
+                assertThat(was.fading().kappa()).isEqualTo(now.fading().kappa());
+                assertThat(was.cumulative().auc()).as("no scores in format 1").isNaN();
+                assertThat(was.window().auc()).isNaN();
+            }
+
+            // once the window has passed, the restored figures over it are the fresh ones
+            feed(restored, new SplittableRandom(8), classes, 60);
+            feed(fresh, new SplittableRandom(8), classes, 60);
+            assertThat(restored.snapshot().window()).isEqualTo(fresh.snapshot().window());
+            assertThat(restored.snapshot().cumulative().accuracy())
+                    .isEqualTo(fresh.snapshot().cumulative().accuracy());
+        }
+    }
+
+    private static byte[] formatOne(int classes) throws IOException {
+        String name =
+                "/state/classification-metrics-v1/classification-metrics-"
+                        + classes
+                        + "-classes.bin";
+        try (InputStream in = ClassificationMetricsTest.class.getResourceAsStream(name)) {
+            assertThat(in).as(name).isNotNull();
+            byte[] bytes = in.readAllBytes();
+            assertThat(bytes[0]).as("format").isEqualTo((byte) 1);
+            return bytes;
+        }
+    }
+
     @Test
     void refusesStateOfAnUnknownVersion() {
         byte[] state = StateBytes.of(new ClassificationMetrics(2, MetricsConfig.DEFAULTS)::write);
@@ -278,6 +398,31 @@ class ClassificationMetricsTest {
             }
             m.add(random.nextInt(classes), Prediction.ofProbabilities(p));
         }
+    }
+
+    private static double[] softmax(double[] logits) {
+        double max = java.util.Arrays.stream(logits).max().orElse(0);
+        double[] p = new double[logits.length];
+        double sum = 0;
+        for (int c = 0; c < p.length; c++) {
+            p[c] = Math.exp(logits[c] - max);
+            sum += p[c];
+        }
+        for (int c = 0; c < p.length; c++) {
+            p[c] /= sum;
+        }
+        return p;
+    }
+
+    /** Class c's probability against the rest, brute force over all pairs in [from, to). */
+    private static double exactOneAgainstRest(int[] truth, double[][] p, int c, int from, int to) {
+        int[] positive = new int[to - from];
+        double[] score = new double[to - from];
+        for (int i = from; i < to; i++) {
+            positive[i - from] = truth[i] == c ? 1 : 0;
+            score[i - from] = p[i][c];
+        }
+        return exactAuc(positive, score, 0, to - from);
     }
 
     /** Brute force over all pairs. */

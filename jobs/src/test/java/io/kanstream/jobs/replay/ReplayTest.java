@@ -173,6 +173,9 @@ class ReplayTest {
         assertThat(figure(summary, "accuracy")).isGreaterThan(0.85);
         assertThat(figure(summary, "log_loss"))
                 .isLessThan(figure(summary, "baselines", "no_change", "log_loss"));
+        // and AUC, each class's probability against the rest, averaged over the three
+        assertThat(figure(summary, "auc")).isGreaterThan(0.9);
+        assertThat(figure(summary, "baselines", "majority", "auc")).isBetween(0.35, 0.65);
     }
 
     @Test
