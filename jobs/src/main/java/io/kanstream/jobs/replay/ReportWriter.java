@@ -325,6 +325,12 @@ public final class ReportWriter {
             html.append("</tr>");
         }
         html.append("</table>");
+        if (kan.containsKey("auc")) {
+            html.append(
+                    "<p class=\"note\">auc: the area under the ROC curve of P(class 1); with more"
+                            + " than two classes, the mean over the classes of each class's"
+                            + " probability ranked against the rest.</p>");
+        }
         html.append("<h2>Learning curves</h2><p class=\"note\">Windowed ")
                 .append(headline)
                 .append(

@@ -176,6 +176,8 @@ class ReplayTest {
         // and AUC, each class's probability against the rest, averaged over the three
         assertThat(figure(summary, "auc")).isGreaterThan(0.9);
         assertThat(figure(summary, "baselines", "majority", "auc")).isBetween(0.35, 0.65);
+        assertThat(Files.readString(temp.resolve("classes").resolve("report.html")))
+                .contains("each class's probability ranked against the rest");
     }
 
     @Test
