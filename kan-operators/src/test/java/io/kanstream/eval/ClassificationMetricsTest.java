@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.kanstream.kan.Task;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.SplittableRandom;
@@ -231,12 +232,12 @@ class ClassificationMetricsTest {
         for (int i = 0; i < n; i++) {
             // class 3 rarer, class 0's probability uninformative: the classes' AUCs differ
             truth[i] = random.nextInt(10) < 1 ? 3 : random.nextInt(3);
-            double[] logits = new double[classes];
+            float[] logits = new float[classes];
             for (int c = 0; c < classes; c++) {
                 double signal = c == 0 ? 0 : (truth[i] == c ? 1.5 : 0);
-                logits[c] = signal + random.nextGaussian();
+                logits[c] = (float) (signal + random.nextGaussian());
             }
-            p[i] = softmax(logits);
+            p[i] = Task.softmax(logits, 0, classes);
             Prediction prediction = Prediction.ofProbabilities(p[i]);
             windowed.add(truth[i], prediction);
             whole.add(truth[i], prediction);
@@ -398,20 +399,6 @@ class ClassificationMetricsTest {
             }
             m.add(random.nextInt(classes), Prediction.ofProbabilities(p));
         }
-    }
-
-    private static double[] softmax(double[] logits) {
-        double max = java.util.Arrays.stream(logits).max().orElse(0);
-        double[] p = new double[logits.length];
-        double sum = 0;
-        for (int c = 0; c < p.length; c++) {
-            p[c] = Math.exp(logits[c] - max);
-            sum += p[c];
-        }
-        for (int c = 0; c < p.length; c++) {
-            p[c] /= sum;
-        }
-        return p;
     }
 
     /** Class c's probability against the rest, brute force over all pairs in [from, to). */
