@@ -130,7 +130,7 @@ public final class LearnerStateCodec {
      */
     public static KanLearner decode(byte[] bytes, String device) {
         try {
-            KanLearner learner = decode(ByteBuffer.wrap(bytes), device);
+            KanLearner learner = decode(ByteBuffer.wrap(bytes), device, false);
             learner.encodedSize = bytes.length; // its next encoding's buffer, without regrowth
             return learner;
         } catch (BufferUnderflowException e) {
@@ -139,8 +139,26 @@ public final class LearnerStateCodec {
         }
     }
 
-    /** Decodes the whole of {@code in} (big-endian, from its position to its limit). */
-    private static KanLearner decode(ByteBuffer in, String device) {
+    /**
+     * The same model set to learn on without momentum (β₁ = 0, its first moments dropped), its
+     * companions too; everything else as it was. What `fit` hands a stream: mini-batches over a
+     * table train best with momentum, a stream's single labels without (docs/learning.md).
+     */
+    public static byte[] withoutMomentum(byte[] bytes) {
+        try (KanLearner learner = decode(ByteBuffer.wrap(bytes), "cpu", true)) {
+            return encode(learner);
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException(
+                    "truncated or corrupt model state: it ends before the model does", e);
+        }
+    }
+
+    /**
+     * Decodes the whole of {@code in} (big-endian, from its position to its limit).
+     *
+     * @param dropMomentum decode as {@link #withoutMomentum}: β₁ set to 0, first moments skipped
+     */
+    private static KanLearner decode(ByteBuffer in, String device, boolean dropMomentum) {
         int magic = in.getInt();
         if (magic != MAGIC) {
             throw new IllegalArgumentException(
@@ -150,8 +168,8 @@ public final class LearnerStateCodec {
         }
         int version = in.getInt();
         return switch (version) {
-            case 1 -> decodeV1(in, device);
-            case 2, 3, 4, 5 -> decodeV2(in, device, version);
+            case 1 -> decodeV1(in, device, dropMomentum);
+            case 2, 3, 4, 5 -> decodeV2(in, device, version, dropMomentum);
             default ->
                     throw new IllegalArgumentException(
                             "Unrecognized version or corrupt state: model format version "
@@ -161,14 +179,14 @@ public final class LearnerStateCodec {
         };
     }
 
-    private static KanLearner decodeV1(ByteBuffer in, String device) {
+    private static KanLearner decodeV1(ByteBuffer in, String device, boolean dropMomentum) {
         V1Config v1 = readConfigV1(in, device);
-        KanConfig config = v1.config();
+        KanConfig config = withoutMomentum(v1.config(), dropMomentum);
         Counters counters = Counters.read(in, false);
         List<LayerParameters> layers = readLayers(in, config);
         KanLearner learner = KanLearner.fromParameters(config, layers);
         try {
-            readOptimizer(in, learner, false, true);
+            readOptimizer(in, learner, false, true, !dropMomentum);
             RunningMoments features = readMoments(in, config.inputs());
             RunningMoments target = readMoments(in, 1);
             learner.normalizer.features().restoreFrom(features);
@@ -217,14 +235,17 @@ public final class LearnerStateCodec {
      * Versions 2 to 5: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores, 5 adds
      * the parameter average.
      */
-    private static KanLearner decodeV2(ByteBuffer in, String device, int version) {
-        KanConfig config = readConfig(in, device, version);
+    private static KanLearner decodeV2(
+            ByteBuffer in, String device, int version, boolean dropMomentum) {
+        KanConfig stored = readConfig(in, device, version);
+        KanConfig config = withoutMomentum(stored, dropMomentum);
         Counters counters = Counters.read(in, true);
         List<LayerParameters> layers = readLayers(in, config);
         // the arrays just read belong to nobody else: the learner takes them without copies
         KanLearner learner = KanLearner.decoded(config, layers);
         try {
-            readOptimizer(in, learner, true, storesFirstMoments(config, version));
+            boolean firstMoments = storesFirstMoments(stored, version);
+            readOptimizer(in, learner, true, firstMoments, firstMoments && !dropMomentum);
             readMomentsInto(in, learner.normalizer.features());
             readMomentsInto(in, learner.normalizer.target());
             ActivationStatistics stats = learner.statistics;
@@ -243,7 +264,7 @@ public final class LearnerStateCodec {
             calibration.scale = in.getDouble();
             readDoublesInto(in, calibration.bias);
             readDoublesInto(in, calibration.curvature);
-            learner.mixture = readMixture(in, config, device);
+            learner.mixture = readMixture(in, config, device, dropMomentum);
             learner.average = readAverage(in, config, learner.host());
             counters.applyTo(learner);
             requireEnd(in);
@@ -255,7 +276,8 @@ public final class LearnerStateCodec {
     }
 
     /** The companions a version-3 configuration names, or null when it names none. */
-    private static LearnerMixture readMixture(ByteBuffer in, KanConfig config, String device) {
+    private static LearnerMixture readMixture(
+            ByteBuffer in, KanConfig config, String device, boolean dropMomentum) {
         int count = config.companionRates().size();
         if (count == 0) {
             return null;
@@ -275,7 +297,7 @@ public final class LearnerStateCodec {
                                     + in.remaining()
                                     + " left");
                 }
-                companions[c] = decode(in.slice(in.position(), length), device);
+                companions[c] = decode(in.slice(in.position(), length), device, dropMomentum);
                 in.position(in.position() + length);
                 if (companions[c].companions() != 0
                         || !companions[c].config().layers().equals(config.layers())
@@ -384,18 +406,33 @@ public final class LearnerStateCodec {
         return version < 4 || config.beta1() > 0;
     }
 
+    private static KanConfig withoutMomentum(KanConfig config, boolean drop) {
+        return drop && config.beta1() != 0 ? config.toBuilder().beta1(0).build() : config;
+    }
+
     /**
      * Adam's step and moments, read into the learner's own moment arrays (of the parameters' sizes,
      * which its layers fixed); version 2 adds the steps since the last reset. First moments that
-     * were not stored stay as the fresh learner has them, zero.
+     * were not stored, or not kept, stay as the fresh learner has them (none with β₁ = 0).
+     *
+     * @param firstMoments whether the state holds first moments
+     * @param keepFirst whether to read them into the learner rather than pass over them
      */
     private static void readOptimizer(
-            ByteBuffer in, KanLearner learner, boolean resets, boolean firstMoments) {
+            ByteBuffer in,
+            KanLearner learner,
+            boolean resets,
+            boolean firstMoments,
+            boolean keepFirst) {
         long step = in.getLong();
         long sinceReset = resets ? in.getLong() : step; // version 1 never reset the moments
         for (int q = 0; q < ParameterIndex.count(learner.layerCount()); q++) {
             if (firstMoments) {
-                readFloatsInto(in, learner.moment(q, true));
+                float[] first =
+                        keepFirst
+                                ? learner.moment(q, true)
+                                : new float[learner.moment(q, false).length];
+                readFloatsInto(in, first);
             }
             readFloatsInto(in, learner.moment(q, false));
         }

@@ -259,6 +259,57 @@ class KanLearnerTest {
     }
 
     @Test
+    void withoutMomentumKeepsTheModelAndDropsOnlyItsMomentumCompanionsToo() {
+        KanConfig trained = config(3, 4, 1).beta1(0.9).companionRates(List.of(3.0)).build();
+        try (KanLearner learner = KanLearner.create(trained)) {
+            SplittableRandom random = new SplittableRandom(4);
+            int n = 8;
+            float[] rows = new float[n * 3];
+            for (int step = 0; step < 30; step++) {
+                double[] labels = new double[n];
+                for (int s = 0; s < n; s++) {
+                    for (int i = 0; i < 3; i++) {
+                        rows[3 * s + i] = (float) random.nextGaussian();
+                    }
+                    labels[s] = Math.sin(rows[3 * s]) + rows[3 * s + 1] * rows[3 * s + 2];
+                }
+                learner.learn(rows, labels);
+            }
+            byte[] withMomentum = LearnerStateCodec.encode(learner);
+            byte[] without = LearnerStateCodec.withoutMomentum(withMomentum);
+
+            // each parameter's first moments, a length and its floats, in the owner and the
+            // companion: all that goes
+            int parameters = 0;
+            for (LayerParameters layer : learner.parameters()) {
+                parameters += layer.baseWeight().length;
+                parameters += layer.splineWeight().length;
+                parameters += layer.splineScaler().length;
+            }
+            int arrays = ParameterIndex.count(learner.layerCount());
+            assertThat(withMomentum.length - without.length)
+                    .isEqualTo(2 * (arrays * Integer.BYTES + parameters * Float.BYTES));
+            try (KanLearner as = LearnerStateCodec.decode(withMomentum, "cpu");
+                    KanLearner now = LearnerStateCodec.decode(without, "cpu")) {
+                assertThat(now.config().beta1()).isZero();
+                assertThat(now.config().toBuilder().beta1(0.9).build()).isEqualTo(as.config());
+                assertThat(now.companions()).isEqualTo(1);
+                assertThat(now.memberWeights()).containsExactly(as.memberWeights());
+                assertThat(now.outputs(rows, n)).containsExactly(as.outputs(rows, n));
+                assertThat(now.steps()).isEqualTo(as.steps());
+                assertThat(now.modelVersion()).isEqualTo(as.modelVersion());
+                for (int q = 0; q < arrays; q++) {
+                    assertThat(now.moment(q, false)).containsExactly(as.moment(q, false));
+                }
+                // it learns on without them: a step leaves none behind to store
+                now.learn(rows, new double[n]);
+                assertThat(LearnerStateCodec.encode(now)).hasSize(without.length);
+                assertThat(LearnerStateCodec.withoutMomentum(without)).isEqualTo(without);
+            }
+        }
+    }
+
+    @Test
     void decodingRejectsForeignBytesAndUnknownVersionsWithAClearMessage() {
         assertThatThrownBy(() -> LearnerStateCodec.decode(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}))
                 .hasMessageContaining("not a kanstream model");

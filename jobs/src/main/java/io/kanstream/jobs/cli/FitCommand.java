@@ -3,6 +3,7 @@ package io.kanstream.jobs.cli;
 import io.kanstream.jobs.fit.MiniBatchTraining;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.RefitPolicy;
 import io.kanstream.kan.Task;
 import java.nio.file.Path;
@@ -17,8 +18,10 @@ import picocli.CommandLine.Option;
         description =
                 "Train a model on a CSV (last column the label) in mini-batches with the learner and"
                         + " refit policy the stream uses: a warm start from history. By default"
-                        + " several passes over shuffled rows, the learning rate falling to 0 over"
-                        + " the last steps (docs/learning.md).")
+                        + " several passes over shuffled rows with momentum (beta1 0.9), the"
+                        + " learning rate falling to 0 over the last steps; the model it writes"
+                        + " learns on without momentum, as a stream's learner does, unless --beta1"
+                        + " is given (docs/learning.md).")
 final class FitCommand implements Callable<Integer> {
     @Option(
             names = "--data",
@@ -114,7 +117,17 @@ final class FitCommand implements Callable<Integer> {
                                     learner.skippedSteps(),
                                     learner.gridEpoch()));
             System.out.println(trainingFit(learner, features, labels, table.n()));
-            ModelFile.write(learner, out);
+            byte[] model = LearnerStateCodec.encode(learner);
+            if (modelOptions.beta1 == null && learner.config().beta1() != 0) {
+                // trained with momentum, as mini-batches over a table train best; a stream's
+                // single labels learn better without it (docs/learning.md)
+                model = LearnerStateCodec.withoutMomentum(model);
+                System.out.printf(
+                        "the model learns on without momentum (beta1 0), as a stream's learner"
+                                + " does; fit --beta1 %s keeps the momentum it trained with%n",
+                        learner.config().beta1());
+            }
+            ModelFile.write(model, out);
             System.out.printf("wrote %s%n", out);
         }
         return 0;

@@ -28,12 +28,17 @@ final class ModelFile {
 
     /** Writes atomically, so a crash never leaves half a model behind. */
     static void write(KanLearner learner, Path file) throws IOException {
+        write(LearnerStateCodec.encode(learner), file);
+    }
+
+    /** Writes an encoded model atomically. */
+    static void write(byte[] model, Path file) throws IOException {
         Path absolute = file.toAbsolutePath();
         if (absolute.getParent() != null) {
             Files.createDirectories(absolute.getParent());
         }
         Path temp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
-        Files.write(temp, LearnerStateCodec.encode(learner));
+        Files.write(temp, model);
         Files.move(
                 temp,
                 absolute,

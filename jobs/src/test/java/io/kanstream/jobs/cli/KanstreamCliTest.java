@@ -194,6 +194,37 @@ class KanstreamCliTest {
                 Double.parseDouble(
                         fit.output().replaceAll("(?s).*training RMSE ([0-9.]+).*", "$1"));
         assertThat(rmse).as("RMSE against the label's std %.3f", std).isLessThan(0.2 * std);
+
+        // trained with momentum, written to learn on without it as a stream does; --beta1 keeps it
+        assertThat(fit.output()).contains("learns on without momentum");
+        Path kept = temp.resolve("kept.kans");
+        CliRun keep =
+                run(
+                        "fit",
+                        "--data",
+                        data.toString(),
+                        "--layers",
+                        "2,5,1",
+                        "--epochs",
+                        "3",
+                        "--lr",
+                        "0.02",
+                        "--beta1",
+                        "0.9",
+                        "--out",
+                        kept.toString());
+        assertThat(keep.exit()).as(keep.output()).isZero();
+        assertThat(keep.output()).doesNotContain("without momentum");
+        CsvMatrix table = CsvMatrix.read(data);
+        try (KanLearner written = ModelFile.read(model, "cpu");
+                KanLearner same = ModelFile.read(kept, "cpu")) {
+            assertThat(written.config().beta1()).isZero();
+            assertThat(same.config().beta1()).isEqualTo(0.9);
+            float[] features = table.leading(2);
+            assertThat(written.outputs(features, table.n()))
+                    .as("the same training either way")
+                    .containsExactly(same.outputs(features, table.n()));
+        }
     }
 
     @Test
