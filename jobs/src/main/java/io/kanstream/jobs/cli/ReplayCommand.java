@@ -6,6 +6,9 @@ import io.kanstream.jobs.replay.Replay;
 import io.kanstream.jobs.replay.ReplayEvaluation;
 import io.kanstream.jobs.replay.ReplaySettings;
 import io.kanstream.jobs.replay.ReportWriter;
+import io.kanstream.kan.KanConfig;
+import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -85,6 +89,15 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Mixin ModelOptions modelOptions;
 
+    @Option(
+            names = "--model",
+            description =
+                    "Start every key from this model file (from `fit` or `import`), as `run"
+                            + " --model` does: replay what a job warm-started from it would score"
+                            + " and learn. Its layers (the table's features, plus the lag label"
+                            + " with --lag-label), task and settings apply.")
+    Path model;
+
     @Mixin RefitPolicies refits;
 
     @Option(
@@ -125,7 +138,12 @@ final class ReplayCommand implements Callable<Integer> {
                         .boost(boostFactor, boostSteps)
                         .parallelism(parallelism.parallelism)
                         .build();
-        List<Integer> layers = settings.layers(table.features(), table.outputs());
+        byte[] warmStart = model == null ? null : warmStart(table);
+        KanConfig fitted = warmStart == null ? null : configOf(warmStart);
+        List<Integer> layers =
+                fitted != null
+                        ? fitted.layers()
+                        : settings.layers(table.features(), table.outputs());
         System.out.printf(
                 "replaying %d rows of %s (%d features%s, task %s, %d keys) through layers %s...%n",
                 table.rows().size(),
@@ -139,7 +157,15 @@ final class ReplayCommand implements Callable<Integer> {
         if (note != null) {
             System.out.println("note: " + note);
         }
-        ReplayEvaluation evaluation = Replay.run(table, settings).evaluation();
+        ReplayEvaluation evaluation =
+                (fitted == null
+                                ? Replay.run(table, settings)
+                                : Replay.run(
+                                        table,
+                                        settings,
+                                        b -> fitted.toBuilder().device("cpu"),
+                                        o -> o.warmStart(warmStart)))
+                        .evaluation();
         Map<String, Object> run = new LinkedHashMap<>();
         run.put(
                 "input",
@@ -151,6 +177,9 @@ final class ReplayCommand implements Callable<Integer> {
                 "kanstream "
                         + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
         run.put("layers", layers);
+        if (model != null) {
+            run.put("model", model.toString());
+        }
         run.put("task", table.task().name().toLowerCase(Locale.ROOT));
         run.put("classes", table.classes());
         run.put("label_delay", labelDelay);
@@ -161,6 +190,61 @@ final class ReplayCommand implements Callable<Integer> {
         printSummary(evaluation);
         System.out.printf("report: %s%n", report.resolve("report.html").toAbsolutePath());
         return 0;
+    }
+
+    /**
+     * The model file's bytes, once it is known to fit the table: its inputs the table's features
+     * (plus the lag label), its outputs and task the table's.
+     */
+    private byte[] warmStart(HistoryTable table) throws java.io.IOException {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        List<String> modelFlags = new ArrayList<>(List.of("--hidden"));
+        modelFlags.addAll(ModelOptions.NAMES);
+        for (String flag : modelFlags) {
+            if (parsed.hasMatchedOption(flag)) {
+                throw new IllegalArgumentException(
+                        flag
+                                + " cannot be combined with --model: a warm-started model keeps"
+                                + " its own architecture and settings");
+            }
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(model);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("no such model file: " + model);
+        }
+        KanConfig config;
+        try {
+            config = configOf(bytes);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
+        }
+        int inputs = table.features() + (lagLabel ? 1 : 0);
+        if (config.inputs() != inputs
+                || config.outputs() != table.outputs()
+                || config.task() != table.task()) {
+            throw new IllegalArgumentException(
+                    String.format(
+                            Locale.ROOT,
+                            "%s is a %s model of layers %s; this table needs %d inputs (%d features%s)"
+                                    + " and %d outputs for task %s",
+                            model,
+                            config.task().name().toLowerCase(Locale.ROOT),
+                            config.layers(),
+                            inputs,
+                            table.features(),
+                            lagLabel ? " and the lag label" : "",
+                            table.outputs(),
+                            table.task().name().toLowerCase(Locale.ROOT)));
+        }
+        return bytes;
+    }
+
+    private static KanConfig configOf(byte[] model) {
+        try (KanLearner learner = LearnerStateCodec.decode(model, "cpu")) {
+            return learner.config();
+        }
     }
 
     private static String driftText(DriftDetector.Kind kind) {

@@ -56,7 +56,8 @@ public final class Replay {
                                 settings.warmup(),
                                 config.batchSize(),
                                 config.refitPolicy(),
-                                400));
+                                400,
+                                config.warmStart()));
         return new Result(config, outputs, evaluation);
     }
 }

@@ -10,6 +10,7 @@ import io.kanstream.eval.Reliability;
 import io.kanstream.eval.Target;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
+import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.kan.RefitPolicy;
 import io.kanstream.kan.Task;
 import io.kanstream.stream.Event;
@@ -42,12 +43,17 @@ public final class ReplayEvaluator {
     static final List<String> DIAGRAMS = List.of("kan", "linear", "no_change");
 
     /** Settings of the evaluation. */
+    /**
+     * @param warmStart the model file every key's KAN started from, or null for fresh ones: the
+     *     frozen baseline starts from it too
+     */
     public record Settings(
             MetricsConfig metrics,
             int warmup,
             int batchSize,
             RefitPolicy refitPolicy,
-            int points) {}
+            int points,
+            byte[] warmStart) {}
 
     private ReplayEvaluator() {}
 
@@ -205,7 +211,13 @@ public final class ReplayEvaluator {
                         predictions[b][i] = own[b].predict(x);
                     }
                     KanLearner learner =
-                            frozen.computeIfAbsent(e.key(), k -> KanLearner.create(model));
+                            frozen.computeIfAbsent(
+                                    e.key(),
+                                    k ->
+                                            settings.warmStart() != null
+                                                    ? LearnerStateCodec.decode(
+                                                            settings.warmStart(), "cpu")
+                                                    : KanLearner.create(model));
                     FrozenBuffer buffer =
                             frozenBuffers.computeIfAbsent(
                                     e.key(), k -> new FrozenBuffer(settings.batchSize()));

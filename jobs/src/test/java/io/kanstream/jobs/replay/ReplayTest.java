@@ -181,6 +181,87 @@ class ReplayTest {
     }
 
     @Test
+    void replayStartsEveryKeyFromAFittedModelAsARunWithModelWould() throws Exception {
+        // one concept: a model fitted on its history, then a replay of what came after
+        java.util.SplittableRandom random = new java.util.SplittableRandom(9);
+        List<String> history = new ArrayList<>();
+        List<String> after = new ArrayList<>(List.of("x0,x1,label"));
+        for (int i = 0; i < 3_400; i++) {
+            double a = random.nextDouble() * 2 - 1;
+            double b = random.nextDouble() * 2 - 1;
+            int label = Math.hypot(a, b) < 0.6 ? 1 : 0;
+            String row = String.format(java.util.Locale.ROOT, "%.5f,%.5f,%d", a, b, label);
+            (i < 3_000 ? history : after).add(row);
+        }
+        Path fitCsv = Files.write(temp.resolve("history.csv"), history);
+        Path replayCsv = Files.write(temp.resolve("after.csv"), after);
+        Path model = temp.resolve("fitted.kans");
+        assertThat(
+                        KanstreamCli.execute(
+                                "fit",
+                                "--data",
+                                fitCsv.toString(),
+                                "--layers",
+                                "2,8,1",
+                                "--task",
+                                "binary",
+                                "--out",
+                                model.toString()))
+                .isZero();
+
+        Path warm = temp.resolve("warm");
+        Path cold = temp.resolve("cold");
+        String[] replay = {"replay", "--input", replayCsv.toString(), "--report"};
+        assertThat(KanstreamCli.execute(with(replay, warm.toString(), "--model", model.toString())))
+                .isZero();
+        assertThat(KanstreamCli.execute(with(replay, cold.toString()))).isZero();
+        Map<String, Object> started = summary(warm);
+        // 400 rows: a fresh KAN is still learning the circle that the fitted one already knows
+        assertThat(figure(started, "accuracy")).isGreaterThan(0.9);
+        assertThat(figure(started, "accuracy")).isGreaterThan(figure(summary(cold), "accuracy"));
+        assertThat(started.get("run").toString()).contains("fitted.kans");
+
+        // a model that does not fit the table, or settings a model keeps, are named
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        int wrongWidth;
+        int hidden;
+        try {
+            System.setErr(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+            wrongWidth =
+                    KanstreamCli.execute(
+                            with(
+                                    replay,
+                                    cold.toString(),
+                                    "--model",
+                                    model.toString(),
+                                    "--lag-label"));
+            hidden =
+                    KanstreamCli.execute(
+                            with(
+                                    replay,
+                                    cold.toString(),
+                                    "--model",
+                                    model.toString(),
+                                    "--hidden",
+                                    "4"));
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(wrongWidth).isNotZero();
+        assertThat(hidden).isNotZero();
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+                .contains("this table needs 3 inputs (2 features and the lag label)")
+                .contains("--hidden cannot be combined with --model");
+    }
+
+    private static String[] with(String[] args, String... more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return all;
+    }
+
+    @Test
     void replayingTheSameInputTwiceGivesIdenticalFigures() throws Exception {
         Path csv = driftCsv(temp.resolve("binary.csv"), Task.BINARY, 3, 3000, 1500);
         Map<String, Object> first = null;
