@@ -7,8 +7,6 @@ import io.kanstream.jobs.replay.ReplayEvaluation;
 import io.kanstream.jobs.replay.ReplaySettings;
 import io.kanstream.jobs.replay.ReportWriter;
 import io.kanstream.kan.KanConfig;
-import io.kanstream.kan.KanLearner;
-import io.kanstream.kan.LearnerStateCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -138,8 +135,8 @@ final class ReplayCommand implements Callable<Integer> {
                         .boost(boostFactor, boostSteps)
                         .parallelism(parallelism.parallelism)
                         .build();
-        byte[] warmStart = model == null ? null : warmStart(table);
-        KanConfig fitted = warmStart == null ? null : configOf(warmStart);
+        ModelFile.WarmStart warmStart = model == null ? null : warmStart(table);
+        KanConfig fitted = warmStart == null ? null : warmStart.config();
         List<Integer> layers =
                 fitted != null
                         ? fitted.layers()
@@ -164,7 +161,7 @@ final class ReplayCommand implements Callable<Integer> {
                                         table,
                                         settings,
                                         b -> fitted.toBuilder().device("cpu"),
-                                        o -> o.warmStart(warmStart)))
+                                        o -> o.warmStart(warmStart.bytes())))
                         .evaluation();
         Map<String, Object> run = new LinkedHashMap<>();
         run.put(
@@ -193,33 +190,15 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     /**
-     * The model file's bytes, once it is known to fit the table: its inputs the table's features
-     * (plus the lag label), its outputs and task the table's.
+     * The model file, once it is known to fit the table: its inputs the table's features (plus the
+     * lag label), its outputs and task the table's.
      */
-    private byte[] warmStart(HistoryTable table) throws java.io.IOException {
-        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    private ModelFile.WarmStart warmStart(HistoryTable table) throws java.io.IOException {
         List<String> modelFlags = new ArrayList<>(List.of("--hidden"));
         modelFlags.addAll(ModelOptions.NAMES);
-        for (String flag : modelFlags) {
-            if (parsed.hasMatchedOption(flag)) {
-                throw new IllegalArgumentException(
-                        flag
-                                + " cannot be combined with --model: a warm-started model keeps"
-                                + " its own architecture and settings");
-            }
-        }
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(model);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new IllegalArgumentException("no such model file: " + model);
-        }
-        KanConfig config;
-        try {
-            config = configOf(bytes);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
-        }
+        ModelFile.WarmStart file =
+                ModelFile.warmStart(model, spec.commandLine().getParseResult(), modelFlags);
+        KanConfig config = file.config();
         int inputs = table.features() + (lagLabel ? 1 : 0);
         if (config.inputs() != inputs
                 || config.outputs() != table.outputs()
@@ -238,13 +217,7 @@ final class ReplayCommand implements Callable<Integer> {
                             table.outputs(),
                             table.task().name().toLowerCase(Locale.ROOT)));
         }
-        return bytes;
-    }
-
-    private static KanConfig configOf(byte[] model) {
-        try (KanLearner learner = LearnerStateCodec.decode(model, "cpu")) {
-            return learner.config();
-        }
+        return file;
     }
 
     private static String driftText(DriftDetector.Kind kind) {

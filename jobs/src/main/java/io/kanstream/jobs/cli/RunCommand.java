@@ -9,12 +9,8 @@ import io.kanstream.jobs.online.ParseInput;
 import io.kanstream.jobs.online.RetainedCheckpoint;
 import io.kanstream.jobs.online.StartFrom;
 import io.kanstream.kan.KanConfig;
-import io.kanstream.kan.KanLearner;
-import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.stream.EventCodecConfig;
 import io.kanstream.stream.OnlineKanConfig;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalTime;
@@ -381,24 +377,9 @@ final class RunCommand implements Callable<Integer> {
         if (model != null) {
             List<String> modelFlags = new ArrayList<>(List.of("--layers", "--task"));
             modelFlags.addAll(ModelOptions.NAMES);
-            for (String flag : modelFlags) {
-                if (parsed.hasMatchedOption(flag)) {
-                    throw new IllegalArgumentException(
-                            flag
-                                    + " cannot be combined with --model: a warm-started model keeps"
-                                    + " its own architecture and settings");
-                }
-            }
-            try {
-                warmStart = Files.readAllBytes(model);
-            } catch (NoSuchFileException e) {
-                throw new IllegalArgumentException("no such model file: " + model);
-            }
-            try (KanLearner learner = LearnerStateCodec.decode(warmStart, "cpu")) {
-                kan = learner.config().toBuilder().device(device.device).build();
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(model + ": " + e.getMessage(), e);
-            }
+            ModelFile.WarmStart file = ModelFile.warmStart(model, parsed, modelFlags);
+            warmStart = file.bytes();
+            kan = file.config().toBuilder().device(device.device).build();
         } else {
             kan =
                     modelOptions

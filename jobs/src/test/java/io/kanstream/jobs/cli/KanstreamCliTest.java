@@ -32,6 +32,12 @@ class KanstreamCliTest {
                 name);
     }
 
+    private static String[] with(String[] args, String... more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return all;
+    }
+
     static CliRun run(String... args) {
         return CliRun.of(args);
     }
@@ -174,19 +180,8 @@ class KanstreamCliTest {
         }
         Files.writeString(data, csv);
         Path model = temp.resolve("fit.kans");
-        CliRun fit =
-                run(
-                        "fit",
-                        "--data",
-                        data.toString(),
-                        "--layers",
-                        "2,5,1",
-                        "--epochs",
-                        "3",
-                        "--lr",
-                        "0.02",
-                        "--out",
-                        model.toString());
+        String[] fitArgs = {"fit", "--data", data.toString(), "--layers", "2,5,1", "--epochs", "3"};
+        CliRun fit = run(with(fitArgs, "--lr", "0.02", "--out", model.toString()));
         assertThat(fit.exit()).as(fit.output()).isZero();
         assertThat(fit.output()).contains("epoch 3", "training RMSE");
         double std = Math.sqrt(labelSquares / rows - Math.pow(labelSum / rows, 2));
@@ -199,20 +194,7 @@ class KanstreamCliTest {
         assertThat(fit.output()).contains("learns on without momentum");
         Path kept = temp.resolve("kept.kans");
         CliRun keep =
-                run(
-                        "fit",
-                        "--data",
-                        data.toString(),
-                        "--layers",
-                        "2,5,1",
-                        "--epochs",
-                        "3",
-                        "--lr",
-                        "0.02",
-                        "--beta1",
-                        "0.9",
-                        "--out",
-                        kept.toString());
+                run(with(fitArgs, "--lr", "0.02", "--beta1", "0.9", "--out", kept.toString()));
         assertThat(keep.exit()).as(keep.output()).isZero();
         assertThat(keep.output()).doesNotContain("without momentum");
         CsvMatrix table = CsvMatrix.read(data);

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.CliRun;
 import io.kanstream.jobs.cli.KanstreamCli;
 import io.kanstream.jobs.produce.SyntheticDrift;
 import io.kanstream.kan.Task;
 import io.kanstream.stream.Event;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -136,35 +136,25 @@ class ReplayTest {
         }
         Path csv = Files.write(temp.resolve("classes.csv"), lines);
 
-        java.io.PrintStream out = System.out;
-        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
-        int inferred;
-        int asClasses;
-        try {
-            System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
-            inferred =
-                    KanstreamCli.execute(
-                            "replay",
-                            "--input",
-                            csv.toString(),
-                            "--report",
-                            temp.resolve("inferred").toString());
-            asClasses =
-                    KanstreamCli.execute(
-                            "replay",
-                            "--input",
-                            csv.toString(),
-                            "--task",
-                            "multiclass",
-                            "--report",
-                            temp.resolve("classes").toString());
-        } finally {
-            System.setOut(out);
-        }
-        String text = printed.toString(StandardCharsets.UTF_8);
-        assertThat(inferred).isZero();
-        assertThat(asClasses).isZero();
-        assertThat(text)
+        CliRun inferred =
+                CliRun.of(
+                        "replay",
+                        "--input",
+                        csv.toString(),
+                        "--report",
+                        temp.resolve("inferred").toString());
+        CliRun asClasses =
+                CliRun.of(
+                        "replay",
+                        "--input",
+                        csv.toString(),
+                        "--task",
+                        "multiclass",
+                        "--report",
+                        temp.resolve("classes").toString());
+        assertThat(inferred.exit()).isZero();
+        assertThat(asClasses.exit()).isZero();
+        assertThat(inferred.output() + asClasses.output())
                 .containsOnlyOnce(
                         "note: the labels are 3 whole numbers from 0 to 2, read as a regression"
                                 + " target; if they are classes, pass --task multiclass");
@@ -222,37 +212,23 @@ class ReplayTest {
         assertThat(started.get("run").toString()).contains("fitted.kans");
 
         // a model that does not fit the table, or settings a model keeps, are named
-        java.io.PrintStream err = System.err;
-        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
-        int wrongWidth;
-        int hidden;
-        try {
-            System.setErr(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
-            wrongWidth =
-                    KanstreamCli.execute(
-                            with(
-                                    replay,
-                                    cold.toString(),
-                                    "--model",
-                                    model.toString(),
-                                    "--lag-label"));
-            hidden =
-                    KanstreamCli.execute(
-                            with(
-                                    replay,
-                                    cold.toString(),
-                                    "--model",
-                                    model.toString(),
-                                    "--hidden",
-                                    "4"));
-        } finally {
-            System.setErr(err);
-        }
-        assertThat(wrongWidth).isNotZero();
-        assertThat(hidden).isNotZero();
-        assertThat(printed.toString(StandardCharsets.UTF_8))
-                .contains("this table needs 3 inputs (2 features and the lag label)")
-                .contains("--hidden cannot be combined with --model");
+        CliRun wrongWidth =
+                CliRun.of(
+                        with(replay, cold.toString(), "--model", model.toString(), "--lag-label"));
+        CliRun hidden =
+                CliRun.of(
+                        with(
+                                replay,
+                                cold.toString(),
+                                "--model",
+                                model.toString(),
+                                "--hidden",
+                                "4"));
+        assertThat(wrongWidth.exit()).isNotZero();
+        assertThat(wrongWidth.output())
+                .contains("this table needs 3 inputs (2 features and the lag label)");
+        assertThat(hidden.exit()).isNotZero();
+        assertThat(hidden.output()).contains("--hidden cannot be combined with --model");
     }
 
     private static String[] with(String[] args, String... more) {
