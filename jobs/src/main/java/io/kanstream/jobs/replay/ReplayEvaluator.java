@@ -83,6 +83,7 @@ public final class ReplayEvaluator {
         for (int i = 0; i < n; i++) {
             kan[i] = kanPrediction(task, classes, scores[i]);
         }
+        Start start = Start.of(settings.warmStart());
         Prediction[][] baseline = baselinePredictions(sequence, n, target, model, settings);
 
         Map<String, ModelTrack> overall = new LinkedHashMap<>();
@@ -149,8 +150,8 @@ public final class ReplayEvaluator {
                 perKeyFigures,
                 timeline,
                 driftRows(table, outputs.metrics()),
-                refitRows(table, scores),
-                lastSteps(outputs.metrics()),
+                refitRows(table, scores, start.gridEpoch),
+                lastSteps(outputs.metrics(), start.steps),
                 reliability);
     }
 
@@ -365,12 +366,27 @@ public final class ReplayEvaluator {
         return lookup;
     }
 
-    private static List<Integer> refitRows(HistoryTable table, Score[] scores) {
+    /**
+     * Where every key's model started: a fresh one at step 0 and grid epoch 0, or the warm start's
+     * counters, so that the replay's steps and refits are its own.
+     */
+    private record Start(long steps, int gridEpoch) {
+        static Start of(byte[] warmStart) {
+            if (warmStart == null) {
+                return new Start(0, 0);
+            }
+            try (KanLearner learner = LearnerStateCodec.decode(warmStart, "cpu")) {
+                return new Start(learner.steps(), learner.gridEpoch());
+            }
+        }
+    }
+
+    private static List<Integer> refitRows(HistoryTable table, Score[] scores, int startEpoch) {
         Map<String, Integer> epoch = new HashMap<>();
         List<Integer> rows = new ArrayList<>();
         for (int i = 0; i < scores.length; i++) {
             String key = table.rows().get(i).key();
-            int previous = epoch.getOrDefault(key, 0);
+            int previous = epoch.getOrDefault(key, startEpoch);
             if (scores[i].gridEpoch() > previous) {
                 rows.add(i);
             }
@@ -379,11 +395,12 @@ public final class ReplayEvaluator {
         return rows;
     }
 
-    private static long lastSteps(List<Metric> metrics) {
+    /** The steps every key took in the replay: its last metric's count, less where it started. */
+    private static long lastSteps(List<Metric> metrics, long startSteps) {
         Map<String, Long> steps = new HashMap<>();
         for (Metric m : metrics) {
             steps.merge(m.key(), m.steps(), Math::max);
         }
-        return steps.values().stream().mapToLong(Long::longValue).sum();
+        return steps.values().stream().mapToLong(count -> count - startSteps).sum();
     }
 }

@@ -210,6 +210,8 @@ class ReplayTest {
         assertThat(figure(started, "accuracy")).isGreaterThan(0.9);
         assertThat(figure(started, "accuracy")).isGreaterThan(figure(summary(cold), "accuracy"));
         assertThat(started.get("run").toString()).contains("fitted.kans");
+        // its own steps, one per label, not the fitted model's before it
+        assertThat(figure(started, "steps")).isEqualTo(400.0);
 
         // a model that does not fit the table, or settings a model keeps, are named
         CliRun wrongWidth =
