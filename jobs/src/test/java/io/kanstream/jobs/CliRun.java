@@ -16,6 +16,13 @@ public record CliRun(int exit, String output) {
         return run(false, args);
     }
 
+    /** {@code args} followed by {@code more}: one command's variations from a common start. */
+    public static String[] with(String[] args, String... more) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, all, args.length, more.length);
+        return all;
+    }
+
     /** The same, and the output is printed again afterwards, for the test's log. */
     public static CliRun echoed(String... args) {
         return run(true, args);

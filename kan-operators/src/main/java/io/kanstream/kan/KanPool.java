@@ -279,7 +279,7 @@ public final class KanPool implements AutoCloseable {
             NDArray slotIndex = manager.create(index);
             NDArray x = manager.create(z, new Shape(n, 1, inputs));
             Pass pass = forward(slotIndex, x, false);
-            result = pass.layers[layers.length - 1].output.toFloatArray();
+            result = lastOutput(pass);
             if (averaging) {
                 averaged = lastOutput(forward(slotIndex, x, true));
             }
@@ -419,7 +419,7 @@ public final class KanPool implements AutoCloseable {
             NDArray slotIndex = manager.create(index);
             Pass pass =
                     forward(slotIndex, manager.create(x, new Shape(keys, longest, inputs)), false);
-            float[] raw = pass.layers[layers.length - 1].output.toFloatArray();
+            float[] raw = lastOutput(pass);
             float[] dOut = new float[raw.length];
             double[] losses = new double[keys];
             boolean[] alive = new boolean[keys];

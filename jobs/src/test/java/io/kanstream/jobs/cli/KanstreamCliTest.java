@@ -32,12 +32,6 @@ class KanstreamCliTest {
                 name);
     }
 
-    private static String[] with(String[] args, String... more) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
-        System.arraycopy(more, 0, all, args.length, more.length);
-        return all;
-    }
-
     static CliRun run(String... args) {
         return CliRun.of(args);
     }
@@ -181,7 +175,7 @@ class KanstreamCliTest {
         Files.writeString(data, csv);
         Path model = temp.resolve("fit.kans");
         String[] fitArgs = {"fit", "--data", data.toString(), "--layers", "2,5,1", "--epochs", "3"};
-        CliRun fit = run(with(fitArgs, "--lr", "0.02", "--out", model.toString()));
+        CliRun fit = run(CliRun.with(fitArgs, "--lr", "0.02", "--out", model.toString()));
         assertThat(fit.exit()).as(fit.output()).isZero();
         assertThat(fit.output()).contains("epoch 3", "training RMSE");
         double std = Math.sqrt(labelSquares / rows - Math.pow(labelSum / rows, 2));
@@ -194,7 +188,15 @@ class KanstreamCliTest {
         assertThat(fit.output()).contains("learns on without momentum");
         Path kept = temp.resolve("kept.kans");
         CliRun keep =
-                run(with(fitArgs, "--lr", "0.02", "--beta1", "0.9", "--out", kept.toString()));
+                run(
+                        CliRun.with(
+                                fitArgs,
+                                "--lr",
+                                "0.02",
+                                "--beta1",
+                                "0.9",
+                                "--out",
+                                kept.toString()));
         assertThat(keep.exit()).as(keep.output()).isZero();
         assertThat(keep.output()).doesNotContain("without momentum");
         CsvMatrix table = CsvMatrix.read(data);

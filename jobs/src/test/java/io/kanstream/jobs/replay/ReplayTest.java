@@ -202,9 +202,11 @@ class ReplayTest {
         Path warm = temp.resolve("warm");
         Path cold = temp.resolve("cold");
         String[] replay = {"replay", "--input", replayCsv.toString(), "--report"};
-        assertThat(KanstreamCli.execute(with(replay, warm.toString(), "--model", model.toString())))
+        assertThat(
+                        KanstreamCli.execute(
+                                CliRun.with(replay, warm.toString(), "--model", model.toString())))
                 .isZero();
-        assertThat(KanstreamCli.execute(with(replay, cold.toString()))).isZero();
+        assertThat(KanstreamCli.execute(CliRun.with(replay, cold.toString()))).isZero();
         Map<String, Object> started = summary(warm);
         // 400 rows: a fresh KAN is still learning the circle that the fitted one already knows
         assertThat(figure(started, "accuracy")).isGreaterThan(0.9);
@@ -216,10 +218,15 @@ class ReplayTest {
         // a model that does not fit the table, or settings a model keeps, are named
         CliRun wrongWidth =
                 CliRun.of(
-                        with(replay, cold.toString(), "--model", model.toString(), "--lag-label"));
+                        CliRun.with(
+                                replay,
+                                cold.toString(),
+                                "--model",
+                                model.toString(),
+                                "--lag-label"));
         CliRun hidden =
                 CliRun.of(
-                        with(
+                        CliRun.with(
                                 replay,
                                 cold.toString(),
                                 "--model",
@@ -231,12 +238,6 @@ class ReplayTest {
                 .contains("this table needs 3 inputs (2 features and the lag label)");
         assertThat(hidden.exit()).isNotZero();
         assertThat(hidden.output()).contains("--hidden cannot be combined with --model");
-    }
-
-    private static String[] with(String[] args, String... more) {
-        String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
-        System.arraycopy(more, 0, all, args.length, more.length);
-        return all;
     }
 
     @Test
