@@ -216,23 +216,9 @@ class ReplayTest {
         assertThat(figure(started, "steps")).isEqualTo(400.0);
 
         // a model that does not fit the table, or settings a model keeps, are named
-        CliRun wrongWidth =
-                CliRun.of(
-                        CliRun.with(
-                                replay,
-                                cold.toString(),
-                                "--model",
-                                model.toString(),
-                                "--lag-label"));
-        CliRun hidden =
-                CliRun.of(
-                        CliRun.with(
-                                replay,
-                                cold.toString(),
-                                "--model",
-                                model.toString(),
-                                "--hidden",
-                                "4"));
+        String[] fromModel = CliRun.with(replay, cold.toString(), "--model", model.toString());
+        CliRun wrongWidth = CliRun.of(CliRun.with(fromModel, "--lag-label"));
+        CliRun hidden = CliRun.of(CliRun.with(fromModel, "--hidden", "4"));
         assertThat(wrongWidth.exit()).isNotZero();
         assertThat(wrongWidth.output())
                 .contains("this table needs 3 inputs (2 features and the lag label)");
