@@ -27,6 +27,7 @@ public final class KanLearner implements AutoCloseable {
     long examples;
     long skippedSteps;
     long rejectedRefits;
+    int declinedInARow; // refits declined since the last one applied (RefitPolicy's backoff)
     int gridEpoch;
     long version;
     double learningRateScale = 1;
@@ -761,8 +762,14 @@ public final class KanLearner implements AutoCloseable {
             }
         }
         rejectedRefits++;
-        statistics.resetSinceRefit(); // look again after another minimum interval
+        declinedInARow++;
+        statistics.resetSinceRefit(); // look again after the policy's wait
         return null;
+    }
+
+    /** Refits declined since the last one applied: the policy waits longer after each. */
+    public int declinedInARow() {
+        return declinedInARow;
     }
 
     /** Refits the policy found due but declined: they would have changed the outputs too much. */
@@ -824,6 +831,7 @@ public final class KanLearner implements AutoCloseable {
             average.restart(host());
         }
         statistics.resetSinceRefit();
+        declinedInARow = 0;
         gridEpoch++;
         version++;
         return new RefitResult(

@@ -18,9 +18,14 @@ import java.util.List;
  * as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions and training
  * continues exactly where it stopped.
  *
- * <p>Writes version 5; reads versions 1 to 5.
+ * <p>Writes version 6; reads versions 1 to 6.
  *
  * <ul>
+ *   <li>Version 6: version 5, with the refits declined in a row ({@link
+ *       KanLearner#declinedInARow()}, an int) after the declined refits' count: the wait before the
+ *       next look at the grids grows with it ({@link RefitPolicy#declineBackoff()}). Versions 1 to
+ *       5 are read with none declined in a row, so a restored key looks again after the policy's
+ *       minimum interval.
  *   <li>Version 5: version 4, with the horizon of the learner's parameter average ({@link
  *       ParameterAverage}; 0 for none) after the mixture's in the configuration, and for a learner
  *       with an average, after the companions, the two members' decayed losses and the averaged
@@ -47,7 +52,7 @@ import java.util.List;
  */
 public final class LearnerStateCodec {
     static final int MAGIC = 0x4B414E53; // "KANS"
-    public static final int CURRENT_VERSION = 5;
+    public static final int CURRENT_VERSION = 6;
 
     private LearnerStateCodec() {}
 
@@ -65,6 +70,7 @@ public final class LearnerStateCodec {
         writeConfig(out, learner.config);
         out.writeLong(learner.examples);
         out.writeLong(learner.rejectedRefits);
+        out.writeInt(learner.declinedInARow);
         out.writeLong(learner.skippedSteps);
         out.writeInt(learner.gridEpoch);
         out.writeLong(learner.version);
@@ -169,7 +175,7 @@ public final class LearnerStateCodec {
         int version = in.getInt();
         return switch (version) {
             case 1 -> decodeV1(in, device, dropMomentum);
-            case 2, 3, 4, 5 -> decodeV2(in, device, version, dropMomentum);
+            case 2, 3, 4, 5, 6 -> decodeV2(in, device, version, dropMomentum);
             default ->
                     throw new IllegalArgumentException(
                             "Unrecognized version or corrupt state: model format version "
@@ -182,7 +188,7 @@ public final class LearnerStateCodec {
     private static KanLearner decodeV1(ByteBuffer in, String device, boolean dropMomentum) {
         V1Config v1 = readConfigV1(in, device);
         KanConfig config = withoutMomentum(v1.config(), dropMomentum);
-        Counters counters = Counters.read(in, false);
+        Counters counters = Counters.read(in, 1);
         List<LayerParameters> layers = readLayers(in, config);
         KanLearner learner = KanLearner.fromParameters(config, layers);
         try {
@@ -232,14 +238,14 @@ public final class LearnerStateCodec {
     }
 
     /**
-     * Versions 2 to 5: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores, 5 adds
-     * the parameter average.
+     * Versions 2 to 6: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores, 5 adds
+     * the parameter average, 6 the refits declined in a row.
      */
     private static KanLearner decodeV2(
             ByteBuffer in, String device, int version, boolean dropMomentum) {
         KanConfig stored = readConfig(in, device, version);
         KanConfig config = withoutMomentum(stored, dropMomentum);
-        Counters counters = Counters.read(in, true);
+        Counters counters = Counters.read(in, version);
         List<LayerParameters> layers = readLayers(in, config);
         // the arrays just read belong to nobody else: the learner takes them without copies
         KanLearner learner = KanLearner.decoded(config, layers);
@@ -335,22 +341,32 @@ public final class LearnerStateCodec {
         return new ParameterAverage(config, parameters, losses);
     }
 
-    /** The learner's counters; version 2 adds the declined refits after the examples. */
+    /**
+     * The learner's counters; version 2 adds the declined refits after the examples, version 6 the
+     * ones declined in a row after those.
+     */
     private record Counters(
             long examples,
             long rejectedRefits,
+            int declinedInARow,
             long skippedSteps,
             int gridEpoch,
             long version,
             double learningRateScale,
             long boostStepsLeft) {
 
-        static Counters read(ByteBuffer in, boolean withRejected) {
+        static Counters read(ByteBuffer in, int version) {
             long examples = in.getLong();
-            long rejected = withRejected ? in.getLong() : 0;
+            long rejected = version >= 2 ? in.getLong() : 0;
+            int inARow = version >= 6 ? in.getInt() : 0;
+            if (inARow < 0) {
+                throw new IllegalArgumentException(
+                        "corrupt model state: " + inARow + " refits declined in a row");
+            }
             return new Counters(
                     examples,
                     rejected,
+                    inARow,
                     in.getLong(),
                     in.getInt(),
                     in.getLong(),
@@ -361,6 +377,7 @@ public final class LearnerStateCodec {
         void applyTo(KanLearner learner) {
             learner.examples = examples;
             learner.rejectedRefits = rejectedRefits;
+            learner.declinedInARow = declinedInARow;
             learner.skippedSteps = skippedSteps;
             learner.gridEpoch = gridEpoch;
             learner.version = version;

@@ -24,6 +24,11 @@ package io.kanstream.kan;
  *     and cost the covariate-shift stream 10% in RMSE (docs/learning.md)
  * @param minExamples never refit from fewer examples than this since the last refit (or the last
  *     declined one)
+ * @param declineBackoff after refits declined in a row, wait that many times twice as long before
+ *     looking again, up to this many doublings (0: always {@code minExamples}). A grid that does
+ *     not fit its inputs but cannot move within tolerance stays so while the stream does, and every
+ *     look costs several proposals; an accepted refit or a sample refit starts over at {@code
+ *     minExamples}, and a detected drift looks at once whatever the wait
  * @param tolerance largest relative change of the layers' outputs a refit may make
  * @param maxGridSize the largest G grid extension grows to; at most the initial G turns it off
  * @param examplesPerInterval grid extension doubles G once the learner has learned from this many
@@ -34,6 +39,7 @@ public record RefitPolicy(
         double misfitThreshold,
         long misfitUntil,
         long minExamples,
+        int declineBackoff,
         double tolerance,
         int maxGridSize,
         long examplesPerInterval)
@@ -65,6 +71,10 @@ public record RefitPolicy(
         if (minExamples < 1) {
             throw new IllegalArgumentException("minimum examples must be >= 1, got " + minExamples);
         }
+        if (declineBackoff < 0 || declineBackoff > 30) {
+            throw new IllegalArgumentException(
+                    "decline backoff must be 0 to 30 doublings, got " + declineBackoff);
+        }
         if (!(tolerance >= 0)) {
             throw new IllegalArgumentException("refit tolerance must be >= 0, got " + tolerance);
         }
@@ -75,12 +85,12 @@ public record RefitPolicy(
     }
 
     public static RefitPolicy defaults() {
-        return new RefitPolicy(0.2, 0.15, 0, 500, 0.05, 0, 1000);
+        return new RefitPolicy(0.2, 0.15, 0, 500, 2, 0.05, 0, 1000);
     }
 
     /** No refits at all: the grids stay where they were initialized or imported. */
     public static RefitPolicy never() {
-        return new RefitPolicy(1, 1, 0, Long.MAX_VALUE, 0, 0, 1000);
+        return new RefitPolicy(1, 1, 0, Long.MAX_VALUE, 0, 0, 0, 1000);
     }
 
     public boolean refits() {
@@ -94,14 +104,39 @@ public record RefitPolicy(
                 misfitThreshold,
                 misfitUntil,
                 minExamples,
+                declineBackoff,
                 tolerance,
                 maxGridSize,
                 examplesPerInterval);
     }
 
+    /** This policy with another {@code declineBackoff} (0: no backoff). */
+    public RefitPolicy withDeclineBackoff(int doublings) {
+        return new RefitPolicy(
+                outsideThreshold,
+                misfitThreshold,
+                misfitUntil,
+                minExamples,
+                doublings,
+                tolerance,
+                maxGridSize,
+                examplesPerInterval);
+    }
+
+    /**
+     * The examples since the last refit (or declined one) before the learner is looked at again:
+     * {@code minExamples}, doubled for each refit declined in a row up to {@code declineBackoff}.
+     */
+    public long examplesBeforeLook(KanLearner learner) {
+        int doublings = Math.min(learner.declinedInARow(), declineBackoff);
+        return minExamples > (Long.MAX_VALUE >> doublings)
+                ? Long.MAX_VALUE
+                : minExamples << doublings;
+    }
+
     /** Why the learner should refit now, or {@link Reason#NONE}. */
     public Reason reason(KanLearner learner) {
-        if (!refits() || learner.examplesSinceRefit() < minExamples) {
+        if (!refits() || learner.examplesSinceRefit() < examplesBeforeLook(learner)) {
             return Reason.NONE;
         }
         if (outsideThreshold < 1 && learner.outsideGridFraction() >= outsideThreshold) {

@@ -21,11 +21,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * state/v1/} (made by {@link FormatV1Fixtures} at commit 1e28b33), {@code state/v2/} (made by
  * {@link FormatV2Fixtures} at commit 42986c6), {@code state/v3/} (made by {@link FormatV3Fixtures}
  * at commit 9aeec8e, one with a companion KAN, one with two) and {@code state/v4/} (made by {@link
- * FormatV4Fixtures} at commit 1ce7f8a, Adam without momentum) and {@code state/v5/} (made by {@link
- * FormatV5Fixtures}, with a parameter average) decode, predict what they predicted when they were
- * written, and keep learning. A later format must keep these passing through its migration of the
- * older ones, not by regenerating the fixtures; and format 4 writes a learner with momentum in
- * format 3's layout, byte for byte but the version.
+ * FormatV4Fixtures} at commit 1ce7f8a, Adam without momentum), {@code state/v5/} (made by {@link
+ * FormatV5Fixtures} at commit 27b5114, with a parameter average) and {@code state/v6/} (made by
+ * {@link FormatV6Fixtures}, with refits declined in a row) decode, predict what they predicted when
+ * they were written, and keep learning. A later format must keep these passing through its
+ * migration of the older ones, not by regenerating the fixtures; and format 4 writes a learner with
+ * momentum in format 3's layout, byte for byte but the version.
  */
 class LearnerStateFixturesTest {
 
@@ -43,7 +44,9 @@ class LearnerStateFixturesTest {
                 "v4/binary",
                 "v4/regression",
                 "v5/binary",
-                "v5/regression");
+                "v5/regression",
+                "v6/binary",
+                "v6/regression");
     }
 
     @ParameterizedTest
@@ -109,11 +112,12 @@ class LearnerStateFixturesTest {
     }
 
     /**
-     * Formats 4 and 5 store a learner with momentum (beta1 > 0) as format 3 did, and format 5 adds
-     * only the parameter average's horizon (0 for a learner from an older format, which has none):
-     * a learner decoded from a format-3 fixture encodes to the very same bytes but the version and
-     * that one field, and does so again from the learner the first encoding left behind, so a
-     * faster codec cannot change what checkpoints, savepoints and model files hold.
+     * Formats 4 to 6 store a learner with momentum (beta1 > 0) as format 3 did, format 5 adds only
+     * the parameter average's horizon (0 for a learner from an older format, which has none) and
+     * format 6 the refits declined in a row (0 for an older one): a learner decoded from a format-3
+     * fixture encodes to the very same bytes but the version and those two fields, and does so
+     * again from the learner the first encoding left behind, so a faster codec cannot change what
+     * checkpoints, savepoints and model files hold.
      */
     @ParameterizedTest
     @ValueSource(
@@ -123,9 +127,9 @@ class LearnerStateFixturesTest {
                 "v3/binary-companions",
                 "v3/regression-mixture"
             })
-    void aFormat3LearnerEncodesToItsBytesButTheVersionAndTheAverageHorizon(String task) {
+    void aFormat3LearnerEncodesToItsBytesButTheVersionAndTheNewerFields(String task) {
         byte[] fixture = resource(task, ".kans");
-        byte[] expected = withoutAverage(fixture, 3);
+        byte[] expected = asCurrentFormat(fixture, 3);
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(expected);
@@ -134,14 +138,14 @@ class LearnerStateFixturesTest {
 
     /**
      * A format-4 learner without momentum (no first moments in its bytes) encodes to the very same
-     * bytes but the version and the average's horizon, 0: a job upgraded from format 4 keeps its
-     * keys' models as they were.
+     * bytes but the version, the average's horizon, 0, and the refits declined in a row, 0: a job
+     * upgraded from format 4 keeps its keys' models as they were.
      */
     @ParameterizedTest
     @ValueSource(strings = {"v4/binary", "v4/regression"})
-    void aFormat4LearnerEncodesToItsBytesButTheVersionAndTheAverageHorizon(String task) {
+    void aFormat4LearnerEncodesToItsBytesButTheVersionAndTheNewerFields(String task) {
         byte[] fixture = resource(task, ".kans");
-        byte[] expected = withoutAverage(fixture, 4);
+        byte[] expected = asCurrentFormat(fixture, 4);
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(learner.config().beta1()).isZero();
             assertThat(learner.config().averageHorizon()).isZero();
@@ -150,39 +154,61 @@ class LearnerStateFixturesTest {
         }
     }
 
-    /** A format-5 learner with its parameter average encodes to its very bytes. */
+    /**
+     * A format-5 learner with its parameter average encodes to its very bytes but the version and
+     * the refits declined in a row, 0: its next look at the grids comes after the policy's minimum
+     * interval.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"v5/binary", "v5/regression"})
-    void aFormat5LearnerEncodesToItsBytes(String task) {
+    void aFormat5LearnerEncodesToItsBytesButTheVersionAndTheDeclinedInARow(String task) {
         byte[] fixture = resource(task, ".kans");
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(learner.config().averageHorizon()).isPositive();
             assertThat(learner.average).isNotNull();
+            assertThat(learner.declinedInARow()).isZero();
+            assertThat(LearnerStateCodec.encode(learner)).isEqualTo(asCurrentFormat(fixture, 5));
+        }
+    }
+
+    /** A format-6 learner encodes to its very bytes, the refits declined in a row among them. */
+    @ParameterizedTest
+    @ValueSource(strings = {"v6/binary", "v6/regression"})
+    void aFormat6LearnerEncodesToItsBytes(String task) {
+        byte[] fixture = resource(task, ".kans");
+        try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
+            assertThat(learner.declinedInARow())
+                    .isEqualTo(Probe.read(task).counter("declinedInARow"));
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(fixture);
         }
     }
 
     /**
-     * An encoding of format {@code from} (3 or 4) as format 5 writes the same learner: the version
-     * fields set to 5 and an average horizon of 0.0 after each configuration's mixture horizon, the
-     * nested companions' too (whose length prefixes grow by as much).
+     * An encoding of format {@code from} (3 to 5) as the current format writes the same learner:
+     * the version fields set to the current one, an average horizon of 0.0 after each
+     * configuration's mixture horizon where format {@code from} had none, and 0 refits declined in
+     * a row after the declined refits' count, the nested companions' too (whose length prefixes
+     * grow by as much).
      */
-    private static byte[] withoutAverage(byte[] encoding, int from) {
+    private static byte[] asCurrentFormat(byte[] encoding, int from) {
         java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(encoding);
         assertThat(in.getInt(0)).isEqualTo(LearnerStateCodec.MAGIC);
         assertThat(in.getInt(4)).isEqualTo(from);
         int configEnd = configEnd(in, 8);
+        int bodyStart = configEnd + (from >= 5 ? Double.BYTES : 0);
         int companions = in.getInt(afterSeed(in, 8));
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(8);
         head.putInt(LearnerStateCodec.MAGIC).putInt(LearnerStateCodec.CURRENT_VERSION);
         out.writeBytes(head.array());
-        out.writeBytes(java.util.Arrays.copyOfRange(encoding, 8, configEnd));
-        out.writeBytes(new byte[Double.BYTES]); // 0.0: no average
+        out.writeBytes(java.util.Arrays.copyOfRange(encoding, 8, bodyStart));
+        if (from < 5) {
+            out.writeBytes(new byte[Double.BYTES]); // 0.0: no average
+        }
         // the companions close the encoding, each its length and then its own encoding
         int firstCompanion = encoding.length;
         int[] starts = new int[companions];
-        for (int at = configEnd, c = 0; c < companions && at + 8 <= encoding.length; at++) {
+        for (int at = bodyStart, c = 0; c < companions && at + 8 <= encoding.length; at++) {
             if (in.getInt(at) == LearnerStateCodec.MAGIC && in.getInt(at + 4) == from) {
                 starts[c] = at;
                 if (c == 0) {
@@ -192,11 +218,14 @@ class LearnerStateFixturesTest {
                 c++;
             }
         }
-        out.writeBytes(java.util.Arrays.copyOfRange(encoding, configEnd, firstCompanion));
+        int afterDeclined = bodyStart + 2 * Long.BYTES; // the examples, the declined refits
+        out.writeBytes(java.util.Arrays.copyOfRange(encoding, bodyStart, afterDeclined));
+        out.writeBytes(new byte[Integer.BYTES]); // none declined in a row
+        out.writeBytes(java.util.Arrays.copyOfRange(encoding, afterDeclined, firstCompanion));
         for (int start : starts) {
             int length = in.getInt(start - Integer.BYTES);
             byte[] migrated =
-                    withoutAverage(
+                    asCurrentFormat(
                             java.util.Arrays.copyOfRange(encoding, start, start + length), from);
             out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(migrated.length).array());
             out.writeBytes(migrated);
@@ -204,7 +233,7 @@ class LearnerStateFixturesTest {
         return out.toByteArray();
     }
 
-    /** Where a format-3 or -4 configuration starting at {@code at} ends. */
+    /** Where a configuration of format 3 or later ends, before format 5's average horizon. */
     private static int configEnd(java.nio.ByteBuffer in, int at) {
         int p = afterSeed(in, at);
         int count = in.getInt(p);

@@ -79,7 +79,7 @@ class RefitPolicyTest {
 
     @Test
     void aRefitThatWouldChangeTheOutputsMoreThanTheToleranceIsDeclined() {
-        RefitPolicy strict = new RefitPolicy(0.2, 1, 0, 500, 0, 0, 1000); // tolerance 0
+        RefitPolicy strict = new RefitPolicy(0.2, 1, 0, 500, 0, 0, 0, 1000); // tolerance 0
         try (KanLearner learner = learner()) {
             SplittableRandom random = new SplittableRandom(3);
             feed(learner, random, 600, 0);
@@ -93,8 +93,8 @@ class RefitPolicyTest {
 
     @Test
     void aDriftsRefitKeepsToTheTolerance() {
-        RefitPolicy strict = new RefitPolicy(0.2, 1, 0, 500, 0, 0, 1000); // tolerance 0
-        RefitPolicy loose = new RefitPolicy(0.2, 1, 0, 500, 10, 0, 1000);
+        RefitPolicy strict = new RefitPolicy(0.2, 1, 0, 500, 0, 0, 0, 1000); // tolerance 0
+        RefitPolicy loose = new RefitPolicy(0.2, 1, 0, 500, 0, 10, 0, 1000);
         try (KanLearner learner = learner()) {
             SplittableRandom random = new SplittableRandom(4);
             feed(learner, random, 2_000, 0.5);
@@ -109,6 +109,51 @@ class RefitPolicyTest {
             assertThat(result).isNotNull();
             assertThat(result.change()).isPositive().isLessThanOrEqualTo(loose.tolerance());
             assertThat(learner.gridEpoch()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A grid that stays off its inputs and cannot move within the tolerance is looked at after the
+     * minimum interval, then after twice and four times as long, and from then on every four
+     * intervals; the count of looks declined in a row travels with the learner's state (a RocksDB
+     * backend decodes it on every event), and a refit that is applied starts over.
+     */
+    @Test
+    void declinedRefitsInARowStretchTheWaitUpToTheBackoffAndAnAppliedRefitStartsOver() {
+        RefitPolicy strict = new RefitPolicy(0.2, 1, 0, 100, 2, 0, 0, 1000); // tolerance 0
+        try (KanLearner first = learner()) {
+            SplittableRandom random = new SplittableRandom(6);
+            feed(first, random, 300, 0);
+            KanLearner learner = first;
+            int[] examplesAtLook = new int[6];
+            int looks = 0;
+            for (int e = 1; e <= 2_500 && looks < examplesAtLook.length; e++) {
+                feed(learner, random, 1, 3); // off the grid's interior: every look finds it due
+                if (learner.refitIfDue(strict) == null && learner.rejectedRefits() > looks) {
+                    examplesAtLook[looks++] = e;
+                }
+                // every event through the codec, as the RocksDB backend reads and writes the model
+                KanLearner decoded =
+                        LearnerStateCodec.decode(LearnerStateCodec.encode(learner), "cpu");
+                if (learner != first) {
+                    learner.close();
+                }
+                learner = decoded;
+            }
+            try (KanLearner last = learner) {
+                assertThat(examplesAtLook)
+                        .as("the examples at which the declined looks came")
+                        .containsExactly(1, 201, 601, 1_001, 1_401, 1_801);
+                assertThat(last.declinedInARow()).isEqualTo(6);
+                assertThat(strict.examplesBeforeLook(last)).isEqualTo(400);
+                assertThat(strict.withDeclineBackoff(0).examplesBeforeLook(last)).isEqualTo(100);
+
+                RefitPolicy loose = new RefitPolicy(0.2, 1, 0, 100, 2, 10, 0, 1000);
+                feed(last, random, 400, 3);
+                assertThat(last.refitIfDue(loose)).isNotNull();
+                assertThat(last.declinedInARow()).isZero();
+                assertThat(loose.examplesBeforeLook(last)).isEqualTo(100);
+            }
         }
     }
 

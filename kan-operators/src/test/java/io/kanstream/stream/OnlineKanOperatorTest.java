@@ -56,7 +56,7 @@ class OnlineKanOperatorTest {
                 .batchSize(8)
                 .batchTimeout(Duration.ZERO)
                 .metricsEvery(50)
-                .refitPolicy(new RefitPolicy(0.2, 0.1, 400, 64, 0.05, 0, 1000));
+                .refitPolicy(new RefitPolicy(0.2, 0.1, 400, 64, 5, 0.05, 0, 1000));
     }
 
     static KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> harness(

@@ -30,6 +30,10 @@ public record KanVariant(
         UnaryOperator<KanConfig.Builder> model,
         UnaryOperator<OnlineKanConfig.Builder> online) {
 
+    private static ReplaySettings backoff(ReplaySettings s, int doublings) {
+        return s.toBuilder().refitPolicy(s.refitPolicy().withDeclineBackoff(doublings)).build();
+    }
+
     /** A policy that never refits. */
     public static final RefitPolicy NEVER_REFIT = RefitPolicy.never();
 
@@ -88,6 +92,17 @@ public record KanVariant(
      */
     public static final List<KanVariant> EXTRA =
             List.of(
+                    of(
+                            "kan-refit-backoff-off",
+                            "after a declined refit the grids are looked at again after the"
+                                    + " minimum interval every time, instead of twice as long after"
+                                    + " each one declined in a row (up to 4x)",
+                            s -> backoff(s, 0)),
+                    of(
+                            "kan+refit-backoff-5",
+                            "declined refits in a row double the wait before the next look up to"
+                                    + " five times (32x the minimum interval) instead of twice",
+                            s -> backoff(s, 5)),
                     average(
                             "kan+average-30",
                             "the parameter average over about 30 steps instead of 100",
