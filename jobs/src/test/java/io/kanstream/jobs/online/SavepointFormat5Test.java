@@ -10,9 +10,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A savepoint of models as typed keyed state (the committed {@code savepoints/format-5}, see {@link
  * SavepointFixture}): each key's learner in {@code kan-learner} as learner format 5, with its
- * parameter average, and its progress in {@code kan-progress}, the layout main writes today. Every
- * key goes on from the model, counters, pending batch and awaiting events it had; a later layout
- * must keep this test passing through its migration.
+ * parameter average, and its progress in {@code kan-progress}, the layout main wrote before learner
+ * format 6. Every key goes on from the model, counters, pending batch and awaiting events it had,
+ * migrated to format 6 on the way.
  */
 @ExtendWith(LocalKafka.class)
 class SavepointFormat5Test {
