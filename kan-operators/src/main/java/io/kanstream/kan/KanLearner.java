@@ -396,7 +396,7 @@ public final class KanLearner implements AutoCloseable {
      * @return (n, outputs) row-major
      */
     public float[] outputs(float[] rows, int n) {
-        return outputs(rows, n, false, false);
+        return outputs(rows, n, false);
     }
 
     /**
@@ -408,20 +408,7 @@ public final class KanLearner implements AutoCloseable {
      * @return (n, outputs) row-major
      */
     public float[] score(float[] rows, int n) {
-        return outputs(rows, n, true, false);
-    }
-
-    /**
-     * {@link #score} of one event whose label came with it, for a step on it alone right after (a
-     * batch of one): the forward pass is kept, and that step starts from it instead of running the
-     * pass again, to the same result. Scoring without a step to follow is cheaper with {@link
-     * #score}, which keeps nothing.
-     *
-     * @param row (1, inputs), raw features
-     * @return (1, outputs)
-     */
-    public float[] scoreBeforeItsStep(float[] row) {
-        return outputs(row, 1, true, true);
+        return outputs(rows, n, true);
     }
 
     /**
@@ -435,20 +422,16 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /** This learner's outputs mixed with its companions', if it has any. */
-    private float[] outputs(float[] rows, int n, boolean record, boolean keepPass) {
-        float[] own = ownOutputs(rows, n, record, keepPass);
+    private float[] outputs(float[] rows, int n, boolean record) {
+        float[] own = ownOutputs(rows, n, record);
         return mixture == null ? own : mixture.mix(own, rows, n, record);
     }
 
     /** This learner's outputs, mixed with its parameter average's if it has one. */
     float[] ownOutputs(float[] rows, int n, boolean record) {
-        return ownOutputs(rows, n, record, false);
-    }
-
-    private float[] ownOutputs(float[] rows, int n, boolean record, boolean keepPass) {
         checkRows(rows, n);
         float[] z = normalizer.apply(rows, n);
-        float[] outputs = networkOutputs(z, n, record, keepPass);
+        float[] outputs = networkOutputs(z, n, record);
         if (average == null) {
             return outputs;
         }
@@ -474,16 +457,9 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /** The network's own finished outputs on normalized rows, without the average. */
-    private float[] networkOutputs(float[] z, int n, boolean record, boolean keepPass) {
+    private float[] networkOutputs(float[] z, int n, boolean record) {
         float[] outputs;
-        if (keepPass && record && n == 1 && scoresOnHost(1)) {
-            // an event scored on the host: its pass is kept for the step its label may bring next,
-            // on a copy of the row (without a normalizer z is the caller's array)
-            float[] row = z.clone();
-            HostKan.Pass pass = host().scoreRow(row, statistics);
-            ScoredRow.remember(this, row, pass);
-            outputs = pass.output.clone();
-        } else if (scoresOnHost(n)) {
+        if (scoresOnHost(n)) {
             outputs = host().outputs(z, n, record ? statistics : null);
         } else {
             outputs = onDevice().outputs(z, n);
@@ -526,7 +502,6 @@ public final class KanLearner implements AutoCloseable {
         if (mixture != null || average != null) {
             checkBatch(rows, labels); // before any member learns from them
         }
-        long examplesBefore = examples;
         if (mixture != null) {
             mixture.learn(ownOutputs(rows, n, false), rows, labels, labelScale());
         }
@@ -534,7 +509,7 @@ public final class KanLearner implements AutoCloseable {
             float[] z = normalizer.apply(rows, n);
             float[][] scored = ParameterAverage.recall(this, z);
             if (scored == null) {
-                scored = new float[][] {networkOutputs(z, n, false, false), averageOutputs(z, n)};
+                scored = new float[][] {networkOutputs(z, n, false), averageOutputs(z, n)};
             }
             average.learn(scored[0], scored[1], labels, labelScale());
         }
@@ -542,14 +517,7 @@ public final class KanLearner implements AutoCloseable {
         KanKernel kernel = trainsOnHost(n) ? host() : onDevice();
         double loss;
         double norm;
-        // A label right after its event's score meets the model and the normalizer as the score
-        // left them, so the row normalizes as it did then: the host's step starts from the very
-        // pass the score ran instead of running it again.
-        HostKan.Pass scored =
-                n == 1 && kernel == host
-                        ? ScoredRow.recall(this, examplesBefore, batch.inputs())
-                        : null;
-        try (KanKernel.Step step = scored != null ? scored : kernel.forward(batch.inputs(), n)) {
+        try (KanKernel.Step step = kernel.forward(batch.inputs(), n)) {
             float[] outputs = step.outputs();
             float[] gradient = new float[outputs.length];
             loss = lossAndGradient(outputs, batch.targets(), gradient);
@@ -591,17 +559,12 @@ public final class KanLearner implements AutoCloseable {
     record Batch(float[] inputs, double[] targets) {}
 
     /**
-     * Everything a step does before the network: checks the rows and labels, standardizes the rows
-     * as the model saw them when they were scored (the step's gradient is that of the loss they
-     * were scored with), then lets the normalizer learn from them, counts the examples. Shared by
-     * {@link #learn} and {@link KanPool#learn}.
+     * Everything a step does before the network: checks the rows and labels, lets the normalizer
+     * learn from them, counts the examples. Shared by {@link #learn} and {@link KanPool#learn}.
      */
     Batch prepare(float[] rows, double[] labels) {
         int n = labels.length;
         checkBatch(rows, labels);
-        // the rows as the model saw them when they were scored: standardized with the moments of
-        // the rows before them; then the normalizer learns from them
-        float[] z = normalizer.apply(rows, n);
         normalizer.observe(rows, n);
         double[] targets = labels.clone();
         if (config.task() == Task.REGRESSION) {
@@ -610,6 +573,7 @@ public final class KanLearner implements AutoCloseable {
                 targets[s] = normalizer.targetToNetwork(labels[s]);
             }
         }
+        float[] z = normalizer.apply(rows, n);
         examples += n;
         return new Batch(z, targets);
     }
@@ -943,61 +907,6 @@ public final class KanLearner implements AutoCloseable {
         if (mirror != null) {
             mirror.close();
             mirror = null;
-        }
-    }
-
-    /** Whether this thread keeps the forward pass of this learner's last scored row. */
-    boolean keepsScoredPass() {
-        return ScoredRow.keptFor(this);
-    }
-
-    /**
-     * The forward pass of the last event a thread scored on the host, for the step its label may
-     * bring right after (a label inline with its event, a batch of one), which then skips its own
-     * forward pass. Stamped with the learner, its model version (steps, refits) and examples
-     * learned from, and the normalized row: only a pass that a new one would repeat to the bit is
-     * reused.
-     */
-    private static final class ScoredRow {
-        private static final ThreadLocal<ScoredRow> LAST = ThreadLocal.withInitial(ScoredRow::new);
-
-        private KanLearner learner;
-        private long version;
-        private long examples;
-        private float[] z;
-        private HostKan.Pass pass;
-
-        static void remember(KanLearner learner, float[] z, HostKan.Pass pass) {
-            ScoredRow last = LAST.get();
-            last.learner = learner;
-            last.version = learner.version;
-            last.examples = learner.examples;
-            last.z = z;
-            last.pass = pass;
-        }
-
-        /** Whether the thread keeps a scored pass for this learner (for tests). */
-        static boolean keptFor(KanLearner learner) {
-            return LAST.get().learner == learner;
-        }
-
-        /**
-         * The pass kept for this learner, if it has not changed since (its examples as they were
-         * before this step's), and this normalized row; else null.
-         */
-        static HostKan.Pass recall(KanLearner learner, long examples, float[] z) {
-            ScoredRow last = LAST.get();
-            if (last.learner != learner
-                    || last.version != learner.version
-                    || last.examples != examples
-                    || !java.util.Arrays.equals(last.z, z)) {
-                return null;
-            }
-            HostKan.Pass pass = last.pass;
-            last.learner = null; // used once: the step changes the model
-            last.pass = null;
-            last.z = null;
-            return pass;
         }
     }
 }

@@ -499,9 +499,6 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 KanLearner learner = keys[i].learner;
                 if (pool != null && pool.accepts(learner)) {
                     pooled.add(i);
-                } else if (event.label() != null && config.batchSize() == 1) {
-                    // its label steps the model right after: the step reuses the score's pass
-                    scores[i] = learner.scoreBeforeItsStep(event.features());
                 } else {
                     scores[i] = learner.score(event.features(), 1);
                 }
