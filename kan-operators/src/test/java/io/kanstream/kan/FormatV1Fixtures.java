@@ -88,16 +88,25 @@ public final class FormatV1Fixtures {
 
     /** A fixture's probe file: the learner's counters, then each probe row and its output. */
     static void writeProbes(KanLearner learner, Path file) throws IOException {
+        writeProbes(learner, file, "");
+    }
+
+    /**
+     * @param moreCounters appended to the counters' line as written, e.g. {@code " name=value"}:
+     *     what a later format adds
+     */
+    static void writeProbes(KanLearner learner, Path file, String moreCounters) throws IOException {
         float[] probes = rows(new SplittableRandom(99), PROBES);
         float[] outputs = learner.outputs(probes, PROBES);
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             out.write(
                     String.format(
                             Locale.ROOT,
-                            "# steps=%d examples=%d gridEpoch=%d%n",
+                            "# steps=%d examples=%d gridEpoch=%d%s%n",
                             learner.steps(),
                             learner.examples(),
-                            learner.gridEpoch()));
+                            learner.gridEpoch(),
+                            moreCounters));
             out.write("x0,x1,x2,x3,output\n");
             for (int s = 0; s < PROBES; s++) {
                 for (int d = 0; d < 4; d++) {

@@ -1,7 +1,6 @@
 package io.kanstream.kan;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,24 +40,18 @@ public final class FormatV6Fixtures {
         String name = "learner-4-8-1-" + task.name().toLowerCase(Locale.ROOT);
         Path model = dir.resolve(name + ".kans");
         FormatV3Fixtures.write(dir, name, KanConfig.builder(List.of(4, 8, 1)).task(task).build());
-        int declined;
         try (KanLearner learner = LearnerStateCodec.decode(Files.readAllBytes(model), "cpu")) {
             for (int look = 0; look < 2; look++) {
                 if (learner.refitWithinTolerance(DECLINES_ALL) != null) {
                     throw new IllegalStateException("a refit within tolerance 0 was applied");
                 }
             }
-            declined = learner.declinedInARow();
             Files.write(model, LearnerStateCodec.encode(learner));
-            FormatV1Fixtures.writeProbes(learner, dir.resolve(name + ".probe.csv"));
+            // the probe file's counters, and the one this format adds
+            FormatV1Fixtures.writeProbes(
+                    learner,
+                    dir.resolve(name + ".probe.csv"),
+                    " declinedInARow=" + learner.declinedInARow());
         }
-        // the probe file's counters, and the one this format adds
-        Path probes = dir.resolve(name + ".probe.csv");
-        String text = Files.readString(probes, StandardCharsets.UTF_8);
-        int eol = text.indexOf('\n');
-        Files.writeString(
-                probes,
-                text.substring(0, eol) + " declinedInARow=" + declined + text.substring(eol),
-                StandardCharsets.UTF_8);
     }
 }

@@ -30,10 +30,6 @@ public record KanVariant(
         UnaryOperator<KanConfig.Builder> model,
         UnaryOperator<OnlineKanConfig.Builder> online) {
 
-    private static ReplaySettings backoff(ReplaySettings s, int doublings) {
-        return s.toBuilder().refitPolicy(s.refitPolicy().withDeclineBackoff(doublings)).build();
-    }
-
     /** A policy that never refits. */
     public static final RefitPolicy NEVER_REFIT = RefitPolicy.never();
 
@@ -215,6 +211,11 @@ public record KanVariant(
     }
 
     /** No grid refits, neither from the summaries nor on a drift. */
+    /** The replay's refit policy with another backoff after declined refits. */
+    private static ReplaySettings backoff(ReplaySettings s, int doublings) {
+        return s.toBuilder().refitPolicy(s.refitPolicy().withDeclineBackoff(doublings)).build();
+    }
+
     private static ReplaySettings refitOff(ReplaySettings s) {
         return s.toBuilder()
                 .refitPolicy(NEVER_REFIT)
