@@ -333,6 +333,20 @@ final class HostKan implements KanKernel {
     }
 
     /**
+     * One row's forward pass, kept whole so that a step on the same row can start from it instead
+     * of running the forward pass again; every layer's input goes into {@code statistics}. Its
+     * outputs are {@link #outputs}' to the bit (the same per-output sums).
+     */
+    Pass scoreRow(float[] x, ActivationStatistics statistics) {
+        Pass pass = new Pass(x, 1);
+        for (int l = 0; l < layers.length; l++) {
+            statistics.record(l, pass.input[l], layers[l].grid);
+        }
+        statistics.advance();
+        return pass;
+    }
+
+    /**
      * Every layer's input, plus the final output.
      *
      * @return [l] (n, in_l) for each layer l, then (n, out)

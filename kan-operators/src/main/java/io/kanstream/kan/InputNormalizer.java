@@ -80,14 +80,34 @@ final class InputNormalizer {
      * @param rows (n, in) raw, row-major; @return (n, in) normalized
      */
     float[] apply(float[] rows, int n) {
+        return enabled ? standardize(rows, n, features) : rows;
+    }
+
+    /**
+     * One row standardized with the moments it will have once {@link #observe} has taken that very
+     * row (the moments as they are if they no longer learn): what a step on the row right after
+     * computes, to the bit, since the same update runs on a copy.
+     *
+     * @param row (1, in) raw; @return (1, in) normalized
+     */
+    float[] applyAsObserved(float[] row) {
         if (!enabled) {
-            return rows;
+            return row;
         }
-        int in = features.dimensions();
+        RunningMoments after = features;
+        if (warmup == 0 || features.count() < warmup) {
+            after = features.copy();
+            after.add(row, 0, horizon);
+        }
+        return standardize(row, 1, after);
+    }
+
+    private static float[] standardize(float[] rows, int n, RunningMoments moments) {
+        int in = moments.dimensions();
         float[] z = new float[rows.length];
         for (int d = 0; d < in; d++) {
-            double mean = offset(d);
-            double scale = scale(d);
+            double mean = moments.mean(d);
+            double scale = scale(moments, d);
             for (int s = 0; s < n; s++) {
                 float value = (float) ((rows[s * in + d] - mean) / scale);
                 z[s * in + d] = Math.max(-CLIP, Math.min(CLIP, value));
@@ -103,8 +123,12 @@ final class InputNormalizer {
 
     /** What feature d is divided by: twice its std, or 1 before it has spread. */
     double scale(int d) {
-        double std = features.std(d);
-        return enabled && std > MIN_STD ? 2 * std : 1;
+        return enabled ? scale(features, d) : 1;
+    }
+
+    private static double scale(RunningMoments moments, int d) {
+        double std = moments.std(d);
+        return std > MIN_STD ? 2 * std : 1;
     }
 
     double targetToNetwork(double label) {

@@ -396,7 +396,7 @@ public final class KanLearner implements AutoCloseable {
      * @return (n, outputs) row-major
      */
     public float[] outputs(float[] rows, int n) {
-        return outputs(rows, n, false);
+        return outputs(rows, n, false, false);
     }
 
     /**
@@ -408,7 +408,21 @@ public final class KanLearner implements AutoCloseable {
      * @return (n, outputs) row-major
      */
     public float[] score(float[] rows, int n) {
-        return outputs(rows, n, true);
+        return outputs(rows, n, true, false);
+    }
+
+    /**
+     * {@link #score} of one event whose label came with it, for a step on it alone right after (a
+     * batch of one): the row is standardized with the input moments it will have once that step's
+     * normalizer has taken it, which is what the step computes, so the step starts from this very
+     * forward pass instead of running it again. With companions it is {@link #score}: their mixture
+     * learns from outputs standardized as they were before the row.
+     *
+     * @param row (1, inputs), raw features
+     * @return (1, outputs)
+     */
+    public float[] scoreBeforeItsStep(float[] row) {
+        return outputs(row, 1, true, mixture == null);
     }
 
     /**
@@ -422,24 +436,40 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /** This learner's outputs mixed with its companions', if it has any. */
-    private float[] outputs(float[] rows, int n, boolean record) {
-        float[] own = ownOutputs(rows, n, record);
+    private float[] outputs(float[] rows, int n, boolean record, boolean asStepped) {
+        float[] own = ownOutputs(rows, n, record, asStepped);
         return mixture == null ? own : mixture.mix(own, rows, n, record);
     }
 
     /** This learner's outputs, mixed with its parameter average's if it has one. */
     float[] ownOutputs(float[] rows, int n, boolean record) {
+        return ownOutputs(rows, n, record, false);
+    }
+
+    /**
+     * @param asStepped one row, standardized as the step on it right after will standardize it, and
+     *     its forward pass kept for that step when both run on the host
+     */
+    private float[] ownOutputs(float[] rows, int n, boolean record, boolean asStepped) {
         checkRows(rows, n);
-        float[] z = normalizer.apply(rows, n);
-        float[] outputs = networkOutputs(z, n, record);
-        if (average == null) {
-            return outputs;
+        float[] z;
+        HostKan.Pass pass = null;
+        float[] outputs;
+        if (asStepped && record && n == 1 && scoresOnHost(1) && trainsOnHost(1)) {
+            z = normalizer.applyAsObserved(rows);
+            // without a normalizer z is the caller's array, which the kept pass must not share
+            pass = host().scoreRow(z == rows ? z.clone() : z, statistics);
+            outputs = pass.output.clone();
+            finish(outputs);
+        } else {
+            z = normalizer.apply(rows, n);
+            outputs = networkOutputs(z, n, record);
         }
-        float[] averaged = averageOutputs(z, n);
-        if (n == 1) {
-            ParameterAverage.remember(this, z, outputs, averaged);
+        float[] averaged = average == null ? null : averageOutputs(z, n);
+        if (n == 1 && (average != null || pass != null)) {
+            ScoredRow.remember(this, rows, z, outputs, averaged, pass);
         }
-        return average.mix(outputs, averaged, n);
+        return average == null ? outputs : average.mix(outputs, averaged, n);
     }
 
     /**
@@ -502,22 +532,29 @@ public final class KanLearner implements AutoCloseable {
         if (mixture != null || average != null) {
             checkBatch(rows, labels); // before any member learns from them
         }
+        // the event's own score, if this row was the last one scored and nothing changed since
+        ScoredRow scored = n == 1 ? ScoredRow.recall(this, rows) : null;
         if (mixture != null) {
             mixture.learn(ownOutputs(rows, n, false), rows, labels, labelScale());
         }
+        // the average is charged, and the network steps, on the rows as the normalizer has them
+        // once it has learned from them; an event scored with scoreBeforeItsStep was scored so
+        float[] z = observeRows(rows, labels);
+        boolean asScored = scored != null && java.util.Arrays.equals(scored.z, z);
         if (average != null) {
-            float[] z = normalizer.apply(rows, n);
-            float[][] scored = ParameterAverage.recall(this, z);
-            if (scored == null) {
-                scored = new float[][] {networkOutputs(z, n, false), averageOutputs(z, n)};
+            if (asScored) {
+                average.learn(scored.own, scored.average, labels, labelScale());
+            } else {
+                average.learn(
+                        networkOutputs(z, n, false), averageOutputs(z, n), labels, labelScale());
             }
-            average.learn(scored[0], scored[1], labels, labelScale());
         }
-        Batch batch = prepare(rows, labels);
+        Batch batch = new Batch(z, observeTargets(labels));
         KanKernel kernel = trainsOnHost(n) ? host() : onDevice();
+        HostKan.Pass kept = asScored && kernel == host ? scored.pass : null;
         double loss;
         double norm;
-        try (KanKernel.Step step = kernel.forward(batch.inputs(), n)) {
+        try (KanKernel.Step step = kept != null ? kept : kernel.forward(batch.inputs(), n)) {
             float[] outputs = step.outputs();
             float[] gradient = new float[outputs.length];
             loss = lossAndGradient(outputs, batch.targets(), gradient);
@@ -559,13 +596,26 @@ public final class KanLearner implements AutoCloseable {
     record Batch(float[] inputs, double[] targets) {}
 
     /**
-     * Everything a step does before the network: checks the rows and labels, lets the normalizer
-     * learn from them, counts the examples. Shared by {@link #learn} and {@link KanPool#learn}.
+     * A step's first half, shared by {@link #learn} and {@link KanPool#learn}: checks the rows and
+     * labels, lets the normalizer learn from the rows, and standardizes them as the step sees them.
+     * The parameter average is charged on these.
+     *
+     * @return (n, inputs) normalized
      */
-    Batch prepare(float[] rows, double[] labels) {
+    float[] observeRows(float[] rows, double[] labels) {
         int n = labels.length;
         checkBatch(rows, labels);
         normalizer.observe(rows, n);
+        return normalizer.apply(rows, n);
+    }
+
+    /**
+     * A step's second half, after {@link #observeRows}: the targets in network units (the target
+     * moments learn from the labels only now, after everything that scores the rows in label
+     * units), and the examples counted.
+     */
+    double[] observeTargets(double[] labels) {
+        int n = labels.length;
         double[] targets = labels.clone();
         if (config.task() == Task.REGRESSION) {
             normalizer.observeTargets(labels);
@@ -573,9 +623,8 @@ public final class KanLearner implements AutoCloseable {
                 targets[s] = normalizer.targetToNetwork(labels[s]);
             }
         }
-        float[] z = normalizer.apply(rows, n);
         examples += n;
-        return new Batch(z, targets);
+        return targets;
     }
 
     /** Throws, naming what is wrong, unless the rows and labels make a batch for this learner. */
@@ -907,6 +956,79 @@ public final class KanLearner implements AutoCloseable {
         if (mirror != null) {
             mirror.close();
             mirror = null;
+        }
+    }
+
+    /** Whether this thread keeps the forward pass of this learner's last scored row (for tests). */
+    boolean keepsScoredPass() {
+        ScoredRow last = ScoredRow.LAST.get();
+        return last.learner == this && last.pass != null;
+    }
+
+    /**
+     * The last single row a learner of this thread scored: its finished outputs and its average's,
+     * and the forward pass when {@link #scoreBeforeItsStep} kept it. The job scores an event and
+     * then, its label inline, learns from the same row at once; charging the average its loss needs
+     * those very outputs, and the step can start from that pass, so they are kept here rather than
+     * computed twice, and rather than in every key's learner. Stamped with the learner, its model
+     * version (steps, refits) and examples learned from (its normalizer and calibrator learn with
+     * each), and the raw row.
+     */
+    private static final class ScoredRow {
+        static final ThreadLocal<ScoredRow> LAST = ThreadLocal.withInitial(ScoredRow::new);
+
+        KanLearner learner;
+        long version;
+        long examples;
+        float[] row;
+        float[] z;
+        float[] own;
+        float[] average;
+        HostKan.Pass pass;
+
+        /** Keeps one scored row; the arrays are the caller's to give away. */
+        static void remember(
+                KanLearner learner,
+                float[] row,
+                float[] z,
+                float[] own,
+                float[] average,
+                HostKan.Pass pass) {
+            ScoredRow last = LAST.get();
+            last.learner = learner;
+            last.version = learner.version;
+            last.examples = learner.examples;
+            last.row = row.clone();
+            last.z = z == row ? last.row : z; // else the normalizer's own new array
+            last.own = own;
+            last.average = average;
+            last.pass = pass;
+        }
+
+        /**
+         * What {@link #remember} kept for this very learner, as it still is, and this raw row,
+         * taken out of the slot (the step that follows changes the model); or null.
+         */
+        static ScoredRow recall(KanLearner learner, float[] row) {
+            ScoredRow last = LAST.get();
+            if (last.learner != learner
+                    || last.version != learner.version
+                    || last.examples != learner.examples
+                    || !java.util.Arrays.equals(last.row, row)) {
+                return null;
+            }
+            ScoredRow taken = new ScoredRow();
+            taken.z = last.z;
+            taken.own = last.own;
+            taken.average = last.average;
+            taken.pass = last.pass;
+            last.learner = null;
+            last.row = null;
+            last.z = null;
+            last.own = null;
+            last.average = null;
+            last.pass = null;
+            return taken;
         }
     }
 }

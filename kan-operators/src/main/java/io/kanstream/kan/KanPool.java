@@ -234,15 +234,31 @@ public final class KanPool implements AutoCloseable {
      * @return (owners.length, outputs) row-major
      */
     public float[] score(KanLearner[] owners, float[] rows) {
-        return outputs(owners, rows, true);
+        return outputs(owners, rows, true, null);
+    }
+
+    /**
+     * {@link #score}, where the rows marked have their label with them and their learner steps on
+     * them alone right after: those are standardized as that step will standardize them, as {@link
+     * KanLearner#scoreBeforeItsStep} does.
+     *
+     * @param beforeItsStep (owners.length) whether a step on the row alone follows
+     */
+    public float[] score(KanLearner[] owners, float[] rows, boolean[] beforeItsStep) {
+        if (beforeItsStep.length != owners.length) {
+            throw new IllegalArgumentException(
+                    owners.length + " rows need as many marks, got " + beforeItsStep.length);
+        }
+        return outputs(owners, rows, true, beforeItsStep);
     }
 
     /** {@link #score} without recording anything: probes and evaluation. */
     public float[] outputs(KanLearner[] owners, float[] rows) {
-        return outputs(owners, rows, false);
+        return outputs(owners, rows, false, null);
     }
 
-    private float[] outputs(KanLearner[] owners, float[] rows, boolean record) {
+    private float[] outputs(
+            KanLearner[] owners, float[] rows, boolean record, boolean[] beforeItsStep) {
         int n = owners.length;
         for (KanLearner owner : owners) {
             check(owner);
@@ -261,7 +277,12 @@ public final class KanPool implements AutoCloseable {
         for (int r = 0; r < n; r++) {
             float[] row = Arrays.copyOfRange(rows, r * inputs, (r + 1) * inputs);
             owners[r].checkRows(row, 1);
-            System.arraycopy(owners[r].normalizer.apply(row, 1), 0, z, r * inputs, inputs);
+            InputNormalizer normalizer = owners[r].normalizer;
+            float[] standardized =
+                    beforeItsStep != null && beforeItsStep[r]
+                            ? normalizer.applyAsObserved(row)
+                            : normalizer.apply(row, 1);
+            System.arraycopy(standardized, 0, z, r * inputs, inputs);
         }
         if (n == 0) {
             return new float[0];
@@ -319,16 +340,16 @@ public final class KanPool implements AutoCloseable {
 
     /**
      * Charges each learner's network and parameter average their loss on its batch, as {@link
-     * KanLearner#learn} does before a step: their finished outputs on the rows as the learner's
-     * normalizer saw them before the batch. Two forward calls for all keys.
+     * KanLearner#learn} does before a step: their finished outputs on the rows as the step sees
+     * them (normalized after the normalizer learned from them). Two forward calls for all keys.
      */
     private void chargeAverages(
-            KanLearner[] learners, float[][] rows, double[][] labels, int longest) {
+            KanLearner[] learners, float[][] normalized, double[][] labels, int longest) {
         int keys = learners.length;
         float[] x = new float[keys * longest * inputs];
         long[] index = new long[keys];
         for (int k = 0; k < keys; k++) {
-            float[] z = learners[k].normalizer.apply(rows[k], labels[k].length);
+            float[] z = normalized[k];
             System.arraycopy(z, 0, x, k * longest * inputs, z.length);
             index[k] = learners[k].poolSlot;
         }
@@ -399,12 +420,17 @@ public final class KanPool implements AutoCloseable {
             return results;
         }
         admit(Arrays.asList(learners));
+        // as KanLearner#learn: the averages are charged on the rows as the step sees them
+        float[][] normalized = new float[keys][];
+        for (int k = 0; k < keys; k++) {
+            normalized[k] = learners[k].observeRows(rows[k], labels[k]);
+        }
         if (averaging) {
-            chargeAverages(learners, rows, labels, longest);
+            chargeAverages(learners, normalized, labels, longest);
         }
         KanLearner.Batch[] batches = new KanLearner.Batch[keys];
         for (int k = 0; k < keys; k++) {
-            batches[k] = learners[k].prepare(rows[k], labels[k]);
+            batches[k] = new KanLearner.Batch(normalized[k], learners[k].observeTargets(labels[k]));
         }
         // each key's rows, padded with zero rows whose output gradient is zero
         float[] x = new float[keys * longest * inputs];

@@ -1,7 +1,5 @@
 package io.kanstream.kan;
 
-import java.util.Arrays;
-
 /**
  * A slow member of a learner at the price of its parameters alone: an exponential average of the
  * learner's own parameters over its recent steps ({@link KanConfig#averageHorizon()}), scored
@@ -30,23 +28,6 @@ final class ParameterAverage {
 
     /** Steps taken where the host's parameters were not current (a device), not yet averaged in. */
     private long pendingSteps;
-
-    /**
-     * The last single row a learner of this thread scored with its average: the members' finished
-     * outputs on it. The job scores an event and then, its label inline, learns from the same row
-     * at once; charging the members their loss there needs those very outputs, so they are kept
-     * here rather than computed twice, and rather than in every key's learner.
-     */
-    private static final ThreadLocal<LastRow> LAST_ROW = ThreadLocal.withInitial(LastRow::new);
-
-    private static final class LastRow {
-        KanLearner learner;
-        long version;
-        long examples;
-        float[] z;
-        float[] own;
-        float[] average;
-    }
 
     ParameterAverage(KanConfig config, float[][] parameters, double[] losses) {
         if (!(config.averageHorizon() > 0)) {
@@ -122,38 +103,6 @@ final class ParameterAverage {
      */
     float[] outputs(HostKan host, float[] z, int n) {
         return host.outputsWith(parameters, z, n);
-    }
-
-    /**
-     * Keeps the members' finished outputs on one normalized row of {@code learner} for {@link
-     * #recall}; the arrays are the caller's to give away. The learner's model version (steps,
-     * refits) and examples learned from (its normalizer and calibrator learn with each) stamp them.
-     */
-    static void remember(KanLearner learner, float[] z, float[] own, float[] avg) {
-        LastRow last = LAST_ROW.get();
-        last.learner = learner;
-        last.version = learner.version;
-        last.examples = learner.examples;
-        last.z = z.clone();
-        last.own = own;
-        last.average = avg;
-    }
-
-    /**
-     * The members' outputs {@link #remember} kept for this very learner, as it still is, and this
-     * normalized row; or null: any step, refit, learning or other row in between, and they are
-     * computed anew.
-     */
-    static float[][] recall(KanLearner learner, float[] z) {
-        LastRow last = LAST_ROW.get();
-        if (last.learner != learner
-                || last.version != learner.version
-                || last.examples != learner.examples
-                || !Arrays.equals(last.z, z)) {
-            return null;
-        }
-        last.learner = null; // used once: the step that follows changes the model
-        return new float[][] {last.own, last.average};
     }
 
     /** The weights of the learner and of the average; they sum to 1. */

@@ -51,6 +51,11 @@ final class RunningMoments {
         m2[d] += delta * (x - mean[d]);
     }
 
+    /** An independent copy: updating one leaves the other as it was. */
+    RunningMoments copy() {
+        return new RunningMoments(count, mean, m2);
+    }
+
     void restoreFrom(RunningMoments other) {
         count = other.count;
         System.arraycopy(other.mean, 0, mean, 0, mean.length);

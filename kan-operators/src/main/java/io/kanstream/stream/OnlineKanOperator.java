@@ -499,6 +499,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 KanLearner learner = keys[i].learner;
                 if (pool != null && pool.accepts(learner)) {
                     pooled.add(i);
+                } else if (stepsRightAfter(event)) {
+                    // its label steps the model right after: scored as that step will see it
+                    scores[i] = learner.scoreBeforeItsStep(event.features());
                 } else {
                     scores[i] = learner.score(event.features(), 1);
                 }
@@ -508,19 +511,26 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             int inputs = config.model().inputs();
             KanLearner[] owners = new KanLearner[pooled.size()];
             float[] rows = new float[pooled.size() * inputs];
+            boolean[] beforeItsStep = new boolean[owners.length];
             for (int q = 0; q < owners.length; q++) {
                 int i = pooled.get(q);
                 owners[q] = keys[i].learner;
-                System.arraycopy(
-                        ((Event) wave.get(i).value()).features(), 0, rows, q * inputs, inputs);
+                Event event = (Event) wave.get(i).value();
+                System.arraycopy(event.features(), 0, rows, q * inputs, inputs);
+                beforeItsStep[q] = stepsRightAfter(event);
             }
-            float[] outputs = pool.score(owners, rows);
+            float[] outputs = pool.score(owners, rows, beforeItsStep);
             int width = outputs.length / owners.length;
             for (int q = 0; q < owners.length; q++) {
                 scores[pooled.get(q)] = Arrays.copyOfRange(outputs, q * width, (q + 1) * width);
             }
         }
         return scores;
+    }
+
+    /** Whether the event's own label steps its key's model on it alone, right after its score. */
+    private boolean stepsRightAfter(Event event) {
+        return event.label() != null && config.batchSize() == 1;
     }
 
     private void onEvent(Open key, Pending input, Event event, float[] outputs, long now)

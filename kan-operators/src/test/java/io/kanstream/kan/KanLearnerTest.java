@@ -413,4 +413,49 @@ class KanLearnerTest {
         }
         return rows;
     }
+
+    /**
+     * A label right after its event's score steps from the forward pass the score ran, and ends
+     * exactly where a learner that runs its own pass does (another learner scoring in between makes
+     * it), with or without a normalizer. (That the score standardizes the row as the step does, so
+     * the pass is taken, is {@link InputNormalizerTest}'s.)
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aStepRightAfterItsScoreStartsFromTheScoredPassAndEndsWhereANewPassWould(
+            boolean normalize) {
+        for (Task task : List.of(Task.BINARY, Task.REGRESSION)) {
+            KanConfig config =
+                    KanConfig.builder(List.of(4, 8, 1))
+                            .task(task)
+                            .normalize(normalize)
+                            .device("cpu")
+                            .seed(3)
+                            .build();
+            try (KanLearner reusing = KanLearner.create(config);
+                    KanLearner recomputing = KanLearner.create(config);
+                    KanLearner bystander = KanLearner.create(config)) {
+                SplittableRandom random = new SplittableRandom(11);
+                for (int e = 0; e < 200; e++) {
+                    float[] row = FormatV1Fixtures.rows(random, 1);
+                    double[] label = FormatV1Fixtures.labels(task, row, random);
+                    reusing.scoreBeforeItsStep(row);
+                    assertThat(reusing.keepsScoredPass()).isTrue();
+                    reusing.learn(row, label);
+                    assertThat(reusing.keepsScoredPass()).as("used once").isFalse();
+                    recomputing.scoreBeforeItsStep(row);
+                    bystander.scoreBeforeItsStep(
+                            row); // the thread's kept pass is not recomputing's
+                    assertThat(recomputing.keepsScoredPass()).isFalse();
+                    recomputing.learn(row, label);
+                }
+                assertThat(reusing.steps()).isEqualTo(200);
+                assertThat(LearnerStateCodec.encode(reusing))
+                        .as("%s", task)
+                        .isEqualTo(LearnerStateCodec.encode(recomputing));
+                reusing.score(FormatV1Fixtures.rows(random, 1), 1);
+                assertThat(reusing.keepsScoredPass()).as("a plain score keeps none").isFalse();
+            }
+        }
+    }
 }

@@ -32,8 +32,11 @@ class ParameterAverageTest {
 
     /** The network's and the average's finished outputs on raw rows, each alone. */
     private static float[][] members(KanLearner learner, float[] rows, int n) {
+        return membersOn(learner, learner.normalizer.apply(rows, n), n);
+    }
+
+    private static float[][] membersOn(KanLearner learner, float[] z, int n) {
         HostKan host = learner.host();
-        float[] z = learner.normalizer.apply(rows, n);
         float[] own = host.outputs(z, n);
         learner.finish(own);
         float[] average = host.outputsWith(learner.average.parameters, z, n);
@@ -126,7 +129,8 @@ class ParameterAverageTest {
         try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
             stream(learner, Task.BINARY, 50, 5);
             float[] one = java.util.Arrays.copyOf(probes(), 4);
-            float[][] members = members(learner, one, 1);
+            // on the row as the step sees it: standardized once the normalizer has taken it
+            float[][] members = membersOn(learner, learner.normalizer.applyAsObserved(one), 1);
             float[] own = members[0];
             float[] average = members[1];
             double[] before = learner.average.losses.clone();
@@ -152,9 +156,9 @@ class ParameterAverageTest {
                 for (int e = 0; e < 200; e++) {
                     float[] row = FormatV1Fixtures.rows(random, 1);
                     double[] label = FormatV1Fixtures.labels(task, row, random);
-                    reusing.score(row, 1);
+                    reusing.scoreBeforeItsStep(row);
                     reusing.learn(row, label);
-                    recomputing.score(row, 1);
+                    recomputing.scoreBeforeItsStep(row);
                     recomputing.outputs(other, 1); // another row in between: computed anew
                     recomputing.learn(row, label);
                 }
