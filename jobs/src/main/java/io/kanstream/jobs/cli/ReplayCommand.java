@@ -110,9 +110,11 @@ final class ReplayCommand implements Callable<Integer> {
     @Mixin LearnerOptions.Parallelism parallelism;
 
     @Option(
-            names = "--report",
+            names = {"--report", "--out"},
             defaultValue = "reports/replay",
-            description = "Report folder (default ${DEFAULT-VALUE}).")
+            description =
+                    "Report folder (default ${DEFAULT-VALUE}); --out is the same option, as"
+                            + " evaluate and bench name it.")
     Path report;
 
     @Override

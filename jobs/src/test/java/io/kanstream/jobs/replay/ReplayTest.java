@@ -150,7 +150,7 @@ class ReplayTest {
                         csv.toString(),
                         "--task",
                         "multiclass",
-                        "--report",
+                        "--out", // the same option as --report
                         temp.resolve("classes").toString());
         assertThat(inferred.exit()).isZero();
         assertThat(asClasses.exit()).isZero();
