@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * How one key's model is doing, on the metrics topic: one record every {@code metricsEvery} labeled
- * examples of the key, and one when the key's drift detector signals a change.
+ * examples of the key, one when the key's drift detector signals a change, and at the end of input
+ * (a bounded job, a replay, a drained stop) one for the examples since the key's last record.
  *
  * <p>Counters are cumulative since the key's state was created (they survive restores), so a
  * consumer gets rates by differencing two records and loses nothing when one record is lost. The
@@ -16,7 +17,8 @@ import java.util.Objects;
  * <p>Doubles are NaN when undefined; on the wire NaN is written as JSON {@code null}.
  *
  * @param key the model key
- * @param ts the event time of the last event counted, epoch milliseconds
+ * @param ts the event time of the last event counted, epoch milliseconds (in the record at the end
+ *     of input: the latest label time the key's subtask took in)
  * @param events events scored
  * @param labeled events whose label arrived (inline or later) and entered a mini-batch
  * @param steps gradient steps taken

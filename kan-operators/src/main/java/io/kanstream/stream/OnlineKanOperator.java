@@ -82,6 +82,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     private transient ValueState<byte[]> legacyModel;
     private transient ValueState<KeyProgress> progress;
     private transient MapState<String, Awaiting> awaiting;
+
+    /** The latest label time this subtask took in since it opened (0 before any). */
+    private transient long latestLabelTs;
+
     private transient InternalTimerService<VoidNamespace> timers;
 
     /**
@@ -355,7 +359,30 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     @Override
     public void finish() throws Exception {
         flush();
+        reportLastWindows();
         super.finish();
+    }
+
+    /**
+     * At the end of input every key reports the labels it took since its last metric record,
+     * however few, so that a bounded job's records (a replay's) count every step and every label. A
+     * key keeps no time of its own, so the record carries the latest label time this subtask saw.
+     */
+    private void reportLastWindows() throws Exception {
+        for (String key : List.copyOf(live.keySet())) {
+            setCurrentKey(key);
+            KeyProgress p = progress.value();
+            if (p == null || p.window.count() == 0) {
+                continue;
+            }
+            KanLearner learner = model.value();
+            if (learner == null) {
+                continue;
+            }
+            emitMetric(key, p, learner, latestLabelTs, false);
+            progress.update(p);
+            release(learner);
+        }
     }
 
     @Override
@@ -659,6 +686,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         key.drifted = watchForDrift(p, learner, outputs, label);
         key.learned = true;
         key.labelTs = ts;
+        latestLabelTs = Math.max(latestLabelTs, ts);
         if (p.add(features, label)) {
             key.stepDue = true;
         } else if (!config.batchTimeout().isZero() && p.batchDeadline == 0) {

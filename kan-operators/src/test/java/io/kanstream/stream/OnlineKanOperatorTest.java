@@ -143,6 +143,31 @@ class OnlineKanOperatorTest {
     }
 
     @Test
+    void atTheEndOfInputEveryKeyReportsTheLabelsSinceItsLastRecord() throws Exception {
+        var h = harness(config(Task.BINARY).build()); // metrics every 50 labels, batches of 8
+        h.open();
+        SplittableRandom random = new SplittableRandom(5);
+        for (int i = 0; i < 50; i++) {
+            h.processElement1(labeled(random, i, "even"), 1_000L + i);
+        }
+        for (int i = 0; i < 70; i++) {
+            h.processElement1(labeled(random, 100 + i, "past"), 2_000L + i); // event time 1,100 + i
+        }
+        assertThat(metrics(h)).extracting(Metric::key).containsExactly("even", "past");
+        h.endInput1();
+        h.endInput2();
+        h.close(); // finish(): the end of input
+        List<Metric> metrics = metrics(h);
+        assertThat(metrics).extracting(Metric::key).containsExactly("even", "past", "past");
+        Metric last = metrics.get(2);
+        assertThat(last.labeled()).isEqualTo(70);
+        assertThat(last.steps()).isEqualTo(70 / 8);
+        assertThat(last.metricSamples()).isEqualTo(20);
+        assertThat(last.ts()).isEqualTo(1_169L); // the latest label's event time in the subtask
+        assertThat(last.drift()).isFalse();
+    }
+
+    @Test
     void aMulticlassScoreCarriesEveryClassProbabilityAndOnlyMulticlassDoes() throws Exception {
         try (var h = harness(config(Task.MULTICLASS).build());
                 var binary = harness(config(Task.BINARY).build())) {

@@ -141,7 +141,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(
             names = "--metrics-every",
             description =
-                    "A key's metric record every N labeled events (default ${DEFAULT-VALUE}).")
+                    "A key's metric record every N labeled events, and one at the end of input"
+                            + " (default ${DEFAULT-VALUE}).")
     int metricsEvery;
 
     @Option(
