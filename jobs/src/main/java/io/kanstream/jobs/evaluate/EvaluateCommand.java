@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
                     + " covariate-binary, sea (the SEA concepts: linear, 10%% of labels flipped,"
                     + " three abrupt changes), hyperplane (a rotating hyperplane in 10"
                     + " dimensions, 5%% flipped), circling (three classes whose centres turn"
-                    + " half a circle).",
+                    + " half a circle), few-labels (400 keys with 50 labels each: a model per key"
+                    + " that never sees many).",
             "",
             "Models: kan (replay's defaults; fit's for toy), kan-refit-off (no grid refits),"
                     + " kan-drift-off (no drift detector; same as kan on toy, which has none),"

@@ -108,6 +108,13 @@ public record KanVariant(
                             "the parameter average over about 300 steps instead of 100",
                             300),
                     new KanVariant(
+                            "kan+rate-3x",
+                            "the learning rate at 0.03, three times the default (--lr 0.03): what"
+                                    + " keys with few labels want, docs/learning.md",
+                            s -> s,
+                            model -> model.learningRate(0.03),
+                            UnaryOperator.identity()),
+                    new KanVariant(
                             "kan-momentum-off",
                             "Adam without its first moment (beta1 = 0) on the toy too, which"
                                     + " otherwise trains with fit's 0.9 (the streams' default is 0)",

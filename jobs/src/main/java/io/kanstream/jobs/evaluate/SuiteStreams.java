@@ -126,6 +126,21 @@ final class SuiteStreams {
                                 Task.MULTICLASS,
                                 synthetic,
                                 seed -> SyntheticStreams.circling(seed, synthetic),
+                                s -> s),
+                        new ReplayStream(
+                                "few-labels",
+                                "many keys, "
+                                        + SyntheticStreams.LABELS_PER_KEY
+                                        + " labels each ("
+                                        + synthetic / SyntheticStreams.LABELS_PER_KEY
+                                        + " keys, "
+                                        + synthetic
+                                        + " rows): binary, the gradual stream's concept without"
+                                        + " its turn, its phase one of 7 by key; a key's model"
+                                        + " learns from its own 50 labels",
+                                Task.BINARY,
+                                synthetic,
+                                seed -> SyntheticStreams.fewLabels(seed, synthetic),
                                 s -> s))) {
             streams.put(stream.name(), stream);
         }

@@ -201,6 +201,35 @@ final class SyntheticStreams {
         return table(rows, 2, Task.MULTICLASS, CIRCLING_CLASSES);
     }
 
+    /** Labels each key of the {@link #fewLabels} stream gets. */
+    static final int LABELS_PER_KEY = 50;
+
+    /**
+     * Many keys with few labels each, as one model per card or device sees them: {@code events /
+     * }{@link #LABELS_PER_KEY} keys in turn, each labeled by the {@link #gradual} stream's concept
+     * without its turn, {@code sin(π x0 + φ) + x1² − ½ x2 x3} plus noise above 0, its phase φ = 0.9
+     * × (the key's index mod 7). x uniform in [-1, 1]⁴.
+     */
+    static HistoryTable fewLabels(long seed, int events) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int keys = Math.max(1, events / LABELS_PER_KEY);
+        List<HistoryRow> rows = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+            float[] x = new float[4];
+            for (int f = 0; f < 4; f++) {
+                x[f] = (float) (2 * random.nextDouble() - 1);
+            }
+            int key = i % keys;
+            double y =
+                    Math.sin(Math.PI * x[0] + 0.9 * (key % 7))
+                            + x[1] * x[1]
+                            - 0.5 * x[2] * x[3]
+                            + NOISE * random.nextGaussian();
+            rows.add(new HistoryRow(i, "key-" + key, i, x, y > 0 ? 1 : 0));
+        }
+        return table(rows, 4, Task.BINARY);
+    }
+
     private static HistoryTable table(List<HistoryRow> rows, int features, Task task) {
         return table(rows, features, task, task == Task.BINARY ? 2 : 0);
     }

@@ -126,6 +126,43 @@ class SyntheticStreamsTest {
         }
     }
 
+    @Test
+    void theFewLabelsStreamGivesEachOfItsKeysFiftyLabelsOfItsOwnPhase() {
+        HistoryTable table = SyntheticStreams.fewLabels(5, ROWS);
+        List<HistoryRow> rows = table.rows();
+
+        assertThat(table.task()).isEqualTo(Task.BINARY);
+        java.util.Map<String, Integer> perKey = new java.util.TreeMap<>();
+        for (HistoryRow row : rows) {
+            perKey.merge(row.key(), 1, Integer::sum);
+            assertThat(row.labeled()).isTrue();
+        }
+        assertThat(perKey).hasSize(ROWS / SyntheticStreams.LABELS_PER_KEY);
+        assertThat(perKey.values()).containsOnly(SyntheticStreams.LABELS_PER_KEY);
+        // keys take turns, so a key's labels spread over the whole stream
+        assertThat(rows.get(0).key()).isEqualTo(rows.get(ROWS / 50).key());
+        // the phase differs by key: near x0 = 0 the concept's first term is sin(0.9 (key mod 7)),
+        // 0.97 for keys of phase 2 and -0.98 for keys of phase 5
+        assertThat(positiveShareNearZero(rows, 2))
+                .isGreaterThan(positiveShareNearZero(rows, 5) + 0.3);
+        assertThat(SyntheticStreams.fewLabels(5, 300).rows().get(299).features())
+                .containsExactly(rows.get(299).features());
+    }
+
+    /** The share of positive labels where |x0| < 0.2, over keys whose index mod 7 is phase. */
+    private static double positiveShareNearZero(List<HistoryRow> rows, int phase) {
+        int positive = 0;
+        int count = 0;
+        for (HistoryRow row : rows) {
+            int key = Integer.parseInt(row.key().substring("key-".length()));
+            if (key % 7 == phase && Math.abs(row.features()[0]) < 0.2) {
+                positive += row.label() > 0 ? 1 : 0;
+                count++;
+            }
+        }
+        return (double) positive / count;
+    }
+
     /** Each feature's correlation with the label. */
     private static double[] correlations(List<HistoryRow> rows) {
         int d = rows.get(0).features().length;
