@@ -43,20 +43,12 @@ final class SyntheticStreams {
         SplittableRandom random = new SplittableRandom(seed);
         List<HistoryRow> rows = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
-            float[] x = new float[4];
-            for (int f = 0; f < 4; f++) {
-                x[f] = (float) (2 * random.nextDouble() - 1);
-            }
+            float[] x = uniformRow(random);
             int key = i % KEYS;
             double angle = Math.PI * i / events;
             double u = x[0] * Math.cos(angle) - x[1] * Math.sin(angle);
             double v = x[0] * Math.sin(angle) + x[1] * Math.cos(angle);
-            double y =
-                    Math.sin(Math.PI * u + 0.9 * key)
-                            + v * v
-                            - 0.5 * x[2] * x[3]
-                            + NOISE * random.nextGaussian();
-            rows.add(new HistoryRow(i, "key-" + key, i, x, y > 0 ? 1 : 0));
+            rows.add(new HistoryRow(i, "key-" + key, i, x, turningConcept(u, v, x, key, random)));
         }
         return table(rows, 4, Task.BINARY);
     }
@@ -215,19 +207,36 @@ final class SyntheticStreams {
         int keys = Math.max(1, events / LABELS_PER_KEY);
         List<HistoryRow> rows = new ArrayList<>(events);
         for (int i = 0; i < events; i++) {
-            float[] x = new float[4];
-            for (int f = 0; f < 4; f++) {
-                x[f] = (float) (2 * random.nextDouble() - 1);
-            }
+            float[] x = uniformRow(random);
             int key = i % keys;
-            double y =
-                    Math.sin(Math.PI * x[0] + 0.9 * (key % 7))
-                            + x[1] * x[1]
-                            - 0.5 * x[2] * x[3]
-                            + NOISE * random.nextGaussian();
-            rows.add(new HistoryRow(i, "key-" + key, i, x, y > 0 ? 1 : 0));
+            rows.add(
+                    new HistoryRow(
+                            i, "key-" + key, i, x, turningConcept(x[0], x[1], x, key % 7, random)));
         }
         return table(rows, 4, Task.BINARY);
+    }
+
+    /** Four features uniform in [-1, 1]. */
+    private static float[] uniformRow(SplittableRandom random) {
+        float[] x = new float[4];
+        for (int f = 0; f < 4; f++) {
+            x[f] = (float) (2 * random.nextDouble() - 1);
+        }
+        return x;
+    }
+
+    /**
+     * The gradual stream's label: whether {@code sin(π u + 0.9 phase) + v² − ½ x2 x3} plus noise is
+     * above 0, (u, v) being (x0, x1) as the concept sees them.
+     */
+    private static int turningConcept(
+            double u, double v, float[] x, int phase, SplittableRandom random) {
+        double y =
+                Math.sin(Math.PI * u + 0.9 * phase)
+                        + v * v
+                        - 0.5 * x[2] * x[3]
+                        + NOISE * random.nextGaussian();
+        return y > 0 ? 1 : 0;
     }
 
     private static HistoryTable table(List<HistoryRow> rows, int features, Task task) {
