@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -102,6 +103,14 @@ public final class EvaluateCommand implements Callable<Integer> {
     Path out;
 
     @Option(
+            names = "--jobs",
+            description =
+                    "Seeds of a stream replayed at once, each its own local job (default: the"
+                            + " machine's cores, here ${DEFAULT-VALUE}). Figures do not depend on"
+                            + " it; 1 runs one replay at a time.")
+    int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Option(
             names = "--elec2",
             description = "ELEC2 CSV (default: data/electricity/electricity.csv of the checkout).")
     Path elec2;
@@ -164,13 +173,18 @@ public final class EvaluateCommand implements Callable<Integer> {
         System.out.printf(
                 "evaluating %d streams x %d seeds x %d models...%n",
                 chosen.size(), seedCount, models.size());
-        SuiteResult result = Suite.run(chosen, seedList, models, System.out);
+        if (jobs < 1) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--jobs must be at least 1, got " + jobs);
+        }
+        SuiteResult result = Suite.run(chosen, seedList, models, jobs, System.out);
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("command", command.trim());
         run.put("date", date.toString());
         run.put("git_commit", commit);
         run.put("quick", quick);
         run.put("processors", Runtime.getRuntime().availableProcessors());
+        run.put("jobs", jobs);
         SuiteReport.writeJson(out, result, models, run);
         System.out.println();
         SuiteReport.printTable(result, System.out);

@@ -158,7 +158,8 @@ final class SuiteStreams {
             this.rows = rows;
         }
 
-        HistoryTable get() {
+        /** Seeds replay at once (the suite's {@code --jobs}): the first reads the file. */
+        synchronized HistoryTable get() {
             if (table == null) {
                 try {
                     HistoryTable all =

@@ -142,6 +142,51 @@ class EvaluateCommandTest {
         assertThat(temp.resolve("none.json")).doesNotExist();
     }
 
+    @Test
+    void seedsReplayedAtOnceGiveTheFiguresOfOneAtATime() throws Exception {
+        JsonNode[] runs = new JsonNode[2];
+        for (int jobs = 1; jobs <= 2; jobs++) {
+            Path json = temp.resolve("jobs-" + jobs + ".json");
+            int exit =
+                    KanstreamCli.execute(
+                            "evaluate",
+                            "--quick",
+                            "--streams",
+                            "abrupt,few-labels",
+                            "--variants",
+                            "kan-average-off",
+                            "--jobs",
+                            Integer.toString(jobs),
+                            "--out",
+                            json.toString());
+            assertThat(exit).isZero();
+            runs[jobs - 1] = new ObjectMapper().readTree(json.toFile());
+            assertThat(runs[jobs - 1].get("jobs").asInt()).isEqualTo(jobs);
+        }
+        for (String stream : List.of("abrupt", "few-labels")) {
+            JsonNode one = runs[0].get("streams").get(stream).get("models");
+            JsonNode two = runs[1].get("streams").get(stream).get("models");
+            assertThat(fieldNames(two)).containsExactlyElementsOf(fieldNames(one));
+            for (String model : fieldNames(one)) {
+                for (String figure : fieldNames(one.get(model))) {
+                    assertThat(two.get(model).get(figure).get("per_seed"))
+                            .as("%s %s %s", stream, model, figure)
+                            .isEqualTo(one.get(model).get(figure).get("per_seed"));
+                }
+            }
+        }
+        assertThat(
+                        KanstreamCli.execute(
+                                "evaluate",
+                                "--quick",
+                                "--jobs",
+                                "0",
+                                "--out",
+                                temp.resolve("no-jobs.json").toString()))
+                .isNotZero();
+        assertThat(temp.resolve("no-jobs.json")).doesNotExist();
+    }
+
     private static void checkSpread(String what, JsonNode figure) {
         JsonNode perSeed = figure.get("per_seed");
         assertThat(perSeed).as(what).hasSize(2);
