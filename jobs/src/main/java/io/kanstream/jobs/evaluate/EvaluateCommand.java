@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -145,6 +144,9 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (seedCount < 1) {
             throw new IllegalArgumentException("--seeds must be at least 1, got " + seedCount);
         }
+        if (jobs < 1) {
+            throw new IllegalArgumentException("--jobs must be at least 1, got " + jobs);
+        }
         Path elec2File =
                 elec2 != null
                         ? elec2
@@ -173,10 +175,6 @@ public final class EvaluateCommand implements Callable<Integer> {
         System.out.printf(
                 "evaluating %d streams x %d seeds x %d models...%n",
                 chosen.size(), seedCount, models.size());
-        if (jobs < 1) {
-            throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--jobs must be at least 1, got " + jobs);
-        }
         SuiteResult result = Suite.run(chosen, seedList, models, jobs, System.out);
         Map<String, Object> run = new LinkedHashMap<>();
         run.put("command", command.trim());

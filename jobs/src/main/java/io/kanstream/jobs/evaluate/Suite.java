@@ -32,7 +32,7 @@ final class Suite {
         long started = System.nanoTime();
         long cpuStarted = cpuNanos();
         List<SuiteResult.StreamResult> results = new ArrayList<>();
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, jobs));
+        ExecutorService pool = Executors.newFixedThreadPool(jobs);
         try {
             for (SuiteStream stream : streams) {
                 results.add(run(stream, seeds, variants, pool, log));

@@ -137,7 +137,7 @@ final class SuiteStreams {
                                         + synthetic
                                         + " rows): binary, the gradual stream's concept without"
                                         + " its turn, its phase one of 7 by key; a key's model"
-                                        + " learns from its own 50 labels",
+                                        + " learns from its own labels only",
                                 Task.BINARY,
                                 synthetic,
                                 seed -> SyntheticStreams.fewLabels(seed, synthetic),

@@ -137,10 +137,11 @@ class SyntheticStreamsTest {
             perKey.merge(row.key(), 1, Integer::sum);
             assertThat(row.labeled()).isTrue();
         }
-        assertThat(perKey).hasSize(ROWS / SyntheticStreams.LABELS_PER_KEY);
+        int keys = ROWS / SyntheticStreams.LABELS_PER_KEY;
+        assertThat(perKey).hasSize(keys);
         assertThat(perKey.values()).containsOnly(SyntheticStreams.LABELS_PER_KEY);
         // keys take turns, so a key's labels spread over the whole stream
-        assertThat(rows.get(0).key()).isEqualTo(rows.get(ROWS / 50).key());
+        assertThat(rows.get(0).key()).isEqualTo(rows.get(keys).key());
         // the phase differs by key: near x0 = 0 the concept's first term is sin(0.9 (key mod 7)),
         // 0.97 for keys of phase 2 and -0.98 for keys of phase 5
         assertThat(positiveShareNearZero(rows, 2))
