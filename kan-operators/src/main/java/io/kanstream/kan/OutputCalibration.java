@@ -30,6 +30,16 @@ final class OutputCalibration {
     /** Curvature of the prior that holds a = 1, b = 0 until examples say otherwise. */
     private static final double PRIOR = 4;
 
+    /**
+     * The bias's curvature at the start: as sure of b = 0 as a full memory of examples scored at p
+     * = ½ would make it ({@link #HORIZON} · ¼). A key's first labels are too few to say how its
+     * network's logits are off, and a bias fitted to them moves weak scores to whichever class
+     * those labels happened to favour; the network learns its own offset as it learns anyway. The
+     * extra certainty fades over the calibrator's memory like any example's, down to {@link
+     * #PRIOR}, so a key with many labels learns its bias as freely as with PRIOR alone.
+     */
+    static final double BIAS_PRIOR_AT_START = HORIZON / 4;
+
     private final Task task;
     private final double bound;
     private final int outputs;
@@ -62,7 +72,7 @@ final class OutputCalibration {
         } else {
             curvature[0] = PRIOR;
             curvature[1] = 0;
-            curvature[2] = PRIOR;
+            curvature[2] = BIAS_PRIOR_AT_START;
         }
     }
 

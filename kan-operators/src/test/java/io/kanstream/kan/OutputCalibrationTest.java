@@ -53,6 +53,29 @@ class OutputCalibrationTest {
     }
 
     @Test
+    void aKeysFirstLabelsBarelyMoveTheBiasButManyTeachIt() {
+        // scores with little in them, 16 labels, 12 of them 1: what a new key often sees
+        OutputCalibration early = new OutputCalibration(Task.BINARY, 8, 1);
+        SplittableRandom random = new SplittableRandom(12);
+        for (int s = 0; s < 16; s++) {
+            float[] u = {(float) random.nextDouble(-0.5, 0.5)};
+            early.bound(u);
+            early.learn(u, new double[] {s % 4 == 0 ? 0 : 1});
+        }
+        // the same labels with only the weak prior would have moved it to about 0.5
+        assertThat(early.bias[0]).isBetween(0.0, 0.1);
+
+        // a true base rate of 80% over a few calibrator memories: the bias gets there all the same
+        OutputCalibration late = new OutputCalibration(Task.BINARY, 8, 1);
+        for (int s = 0; s < 3_000; s++) {
+            float[] u = {0};
+            late.bound(u);
+            late.learn(u, new double[] {random.nextDouble() < 0.8 ? 1 : 0});
+        }
+        assertThat(Task.sigmoid(late.bias[0])).isCloseTo(0.8, within(0.05));
+    }
+
+    @Test
     void multiclassTemperatureCoolsAnOverconfidentNetwork() {
         OutputCalibration c = new OutputCalibration(Task.MULTICLASS, 8, 3);
         SplittableRandom random = new SplittableRandom(7);
