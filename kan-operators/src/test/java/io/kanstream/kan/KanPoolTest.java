@@ -212,7 +212,10 @@ class KanPoolTest {
                 for (int k = 0; k < keys; k++) {
                     StepResult own = host[k].learn(x[k], y[k]);
                     assertThat(batched[k].applied()).isEqualTo(own.applied());
-                    assertThat(batched[k].loss()).isCloseTo(own.loss(), within(1e-5));
+                    // the device sums a key's rows in float, the host in double: a few ulps of
+                    // a loss in the units (4.27 on one of these keys, 1.1e-5 apart on a Xeon)
+                    assertThat(batched[k].loss())
+                            .isCloseTo(own.loss(), within(1e-5 + 1e-5 * Math.abs(own.loss())));
                     assertThat(batched[k].gradientNorm())
                             .isCloseTo(
                                     own.gradientNorm(), within(1e-6 + 1e-3 * own.gradientNorm()));
