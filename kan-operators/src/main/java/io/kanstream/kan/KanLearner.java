@@ -576,13 +576,13 @@ public final class KanLearner implements AutoCloseable {
         if (kernel == host) {
             hostChanged();
             if (average != null) {
-                average.stepped(host);
+                average.stepped(host, optimizer.step());
             }
         } else {
             hostBehind = true;
             poolBehind = pool != null;
             if (average != null) {
-                average.steppedElsewhere();
+                average.steppedElsewhere(optimizer.step());
             }
         }
     }

@@ -66,10 +66,8 @@ public final class KanPool implements AutoCloseable {
     private final int outputs;
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
 
-    /** Whether every learner here has a parameter average, with {@link #keep} as its decay. */
+    /** Whether every learner here has a parameter average over the shape's horizon. */
     private final boolean averaging;
-
-    private final float keep;
 
     // least recently used first
     private final LinkedHashMap<KanLearner, Integer> recent = new LinkedHashMap<>(16, 0.75f, true);
@@ -87,7 +85,6 @@ public final class KanPool implements AutoCloseable {
         this.inputs = widths.get(0);
         this.outputs = widths.get(widths.size() - 1);
         this.averaging = shape.averageHorizon() > 0;
-        this.keep = averaging ? (float) (1 - 1 / shape.averageHorizon()) : 1f;
         this.manager = NDManager.newBaseManager(device, "PyTorch");
         try {
             layers = new PoolLayer[widths.size() - 1];
@@ -476,6 +473,7 @@ public final class KanPool implements AutoCloseable {
             float[] biasCorrected = new float[keys];
             float[] epsilon = new float[keys];
             float[] scale = new float[keys];
+            float[] keep = new float[keys];
             double[] norms = new double[keys];
             AdamOptimizer.Rates any = null;
             for (int k = 0; k < keys; k++) {
@@ -494,6 +492,10 @@ public final class KanPool implements AutoCloseable {
                 biasCorrected[count] = rates.biasCorrected();
                 epsilon[count] = rates.epsilon();
                 scale[count] = (float) learner.clipScale(norms[k]);
+                if (averaging) {
+                    keep[count] =
+                            ParameterAverage.keep(shape.averageHorizon(), learner.optimizer.step());
+                }
                 applied[count++] = k;
             }
             if (count > 0) {
@@ -506,6 +508,7 @@ public final class KanPool implements AutoCloseable {
                         Arrays.copyOf(biasCorrected, count),
                         Arrays.copyOf(epsilon, count),
                         Arrays.copyOf(scale, count),
+                        Arrays.copyOf(keep, count),
                         any);
                 for (int q = 0; q < count; q++) {
                     int k = applied[q];
@@ -838,6 +841,7 @@ public final class KanPool implements AutoCloseable {
             float[] biasCorrected,
             float[] epsilon,
             float[] scale,
+            float[] keep,
             AdamOptimizer.Rates constants) {
         int g = applied.length;
         NDArray pick = null;
@@ -855,6 +859,8 @@ public final class KanPool implements AutoCloseable {
         NDArray bc = manager.create(biasCorrected);
         NDArray eps = manager.create(epsilon);
         NDArray gs = manager.create(scale);
+        NDArray stay = averaging ? manager.create(keep) : null;
+        NDArray take = averaging ? stay.neg().addi(1) : null;
         float b1 = constants.beta1();
         float b2 = constants.beta2();
         float wd = constants.weightDecay();
@@ -888,7 +894,7 @@ public final class KanPool implements AutoCloseable {
                 if (averaging) {
                     // ParameterAverage.stepped, for every stepping slot at once
                     NDArray average = layer.averaged[p].get(at);
-                    average.muli(keep).addi(w.mul(1 - keep));
+                    average.muli(stay.reshape(perKey)).addi(w.mul(take.reshape(perKey)));
                     layer.averaged[p].set(at, average);
                 }
             }

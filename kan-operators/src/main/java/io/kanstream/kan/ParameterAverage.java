@@ -9,9 +9,19 @@ package io.kanstream.kan;
  * <p>A step moves the learner by one noisy gradient; the average moves by a fraction of that, so
  * where labels are noisy it holds a steadier function (Polyak–Ruppert averaging), while after a
  * change it lags and the mixture's weights move to the learner. It has no optimizer state and is
- * never stepped: {@code average ← keep · average + (1 − keep) · parameters} after each step, {@code
- * keep = 1 − 1/horizon}. A refit moves the learner onto new knots, where the old average means
- * nothing: the average starts again from the learner's new parameters.
+ * never stepped: {@code average ← keep · average + (1 − keep) · parameters} after each step.
+ *
+ * <p>{@code keep} is {@code 1 − 1/horizon} once the learner has taken enough steps, and less
+ * before: after its t-th step {@code keep = min(1 − 1/horizon, 1 − (η+1)/(t+η))}, η = {@link #RAMP}
+ * (polynomial-decay averaging, Shamir and Zhang, "Stochastic Gradient Descent for Non-smooth
+ * Optimization", ICML 2013). An exponential average started at a new model's parameters would still
+ * hold {@code keep^t} of that random start after t steps (60% after 50 steps over a horizon of
+ * 100), and a key that sees tens of labels would be mixed with it for its whole life; with the ramp
+ * the average spans about the last {@code t/(η+1)} steps, and from step {@code (η+1)·horizon − η}
+ * on it is the plain exponential average.
+ *
+ * <p>A refit moves the learner onto new knots, where the old average means nothing: the average
+ * starts again from the learner's new parameters.
  *
  * <p>Not thread-safe, like the learner that owns it.
  */
@@ -22,12 +32,23 @@ final class ParameterAverage {
     /** Indexed as {@link ParameterIndex}; each of its learner's parameter's size. */
     final float[][] parameters;
 
-    private final float keep;
+    /**
+     * η of the ramp: early on the average spans about the last tenth of the learner's steps. Shamir
+     * and Zhang's η = 3 (a quarter) and 9 both tie the plain average on every long stream of the
+     * suite; on keys with few labels 9 gains more (docs/learning.md, "The average of a young
+     * model").
+     */
+    static final double RAMP = 9;
+
+    private final double horizon;
     private final Task task;
     private final double decay;
 
     /** Steps taken where the host's parameters were not current (a device), not yet averaged in. */
     private long pendingSteps;
+
+    /** The learner's step count after the last of {@link #pendingSteps}. */
+    private long lastPendingStep;
 
     ParameterAverage(KanConfig config, float[][] parameters, double[] losses) {
         if (!(config.averageHorizon() > 0)) {
@@ -40,7 +61,7 @@ final class ParameterAverage {
         }
         this.parameters = parameters;
         this.losses = losses;
-        this.keep = (float) (1 - 1 / config.averageHorizon());
+        this.horizon = config.averageHorizon();
         this.task = config.task();
         this.decay = 1 - 1 / config.mixtureHorizon();
     }
@@ -54,23 +75,45 @@ final class ParameterAverage {
         return average;
     }
 
-    /** After a step on the host: the average takes its share of the new parameters. */
-    void stepped(HostKan host) {
-        blend(host, keep);
+    /**
+     * What of the average stays after the learner's {@code step}-th step (counted from 1) with an
+     * average over {@code horizon} steps.
+     */
+    static float keep(double horizon, long step) {
+        double ramp = 1 - (RAMP + 1) / (step + RAMP);
+        return (float) Math.max(0, Math.min(1 - 1 / horizon, ramp));
     }
 
-    /** After a step on a device: averaged in when the host is next current ({@link #catchUp}). */
-    void steppedElsewhere() {
+    /**
+     * After a step on the host: the average takes its share of the new parameters.
+     *
+     * @param step the learner's steps so far, this one included
+     */
+    void stepped(HostKan host, long step) {
+        blend(host, keep(horizon, step));
+    }
+
+    /**
+     * After a step on a device: averaged in when the host is next current ({@link #catchUp}).
+     *
+     * @param step the learner's steps so far, this one included
+     */
+    void steppedElsewhere(long step) {
         pendingSteps++;
+        lastPendingStep = step;
     }
 
     /**
      * Averages in steps taken on a device, as though the parameters had moved straight to where
-     * they are now: {@code keep^steps} of the old average stays.
+     * they are now: of the old average stays the product of those steps' keeps.
      */
     void catchUp(HostKan host) {
         if (pendingSteps > 0) {
-            blend(host, (float) Math.pow(keep, pendingSteps));
+            double stay = 1;
+            for (long t = lastPendingStep - pendingSteps + 1; t <= lastPendingStep; t++) {
+                stay *= keep(horizon, t);
+            }
+            blend(host, (float) stay);
             pendingSteps = 0;
         }
     }

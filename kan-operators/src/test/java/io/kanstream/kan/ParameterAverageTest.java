@@ -62,7 +62,23 @@ class ParameterAverageTest {
     }
 
     @Test
-    void eachStepMovesTheAverageByOneOverTheHorizonTowardsTheNewParameters() {
+    void aYoungModelsAverageSpansATenthOfItsStepsUntilTheHorizonTakesOver() {
+        // η = 9: after step t the average keeps 1 − 10/(t+9) of itself, never more than 1 − 1/100
+        assertThat(ParameterAverage.keep(100, 1)).isZero(); // the first step's average: the step
+        assertThat(ParameterAverage.keep(100, 11)).isEqualTo(0.5f);
+        assertThat(ParameterAverage.keep(100, 31)).isEqualTo(0.75f);
+        assertThat(ParameterAverage.keep(100, 990)).isLessThan(0.99f);
+        assertThat(ParameterAverage.keep(100, 991)).isEqualTo(0.99f);
+        assertThat(ParameterAverage.keep(100, 1_000_000)).isEqualTo(0.99f);
+        float last = 0;
+        for (long t = 1; t < 2_000; t++) {
+            assertThat(ParameterAverage.keep(100, t)).isGreaterThanOrEqualTo(last);
+            last = ParameterAverage.keep(100, t);
+        }
+    }
+
+    @Test
+    void eachStepMovesTheAverageTowardsTheNewParametersByItsShare() {
         try (KanLearner learner = KanLearner.create(config(Task.BINARY))) {
             stream(learner, Task.BINARY, 30, 2);
             float[][] average = learner.average.parameters;
@@ -74,7 +90,7 @@ class ParameterAverageTest {
             float[] row = FormatV1Fixtures.rows(random, 1);
             learner.learn(row, FormatV1Fixtures.labels(Task.BINARY, row, random));
             float[][] now = parameters(learner);
-            float keep = (float) (1 - 1 / 100.0);
+            float keep = 0.75f; // the 31st step: 1 − 10/40
             for (int q = 0; q < now.length; q++) {
                 for (int j = 0; j < now[q].length; j++) {
                     assertThat(average[q][j])
@@ -190,10 +206,13 @@ class ParameterAverageTest {
     void stepsOnTheDeviceAreAveragedInWhenTheHostIsNextRead() {
         try (KanLearner onHost = KanLearner.create(config(Task.BINARY));
                 KanLearner onDevice = KanLearner.create(config(Task.BINARY))) {
+            stream(onHost, Task.BINARY, 30, 8);
+            stream(onDevice, Task.BINARY, 30, 8);
             onDevice.alwaysOnDevice();
-            stream(onHost, Task.BINARY, 1, 8);
-            stream(onDevice, Task.BINARY, 1, 8);
-            // one step each: keep^1 is the host's own blend; the device's sums differ by ulps
+            stream(onHost, Task.BINARY, 1, 10);
+            stream(onDevice, Task.BINARY, 1, 10);
+            // the 31st step on either side: one keep, the host's own blend; the device's sums
+            // differ by ulps
             float[][] host = onHost.currentAverage().parameters;
             float[][] device = onDevice.currentAverage().parameters;
             for (int q = 0; q < host.length; q++) {
