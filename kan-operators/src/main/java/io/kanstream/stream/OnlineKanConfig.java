@@ -34,6 +34,10 @@ import java.time.Duration;
  *     {@link #bundleSizeOn}). At most {@code maxLiveKeys}.
  * @param bundleLatency a bundle that is not full is processed after this long (processing time); it
  *     is also processed before every checkpoint barrier, watermark and timer
+ * @param population whether each subtask keeps a model shared by its keys: it scores every event
+ *     beside the key's own model and learns from every key's labels, and a key's score mixes the
+ *     two by their recent losses on that key's labels (docs/learning.md, "A model shared across
+ *     keys"); keys are then processed one at a time (no bundles)
  */
 public record OnlineKanConfig(
         KanConfig model,
@@ -51,7 +55,8 @@ public record OnlineKanConfig(
         double boostFactor,
         int boostSteps,
         int bundleSize,
-        Duration bundleLatency)
+        Duration bundleLatency,
+        boolean population)
         implements Serializable {
 
     public OnlineKanConfig {
@@ -82,6 +87,15 @@ public record OnlineKanConfig(
         require(
                 bundleLatency != null && !bundleLatency.isNegative() && !bundleLatency.isZero(),
                 "bundle latency must be positive");
+        require(!population || bundleSize <= 1, populationWithBundles(bundleSize));
+    }
+
+    /** Why a shared model and bundles of {@code size} do not go together. */
+    static String populationWithBundles(int size) {
+        return "a model shared by the keys (population) runs keys one at a time: it cannot be"
+                + " combined with bundles of "
+                + size
+                + " (set the bundle size to 0; auto is off on the CPU and 256 on a GPU)";
     }
 
     /**
@@ -141,6 +155,7 @@ public record OnlineKanConfig(
         private int boostSteps = 500;
         private int bundleSize = AUTO_BUNDLE_SIZE;
         private Duration bundleLatency = DEFAULT_BUNDLE_LATENCY;
+        private boolean population;
 
         private Builder(KanConfig model) {
             this.model = model;
@@ -213,6 +228,11 @@ public record OnlineKanConfig(
             return this;
         }
 
+        public Builder population(boolean value) {
+            population = value;
+            return this;
+        }
+
         public OnlineKanConfig build() {
             return new OnlineKanConfig(
                     model,
@@ -230,7 +250,8 @@ public record OnlineKanConfig(
                     boostFactor,
                     boostSteps,
                     bundleSize,
-                    bundleLatency);
+                    bundleLatency,
+                    population);
         }
     }
 }

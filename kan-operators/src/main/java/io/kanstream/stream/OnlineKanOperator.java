@@ -8,8 +8,10 @@ import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.KanPool;
 import io.kanstream.kan.LearnerStateCodec;
+import io.kanstream.kan.SharedModelMixture;
 import io.kanstream.kan.StepResult;
 import io.kanstream.kan.Task;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,14 +19,18 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.api.common.typeutils.base.array.DoublePrimitiveArraySerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -76,6 +82,11 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     public static final String PROGRESS_STATE = "kan-progress";
     public static final String AWAITING_STATE = "kan-awaiting";
 
+    /** The model a subtask's keys share (operator state), and each key's losses beside it. */
+    public static final String POPULATION_STATE = "kan-population";
+
+    public static final String POPULATION_LOSSES_STATE = "kan-population-losses";
+
     private final OnlineKanConfig config;
 
     private transient ValueState<KanLearner> model;
@@ -120,6 +131,15 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     /** Inputs per bundle on this subtask's device; 0 or 1 processes each input at once. */
     private transient int bundleSize;
 
+    /** The model this subtask's keys share ({@link OnlineKanConfig#population}), or null. */
+    private transient KanLearner population;
+
+    /** The shared model as of the last checkpoint: one entry per subtask, each with its index. */
+    private transient ListState<byte[]> populationState;
+
+    /** Each key's decayed losses of its own model and of the shared one, when there is one. */
+    private transient ValueState<double[]> populationLosses;
+
     /**
      * True when state hands out copies (RocksDB): the operator then owns every learner it reads and
      * releases its device memory after use. False on the heap, where the learner is the state.
@@ -150,6 +170,21 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     /** A key's pending batch, counters and metric window. */
     public static ValueStateDescriptor<KeyProgress> progressStateDescriptor() {
         return new ValueStateDescriptor<>(PROGRESS_STATE, KeyProgressSerializer.INSTANCE);
+    }
+
+    /**
+     * The model a subtask's keys share, as {@link LearnerStateCodec} bytes after the subtask's
+     * index (4 bytes): union state, so after a rescale every subtask reads all of them and takes
+     * its own index's, or the first one's when there are fewer.
+     */
+    static ListStateDescriptor<byte[]> populationStateDescriptor() {
+        return new ListStateDescriptor<>(POPULATION_STATE, BytePrimitiveArraySerializer.INSTANCE);
+    }
+
+    /** A key's decayed losses of its own model and of the shared one. */
+    static ValueStateDescriptor<double[]> populationLossesDescriptor() {
+        return new ValueStateDescriptor<>(
+                POPULATION_LOSSES_STATE, DoublePrimitiveArraySerializer.INSTANCE);
     }
 
     /** Events waiting for their labels and labels waiting for their events, by event id. */
@@ -186,6 +221,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         boolean learned;
         boolean drifted;
         long labelTs;
+        double[] populationLosses; // read with the progress when the subtask has a shared model
 
         Open(String key, KeyProgress progress) {
             this.key = key;
@@ -211,6 +247,48 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         legacyModel = store.getState(legacyModelStateDescriptor());
         progress = store.getState(progressStateDescriptor());
         awaiting = store.getMapState(awaitingStateDescriptor());
+        if (config.population()) {
+            populationLosses = store.getState(populationLossesDescriptor());
+            populationState =
+                    context.getOperatorStateStore().getUnionListState(populationStateDescriptor());
+            population =
+                    restoredPopulation(
+                            populationState.get(),
+                            getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        }
+    }
+
+    /**
+     * This subtask's shared model from the union of every subtask's: its own index's, else the
+     * first one's (a subtask added by a rescale), else null (nothing restored).
+     */
+    private KanLearner restoredPopulation(Iterable<byte[]> entries, int subtask) {
+        byte[] first = null;
+        for (byte[] entry : entries) {
+            int index = ByteBuffer.wrap(entry).getInt();
+            byte[] model = Arrays.copyOfRange(entry, 4, entry.length);
+            if (index == subtask) {
+                return LearnerStateCodec.decode(model, deviceSetting);
+            }
+            if (first == null) {
+                first = model;
+            }
+        }
+        return first == null ? null : LearnerStateCodec.decode(first, deviceSetting);
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        if (population != null) {
+            byte[] model = LearnerStateCodec.encode(population);
+            byte[] entry =
+                    ByteBuffer.allocate(4 + model.length)
+                            .putInt(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask())
+                            .put(model)
+                            .array();
+            populationState.update(List.of(entry));
+        }
     }
 
     @Override
@@ -223,6 +301,15 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         bundle = new ArrayList<>();
         open = new LinkedHashMap<>();
         bundleSize = config.bundleSizeOn(device.isGpu());
+        if (config.population()) {
+            if (bundleSize > 1) {
+                throw new IllegalArgumentException(
+                        OnlineKanConfig.populationWithBundles(bundleSize));
+            }
+            if (population == null) {
+                population = newLearner();
+            }
+        }
         if (bundleSize > 1) {
             pool = KanPool.open(modelConfig, poolSlots(), deviceSetting);
             LOG.info(
@@ -391,6 +478,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             pool.close();
             pool = null;
         }
+        if (population != null) {
+            population.close();
+            population = null;
+        }
         super.close();
     }
 
@@ -459,6 +550,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 keep(key.learner);
             }
             progress.update(key.progress);
+            if (key.populationLosses != null) {
+                populationLosses.update(key.populationLosses);
+            }
         }
         open.clear();
         counters.bundles.inc();
@@ -528,9 +622,15 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                     pooled.add(i);
                 } else if (stepsRightAfter(event)) {
                     // its label steps the model right after: scored as that step will see it
-                    scores[i] = learner.scoreBeforeItsStep(event.features());
+                    scores[i] =
+                            withPopulation(
+                                    keys[i],
+                                    learner.scoreBeforeItsStep(event.features()),
+                                    event.features());
                 } else {
-                    scores[i] = learner.score(event.features(), 1);
+                    scores[i] =
+                            withPopulation(
+                                    keys[i], learner.score(event.features(), 1), event.features());
                 }
             }
         }
@@ -553,6 +653,21 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             }
         }
         return scores;
+    }
+
+    /** The model this subtask's keys share, or null: for tests. */
+    KanLearner population() {
+        return population;
+    }
+
+    /** A key's outputs on one event, mixed with the shared model's when the subtask has one. */
+    private float[] withPopulation(Open key, float[] own, float[] features) {
+        if (population == null) {
+            return own;
+        }
+        float[] shared = population.score(features, 1);
+        return SharedModelMixture.mix(
+                population.config().task(), own, shared, 1, key.populationLosses);
     }
 
     /** Whether the event's own label steps its key's model on it alone, right after its score. */
@@ -717,7 +832,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             if (pool != null && pool.accepts(key.learner)) {
                 pooled.add(key);
             } else {
-                step(key.progress, key.learner);
+                step(key.progress, key.learner, key.populationLosses);
             }
             key.stepDue = false;
         }
@@ -777,9 +892,24 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
     }
 
-    /** One step of the current key on its own (a full batch outside a pool, or a batch timeout). */
-    private void step(KeyProgress p, KanLearner learner) {
-        StepResult result = learner.learn(p.takeRows(learner.inputs()), p.takeLabels());
+    /**
+     * One step of the current key on its own (a full batch outside a pool, or a batch timeout).
+     * With a shared model, both members are first charged their loss on the batch ({@code losses},
+     * the key's, updated in place), and the shared model learns from it too.
+     */
+    private void step(KeyProgress p, KanLearner learner, double[] losses) {
+        float[] rows = p.takeRows(learner.inputs());
+        double[] labels = p.takeLabels();
+        if (population != null) {
+            int n = labels.length;
+            SharedModelMixture.charge(
+                    learner, losses, learner.outputs(rows, n), population.outputs(rows, n), labels);
+            StepResult shared = population.learn(rows, labels);
+            if (shared.applied() && population.refitIfDue(config.refitPolicy()) != null) {
+                counters.refits.inc();
+            }
+        }
+        StepResult result = learner.learn(rows, labels);
         p.clearBatch();
         stepped(result, learner);
     }
@@ -841,9 +971,17 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         if (p.batchCount > 0 && p.batchDeadline > 0 && now >= p.batchDeadline) {
             KanLearner learner = learner();
-            step(p, learner);
+            double[] losses = null;
+            if (population != null) {
+                losses = populationLosses.value();
+                losses = losses != null ? losses : SharedModelMixture.freshLosses();
+            }
+            step(p, learner, losses);
             learner.syncHost(); // it stepped outside the pool, on the host or its own mirror
             keep(learner);
+            if (losses != null) {
+                populationLosses.update(losses);
+            }
         }
         if (p.awaitingCount > 0) {
             Iterator<Map.Entry<String, Awaiting>> entries = awaiting.iterator();
@@ -891,6 +1029,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 p.detector = config.drift() == null ? null : config.drift().create();
             }
             open = new Open(key, p);
+            if (population != null) {
+                double[] losses = populationLosses.value();
+                open.populationLosses = losses != null ? losses : SharedModelMixture.freshLosses();
+            }
             this.open.put(key, open);
         }
         open.progress.lastSeen = now;
@@ -961,6 +1103,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         model.clear();
         progress.clear();
         awaiting.clear();
+        if (populationLosses != null) {
+            populationLosses.clear();
+        }
         live.remove(key);
     }
 
@@ -978,9 +1123,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                     "the model state of key " + currentKey() + " could not be read: " + e, e);
         }
         if (learner == null) {
-            return config.warmStart() != null
-                    ? LearnerStateCodec.decode(config.warmStart(), deviceSetting)
-                    : KanLearner.create(modelConfig);
+            return newLearner();
         }
         if (!learner.device().equals(device)) {
             KanLearner moved =
@@ -989,6 +1132,13 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             return moved;
         }
         return learner;
+    }
+
+    /** A new key's model: the warm start's, or a fresh one. */
+    private KanLearner newLearner() {
+        return config.warmStart() != null
+                ? LearnerStateCodec.decode(config.warmStart(), deviceSetting)
+                : KanLearner.create(modelConfig);
     }
 
     /**

@@ -141,6 +141,23 @@ final class LearnerOptions {
         int parallelism = JOB.parallelism();
     }
 
+    /**
+     * A model each subtask's keys share, mixed into every key's score ({@code run}, {@code
+     * replay}).
+     */
+    static final class Population {
+        @Option(
+                names = "--population",
+                description =
+                        "Each subtask keeps one more model, shared by its keys: it scores every"
+                                + " event beside the key's own model and learns from every key's"
+                                + " labels, and a key's score mixes the two by their recent"
+                                + " losses on that key's labels. Helps keys with few labels and"
+                                + " keys that share a concept; costs a forward pass per event and"
+                                + " a step per label more; not with bundles (docs/learning.md).")
+        boolean population = JOB.learner().population();
+    }
+
     private static String text(List<Integer> widths) {
         return widths.stream().map(String::valueOf).collect(Collectors.joining(","));
     }

@@ -109,6 +109,8 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Mixin LearnerOptions.Parallelism parallelism;
 
+    @Mixin LearnerOptions.Population population;
+
     @Option(
             names = {"--report", "--out"},
             defaultValue = "reports/replay",
@@ -136,6 +138,7 @@ final class ReplayCommand implements Callable<Integer> {
                         .refitPolicy(refits.policy())
                         .boost(boostFactor, boostSteps)
                         .parallelism(parallelism.parallelism)
+                        .population(population.population)
                         .build();
         ModelFile.WarmStart warmStart = model == null ? null : warmStart(table);
         KanConfig fitted = warmStart == null ? null : warmStart.config();

@@ -165,6 +165,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin LearnerOptions.Parallelism parallelism;
 
+    @Mixin LearnerOptions.Population population;
+
     @Option(
             names = "--start-from",
             description =
@@ -399,6 +401,7 @@ final class RunCommand implements Callable<Integer> {
                         .idleKeyTtl(idleKeyTtl)
                         .metricsEvery(metricsEvery)
                         .bundle(bundleSize(), bundleLatency)
+                        .population(population.population)
                         .refitPolicy(refits.policy())
                         .driftAction(drift.driftAction())
                         .build();

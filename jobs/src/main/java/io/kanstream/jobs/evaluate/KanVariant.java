@@ -121,6 +121,14 @@ public record KanVariant(
                             s -> s,
                             model -> model.beta1(0),
                             UnaryOperator.identity()),
+                    new KanVariant(
+                            "kan+population",
+                            "a model shared by the keys beside each key's own, learning from every"
+                                    + " key's labels, mixed into each key's score by recent loss"
+                                    + " (--population)",
+                            s -> s,
+                            UnaryOperator.identity(),
+                            online -> online.population(true)),
                     companions(
                             "kan+companion-1",
                             "a companion KAN at the same learning rate (another initialization)",

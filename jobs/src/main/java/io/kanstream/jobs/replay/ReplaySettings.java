@@ -33,6 +33,8 @@ import java.util.function.UnaryOperator;
  * @param boostFactor learning-rate multiplier of a drift boost
  * @param boostSteps steps a drift boost lasts
  * @param parallelism the operator's parallelism on the local Flink
+ * @param population each subtask keeps a model its keys share ({@link
+ *     OnlineKanConfig#population()})
  */
 public record ReplaySettings(
         List<Integer> hidden,
@@ -48,7 +50,8 @@ public record ReplaySettings(
         RefitPolicy refitPolicy,
         double boostFactor,
         int boostSteps,
-        int parallelism) {
+        int parallelism,
+        boolean population) {
 
     public ReplaySettings {
         hidden = List.copyOf(hidden);
@@ -108,7 +111,8 @@ public record ReplaySettings(
                 .refitPolicy(refitPolicy)
                 .drift(drift)
                 .driftAction(driftAction)
-                .boost(boostFactor, boostSteps);
+                .boost(boostFactor, boostSteps)
+                .population(population);
     }
 
     public MetricsConfig metrics() {
@@ -129,7 +133,8 @@ public record ReplaySettings(
                 .driftAction(driftAction)
                 .refitPolicy(refitPolicy)
                 .boost(boostFactor, boostSteps)
-                .parallelism(parallelism);
+                .parallelism(parallelism)
+                .population(population);
     }
 
     /**
@@ -154,6 +159,7 @@ public record ReplaySettings(
         private double boostFactor = JOB_DEFAULTS.learner().boostFactor();
         private int boostSteps = JOB_DEFAULTS.learner().boostSteps();
         private int parallelism = JOB_DEFAULTS.parallelism();
+        private boolean population = JOB_DEFAULTS.learner().population();
 
         private Builder() {}
 
@@ -225,6 +231,11 @@ public record ReplaySettings(
             return this;
         }
 
+        public Builder population(boolean value) {
+            population = value;
+            return this;
+        }
+
         public ReplaySettings build() {
             return new ReplaySettings(
                     hidden,
@@ -240,7 +251,8 @@ public record ReplaySettings(
                     refitPolicy,
                     boostFactor,
                     boostSteps,
-                    parallelism);
+                    parallelism,
+                    population);
         }
     }
 }

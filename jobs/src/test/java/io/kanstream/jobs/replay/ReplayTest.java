@@ -227,6 +227,31 @@ class ReplayTest {
     }
 
     @Test
+    void keysWithFewLabelsEachLearnFromEachOtherWithAModelTheyShare() throws Exception {
+        // 200 cards with 8 labels each of one concept: alone, a card's model barely moves
+        java.util.SplittableRandom random = new java.util.SplittableRandom(21);
+        List<String> rows = new ArrayList<>(List.of("card,x0,x1,label"));
+        for (int i = 0; i < 1_600; i++) {
+            double a = random.nextDouble() * 2 - 1;
+            double b = random.nextDouble() * 2 - 1;
+            int label = Math.hypot(a, b) < 0.6 ? 1 : 0;
+            rows.add(
+                    String.format(java.util.Locale.ROOT, "c%d,%.5f,%.5f,%d", i % 200, a, b, label));
+        }
+        Path csv = Files.write(temp.resolve("cards.csv"), rows);
+        String[] replay = {"replay", "--input", csv.toString(), "--key-column", "card", "--report"};
+        Path alone = temp.resolve("alone");
+        Path shared = temp.resolve("shared");
+        assertThat(KanstreamCli.execute(CliRun.with(replay, alone.toString()))).isZero();
+        assertThat(KanstreamCli.execute(CliRun.with(replay, shared.toString(), "--population")))
+                .isZero();
+        assertThat(figure(summary(shared), "accuracy"))
+                .isGreaterThan(figure(summary(alone), "accuracy") + 0.05);
+        assertThat(figure(summary(shared), "log_loss"))
+                .isLessThan(figure(summary(alone), "log_loss"));
+    }
+
+    @Test
     void replayingTheSameInputTwiceGivesIdenticalFigures() throws Exception {
         Path csv = driftCsv(temp.resolve("binary.csv"), Task.BINARY, 3, 3000, 1500);
         Map<String, Object> first = null;

@@ -1,0 +1,206 @@
+package io.kanstream.stream;
+
+import static io.kanstream.stream.OnlineKanOperatorTest.config;
+import static io.kanstream.stream.OnlineKanOperatorTest.harness;
+import static io.kanstream.stream.OnlineKanOperatorTest.scores;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.kanstream.kan.LearnerStateCodec;
+import io.kanstream.kan.Task;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/** A model the keys of a subtask share ({@link OnlineKanConfig#population()}). */
+class PopulationTest {
+
+    /** Keys in turn, each with a few labels of one concept: inside a circle of radius 0.6. */
+    private static List<Event> manyKeys(int keys, int perKey, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        List<Event> events = new ArrayList<>();
+        for (int n = 0; n < keys * perKey; n++) {
+            float a = (float) (random.nextDouble() * 2 - 1);
+            float b = (float) (random.nextDouble() * 2 - 1);
+            double label = Math.hypot(a, b) < 0.6 ? 1 : 0;
+            String key = "card-" + (n % keys);
+            events.add(new Event("e" + n, key, n, new float[] {a, b}, label));
+        }
+        return events;
+    }
+
+    private static OnlineKanConfig.Builder oneStepPerLabel() {
+        return config(Task.BINARY).batchSize(1);
+    }
+
+    /** Accuracy of the scores of the second half of the events, each scored before its label. */
+    private static double lateAccuracy(boolean population, List<Event> events) throws Exception {
+        try (var h = harness(oneStepPerLabel().population(population).build())) {
+            h.open();
+            for (Event e : events) {
+                h.processElement1(e, e.ts());
+            }
+            List<Score> scores = scores(h);
+            int right = 0;
+            int from = events.size() / 2;
+            for (int i = from; i < events.size(); i++) {
+                boolean one = scores.get(i).score() > 0.5;
+                right += one == (events.get(i).label() > 0.5) ? 1 : 0;
+            }
+            return right / (double) (events.size() - from);
+        }
+    }
+
+    @Test
+    void keysWithFewLabelsLearnFromEachOthersThroughTheSharedModel() throws Exception {
+        // 300 keys with 8 labels each: alone, a key's model has barely moved by its last label
+        List<Event> events = manyKeys(300, 8, 1);
+        double alone = lateAccuracy(false, events);
+        double shared = lateAccuracy(true, events);
+        assertThat(shared).isGreaterThan(alone + 0.05);
+    }
+
+    @Test
+    void theSharedModelAndEachKeysWeightsAreRestoredFromACheckpoint() throws Exception {
+        OnlineKanConfig config = oneStepPerLabel().population(true).build();
+        List<Event> events = manyKeys(40, 20, 2);
+        List<Event> before = events.subList(0, 400);
+        List<Event> after = events.subList(400, 800);
+        OperatorSubtaskState snapshot;
+        List<Score> original;
+        try (var h = harness(config)) {
+            h.open();
+            for (Event e : before) {
+                h.processElement1(e, e.ts());
+            }
+            snapshot = h.snapshot(1L, 400L);
+            h.getOutput().clear();
+            for (Event e : after) {
+                h.processElement1(e, e.ts());
+            }
+            original = scores(h);
+        }
+        try (var h = harness(config)) {
+            h.initializeState(snapshot);
+            h.open();
+            for (Event e : after) {
+                h.processElement1(e, e.ts());
+            }
+            List<Score> restored = scores(h);
+            assertThat(restored).hasSameSizeAs(original);
+            for (int i = 0; i < original.size(); i++) {
+                assertThat(restored.get(i).score())
+                        .as("score of %s", original.get(i).id())
+                        .isEqualTo(original.get(i).score());
+            }
+        }
+        // without the shared model in the checkpoint the same events score differently
+        try (var h = harness(config)) {
+            h.open();
+            for (Event e : after) {
+                h.processElement1(e, e.ts());
+            }
+            assertThat(scores(h).get(0).score()).isNotEqualTo(original.get(0).score());
+        }
+    }
+
+    @Test
+    void afterARescaleEachSubtaskTakesItsOwnSharedModelOrTheFirst() throws Exception {
+        OnlineKanConfig config = oneStepPerLabel().population(true).build();
+        int maxParallelism = 8;
+        OperatorSubtaskState[] states = new OperatorSubtaskState[2];
+        byte[][] shared = new byte[2][];
+        for (int subtask = 0; subtask < 2; subtask++) {
+            try (var h = subtask(config, maxParallelism, 2, subtask)) {
+                h.open();
+                for (Event e : manyKeys(40, 10, 10 + subtask)) {
+                    if (owner(e.key(), maxParallelism, 2) == subtask) {
+                        h.processElement1(e, e.ts());
+                    }
+                }
+                states[subtask] = h.snapshot(1L, 400L);
+                shared[subtask] =
+                        LearnerStateCodec.encode(OnlineKanOperatorTest.operator(h).population());
+            }
+        }
+        assertThat(shared[0]).isNotEqualTo(shared[1]);
+        OperatorSubtaskState both = AbstractStreamOperatorTestHarness.repackageState(states);
+        for (int subtask = 0; subtask < 3; subtask++) {
+            OperatorSubtaskState mine =
+                    AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                            both, maxParallelism, 2, 3, subtask);
+            try (var h = subtask(config, maxParallelism, 3, subtask)) {
+                h.initializeState(mine);
+                h.open();
+                byte[] restored =
+                        LearnerStateCodec.encode(OnlineKanOperatorTest.operator(h).population());
+                // subtasks 0 and 1 keep their own; the new subtask 2 takes one of theirs
+                if (subtask < 2) {
+                    assertThat(restored).as("subtask %d", subtask).isEqualTo(shared[subtask]);
+                } else {
+                    assertThat(restored)
+                            .satisfiesAnyOf(
+                                    r -> assertThat(r).isEqualTo(shared[0]),
+                                    r -> assertThat(r).isEqualTo(shared[1]));
+                }
+            }
+        }
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, Event, Label, Score> subtask(
+            OnlineKanConfig config, int maxParallelism, int parallelism, int index)
+            throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new OnlineKanOperator(config),
+                new OnlineKan.EventKey(),
+                new OnlineKan.LabelKey(),
+                Types.STRING,
+                maxParallelism,
+                parallelism,
+                index);
+    }
+
+    private static int owner(String key, int maxParallelism, int parallelism) {
+        return KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                key, maxParallelism, parallelism);
+    }
+
+    @Test
+    void anEvictedKeyTakesItsWeightsWithIt() throws Exception {
+        int maxLive = 5;
+        OnlineKanConfig config =
+                oneStepPerLabel()
+                        .population(true)
+                        .maxLiveKeys(maxLive)
+                        .idleKeyTtl(Duration.ZERO)
+                        .build();
+        try (var h = harness(config)) {
+            h.open();
+            for (Event e : manyKeys(10 * maxLive, 2, 3)) {
+                h.processElement1(e, e.ts());
+            }
+            // per live key: its model, its progress and its two losses beside the shared model
+            assertThat(h.numKeyedStateEntries()).isEqualTo(3 * maxLive);
+        }
+    }
+
+    @Test
+    void aSharedModelAndBundlesAreRefusedTogether() {
+        assertThatThrownBy(
+                        () ->
+                                oneStepPerLabel()
+                                        .population(true)
+                                        .bundle(64, Duration.ofMillis(10))
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("population")
+                .hasMessageContaining("bundles of 64");
+    }
+}
