@@ -466,7 +466,9 @@ public final class KanLearner implements AutoCloseable {
             outputs = networkOutputs(z, n, record);
         }
         float[] averaged = average == null ? null : averageOutputs(z, n);
-        if (n == 1 && (average != null || pass != null)) {
+        // only a scored event is kept for its step: outputs for a probe or a loss must not take
+        // the thread's one slot from the event scored before them
+        if (record && n == 1 && (average != null || pass != null)) {
             ScoredRow.remember(this, rows, z, outputs, averaged, pass);
         }
         return average == null ? outputs : average.mix(outputs, averaged, n);

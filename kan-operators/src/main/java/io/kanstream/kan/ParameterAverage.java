@@ -35,8 +35,8 @@ final class ParameterAverage {
     /**
      * η of the ramp: early on the average spans about the last tenth of the learner's steps. Shamir
      * and Zhang's η = 3 (a quarter) and 9 both tie the plain average on every long stream of the
-     * suite; on keys with few labels 9 gains more (docs/learning.md, "The average of a young
-     * model").
+     * suite; on keys with few labels 9 gains more (docs/learning.md, "A young key's calibrator and
+     * average").
      */
     static final double RAMP = 9;
 

@@ -620,17 +620,17 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 KanLearner learner = keys[i].learner;
                 if (pool != null && pool.accepts(learner)) {
                     pooled.add(i);
-                } else if (stepsRightAfter(event)) {
-                    // its label steps the model right after: scored as that step will see it
-                    scores[i] =
-                            withPopulation(
-                                    keys[i],
-                                    learner.scoreBeforeItsStep(event.features()),
-                                    event.features());
                 } else {
-                    scores[i] =
-                            withPopulation(
-                                    keys[i], learner.score(event.features(), 1), event.features());
+                    // the shared model first: the key's own score is then the last this thread
+                    // scored, which its step right after can start from (KanLearner.learn)
+                    float[] shared =
+                            population == null ? null : population.score(event.features(), 1);
+                    // its label steps the model right after: scored as that step will see it
+                    float[] own =
+                            stepsRightAfter(event)
+                                    ? learner.scoreBeforeItsStep(event.features())
+                                    : learner.score(event.features(), 1);
+                    scores[i] = withPopulation(keys[i], own, shared);
                 }
             }
         }
@@ -660,12 +660,14 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         return population;
     }
 
-    /** A key's outputs on one event, mixed with the shared model's when the subtask has one. */
-    private float[] withPopulation(Open key, float[] own, float[] features) {
-        if (population == null) {
+    /**
+     * A key's outputs on one event, mixed with the shared model's ({@code shared}, null when the
+     * subtask has none).
+     */
+    private float[] withPopulation(Open key, float[] own, float[] shared) {
+        if (shared == null) {
             return own;
         }
-        float[] shared = population.score(features, 1);
         return SharedModelMixture.mix(
                 population.config().task(), own, shared, 1, key.populationLosses);
     }
