@@ -963,21 +963,34 @@ public final class KanLearner implements AutoCloseable {
 
     /** Whether this thread keeps the forward pass of this learner's last scored row (for tests). */
     boolean keepsScoredPass() {
-        ScoredRow last = ScoredRow.LAST.get();
-        return last.learner == this && last.pass != null;
+        ScoredRow kept = ScoredRow.slotOf(this);
+        return kept != null && kept.pass != null;
     }
 
     /**
-     * The last single row a learner of this thread scored: its finished outputs and its average's,
-     * and the forward pass when {@link #scoreBeforeItsStep} kept it. The job scores an event and
-     * then, its label inline, learns from the same row at once; charging the average its loss needs
-     * those very outputs, and the step can start from that pass, so they are kept here rather than
-     * computed twice, and rather than in every key's learner. Stamped with the learner, its model
-     * version (steps, refits) and examples learned from (its normalizer and calibrator learn with
-     * each), and the raw row.
+     * The last single rows learners of this thread scored: each one's finished outputs and its
+     * average's, and the forward pass when {@link #scoreBeforeItsStep} kept it. The job scores an
+     * event and then, its label inline, learns from the same row at once; charging the average its
+     * loss needs those very outputs, and the step can start from that pass, so they are kept here
+     * rather than computed twice, and rather than in every key's learner. A thread keeps {@link
+     * #SLOTS} of them, one per learner, the least recently scored giving way: the key's model and a
+     * model the keys share ({@code --population}) each score an event before both learn from it.
+     * Stamped with the learner, its model version (steps, refits) and examples learned from (its
+     * normalizer and calibrator learn with each), and the raw row.
      */
     private static final class ScoredRow {
-        static final ThreadLocal<ScoredRow> LAST = ThreadLocal.withInitial(ScoredRow::new);
+        static final int SLOTS = 2;
+
+        /** The slots, the most recently scored first. */
+        static final ThreadLocal<ScoredRow[]> LAST =
+                ThreadLocal.withInitial(
+                        () -> {
+                            ScoredRow[] slots = new ScoredRow[SLOTS];
+                            for (int i = 0; i < SLOTS; i++) {
+                                slots[i] = new ScoredRow();
+                            }
+                            return slots;
+                        });
 
         KanLearner learner;
         long version;
@@ -996,7 +1009,15 @@ public final class KanLearner implements AutoCloseable {
                 float[] own,
                 float[] average,
                 HostKan.Pass pass) {
-            ScoredRow last = LAST.get();
+            ScoredRow[] slots = LAST.get();
+            // the learner's own slot if it has one, else the least recently scored; then first
+            int i = 0;
+            while (i < SLOTS - 1 && slots[i].learner != learner) {
+                i++;
+            }
+            ScoredRow last = slots[i];
+            System.arraycopy(slots, 0, slots, 1, i);
+            slots[0] = last;
             last.learner = learner;
             last.version = learner.version;
             last.examples = learner.examples;
@@ -1007,13 +1028,23 @@ public final class KanLearner implements AutoCloseable {
             last.pass = pass;
         }
 
+        /** This learner's slot, or null. */
+        static ScoredRow slotOf(KanLearner learner) {
+            for (ScoredRow slot : LAST.get()) {
+                if (slot.learner == learner) {
+                    return slot;
+                }
+            }
+            return null;
+        }
+
         /**
          * What {@link #remember} kept for this very learner, as it still is, and this raw row,
-         * taken out of the slot (the step that follows changes the model); or null.
+         * taken out of its slot (the step that follows changes the model); or null.
          */
         static ScoredRow recall(KanLearner learner, float[] row) {
-            ScoredRow last = LAST.get();
-            if (last.learner != learner
+            ScoredRow last = slotOf(learner);
+            if (last == null
                     || last.version != learner.version
                     || last.examples != learner.examples
                     || !java.util.Arrays.equals(last.row, row)) {

@@ -416,9 +416,10 @@ class KanLearnerTest {
 
     /**
      * A label right after its event's score steps from the forward pass the score ran, and ends
-     * exactly where a learner that runs its own pass does (another learner scoring in between makes
-     * it), with or without a normalizer. (That the score standardizes the row as the step does, so
-     * the pass is taken, is {@link InputNormalizerTest}'s.)
+     * exactly where a learner that runs its own pass does (two other learners scoring in between
+     * make it: a thread keeps the passes of the two it scored last), with or without a normalizer.
+     * (That the score standardizes the row as the step does, so the pass is taken, is {@link
+     * InputNormalizerTest}'s.)
      */
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
@@ -434,7 +435,8 @@ class KanLearnerTest {
                             .build();
             try (KanLearner reusing = KanLearner.create(config);
                     KanLearner recomputing = KanLearner.create(config);
-                    KanLearner bystander = KanLearner.create(config)) {
+                    KanLearner bystander = KanLearner.create(config);
+                    KanLearner another = KanLearner.create(config)) {
                 SplittableRandom random = new SplittableRandom(11);
                 for (int e = 0; e < 200; e++) {
                     float[] row = FormatV1Fixtures.rows(random, 1);
@@ -444,9 +446,15 @@ class KanLearnerTest {
                     reusing.learn(row, label);
                     assertThat(reusing.keepsScoredPass()).as("used once").isFalse();
                     recomputing.scoreBeforeItsStep(row);
-                    bystander.scoreBeforeItsStep(
-                            row); // the thread's kept pass is not recomputing's
-                    assertThat(recomputing.keepsScoredPass()).isFalse();
+                    bystander.scoreBeforeItsStep(row);
+                    assertThat(recomputing.keepsScoredPass())
+                            .as("a thread keeps two learners' passes")
+                            .isTrue();
+                    another.scoreBeforeItsStep(row);
+                    assertThat(recomputing.keepsScoredPass())
+                            .as("the least recently scored gives way")
+                            .isFalse();
+                    assertThat(bystander.keepsScoredPass()).isTrue();
                     recomputing.learn(row, label);
                 }
                 assertThat(reusing.steps()).isEqualTo(200);
