@@ -37,7 +37,8 @@ import java.time.Duration;
  * @param population whether each subtask keeps a model shared by its keys: it scores every event
  *     beside the key's own model and learns from every key's labels, and a key's score mixes the
  *     two by their recent losses on that key's labels (docs/learning.md, "A model shared across
- *     keys"); keys are then processed one at a time (no bundles)
+ *     keys"); keys are then processed one at a time, so by default ({@link Population#AUTO}) it is
+ *     on unless the operator runs bundles
  */
 public record OnlineKanConfig(
         KanConfig model,
@@ -56,8 +57,23 @@ public record OnlineKanConfig(
         int boostSteps,
         int bundleSize,
         Duration bundleLatency,
-        boolean population)
+        Population population)
         implements Serializable {
+
+    /** Whether each subtask keeps a model its keys share ({@link #sharesModel}). */
+    public enum Population {
+        /** On where keys are processed one at a time: off with bundles, which it cannot join. */
+        AUTO,
+        /** On; refused with bundles. */
+        ON,
+        /** Off: each key's score is its own model's. */
+        OFF;
+
+        /** {@link #ON} or {@link #OFF}. */
+        public static Population of(boolean on) {
+            return on ? ON : OFF;
+        }
+    }
 
     public OnlineKanConfig {
         require(model != null, "model config must be set");
@@ -87,7 +103,25 @@ public record OnlineKanConfig(
         require(
                 bundleLatency != null && !bundleLatency.isNegative() && !bundleLatency.isZero(),
                 "bundle latency must be positive");
-        require(!population || bundleSize <= 1, populationWithBundles(bundleSize));
+        require(population != null, "population must be set (auto, on or off)");
+        require(population != Population.ON || bundleSize <= 1, populationWithBundles(bundleSize));
+    }
+
+    /**
+     * Whether the operator keeps a shared model when it runs bundles of {@code bundleSize} inputs
+     * (as resolved by {@link #bundleSizeOn}).
+     *
+     * @throws IllegalArgumentException when one was asked for with bundles
+     */
+    public boolean sharesModel(int bundleSize) {
+        return switch (population) {
+            case ON -> {
+                require(bundleSize <= 1, populationWithBundles(bundleSize));
+                yield true;
+            }
+            case OFF -> false;
+            case AUTO -> bundleSize <= 1;
+        };
     }
 
     /** Why a shared model and bundles of {@code size} do not go together. */
@@ -95,7 +129,8 @@ public record OnlineKanConfig(
         return "a model shared by the keys (population) runs keys one at a time: it cannot be"
                 + " combined with bundles of "
                 + size
-                + " (set the bundle size to 0; auto is off on the CPU and 256 on a GPU)";
+                + " (set the bundle size to 0, auto being off on the CPU and 256 on a GPU, or"
+                + " leave the population out)";
     }
 
     /**
@@ -155,7 +190,7 @@ public record OnlineKanConfig(
         private int boostSteps = 500;
         private int bundleSize = AUTO_BUNDLE_SIZE;
         private Duration bundleLatency = DEFAULT_BUNDLE_LATENCY;
-        private boolean population;
+        private Population population = Population.AUTO;
 
         private Builder(KanConfig model) {
             this.model = model;
@@ -228,7 +263,11 @@ public record OnlineKanConfig(
             return this;
         }
 
-        public Builder population(boolean value) {
+        public Builder population(boolean on) {
+            return population(Population.of(on));
+        }
+
+        public Builder population(Population value) {
             population = value;
             return this;
         }

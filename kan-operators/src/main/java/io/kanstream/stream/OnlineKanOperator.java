@@ -29,6 +29,8 @@ import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.api.common.typeutils.base.array.DoublePrimitiveArraySerializer;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.KeyGroupRange;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -222,6 +224,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         boolean drifted;
         long labelTs;
         double[] populationLosses; // read with the progress when the subtask has a shared model
+        // with a shared model, both members' outputs on the event whose label steps them right
+        // after: the mixture's charge for that step is their loss on what was scored
+        float[] scoredOwn;
+        float[] scoredShared;
 
         Open(String key, KeyProgress progress) {
             this.key = key;
@@ -247,34 +253,54 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         legacyModel = store.getState(legacyModelStateDescriptor());
         progress = store.getState(progressStateDescriptor());
         awaiting = store.getMapState(awaitingStateDescriptor());
-        if (config.population()) {
+        device = DeviceSetting.resolve(deviceSetting);
+        bundleSize = config.bundleSizeOn(device.isGpu());
+        if (config.sharesModel(bundleSize)) {
             populationLosses = store.getState(populationLossesDescriptor());
             populationState =
                     context.getOperatorStateStore().getUnionListState(populationStateDescriptor());
-            population =
+            var task = getRuntimeContext().getTaskInfo();
+            byte[] model =
                     restoredPopulation(
                             populationState.get(),
-                            getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+                            task.getMaxNumberOfParallelSubtasks(),
+                            task.getNumberOfParallelSubtasks(),
+                            task.getIndexOfThisSubtask());
+            population = model == null ? null : LearnerStateCodec.decode(model, deviceSetting);
         }
     }
 
     /**
-     * This subtask's shared model from the union of every subtask's: its own index's, else the
-     * first one's (a subtask added by a rescale), else null (nothing restored).
+     * This subtask's shared model from the union of every subtask's (one entry each, its index
+     * first): the one of the subtask that held most of the key groups this one holds now. With the
+     * parallelism unchanged that is its own; after a rescale, most of its keys find the model they
+     * were scored with. Null when nothing was restored.
      */
-    private KanLearner restoredPopulation(Iterable<byte[]> entries, int subtask) {
-        byte[] first = null;
-        for (byte[] entry : entries) {
+    static byte[] restoredPopulation(
+            Iterable<byte[]> entries, int maxParallelism, int parallelism, int subtask) {
+        List<byte[]> all = new ArrayList<>();
+        entries.forEach(all::add);
+        KeyGroupRange mine =
+                KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(
+                        maxParallelism, parallelism, subtask);
+        byte[] best = null;
+        int most = -1;
+        for (byte[] entry : all) {
             int index = ByteBuffer.wrap(entry).getInt();
-            byte[] model = Arrays.copyOfRange(entry, 4, entry.length);
-            if (index == subtask) {
-                return LearnerStateCodec.decode(model, deviceSetting);
-            }
-            if (first == null) {
-                first = model;
+            int overlap =
+                    index < all.size()
+                            ? mine.getIntersection(
+                                            KeyGroupRangeAssignment
+                                                    .computeKeyGroupRangeForOperatorIndex(
+                                                            maxParallelism, all.size(), index))
+                                    .getNumberOfKeyGroups()
+                            : 0;
+            if (overlap > most) {
+                best = Arrays.copyOfRange(entry, 4, entry.length);
+                most = overlap;
             }
         }
-        return first == null ? null : LearnerStateCodec.decode(first, deviceSetting);
+        return best;
     }
 
     @Override
@@ -295,20 +321,12 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     public void open() throws Exception {
         super.open();
         timers = getInternalTimerService("kan-timers", VoidNamespaceSerializer.INSTANCE, this);
-        device = DeviceSetting.resolve(deviceSetting);
         stateHoldsCopies = getKeyedStateBackend().isSafeToReuseKVState();
         live = new LinkedHashMap<>(16, 0.75f, true);
         bundle = new ArrayList<>();
         open = new LinkedHashMap<>();
-        bundleSize = config.bundleSizeOn(device.isGpu());
-        if (config.population()) {
-            if (bundleSize > 1) {
-                throw new IllegalArgumentException(
-                        OnlineKanConfig.populationWithBundles(bundleSize));
-            }
-            if (population == null) {
-                population = newLearner();
-            }
+        if (config.sharesModel(bundleSize) && population == null) {
+            population = newLearner();
         }
         if (bundleSize > 1) {
             pool = KanPool.open(modelConfig, poolSlots(), deviceSetting);
@@ -604,6 +622,8 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         stepWave(keys);
         for (Open key : keys) {
+            key.scoredOwn = null; // only this wave's step may charge from them
+            key.scoredShared = null;
             if (key.learned) {
                 setCurrentKey(key.key);
                 afterLearning(key);
@@ -621,16 +641,17 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 if (pool != null && pool.accepts(learner)) {
                     pooled.add(i);
                 } else {
-                    // the shared model first: the key's own score is then the last this thread
-                    // scored, which its step right after can start from (KanLearner.learn)
+                    // its label steps the models right after: scored as that step will see it,
+                    // each step starting from its model's scored pass (KanLearner.learn)
+                    boolean stepsNext = stepsRightAfter(event);
                     float[] shared =
-                            population == null ? null : population.score(event.features(), 1);
-                    // its label steps the model right after: scored as that step will see it
-                    float[] own =
-                            stepsRightAfter(event)
-                                    ? learner.scoreBeforeItsStep(event.features())
-                                    : learner.score(event.features(), 1);
+                            population == null ? null : score(population, event, stepsNext);
+                    float[] own = score(learner, event, stepsNext);
                     scores[i] = withPopulation(keys[i], own, shared);
+                    if (shared != null && stepsNext) {
+                        keys[i].scoredOwn = own;
+                        keys[i].scoredShared = shared;
+                    }
                 }
             }
         }
@@ -653,6 +674,12 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             }
         }
         return scores;
+    }
+
+    private static float[] score(KanLearner learner, Event event, boolean stepsNext) {
+        return stepsNext
+                ? learner.scoreBeforeItsStep(event.features())
+                : learner.score(event.features(), 1);
     }
 
     /** The model this subtask's keys share, or null: for tests. */
@@ -834,7 +861,12 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             if (pool != null && pool.accepts(key.learner)) {
                 pooled.add(key);
             } else {
-                step(key.progress, key.learner, key.populationLosses);
+                step(
+                        key.progress,
+                        key.learner,
+                        key.populationLosses,
+                        key.scoredOwn,
+                        key.scoredShared);
             }
             key.stepDue = false;
         }
@@ -898,14 +930,28 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
      * One step of the current key on its own (a full batch outside a pool, or a batch timeout).
      * With a shared model, both members are first charged their loss on the batch ({@code losses},
      * the key's, updated in place), and the shared model learns from it too.
+     *
+     * @param scoredOwn the key's model's outputs on the batch's one event when it was scored just
+     *     before, its label inline; null to compute the members' outputs on the batch as they stand
+     * @param scoredShared the shared model's outputs on that event, or null
      */
-    private void step(KeyProgress p, KanLearner learner, double[] losses) {
+    private void step(
+            KeyProgress p,
+            KanLearner learner,
+            double[] losses,
+            float[] scoredOwn,
+            float[] scoredShared) {
         float[] rows = p.takeRows(learner.inputs());
         double[] labels = p.takeLabels();
         if (population != null) {
             int n = labels.length;
+            boolean scored = scoredOwn != null && scoredShared != null && n == 1;
             SharedModelMixture.charge(
-                    learner, losses, learner.outputs(rows, n), population.outputs(rows, n), labels);
+                    learner,
+                    losses,
+                    scored ? scoredOwn : learner.outputs(rows, n),
+                    scored ? scoredShared : population.outputs(rows, n),
+                    labels);
             StepResult shared = population.learn(rows, labels);
             if (shared.applied() && population.refitIfDue(config.refitPolicy()) != null) {
                 counters.refits.inc();
@@ -978,7 +1024,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 losses = populationLosses.value();
                 losses = losses != null ? losses : SharedModelMixture.freshLosses();
             }
-            step(p, learner, losses);
+            step(p, learner, losses, null, null);
             learner.syncHost(); // it stepped outside the pool, on the host or its own mirror
             keep(learner);
             if (losses != null) {

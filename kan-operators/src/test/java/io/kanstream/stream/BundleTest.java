@@ -90,9 +90,15 @@ class BundleTest {
         return bundled(size, 0);
     }
 
-    /** With the models' parameter average over {@code horizon} steps (0: none). */
+    /**
+     * With the models' parameter average over {@code horizon} steps (0: none), and each key's score
+     * its own model's: without bundles too, where the keys would share a model by default.
+     */
     private static OnlineKanConfig.Builder bundled(int size, double horizon) {
-        return config(Task.BINARY, horizon).batchSize(1).bundle(size, Duration.ofSeconds(1));
+        return config(Task.BINARY, horizon)
+                .batchSize(1)
+                .bundle(size, Duration.ofSeconds(1))
+                .population(false);
     }
 
     private static Map<String, Score> byId(List<Score> scores) {

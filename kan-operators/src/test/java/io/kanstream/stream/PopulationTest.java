@@ -19,7 +19,7 @@ import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-/** A model the keys of a subtask share ({@link OnlineKanConfig#population()}). */
+/** A model the keys of a subtask share ({@link OnlineKanConfig#sharesModel}). */
 class PopulationTest {
 
     /** Keys in turn, each with a few labels of one concept: inside a circle of radius 0.6. */
@@ -111,8 +111,46 @@ class PopulationTest {
         }
     }
 
+    /**
+     * A job upgraded from a savepoint without a shared model starts one and keeps every key's own
+     * model; one restored with {@code --no-population} from a savepoint with it scores each key
+     * with its own model alone.
+     */
     @Test
-    void afterARescaleEachSubtaskTakesItsOwnSharedModelOrTheFirst() throws Exception {
+    void aSharedModelCanBeTurnedOnOrOffAcrossARestore() throws Exception {
+        List<Event> events = manyKeys(30, 20, 5);
+        List<Event> before = events.subList(0, 300);
+        List<Event> after = events.subList(300, 600);
+        for (boolean sharedBefore : new boolean[] {false, true}) {
+            OnlineKanConfig written = oneStepPerLabel().population(sharedBefore).build();
+            OnlineKanConfig restored = oneStepPerLabel().population(!sharedBefore).build();
+            OperatorSubtaskState snapshot;
+            try (var h = harness(written)) {
+                h.open();
+                for (Event e : before) {
+                    h.processElement1(e, e.ts());
+                }
+                snapshot = h.snapshot(1L, 300L);
+            }
+            try (var h = harness(restored)) {
+                h.initializeState(snapshot);
+                h.open();
+                OnlineKanOperator op = OnlineKanOperatorTest.operator(h);
+                assertThat(op.keysInState()).isEqualTo(30);
+                assertThat(op.population() != null).isEqualTo(!sharedBefore);
+                for (Event e : after) {
+                    h.processElement1(e, e.ts());
+                }
+                List<Score> scores = scores(h);
+                assertThat(scores).hasSize(after.size());
+                // every key goes on from the model it had: 20 labels, the last 10 after the restore
+                assertThat(scores.get(scores.size() - 1).modelVersion()).isGreaterThan(10);
+            }
+        }
+    }
+
+    @Test
+    void afterARescaleEachSubtaskTakesTheSharedModelOfMostOfItsKeys() throws Exception {
         OnlineKanConfig config = oneStepPerLabel().population(true).build();
         int maxParallelism = 8;
         OperatorSubtaskState[] states = new OperatorSubtaskState[2];
@@ -141,15 +179,10 @@ class PopulationTest {
                 h.open();
                 byte[] restored =
                         LearnerStateCodec.encode(OnlineKanOperatorTest.operator(h).population());
-                // subtasks 0 and 1 keep their own; the new subtask 2 takes one of theirs
-                if (subtask < 2) {
-                    assertThat(restored).as("subtask %d", subtask).isEqualTo(shared[subtask]);
-                } else {
-                    assertThat(restored)
-                            .satisfiesAnyOf(
-                                    r -> assertThat(r).isEqualTo(shared[0]),
-                                    r -> assertThat(r).isEqualTo(shared[1]));
-                }
+                // 8 key groups: the two subtasks held 0-3 and 4-7; the three hold 0-2 (3 of
+                // them subtask 0's), 3-5 (2 of them subtask 1's) and 6-7 (subtask 1's)
+                int heldMost = subtask == 0 ? 0 : 1;
+                assertThat(restored).as("subtask %d", subtask).isEqualTo(shared[heldMost]);
             }
         }
     }
@@ -188,6 +221,29 @@ class PopulationTest {
             }
             // per live key: its model, its progress and its two losses beside the shared model
             assertThat(h.numKeyedStateEntries()).isEqualTo(3 * maxLive);
+        }
+    }
+
+    @Test
+    void byDefaultTheKeysShareAModelUnlessTheOperatorRunsBundles() throws Exception {
+        OnlineKanConfig defaults = config(Task.BINARY).build();
+        assertThat(defaults.population()).isEqualTo(OnlineKanConfig.Population.AUTO);
+        assertThat(defaults.sharesModel(0)).isTrue();
+        assertThat(defaults.sharesModel(64)).isFalse();
+        assertThat(config(Task.BINARY).population(false).build().sharesModel(0)).isFalse();
+        try (var h = harness(defaults)) {
+            h.open();
+            assertThat(OnlineKanOperatorTest.operator(h).population()).isNotNull();
+        }
+        OnlineKanConfig bundled = config(Task.BINARY).bundle(8, Duration.ofMillis(10)).build();
+        try (var h = harness(bundled)) {
+            h.open();
+            for (Event e : manyKeys(20, 2, 4)) {
+                h.processElement1(e, e.ts());
+            }
+            assertThat(OnlineKanOperatorTest.operator(h).population()).isNull();
+            // per key: its model and its progress, no losses for a shared model
+            assertThat(h.numKeyedStateEntries()).isEqualTo(2 * 20);
         }
     }
 

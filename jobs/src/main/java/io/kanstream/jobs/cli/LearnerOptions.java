@@ -148,14 +148,24 @@ final class LearnerOptions {
     static final class Population {
         @Option(
                 names = "--population",
+                negatable = true,
                 description =
                         "Each subtask keeps one more model, shared by its keys: it scores every"
                                 + " event beside the key's own model and learns from every key's"
                                 + " labels, and a key's score mixes the two by their recent"
                                 + " losses on that key's labels. Helps keys with few labels and"
                                 + " keys that share a concept; costs a forward pass per event and"
-                                + " a step per label more; not with bundles (docs/learning.md).")
-        boolean population = JOB.learner().population();
+                                + " a step per label more. On by default unless the job runs"
+                                + " bundles, which it cannot join; --no-population for each key's"
+                                + " own model alone (docs/learning.md).")
+        Boolean population;
+
+        /** The setting: on or off where the command line says, else the job's default. */
+        OnlineKanConfig.Population population() {
+            return population == null
+                    ? JOB.learner().population()
+                    : OnlineKanConfig.Population.of(population);
+        }
     }
 
     private static String text(List<Integer> widths) {

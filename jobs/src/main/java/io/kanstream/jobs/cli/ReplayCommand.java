@@ -138,7 +138,7 @@ final class ReplayCommand implements Callable<Integer> {
                         .refitPolicy(refits.policy())
                         .boost(boostFactor, boostSteps)
                         .parallelism(parallelism.parallelism)
-                        .population(population.population)
+                        .population(population.population())
                         .build();
         ModelFile.WarmStart warmStart = model == null ? null : warmStart(table);
         KanConfig fitted = warmStart == null ? null : warmStart.config();

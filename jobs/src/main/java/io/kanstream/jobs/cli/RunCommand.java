@@ -401,7 +401,7 @@ final class RunCommand implements Callable<Integer> {
                         .idleKeyTtl(idleKeyTtl)
                         .metricsEvery(metricsEvery)
                         .bundle(bundleSize(), bundleLatency)
-                        .population(population.population)
+                        .population(population.population())
                         .refitPolicy(refits.policy())
                         .driftAction(drift.driftAction())
                         .build();

@@ -57,19 +57,6 @@ public record KanVariant(
                             "a step per 32 labels instead of one per label (the live job's"
                                     + " default before it took the evaluated one)",
                             s -> s.toBuilder().batchSize(32).build()),
-                    companions(
-                            "kan+companions",
-                            "a companion KAN per key learning at 3x the learning rate, both"
-                                    + " learning from every label; the outputs are their mixture"
-                                    + " weighted by recent loss (--companions 3)",
-                            3.0),
-                    new KanVariant(
-                            "kan+momentum",
-                            "Adam with its first moment (beta1 0.9, the default before"
-                                    + " 2026-11-30) on every stream; the toy has it anyway",
-                            s -> s,
-                            model -> model.beta1(0.9),
-                            UnaryOperator.identity()),
                     new KanVariant(
                             "kan-calibration-off",
                             "raw logits: no bound, no online Platt scaling (classification only)",
@@ -80,7 +67,12 @@ public record KanVariant(
                             "kan-average-off",
                             "no average of the model's recent parameters beside it"
                                     + " (--average-horizon 0)",
-                            0));
+                            0),
+                    of(
+                            "kan-population-off",
+                            "no model shared by the keys: each key's score is its own model's"
+                                    + " (--no-population)",
+                            s -> s.toBuilder().population(false).build()));
 
     /**
      * Variants the suite runs only when {@code --variants} names them: the alternatives and the
@@ -121,14 +113,19 @@ public record KanVariant(
                             s -> s,
                             model -> model.beta1(0),
                             UnaryOperator.identity()),
+                    companions(
+                            "kan+companions",
+                            "a companion KAN per key learning at 3x the learning rate, both"
+                                    + " learning from every label; the outputs are their mixture"
+                                    + " weighted by recent loss (--companions 3)",
+                            3.0),
                     new KanVariant(
-                            "kan+population",
-                            "a model shared by the keys beside each key's own, learning from every"
-                                    + " key's labels, mixed into each key's score by recent loss"
-                                    + " (--population)",
+                            "kan+momentum",
+                            "Adam with its first moment (beta1 0.9, the default before"
+                                    + " 2026-11-30) on every stream; the toy has it anyway",
                             s -> s,
-                            UnaryOperator.identity(),
-                            online -> online.population(true)),
+                            model -> model.beta1(0.9),
+                            UnaryOperator.identity()),
                     companions(
                             "kan+companion-1",
                             "a companion KAN at the same learning rate (another initialization)",

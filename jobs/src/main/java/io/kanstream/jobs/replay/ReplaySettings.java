@@ -51,7 +51,7 @@ public record ReplaySettings(
         double boostFactor,
         int boostSteps,
         int parallelism,
-        boolean population) {
+        OnlineKanConfig.Population population) {
 
     public ReplaySettings {
         hidden = List.copyOf(hidden);
@@ -159,7 +159,7 @@ public record ReplaySettings(
         private double boostFactor = JOB_DEFAULTS.learner().boostFactor();
         private int boostSteps = JOB_DEFAULTS.learner().boostSteps();
         private int parallelism = JOB_DEFAULTS.parallelism();
-        private boolean population = JOB_DEFAULTS.learner().population();
+        private OnlineKanConfig.Population population = JOB_DEFAULTS.learner().population();
 
         private Builder() {}
 
@@ -231,7 +231,11 @@ public record ReplaySettings(
             return this;
         }
 
-        public Builder population(boolean value) {
+        public Builder population(boolean on) {
+            return population(OnlineKanConfig.Population.of(on));
+        }
+
+        public Builder population(OnlineKanConfig.Population value) {
             population = value;
             return this;
         }

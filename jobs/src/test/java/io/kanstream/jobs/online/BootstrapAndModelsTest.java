@@ -66,7 +66,9 @@ class BootstrapAndModelsTest {
         assertThat(boot.output()).contains("wrote the models of 3 keys (120 labeled examples)");
 
         JobFixture f = new JobFixture(broker, "bootstrap", temp.resolve("checkpoints"));
-        OnlineJobConfig config = f.config(l -> l).restoringFrom(bootstrap.toUri().toString());
+        // each key's score its exported model's alone, without the model the keys share
+        OnlineJobConfig config =
+                f.config(l -> l.population(false)).restoringFrom(bootstrap.toUri().toString());
         List<Event> first = new ArrayList<>(probes("first"));
         first.addAll(labeled());
         List<Event> after = probes("after");

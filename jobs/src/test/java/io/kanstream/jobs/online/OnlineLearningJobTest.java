@@ -146,8 +146,10 @@ class OnlineLearningJobTest {
             Broker broker) throws Exception {
         JobFixture f = new JobFixture(broker, "rescale", temp.resolve("checkpoints"));
         int n = 1_600; // 400 per key: 25 full batches, nothing pending
+        // each key's own model: a shared model is a subtask's, and a rescale moves keys to
+        // subtasks whose shared model learned from other keys (PopulationTest's rescale)
         OnlineJobConfig config =
-                f.config(l -> l).toBuilder()
+                f.config(l -> l.population(false)).toBuilder()
                         .stateBackend(OnlineJobConfig.StateBackend.ROCKSDB)
                         .build();
         f.send(JobFixture.synthetic(0, n, Task.REGRESSION));
