@@ -211,7 +211,7 @@ public final class BenchTable {
                     out,
                     "  %8d %-8s %6d %-9s %10d %12s %12s %6.2f× %8.2f×",
                     r.keys(),
-                    r.stateBackend(),
+                    backendOf(r),
                     r.bundleSize(),
                     "steady",
                     r.events() - r.keys(),
@@ -223,7 +223,7 @@ public final class BenchTable {
                     out,
                     "  %8d %-8s %6d %-9s %10d %12s %12s %6.2f× %9s",
                     r.keys(),
-                    r.stateBackend(),
+                    backendOf(r),
                     r.bundleSize(),
                     "new keys",
                     r.keys(),
@@ -429,6 +429,13 @@ public final class BenchTable {
                                         + " "
                                         + String.format(Locale.ROOT, "%.0f", e.getValue()))
                 .collect(Collectors.joining(", "));
+    }
+
+    /**
+     * A steady row's backend, marked {@code +own} when each key scored with its own model alone.
+     */
+    private static String backendOf(PipelineBench.SteadyRow r) {
+        return r.ownModels() ? r.stateBackend() + "+own" : r.stateBackend();
     }
 
     static String number(double value) {

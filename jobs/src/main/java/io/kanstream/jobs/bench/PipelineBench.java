@@ -179,7 +179,8 @@ public final class PipelineBench {
      * One steady row's key count, state backend and bundle size (0: no bundles), written {@code
      * backend:keys} or {@code backend:keys:bundle}.
      */
-    public record SteadyCase(OnlineJobConfig.StateBackend backend, int keys, int bundleSize) {
+    public record SteadyCase(
+            OnlineJobConfig.StateBackend backend, int keys, int bundleSize, boolean ownModels) {
         public SteadyCase {
             if (keys < 1) {
                 throw new IllegalArgumentException(
@@ -192,25 +193,38 @@ public final class PipelineBench {
         }
 
         public SteadyCase(OnlineJobConfig.StateBackend backend, int keys) {
-            this(backend, keys, 0);
+            this(backend, keys, 0, false);
         }
 
-        /** {@code hashmap:10000,rocksdb:100000,hashmap:10000:256}. */
+        /**
+         * {@code hashmap:10000,rocksdb:100000,hashmap:10000:256,hashmap:100:own}: a backend and a
+         * key count, then a bundle size and {@code own} (each key's own model alone, without the
+         * model a subtask's keys share by default) in either order.
+         */
         public static List<SteadyCase> parseAll(String text) {
             List<SteadyCase> cases = new ArrayList<>();
             for (String item : text.split(",")) {
                 String[] parts = item.trim().split(":");
-                if (parts.length != 2 && parts.length != 3) {
+                if (parts.length < 2 || parts.length > 4) {
                     throw new IllegalArgumentException(
                             "steady row '"
                                     + item
-                                    + "' must be backend:keys or backend:keys:bundle, e.g."
-                                    + " rocksdb:100000");
+                                    + "' must be backend:keys, then a bundle size or 'own' or"
+                                    + " both, e.g. rocksdb:100000 or hashmap:100:own");
                 }
                 int keys = number(item, "keys", parts[1]);
-                int bundle = parts.length == 3 ? number(item, "bundle size", parts[2]) : 0;
+                int bundle = 0;
+                boolean own = false;
+                for (int p = 2; p < parts.length; p++) {
+                    if (parts[p].trim().equals("own")) {
+                        own = true;
+                    } else {
+                        bundle = number(item, "bundle size", parts[p]);
+                    }
+                }
                 cases.add(
-                        new SteadyCase(OnlineJobConfig.StateBackend.parse(parts[0]), keys, bundle));
+                        new SteadyCase(
+                                OnlineJobConfig.StateBackend.parse(parts[0]), keys, bundle, own));
             }
             return cases;
         }
@@ -240,6 +254,7 @@ public final class PipelineBench {
      * @param cpuRatioVsPassthrough the same ratio per CPU second
      * @param checkpointInterval of both jobs (ISO-8601)
      * @param bundleSize the learning job's {@code --bundle-size} (0: every input processed at once)
+     * @param ownModels each key's score its own model's: the job ran with {@code --no-population}
      * @param roundEventsPerS the steady rate of each round, in the order they ran; {@code
      *     eventsPerS} is their median
      * @param roundPassthroughEventsPerS the pass-through job's, likewise
@@ -259,6 +274,7 @@ public final class PipelineBench {
             int parallelism,
             String checkpointInterval,
             int bundleSize,
+            boolean ownModels,
             double[] roundEventsPerS,
             double[] roundPassthroughEventsPerS) {}
 
@@ -470,7 +486,7 @@ public final class PipelineBench {
         extra.set(RestOptions.BIND_PORT, Integer.toString(restPort));
         extra.set(RestOptions.PORT, restPort);
         OnlineJobConfig config =
-                allKeysLive(config(t, keys), keys, OnlineKanConfig.AUTO_BUNDLE_SIZE);
+                allKeysLive(config(t, keys), keys, OnlineKanConfig.AUTO_BUNDLE_SIZE, false);
         JobClient job = OnlineLearningJob.start(config, false, extra);
         try {
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
@@ -541,11 +557,11 @@ public final class PipelineBench {
                     long n = steadyEvents(c.keys());
                     String backlog = backlogs.computeIfAbsent(c.keys(), k -> backlog(k, n));
                     log.printf("steady round %d of %d%n", round, settings.steadyRounds());
-                    kan.get(i).add(steadyPhase(c.keys(), n, backlog, c.backend(), c.bundleSize()));
+                    kan.get(i).add(steadyPhase(c, n, backlog));
                     if (passedThisRound.add(c.keys())) {
                         passThrough
                                 .computeIfAbsent(c.keys(), k -> new ArrayList<>())
-                                .add(steadyPhase(c.keys(), n, backlog, null, 0));
+                                .add(steadyPhase(passThrough(c.keys()), n, backlog));
                     }
                 } catch (Exception e) {
                     failed("steady at " + c.keys() + " keys on " + c.backend().flinkName(), e);
@@ -561,12 +577,13 @@ public final class PipelineBench {
             }
             SteadyRow row = steadyRow(c, kan.get(i), passes);
             log.printf(
-                    "  steady %,d keys on %s, bundles of %d: %,.0f events/s, median of %s (%.2f×"
+                    "  steady %,d keys on %s, bundles of %d%s: %,.0f events/s, median of %s (%.2f×"
                             + " pass-through %,.0f, median of %s; per CPU second %.2f×); new keys"
                             + " %,.0f events/s (%.2f×)%n",
                     c.keys(),
                     row.stateBackend(),
                     row.bundleSize(),
+                    row.ownModels() ? ", own models only" : "",
                     row.eventsPerS(),
                     rates(row.roundEventsPerS()),
                     row.ratioVsPassthrough(),
@@ -602,6 +619,7 @@ public final class PipelineBench {
                 settings.parallelism(),
                 settings.steadyCheckpointInterval().toString(),
                 c.bundleSize(),
+                c.ownModels(),
                 kan.stream().mapToDouble(SteadyPhase::eventsPerS).toArray(),
                 pass.stream().mapToDouble(SteadyPhase::eventsPerS).toArray());
     }
@@ -642,10 +660,8 @@ public final class PipelineBench {
         double previous = 0;
         for (int run = 1; run <= STEADY_WARM_UP_RUNS; run++) {
             log.printf("steady warm-up %d of at most %d, not measured%n", run, STEADY_WARM_UP_RUNS);
-            double rate =
-                    steadyPhase(first.keys(), n, backlog, first.backend(), first.bundleSize())
-                            .eventsPerS;
-            steadyPhase(first.keys(), n, backlog, null, 0);
+            double rate = steadyPhase(first, n, backlog).eventsPerS;
+            steadyPhase(passThrough(first.keys()), n, backlog);
             if (run > 1 && rate < 1.1 * previous) {
                 return;
             }
@@ -675,19 +691,25 @@ public final class PipelineBench {
      * key's first. Rates from the scores' append times in order: the first {@code keys} scores are
      * the new-key phase, the rest (its first tenth left out) the steady phase.
      *
-     * @param backend the learning job's state backend, or null for the pass-through job
+     * @param c the learning job's row, or {@link #passThrough} for the pass-through job
      */
-    private SteadyPhase steadyPhase(
-            int keys, long n, String backlog, OnlineJobConfig.StateBackend backend, int bundleSize)
-            throws Exception {
+    private SteadyPhase steadyPhase(SteadyCase c, long n, String backlog) throws Exception {
+        int keys = c.keys();
+        OnlineJobConfig.StateBackend backend = c.backend();
+        int bundleSize = c.bundleSize();
         String what =
                 backend == null
                         ? "pass-through"
-                        : "learning on " + backend.flinkName() + ", bundles of " + bundleSize;
+                        : "learning on "
+                                + backend.flinkName()
+                                + ", bundles of "
+                                + bundleSize
+                                + (c.ownModels() ? ", own models only" : "");
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
         Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys, backlog);
         OnlineJobConfig config =
-                allKeysLive(config(t, keys), keys, Math.min(bundleSize, keys)).toBuilder()
+                allKeysLive(config(t, keys), keys, Math.min(bundleSize, keys), c.ownModels())
+                        .toBuilder()
                         // the backlog is shared by rounds: name what is the run's own by its scores
                         .transactionalIdPrefix(t.scores)
                         .checkpointDir(workDir.resolve(t.scores).toString())
@@ -744,15 +766,25 @@ public final class PipelineBench {
      * Every key stays live: the default bound (10,000 per subtask) would evict and rebuild; and the
      * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default).
      */
-    private static OnlineJobConfig allKeysLive(OnlineJobConfig base, int keys, int bundleSize) {
+    private static OnlineJobConfig allKeysLive(
+            OnlineJobConfig base, int keys, int bundleSize, boolean ownModels) {
         KanConfig model = base.learner().model();
         return base.toBuilder()
                 .learner(
                         OnlineKanConfig.builder(model)
                                 .maxLiveKeys(keys)
                                 .bundle(bundleSize, OnlineKanConfig.DEFAULT_BUNDLE_LATENCY)
+                                .population(
+                                        ownModels
+                                                ? OnlineKanConfig.Population.OFF
+                                                : base.learner().population())
                                 .build())
                 .build();
+    }
+
+    /** The pass-through job's phase over {@code keys} keys: a case without a backend. */
+    private static SteadyCase passThrough(int keys) {
+        return new SteadyCase(null, keys, 0, false);
     }
 
     /**

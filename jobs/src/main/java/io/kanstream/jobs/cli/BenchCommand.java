@@ -81,7 +81,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--steady",
             description =
-                    "Rows of the steady part, backend:keys or backend:keys:bundle-size (default"
+                    "Rows of the steady part, backend:keys, then a bundle size, 'own' (each"
+                            + " key's own model alone, without the model the keys share) or both,"
+                            + " e.g. hashmap:100:own (default"
                             + " hashmap:100,hashmap:1000,hashmap:10000,rocksdb:100,rocksdb:1000,"
                             + "rocksdb:10000,rocksdb:100000; --quick:"
                             + " hashmap:100,hashmap:10000,rocksdb:100,rocksdb:100000).")
@@ -335,7 +337,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         var rocksdb = hundredKeys(rows, "rocksdb");
         for (PipelineBench.SteadyRow r : rows) {
-            if (r.bundleSize() > 0) {
+            if (r.bundleSize() > 0 || r.ownModels()) {
                 continue;
             }
             if (r.keys() == 10_000 && r.stateBackend().equals("hashmap")) {
@@ -355,7 +357,8 @@ final class BenchCommand implements Callable<Integer> {
                         r ->
                                 r.keys() == 100
                                         && r.stateBackend().equals(backend)
-                                        && r.bundleSize() == 0)
+                                        && r.bundleSize() == 0
+                                        && !r.ownModels())
                 .findFirst();
     }
 

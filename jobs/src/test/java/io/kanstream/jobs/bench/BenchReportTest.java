@@ -233,6 +233,7 @@ class BenchReportTest {
                         2,
                         "PT30S",
                         0,
+                        false,
                         new double[] {8_000, 9_000, 9_500},
                         new double[] {50_000, 60_000, 70_000});
         BenchReport report =

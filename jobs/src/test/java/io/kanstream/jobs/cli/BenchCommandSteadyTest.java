@@ -12,6 +12,11 @@ import org.junit.jupiter.api.Test;
 
 class BenchCommandSteadyTest {
     private static PipelineBench.SteadyRow row(int keys, String backend, double eventsPerS) {
+        return row(keys, backend, eventsPerS, false);
+    }
+
+    private static PipelineBench.SteadyRow row(
+            int keys, String backend, double eventsPerS, boolean ownModels) {
         return new PipelineBench.SteadyRow(
                 keys,
                 backend,
@@ -27,6 +32,7 @@ class BenchCommandSteadyTest {
                 2,
                 "PT30S",
                 0,
+                ownModels,
                 new double[] {eventsPerS},
                 new double[] {1000});
     }
@@ -45,6 +51,13 @@ class BenchCommandSteadyTest {
                 .hasMessageContaining("must be hashmap or rocksdb");
         assertThatThrownBy(() -> SteadyCase.parseAll("hashmap:0"))
                 .hasMessageContaining("at least 1 key");
+        assertThat(SteadyCase.parseAll("hashmap:100:own,hashmap:10000:256,rocksdb:100:0:own"))
+                .containsExactly(
+                        new SteadyCase(StateBackend.HASHMAP, 100, 0, true),
+                        new SteadyCase(StateBackend.HASHMAP, 10_000, 256, false),
+                        new SteadyCase(StateBackend.ROCKSDB, 100, 0, true));
+        assertThatThrownBy(() -> SteadyCase.parseAll("hashmap:100:mine"))
+                .hasMessageContaining("bundle size 'mine' is not a number");
     }
 
     @Test
@@ -52,10 +65,13 @@ class BenchCommandSteadyTest {
         List<BenchReport.Check> checks =
                 BenchCommand.steadyChecks(
                         List.of(
+                                row(100, "hashmap", 2000, true),
                                 row(100, "hashmap", 1000),
                                 row(10_000, "hashmap", 850),
+                                row(10_000, "hashmap", 10, true),
                                 row(10_000, "rocksdb", 100),
                                 row(100_000, "rocksdb", 250)));
+        // rows of each key's own model alone are neither checked nor the reference
         assertThat(checks).hasSize(2);
         assertThat(checks.get(0).check())
                 .isEqualTo("steady 10,000 keys on hashmap, events/s ÷ 100 keys on hashmap");
