@@ -467,7 +467,7 @@ public final class KanLearner implements AutoCloseable {
         }
         float[] averaged = average == null ? null : averageOutputs(z, n);
         // only a scored event is kept for its step: outputs for a probe or a loss must not take
-        // the thread's one slot from the event scored before them
+        // a slot from an event scored before them
         if (record && n == 1 && (average != null || pass != null)) {
             ScoredRow.remember(this, rows, z, outputs, averaged, pass);
         }

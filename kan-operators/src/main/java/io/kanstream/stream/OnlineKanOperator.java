@@ -177,7 +177,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     /**
      * The model a subtask's keys share, as {@link LearnerStateCodec} bytes after the subtask's
      * index (4 bytes): union state, so after a rescale every subtask reads all of them and takes
-     * its own index's, or the first one's when there are fewer.
+     * the one of the subtask that held most of its key groups ({@link #restoredPopulation}).
      */
     static ListStateDescriptor<byte[]> populationStateDescriptor() {
         return new ListStateDescriptor<>(POPULATION_STATE, BytePrimitiveArraySerializer.INSTANCE);
@@ -1019,11 +1019,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         if (p.batchCount > 0 && p.batchDeadline > 0 && now >= p.batchDeadline) {
             KanLearner learner = learner();
-            double[] losses = null;
-            if (population != null) {
-                losses = populationLosses.value();
-                losses = losses != null ? losses : SharedModelMixture.freshLosses();
-            }
+            double[] losses = population != null ? keyLosses() : null;
             step(p, learner, losses, null, null);
             learner.syncHost(); // it stepped outside the pool, on the host or its own mirror
             keep(learner);
@@ -1078,8 +1074,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             }
             open = new Open(key, p);
             if (population != null) {
-                double[] losses = populationLosses.value();
-                open.populationLosses = losses != null ? losses : SharedModelMixture.freshLosses();
+                open.populationLosses = keyLosses();
             }
             this.open.put(key, open);
         }
@@ -1180,6 +1175,12 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             return moved;
         }
         return learner;
+    }
+
+    /** The current key's decayed losses of its own model and the shared one; fresh if none. */
+    private double[] keyLosses() throws Exception {
+        double[] losses = populationLosses.value();
+        return losses != null ? losses : SharedModelMixture.freshLosses();
     }
 
     /** A new key's model: the warm start's, or a fresh one. */

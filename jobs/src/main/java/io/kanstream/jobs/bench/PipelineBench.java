@@ -176,8 +176,9 @@ public final class PipelineBench {
     }
 
     /**
-     * One steady row's key count, state backend and bundle size (0: no bundles), written {@code
-     * backend:keys} or {@code backend:keys:bundle}.
+     * One steady row's key count, state backend, bundle size (0: no bundles) and whether each key
+     * scores with its own model alone ({@code --no-population}), written {@code backend:keys}, then
+     * {@code :bundle} or {@code :own} or both. A null backend is the pass-through job.
      */
     public record SteadyCase(
             OnlineJobConfig.StateBackend backend, int keys, int bundleSize, boolean ownModels) {
