@@ -39,6 +39,13 @@ public final class KeyProgress {
 
     long drifts;
 
+    /**
+     * The key's decayed losses of its own model and of the model its subtask's keys share, which
+     * weigh the two in its score ({@code SharedModelMixture}); null until the key is scored beside
+     * a shared model. Kept with the progress, which every event reads and writes anyway.
+     */
+    double[] sharedLosses;
+
     /** Events scored for this key. */
     public long events() {
         return events;
@@ -72,6 +79,14 @@ public final class KeyProgress {
     /** Upward changes of the error its drift detector reported. */
     public long drifts() {
         return drifts;
+    }
+
+    /**
+     * The decayed losses of the key's own model and of the shared model (a copy), or null when the
+     * key was never scored beside a shared model.
+     */
+    public double[] sharedLosses() {
+        return sharedLosses == null ? null : sharedLosses.clone();
     }
 
     KeyProgress(int inputs, int batchSize) {
@@ -161,6 +176,7 @@ public final class KeyProgress {
         c.window = window.copy();
         c.drifts = drifts;
         c.detector = KeyProgressSerializer.copyDetector(detector);
+        c.sharedLosses = sharedLosses == null ? null : sharedLosses.clone();
         return c;
     }
 }

@@ -84,10 +84,14 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     public static final String PROGRESS_STATE = "kan-progress";
     public static final String AWAITING_STATE = "kan-awaiting";
 
-    /** The model a subtask's keys share (operator state), and each key's losses beside it. */
+    /** The model a subtask's keys share (operator state). */
     public static final String POPULATION_STATE = "kan-population";
 
-    public static final String POPULATION_LOSSES_STATE = "kan-population-losses";
+    /**
+     * Each key's losses beside the shared model, in savepoints from before they moved into its
+     * progress ({@link KeyProgress#sharedLosses()}). Read on restore, never written.
+     */
+    public static final String LEGACY_LOSSES_STATE = "kan-population-losses";
 
     private final OnlineKanConfig config;
 
@@ -139,8 +143,8 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
     /** The shared model as of the last checkpoint: one entry per subtask, each with its index. */
     private transient ListState<byte[]> populationState;
 
-    /** Each key's decayed losses of its own model and of the shared one, when there is one. */
-    private transient ValueState<double[]> populationLosses;
+    /** The keys' losses beside the shared model as older savepoints hold them; never written. */
+    private transient ValueState<double[]> legacyLosses;
 
     /**
      * True when state hands out copies (RocksDB): the operator then owns every learner it reads and
@@ -183,10 +187,13 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         return new ListStateDescriptor<>(POPULATION_STATE, BytePrimitiveArraySerializer.INSTANCE);
     }
 
-    /** A key's decayed losses of its own model and of the shared one. */
-    static ValueStateDescriptor<double[]> populationLossesDescriptor() {
+    /**
+     * A key's decayed losses of its own model and of the shared one, as savepoints held them before
+     * they moved into the key's progress. Read on restore, never written.
+     */
+    static ValueStateDescriptor<double[]> legacyLossesDescriptor() {
         return new ValueStateDescriptor<>(
-                POPULATION_LOSSES_STATE, DoublePrimitiveArraySerializer.INSTANCE);
+                LEGACY_LOSSES_STATE, DoublePrimitiveArraySerializer.INSTANCE);
     }
 
     /** Events waiting for their labels and labels waiting for their events, by event id. */
@@ -223,7 +230,6 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         boolean learned;
         boolean drifted;
         long labelTs;
-        double[] populationLosses; // read with the progress when the subtask has a shared model
         // with a shared model, both members' outputs on the event whose label steps them right
         // after: the mixture's charge for that step is their loss on what was scored
         float[] scoredOwn;
@@ -253,10 +259,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         legacyModel = store.getState(legacyModelStateDescriptor());
         progress = store.getState(progressStateDescriptor());
         awaiting = store.getMapState(awaitingStateDescriptor());
+        legacyLosses = store.getState(legacyLossesDescriptor());
         device = DeviceSetting.resolve(deviceSetting);
         bundleSize = config.bundleSizeOn(device.isGpu());
         if (config.sharesModel(bundleSize)) {
-            populationLosses = store.getState(populationLossesDescriptor());
             populationState =
                     context.getOperatorStateStore().getUnionListState(populationStateDescriptor());
             var task = getRuntimeContext().getTaskInfo();
@@ -352,6 +358,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         counters.bundles = group.counter("kanBundles");
         group.gauge("kanLiveKeys", () -> live.size());
         moveLegacyModels();
+        moveLegacyLosses();
         rebuildLiveKeys();
     }
 
@@ -380,6 +387,33 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                     moved,
                     LEGACY_MODEL_STATE,
                     MODEL_STATE);
+        }
+    }
+
+    /**
+     * Moves every key's losses beside the shared model that a restored savepoint holds in their own
+     * state ({@link #legacyLossesDescriptor}) into the key's progress, once, at open: afterwards an
+     * event reads and writes one value fewer. A key whose progress is gone keeps nothing.
+     */
+    private void moveLegacyLosses() throws Exception {
+        int moved = 0;
+        for (String key : keysOf(LEGACY_LOSSES_STATE)) {
+            setCurrentKey(key);
+            double[] losses = legacyLosses.value();
+            KeyProgress p = progress.value();
+            if (losses != null && p != null) {
+                p.sharedLosses = losses;
+                progress.update(p);
+                moved++;
+            }
+            legacyLosses.clear();
+        }
+        if (moved > 0) {
+            LOG.info(
+                    "moved {} keys' losses beside the shared model from '{}' into '{}'",
+                    moved,
+                    LEGACY_LOSSES_STATE,
+                    PROGRESS_STATE);
         }
     }
 
@@ -568,9 +602,6 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 keep(key.learner);
             }
             progress.update(key.progress);
-            if (key.populationLosses != null) {
-                populationLosses.update(key.populationLosses);
-            }
         }
         open.clear();
         counters.bundles.inc();
@@ -696,7 +727,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             return own;
         }
         return SharedModelMixture.mix(
-                population.config().task(), own, shared, 1, key.populationLosses);
+                population.config().task(), own, shared, 1, key.progress.sharedLosses);
     }
 
     /** Whether the event's own label steps its key's model on it alone, right after its score. */
@@ -864,7 +895,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 step(
                         key.progress,
                         key.learner,
-                        key.populationLosses,
+                        key.progress.sharedLosses,
                         key.scoredOwn,
                         key.scoredShared);
             }
@@ -1019,13 +1050,9 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         }
         if (p.batchCount > 0 && p.batchDeadline > 0 && now >= p.batchDeadline) {
             KanLearner learner = learner();
-            double[] losses = population != null ? keyLosses() : null;
-            step(p, learner, losses, null, null);
+            step(p, learner, sharedLosses(p), null, null);
             learner.syncHost(); // it stepped outside the pool, on the host or its own mirror
             keep(learner);
-            if (losses != null) {
-                populationLosses.update(losses);
-            }
         }
         if (p.awaitingCount > 0) {
             Iterator<Map.Entry<String, Awaiting>> entries = awaiting.iterator();
@@ -1072,10 +1099,8 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                 p = new KeyProgress(config.model().inputs(), config.batchSize());
                 p.detector = config.drift() == null ? null : config.drift().create();
             }
+            sharedLosses(p);
             open = new Open(key, p);
-            if (population != null) {
-                open.populationLosses = keyLosses();
-            }
             this.open.put(key, open);
         }
         open.progress.lastSeen = now;
@@ -1146,9 +1171,6 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         model.clear();
         progress.clear();
         awaiting.clear();
-        if (populationLosses != null) {
-            populationLosses.clear();
-        }
         live.remove(key);
     }
 
@@ -1177,10 +1199,18 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         return learner;
     }
 
-    /** The current key's decayed losses of its own model and the shared one; fresh if none. */
-    private double[] keyLosses() throws Exception {
-        double[] losses = populationLosses.value();
-        return losses != null ? losses : SharedModelMixture.freshLosses();
+    /**
+     * A key's decayed losses of its own model and the shared one, fresh the first time it meets a
+     * shared model; null when the subtask has none.
+     */
+    private double[] sharedLosses(KeyProgress p) {
+        if (population == null) {
+            return null;
+        }
+        if (p.sharedLosses == null) {
+            p.sharedLosses = SharedModelMixture.freshLosses();
+        }
+        return p.sharedLosses;
     }
 
     /** A new key's model: the warm start's, or a fresh one. */
