@@ -16,6 +16,11 @@ public final class SharedModelMixture {
         return new double[2];
     }
 
+    /** The weights of the key's own model and of the shared one in its score, summing to 1. */
+    public static double[] weights(double[] losses) {
+        return LearnerMixture.weights(losses);
+    }
+
     /**
      * The key's outputs mixed with the shared model's, as the key's finished outputs are: a logit
      * (binary), log-probabilities (multiclass) or values (regression).

@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -183,7 +184,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
      * index (4 bytes): union state, so after a rescale every subtask reads all of them and takes
      * the one of the subtask that held most of its key groups ({@link #restoredPopulation}).
      */
-    static ListStateDescriptor<byte[]> populationStateDescriptor() {
+    public static ListStateDescriptor<byte[]> populationStateDescriptor() {
         return new ListStateDescriptor<>(POPULATION_STATE, BytePrimitiveArraySerializer.INSTANCE);
     }
 
@@ -191,7 +192,7 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
      * A key's decayed losses of its own model and of the shared one, as savepoints held them before
      * they moved into the key's progress. Read on restore, never written.
      */
-    static ValueStateDescriptor<double[]> legacyLossesDescriptor() {
+    public static ValueStateDescriptor<double[]> legacyLossesDescriptor() {
         return new ValueStateDescriptor<>(
                 LEGACY_LOSSES_STATE, DoublePrimitiveArraySerializer.INSTANCE);
     }
@@ -307,6 +308,27 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
             }
         }
         return best;
+    }
+
+    /**
+     * The shared model that scored {@code key} when the state was taken, as {@link
+     * LearnerStateCodec} bytes: from the entries of {@link #populationStateDescriptor} (one per
+     * subtask of the job that wrote them; a reader may see each more than once), the one of the
+     * subtask that held the key's key group. Null when there are none.
+     */
+    public static byte[] sharedModelOf(Iterable<byte[]> entries, int maxParallelism, String key) {
+        Map<Integer, byte[]> bySubtask = new HashMap<>();
+        for (byte[] entry : entries) {
+            bySubtask.put(ByteBuffer.wrap(entry).getInt(), entry);
+        }
+        if (bySubtask.isEmpty()) {
+            return null;
+        }
+        byte[] entry =
+                bySubtask.get(
+                        KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                                key, maxParallelism, bySubtask.size()));
+        return entry == null ? null : Arrays.copyOfRange(entry, 4, entry.length);
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.kanstream.jobs.online.OnlineJobConfig;
 import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.KnotGrid;
+import io.kanstream.kan.SharedModelMixture;
 import io.kanstream.kan.Task;
 import io.kanstream.stream.KeyProgress;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -87,6 +89,11 @@ final class ModelsCommand implements Runnable {
 
         Path dir() {
             return source.dir;
+        }
+
+        /** The shared model that scored this key beside its own; empty when the job had none. */
+        Optional<KanLearner> sharedModel(SavedKey saved) throws Exception {
+            return SavepointModels.sharedModel(source.dir, saved, source.backend());
         }
     }
 
@@ -278,6 +285,19 @@ final class ModelsCommand implements Runnable {
                             ranges);
                 }
             }
+            if (saved.hasSharedModel()) {
+                double[] losses = saved.sharedLosses();
+                double[] w = SharedModelMixture.weights(losses);
+                System.out.printf(
+                        Locale.ROOT,
+                        "shared     scored mixed with the model its subtask's keys share: weights"
+                                + " own %.4f, shared %.4f (decayed losses %.6g, %.6g; `models"
+                                + " export --shared` writes that model)%n",
+                        w[0],
+                        w[1],
+                        losses[0],
+                        losses[1]);
+            }
             KeyProgress p = saved.keyProgress();
             if (p == null) {
                 System.out.println(
@@ -336,6 +356,14 @@ final class ModelsCommand implements Runnable {
         @Option(names = "--out", required = true, description = "The file to write.")
         Path out;
 
+        @Option(
+                names = "--shared",
+                description =
+                        "Write the model the keys of this key's subtask shared, which the job mixed"
+                                + " with the key's own in its score (weights: `models show`),"
+                                + " instead of the key's own.")
+        boolean shared;
+
         @Override
         public Integer call() throws Exception {
             if (!to.equals("efficient-kan") && !to.equals("kans")) {
@@ -343,10 +371,23 @@ final class ModelsCommand implements Runnable {
                         "--to " + to + " is not one of efficient-kan, kans");
             }
             SavedKey saved = model.saved();
-            try (KanLearner learner = saved.learner()) {
+            Optional<KanLearner> sharedModel =
+                    shared ? model.sharedModel(saved) : Optional.of(saved.learner());
+            if (sharedModel.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "--shared: "
+                                + SavepointModels.locate(model.dir())
+                                + " holds no shared model (the job ran with --no-population or"
+                                + " bundles, or a bootstrap wrote it)");
+            }
+            try (KanLearner learner = sharedModel.get()) {
                 System.out.printf(
-                        "exported key %s (layers %s, %d steps) -> %s%n",
-                        model.key, saved.layers(), learner.steps(), out);
+                        "exported %skey %s (layers %s, %d steps) -> %s%n",
+                        shared ? "the shared model that scored " : "",
+                        model.key,
+                        saved.layers(),
+                        learner.steps(),
+                        out);
                 if (to.equals("kans")) {
                     ModelFile.write(learner, out);
                 } else {

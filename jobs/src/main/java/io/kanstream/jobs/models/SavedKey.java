@@ -25,6 +25,10 @@ import org.apache.flink.core.memory.DataOutputSerializer;
  * @param lastSeen processing time (epoch ms) of the key's last event or label; -1 as for events
  * @param model {@link LearnerStateCodec} bytes, or null
  * @param progress {@link KeyProgressSerializer} bytes, or null
+ * @param sharedLosses the key's decayed losses of its own model and of the model its subtask's keys
+ *     shared, which weigh the two in its score; null when the job scored it with its own alone
+ * @param maxParallelism the learner operator's maximum parallelism in the state read, which with
+ *     the key places it on the subtask whose shared model scored it
  */
 public record SavedKey(
         String key,
@@ -37,7 +41,9 @@ public record SavedKey(
         long labeled,
         long lastSeen,
         byte[] model,
-        byte[] progress)
+        byte[] progress,
+        double[] sharedLosses,
+        int maxParallelism)
         implements java.io.Serializable {
 
     public boolean hasModel() {
@@ -46,6 +52,11 @@ public record SavedKey(
 
     public boolean hasProgress() {
         return events >= 0;
+    }
+
+    /** Whether the job scored this key with its own model mixed with a shared one. */
+    public boolean hasSharedModel() {
+        return sharedLosses != null;
     }
 
     /** The model, decoded to run on the CPU; the caller closes it. */

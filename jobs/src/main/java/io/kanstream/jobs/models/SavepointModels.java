@@ -7,6 +7,7 @@ import io.kanstream.kan.LearnerStateCodec;
 import io.kanstream.stream.KeyProgress;
 import io.kanstream.stream.OnlineKan;
 import io.kanstream.stream.OnlineKanOperator;
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,8 +18,10 @@ import java.util.Optional;
 import org.apache.flink.api.common.accumulators.Accumulator;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.state.StateBackend;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
@@ -26,6 +29,7 @@ import org.apache.flink.state.api.OperatorIdentifier;
 import org.apache.flink.state.api.SavepointReader;
 import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
@@ -95,8 +99,51 @@ public final class SavepointModels {
         return saved;
     }
 
+    /**
+     * The model the keys of {@code key}'s subtask shared when the state was taken (the key's score
+     * mixed it with the key's own by {@link SavedKey#sharedLosses}), decoded to run on the CPU; the
+     * caller closes it. Empty when the job shared none (run with {@code --no-population} or
+     * bundles, or state a bootstrap wrote).
+     */
+    public static Optional<KanLearner> sharedModel(
+            Path savepoint, SavedKey key, OnlineJobConfig.StateBackend backend) throws Exception {
+        List<byte[]> entries =
+                read(
+                        savepoint,
+                        backend,
+                        "the shared models",
+                        source ->
+                                source.readUnionState(
+                                        OperatorIdentifier.forUid(OnlineKan.UID),
+                                        OnlineKanOperator.POPULATION_STATE,
+                                        PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO,
+                                        BytePrimitiveArraySerializer.INSTANCE));
+        byte[] model = OnlineKanOperator.sharedModelOf(entries, key.maxParallelism(), key.key());
+        return Optional.ofNullable(model).map(m -> LearnerStateCodec.decode(m, "cpu"));
+    }
+
     private static List<SavedKey> read(
             Path savepoint, OnlineJobConfig.StateBackend backend, ReadKeys reader)
+            throws Exception {
+        return read(
+                savepoint,
+                backend,
+                "the learner state",
+                source ->
+                        source.readKeyedState(
+                                OperatorIdentifier.forUid(OnlineKan.UID),
+                                reader,
+                                Types.STRING,
+                                TypeInformation.of(SavedKey.class)));
+    }
+
+    /** What the reader makes of the learner operator's state in the savepoint, gathered here. */
+    private interface StateRead<T> {
+        DataStream<T> from(SavepointReader source) throws Exception;
+    }
+
+    private static <T extends Serializable> List<T> read(
+            Path savepoint, OnlineJobConfig.StateBackend backend, String what, StateRead<T> read)
             throws Exception {
         requireOpenJavaLang();
         Path dir = locate(savepoint);
@@ -110,21 +157,17 @@ public final class SavepointModels {
                     "cannot read " + dir + " as a Flink savepoint or checkpoint: " + e.getMessage(),
                     e);
         }
-        List<SavedKey> out;
+        List<T> out;
         try {
-            source.readKeyedState(
-                            OperatorIdentifier.forUid(OnlineKan.UID),
-                            reader,
-                            Types.STRING,
-                            TypeInformation.of(SavedKey.class))
-                    .process(new Gather())
-                    .sinkTo(new DiscardingSink<>());
+            read.from(source).process(new Gather<T>()).sinkTo(new DiscardingSink<>());
             out =
                     env.execute("kanstream models: read " + dir.getFileName())
                             .getAccumulatorResult(Gather.NAME);
         } catch (Exception e) {
             throw new IllegalArgumentException(
-                    "cannot read the learner state ("
+                    "cannot read "
+                            + what
+                            + " ("
                             + OnlineKan.UID
                             + ") of "
                             + dir
@@ -146,21 +189,21 @@ public final class SavepointModels {
      * Brings what the readers found back to this process in an accumulator, which the job's result
      * carries whole (a collect sink can lose the tail of a short job's output).
      */
-    static final class Gather extends ProcessFunction<SavedKey, Void> {
+    static final class Gather<T extends Serializable> extends ProcessFunction<T, Void> {
         private static final long serialVersionUID = 1L;
-        static final String NAME = "kanstream-keys";
-        private transient KeyList keys;
+        static final String NAME = "kanstream-state";
+        private transient Gathered<T> found;
 
         @Override
         public void open(OpenContext context) {
-            keys = new KeyList();
-            getRuntimeContext().addAccumulator(NAME, keys);
+            found = new Gathered<>();
+            getRuntimeContext().addAccumulator(NAME, found);
         }
 
         @Override
-        public void processElement(SavedKey key, Context context, Collector<Void> out) {
-            if (key != null) { // the reader source passes null for a key its function skipped
-                keys.add(key);
+        public void processElement(T value, Context context, Collector<Void> out) {
+            if (value != null) { // the reader source passes null for a key its function skipped
+                found.add(value);
             }
         }
     }
@@ -169,17 +212,17 @@ public final class SavepointModels {
      * A list accumulator that may be added to while Flink snapshots it for the job's status (the
      * plain {@code ListAccumulator} fails those snapshots with a concurrent modification).
      */
-    static final class KeyList implements Accumulator<SavedKey, ArrayList<SavedKey>> {
+    static final class Gathered<T extends Serializable> implements Accumulator<T, ArrayList<T>> {
         private static final long serialVersionUID = 1L;
-        private final ArrayList<SavedKey> keys = new ArrayList<>();
+        private final ArrayList<T> keys = new ArrayList<>();
 
         @Override
-        public synchronized void add(SavedKey key) {
-            keys.add(key);
+        public synchronized void add(T value) {
+            keys.add(value);
         }
 
         @Override
-        public synchronized ArrayList<SavedKey> getLocalValue() {
+        public synchronized ArrayList<T> getLocalValue() {
             return new ArrayList<>(keys);
         }
 
@@ -189,7 +232,7 @@ public final class SavepointModels {
         }
 
         @Override
-        public synchronized void merge(Accumulator<SavedKey, ArrayList<SavedKey>> other) {
+        public synchronized void merge(Accumulator<T, ArrayList<T>> other) {
             keys.addAll(other.getLocalValue());
         }
 
@@ -199,8 +242,8 @@ public final class SavepointModels {
         }
 
         @Override
-        public KeyList clone() {
-            KeyList copy = new KeyList();
+        public Gathered<T> clone() {
+            Gathered<T> copy = new Gathered<>();
             copy.keys.addAll(getLocalValue());
             return copy;
         }
@@ -244,6 +287,7 @@ public final class SavepointModels {
 
         private transient ModelState model;
         private transient ValueState<KeyProgress> progress;
+        private transient ValueState<double[]> legacyLosses;
 
         ReadKeys(String only) {
             this.only = only;
@@ -253,6 +297,7 @@ public final class SavepointModels {
         public void open(OpenContext context) {
             model = ModelState.open(getRuntimeContext());
             progress = getRuntimeContext().getState(OnlineKanOperator.progressStateDescriptor());
+            legacyLosses = getRuntimeContext().getState(OnlineKanOperator.legacyLossesDescriptor());
         }
 
         @Override
@@ -294,7 +339,15 @@ public final class SavepointModels {
                             p == null ? -1 : p.labeled(),
                             p == null ? -1 : p.lastSeen(),
                             bytes,
-                            only == null || p == null ? null : SavedKey.progressBytes(p)));
+                            only == null || p == null ? null : SavedKey.progressBytes(p),
+                            p == null ? null : sharedLosses(p),
+                            getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks()));
+        }
+
+        /** The key's losses beside the shared model, in its progress or, older, their own state. */
+        private double[] sharedLosses(KeyProgress p) throws Exception {
+            double[] losses = p.sharedLosses();
+            return losses != null ? losses : legacyLosses.value();
         }
     }
 }

@@ -7,8 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kanstream.jobs.CliRun;
 import io.kanstream.jobs.LocalKafka;
 import io.kanstream.jobs.LocalKafka.Broker;
+import io.kanstream.jobs.models.SavedKey;
+import io.kanstream.jobs.models.SavepointModels;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.LearnerStateCodec;
+import io.kanstream.kan.SharedModelMixture;
+import io.kanstream.kan.Task;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.Score;
 import java.nio.file.Files;
@@ -25,6 +29,7 @@ import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -152,9 +157,151 @@ class BootstrapAndModelsTest {
                         "average +of its parameters over about 100 steps; weights:"
                                 + " network \\d\\.\\d{3}, average \\d\\.\\d{3}");
 
+        // a job run without the shared model wrote none
+        CliRun noShared =
+                cli(
+                        "models",
+                        "export",
+                        saved.toString(),
+                        "--key",
+                        "key-1",
+                        "--shared",
+                        "--to",
+                        "kans",
+                        "--out",
+                        temp.resolve("none.kans").toString());
+        assertThat(noShared.exit()).as(noShared.output()).isEqualTo(2);
+        assertThat(noShared.output()).contains("holds no shared model");
+        assertThat(shown.output()).doesNotContain("shared     ");
+
         CliRun missing = cli("models", "show", saved.toString(), "--key", "key-9");
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.output()).contains("no key 'key-9' in");
+    }
+
+    /**
+     * With the model a subtask's keys share (the default), a key's score mixes its own model with
+     * its subtask's shared one: the two models {@code models export} and {@code models export
+     * --shared} write, mixed by the weights {@code models show} prints, give the job's scores to
+     * the bit.
+     */
+    @Test
+    void aKeysOwnAndSharedModelsFromASavepointReproduceItsScores(Broker broker) throws Exception {
+        JobFixture f = new JobFixture(broker, "shared-export", temp.resolve("checkpoints"));
+        OnlineJobConfig config = f.config(l -> l);
+        List<Event> after = probes("after");
+        String savepoint;
+        JobClient job = OnlineLearningJob.start(config, false, new Configuration());
+        try {
+            f.send(labeled());
+            assertThat(f.awaitScores(KEYS * LABELED_PER_KEY, Duration.ofMinutes(2)))
+                    .isGreaterThanOrEqualTo(KEYS * LABELED_PER_KEY);
+            savepoint =
+                    job.triggerSavepoint(config.savepointUri(), SavepointFormatType.CANONICAL)
+                            .get(2, TimeUnit.MINUTES);
+            f.send(after);
+            int all = KEYS * LABELED_PER_KEY + after.size();
+            assertThat(f.awaitScores(all, Duration.ofMinutes(1))).isGreaterThanOrEqualTo(all);
+        } finally {
+            OnlineLearningJobTest.stop(job, config);
+        }
+        Map<String, Score> scores =
+                f.committedScores().stream()
+                        .collect(Collectors.toMap(Score::id, Function.identity()));
+        Path saved = Path.of(java.net.URI.create(savepoint));
+
+        int compared = 0;
+        for (int k = 0; k < KEYS; k++) {
+            String key = "key-" + k;
+            SavedKey savedKey =
+                    SavepointModels.key(saved, key, OnlineJobConfig.StateBackend.HASHMAP);
+            assertThat(savedKey.hasSharedModel())
+                    .as("%s scored beside a shared model", key)
+                    .isTrue();
+            double[] weights = SharedModelMixture.weights(savedKey.sharedLosses());
+            Path own = temp.resolve(key + ".kans");
+            Path shared = temp.resolve(key + "-shared.kans");
+            CliRun exportOwn =
+                    cli(
+                            "models",
+                            "export",
+                            saved.toString(),
+                            "--key",
+                            key,
+                            "--to",
+                            "kans",
+                            "--out",
+                            own.toString());
+            assertThat(exportOwn.exit()).as(exportOwn.output()).isZero();
+            CliRun exportShared =
+                    cli(
+                            "models",
+                            "export",
+                            saved.toString(),
+                            "--key",
+                            key,
+                            "--shared",
+                            "--to",
+                            "kans",
+                            "--out",
+                            shared.toString());
+            assertThat(exportShared.exit()).as(exportShared.output()).isZero();
+            assertThat(exportShared.output())
+                    .contains("exported the shared model that scored key " + key);
+            // the shared model learned from the labels of every key its subtask held
+            long keysOnItsSubtask =
+                    java.util.stream.IntStream.range(0, KEYS)
+                            .filter(
+                                    j ->
+                                            KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                                                            "key-" + j,
+                                                            savedKey.maxParallelism(),
+                                                            config.parallelism())
+                                                    == KeyGroupRangeAssignment
+                                                            .assignKeyToParallelOperator(
+                                                                    key,
+                                                                    savedKey.maxParallelism(),
+                                                                    config.parallelism()))
+                            .count();
+            try (KanLearner ownModel = LearnerStateCodec.decode(Files.readAllBytes(own), "cpu");
+                    KanLearner sharedModel =
+                            LearnerStateCodec.decode(Files.readAllBytes(shared), "cpu")) {
+                assertThat(ownModel.examples()).isEqualTo(LABELED_PER_KEY);
+                assertThat(sharedModel.examples())
+                        .as("examples of the shared model that scored %s", key)
+                        .isEqualTo(keysOnItsSubtask * LABELED_PER_KEY);
+                for (Event e : after) {
+                    if (!e.key().equals(key)) {
+                        continue;
+                    }
+                    float[] mixed =
+                            SharedModelMixture.mix(
+                                    Task.REGRESSION,
+                                    ownModel.score(e.features(), 1),
+                                    sharedModel.score(e.features(), 1),
+                                    1,
+                                    savedKey.sharedLosses());
+                    double expected = Task.REGRESSION.score(mixed, 0, 1);
+                    Score scored = scores.get(e.id());
+                    assertThat(Double.doubleToRawLongBits(scored.score()))
+                            .as(
+                                    "%s: job %s, exported models mixed %s",
+                                    e.id(), scored.score(), expected)
+                            .isEqualTo(Double.doubleToRawLongBits(expected));
+                    compared++;
+                }
+            }
+            CliRun shown = cli("models", "show", saved.toString(), "--key", key);
+            assertThat(shown.exit()).as(shown.output()).isZero();
+            assertThat(shown.output())
+                    .contains(
+                            String.format(
+                                    Locale.ROOT,
+                                    "weights own %.4f, shared %.4f",
+                                    weights[0],
+                                    weights[1]));
+        }
+        assertThat(compared).isEqualTo(KEYS * PROBES_PER_KEY);
     }
 
     /** y = x0·x1 + x2 − x3² for 3 keys, rows interleaved in time. */
