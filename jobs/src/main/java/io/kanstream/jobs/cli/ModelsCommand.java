@@ -103,7 +103,8 @@ final class ModelsCommand implements Runnable {
             description =
                     "One line per key: examples learned from, steps, grid epoch (refits), events"
                             + " and labeled examples the job counted, when it last saw the key"
-                            + " (processing time), task and layers.")
+                            + " (processing time), task and layers; with --json also the"
+                            + " weight of the shared model in its score.")
     static final class ListKeys implements Callable<Integer> {
         @Mixin Source source;
 
@@ -126,6 +127,12 @@ final class ModelsCommand implements Runnable {
                     row.put("last_seen", k.hasProgress() ? lastSeen(k) : null);
                     row.put("task", k.task());
                     row.put("layers", k.layers());
+                    // how much its score leans on the model its subtask's keys share
+                    row.put(
+                            "shared_weight",
+                            k.hasSharedModel()
+                                    ? SharedModelMixture.weights(k.sharedLosses())[1]
+                                    : null);
                     rows.add(row);
                 }
                 System.out.println(

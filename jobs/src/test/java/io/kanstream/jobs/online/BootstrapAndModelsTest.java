@@ -77,24 +77,8 @@ class BootstrapAndModelsTest {
         List<Event> first = new ArrayList<>(probes("first"));
         first.addAll(labeled());
         List<Event> after = probes("after");
-        String savepoint;
-        JobClient job = OnlineLearningJob.start(config, false, new Configuration());
-        try {
-            f.send(first);
-            assertThat(f.awaitScores(first.size(), Duration.ofMinutes(2)))
-                    .isGreaterThanOrEqualTo(first.size());
-            savepoint =
-                    job.triggerSavepoint(config.savepointUri(), SavepointFormatType.CANONICAL)
-                            .get(2, TimeUnit.MINUTES);
-            f.send(after);
-            int all = first.size() + after.size();
-            assertThat(f.awaitScores(all, Duration.ofMinutes(1))).isGreaterThanOrEqualTo(all);
-        } finally {
-            OnlineLearningJobTest.stop(job, config);
-        }
-        Map<String, Score> scores =
-                f.committedScores().stream()
-                        .collect(Collectors.toMap(Score::id, Function.identity()));
+        Run run = savepointBetween(f, config, first, after);
+        Map<String, Score> scores = run.scores();
 
         // the first events met the bootstrapped models: 3 steps each (a fresh model is at 0)
         for (int k = 0; k < KEYS; k++) {
@@ -103,7 +87,7 @@ class BootstrapAndModelsTest {
                     .isEqualTo(3);
         }
 
-        Path saved = Path.of(java.net.URI.create(savepoint));
+        Path saved = run.savepoint();
         CliRun list = cli("models", "list", saved.toString(), "--json");
         assertThat(list.exit()).as(list.output()).isZero();
         JsonNode keys =
@@ -111,6 +95,7 @@ class BootstrapAndModelsTest {
         assertThat(keys).hasSize(KEYS);
         for (int k = 0; k < KEYS; k++) {
             JsonNode key = keys.get(k);
+            assertThat(key.get("shared_weight").isNull()).as("no shared model").isTrue();
             assertThat(key.get("key").asText()).isEqualTo("key-" + k);
             assertThat(key.get("examples").asLong()).isEqualTo(HISTORY_PER_KEY + LABELED_PER_KEY);
             assertThat(key.get("steps").asLong()).isEqualTo(3 + 2);
@@ -121,17 +106,7 @@ class BootstrapAndModelsTest {
         }
 
         Path exported = temp.resolve("key-1.kans");
-        CliRun export =
-                cli(
-                        "models",
-                        "export",
-                        saved.toString(),
-                        "--key",
-                        "key-1",
-                        "--to",
-                        "kans",
-                        "--out",
-                        exported.toString());
+        CliRun export = export(saved, "key-1", exported);
         assertThat(export.exit()).as(export.output()).isZero();
         int compared = 0;
         try (KanLearner model = LearnerStateCodec.decode(Files.readAllBytes(exported), "cpu")) {
@@ -158,18 +133,7 @@ class BootstrapAndModelsTest {
                                 + " network \\d\\.\\d{3}, average \\d\\.\\d{3}");
 
         // a job run without the shared model wrote none
-        CliRun noShared =
-                cli(
-                        "models",
-                        "export",
-                        saved.toString(),
-                        "--key",
-                        "key-1",
-                        "--shared",
-                        "--to",
-                        "kans",
-                        "--out",
-                        temp.resolve("none.kans").toString());
+        CliRun noShared = export(saved, "key-1", temp.resolve("none.kans"), "--shared");
         assertThat(noShared.exit()).as(noShared.output()).isEqualTo(2);
         assertThat(noShared.output()).contains("holds no shared model");
         assertThat(shown.output()).doesNotContain("shared     ");
@@ -190,26 +154,14 @@ class BootstrapAndModelsTest {
         JobFixture f = new JobFixture(broker, "shared-export", temp.resolve("checkpoints"));
         OnlineJobConfig config = f.config(l -> l);
         List<Event> after = probes("after");
-        String savepoint;
-        JobClient job = OnlineLearningJob.start(config, false, new Configuration());
-        try {
-            f.send(labeled());
-            assertThat(f.awaitScores(KEYS * LABELED_PER_KEY, Duration.ofMinutes(2)))
-                    .isGreaterThanOrEqualTo(KEYS * LABELED_PER_KEY);
-            savepoint =
-                    job.triggerSavepoint(config.savepointUri(), SavepointFormatType.CANONICAL)
-                            .get(2, TimeUnit.MINUTES);
-            f.send(after);
-            int all = KEYS * LABELED_PER_KEY + after.size();
-            assertThat(f.awaitScores(all, Duration.ofMinutes(1))).isGreaterThanOrEqualTo(all);
-        } finally {
-            OnlineLearningJobTest.stop(job, config);
-        }
-        Map<String, Score> scores =
-                f.committedScores().stream()
-                        .collect(Collectors.toMap(Score::id, Function.identity()));
-        Path saved = Path.of(java.net.URI.create(savepoint));
+        Run run = savepointBetween(f, config, labeled(), after);
+        Map<String, Score> scores = run.scores();
+        Path saved = run.savepoint();
 
+        CliRun list = cli("models", "list", saved.toString(), "--json");
+        assertThat(list.exit()).as(list.output()).isZero();
+        JsonNode listed =
+                new ObjectMapper().readTree(list.output().substring(list.output().indexOf('[')));
         int compared = 0;
         for (int k = 0; k < KEYS; k++) {
             String key = "key-" + k;
@@ -219,32 +171,12 @@ class BootstrapAndModelsTest {
                     .as("%s scored beside a shared model", key)
                     .isTrue();
             double[] weights = SharedModelMixture.weights(savedKey.sharedLosses());
+            assertThat(listed.get(k).get("shared_weight").asDouble()).isEqualTo(weights[1]);
             Path own = temp.resolve(key + ".kans");
             Path shared = temp.resolve(key + "-shared.kans");
-            CliRun exportOwn =
-                    cli(
-                            "models",
-                            "export",
-                            saved.toString(),
-                            "--key",
-                            key,
-                            "--to",
-                            "kans",
-                            "--out",
-                            own.toString());
+            CliRun exportOwn = export(saved, key, own);
             assertThat(exportOwn.exit()).as(exportOwn.output()).isZero();
-            CliRun exportShared =
-                    cli(
-                            "models",
-                            "export",
-                            saved.toString(),
-                            "--key",
-                            key,
-                            "--shared",
-                            "--to",
-                            "kans",
-                            "--out",
-                            shared.toString());
+            CliRun exportShared = export(saved, key, shared, "--shared");
             assertThat(exportShared.exit()).as(exportShared.output()).isZero();
             assertThat(exportShared.output())
                     .contains("exported the shared model that scored key " + key);
@@ -302,6 +234,34 @@ class BootstrapAndModelsTest {
                                     weights[1]));
         }
         assertThat(compared).isEqualTo(KEYS * PROBES_PER_KEY);
+    }
+
+    /** A savepoint the job took between two lists of events, and every score it committed. */
+    private record Run(Path savepoint, Map<String, Score> scores) {}
+
+    /** Runs the job over {@code before}, takes a savepoint, then runs it over {@code after}. */
+    private static Run savepointBetween(
+            JobFixture f, OnlineJobConfig config, List<Event> before, List<Event> after)
+            throws Exception {
+        String savepoint;
+        JobClient job = OnlineLearningJob.start(config, false, new Configuration());
+        try {
+            f.send(before);
+            assertThat(f.awaitScores(before.size(), Duration.ofMinutes(2)))
+                    .isGreaterThanOrEqualTo(before.size());
+            savepoint =
+                    job.triggerSavepoint(config.savepointUri(), SavepointFormatType.CANONICAL)
+                            .get(2, TimeUnit.MINUTES);
+            f.send(after);
+            int all = before.size() + after.size();
+            assertThat(f.awaitScores(all, Duration.ofMinutes(1))).isGreaterThanOrEqualTo(all);
+        } finally {
+            OnlineLearningJobTest.stop(job, config);
+        }
+        return new Run(
+                Path.of(java.net.URI.create(savepoint)),
+                f.committedScores().stream()
+                        .collect(Collectors.toMap(Score::id, Function.identity())));
     }
 
     /** y = x0·x1 + x2 − x3² for 3 keys, rows interleaved in time. */
@@ -366,6 +326,24 @@ class BootstrapAndModelsTest {
             x[j] = (float) (2 * random.nextDouble() - 1);
         }
         return x;
+    }
+
+    /** {@code kanstream models export} of one key to a .kans file, with extra options. */
+    private static CliRun export(Path savepoint, String key, Path out, String... options) {
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "models",
+                                "export",
+                                savepoint.toString(),
+                                "--key",
+                                key,
+                                "--to",
+                                "kans",
+                                "--out",
+                                out.toString()));
+        args.addAll(List.of(options));
+        return cli(args.toArray(String[]::new));
     }
 
     static CliRun cli(String... args) {
