@@ -18,10 +18,17 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.array.DoublePrimitiveArraySerializer;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.Test;
@@ -190,6 +197,99 @@ class SharedLossesMigrationTest {
                         .as("own loss of %s", e.getKey())
                         .isNotEqualTo(Double.parseDouble(e.getValue()[1]));
             }
+        }
+    }
+
+    /**
+     * The old layout as a writer of it leaves it, on both backends (a checkpoint restores only into
+     * the backend that wrote it): each key's progress, and its losses in their own state. Every
+     * key's losses move into its progress, and a checkpoint taken afterwards holds none apart.
+     */
+    @Test
+    void onBothBackendsTheOldStateIsMovedAndLeftEmpty() throws Exception {
+        for (boolean rocks : new boolean[] {false, true}) {
+            OperatorSubtaskState old;
+            try (var writer =
+                    new KeyedOneInputStreamOperatorTestHarness<>(
+                            new OldLayoutWriter(), new OnlineKan.EventKey(), Types.STRING)) {
+                if (rocks) {
+                    writer.setStateBackend(new EmbeddedRocksDBStateBackend());
+                }
+                writer.open();
+                for (int k = 0; k < KEYS; k++) {
+                    writer.processElement(
+                            new Event("w" + k, "card-" + k, k, new float[] {0, 0}), k);
+                }
+                old = writer.snapshot(1L, 20L);
+            }
+            OperatorSubtaskState after;
+            try (var h = harness(config())) {
+                if (rocks) {
+                    h.setStateBackend(new EmbeddedRocksDBStateBackend());
+                }
+                h.initializeState(old);
+                h.open();
+                assertThat(OnlineKanOperatorTest.operator(h).keysInState()).isEqualTo(KEYS);
+                for (int k = 0; k < KEYS; k++) {
+                    String key = "card-" + k;
+                    assertThat(
+                                    keyed(h, key, OnlineKanOperator.progressStateDescriptor())
+                                            .sharedLosses())
+                            .as("losses of %s, rocks %s", key, rocks)
+                            .containsExactly(OldLayoutWriter.losses(k));
+                    assertThat(keyed(h, key, OLD_LOSSES)).isNull();
+                }
+                after = h.snapshot(2L, 30L);
+            }
+            // read back by the old layout's writer, which moves nothing: none left apart
+            try (var reader =
+                    new KeyedOneInputStreamOperatorTestHarness<>(
+                            new OldLayoutWriter(), new OnlineKan.EventKey(), Types.STRING)) {
+                if (rocks) {
+                    reader.setStateBackend(new EmbeddedRocksDBStateBackend());
+                }
+                reader.initializeState(after);
+                reader.open();
+                var backend = reader.getOperator().getKeyedStateBackend();
+                try (var left =
+                                backend.getKeys(
+                                        OnlineKanOperator.LEGACY_LOSSES_STATE,
+                                        VoidNamespace.INSTANCE);
+                        var progressed =
+                                backend.getKeys(
+                                        OnlineKanOperator.PROGRESS_STATE, VoidNamespace.INSTANCE)) {
+                    assertThat(left.count()).as("old entries, rocks %s", rocks).isZero();
+                    assertThat(progressed.count()).isEqualTo(KEYS);
+                }
+            }
+        }
+    }
+
+    /** What the operator kept before the losses moved: each key's progress and its losses apart. */
+    static final class OldLayoutWriter extends AbstractStreamOperator<Object>
+            implements OneInputStreamOperator<Event, Object> {
+        private transient ValueState<KeyProgress> progress;
+        private transient ValueState<double[]> losses;
+
+        static double[] losses(int k) {
+            return new double[] {0.5 + k, 0};
+        }
+
+        @Override
+        public void initializeState(StateInitializationContext context) throws Exception {
+            super.initializeState(context);
+            progress = getKeyedStateStore().getState(OnlineKanOperator.progressStateDescriptor());
+            losses = getKeyedStateStore().getState(OLD_LOSSES);
+        }
+
+        @Override
+        public void processElement(StreamRecord<Event> record) throws Exception {
+            Event e = record.getValue();
+            KeyProgress p = new KeyProgress(2, 1);
+            p.events = 3;
+            p.lastSeen = e.ts();
+            progress.update(p);
+            losses.update(losses((int) e.ts()));
         }
     }
 }
