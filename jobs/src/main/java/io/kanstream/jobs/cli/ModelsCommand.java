@@ -91,9 +91,37 @@ final class ModelsCommand implements Runnable {
             return source.dir;
         }
 
-        /** The shared model that scored this key beside its own; empty when the job had none. */
-        Optional<KanLearner> sharedModel(SavedKey saved) throws Exception {
-            return SavepointModels.sharedModel(source.dir, saved, source.backend());
+        @Option(
+                names = "--shared",
+                description =
+                        "The model the keys of this key's subtask shared, which the job mixed with"
+                                + " the key's own in its score (weights: `models show`), instead"
+                                + " of the key's own.")
+        boolean shared;
+
+        /**
+         * The model asked for: the key's own, or with {@code --shared} the one its subtask's keys
+         * shared; the caller closes it.
+         */
+        KanLearner learner(SavedKey saved) throws Exception {
+            if (!shared) {
+                return saved.learner();
+            }
+            Optional<KanLearner> model =
+                    SavepointModels.sharedModel(source.dir, saved, source.backend());
+            if (model.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "--shared: "
+                                + SavepointModels.locate(source.dir)
+                                + " holds no shared model (the job ran with --no-population or"
+                                + " bundles, or a bootstrap wrote it)");
+            }
+            return model.get();
+        }
+
+        /** How the output names the model: the key's, or the shared one that scored it. */
+        String what() {
+            return (shared ? "the shared model that scored key " : "key ") + key;
         }
     }
 
@@ -195,11 +223,11 @@ final class ModelsCommand implements Runnable {
             SavedKey saved = model.saved();
             Task task;
             int outputs;
-            try (KanLearner learner = saved.learner()) {
+            try (KanLearner learner = model.learner(saved)) {
                 KanConfig c = learner.config();
                 task = c.task();
                 outputs = learner.outputs();
-                System.out.printf("key %s in %s%n", model.key, SavepointModels.locate(model.dir()));
+                System.out.printf("%s in %s%n", model.what(), SavepointModels.locate(model.dir()));
                 System.out.printf(
                         Locale.ROOT,
                         "model      layers %s, task %s, grid size %d, spline order %d%n",
@@ -363,14 +391,6 @@ final class ModelsCommand implements Runnable {
         @Option(names = "--out", required = true, description = "The file to write.")
         Path out;
 
-        @Option(
-                names = "--shared",
-                description =
-                        "Write the model the keys of this key's subtask shared, which the job mixed"
-                                + " with the key's own in its score (weights: `models show`),"
-                                + " instead of the key's own.")
-        boolean shared;
-
         @Override
         public Integer call() throws Exception {
             if (!to.equals("efficient-kan") && !to.equals("kans")) {
@@ -378,23 +398,10 @@ final class ModelsCommand implements Runnable {
                         "--to " + to + " is not one of efficient-kan, kans");
             }
             SavedKey saved = model.saved();
-            Optional<KanLearner> sharedModel =
-                    shared ? model.sharedModel(saved) : Optional.of(saved.learner());
-            if (sharedModel.isEmpty()) {
-                throw new IllegalArgumentException(
-                        "--shared: "
-                                + SavepointModels.locate(model.dir())
-                                + " holds no shared model (the job ran with --no-population or"
-                                + " bundles, or a bootstrap wrote it)");
-            }
-            try (KanLearner learner = sharedModel.get()) {
+            try (KanLearner learner = model.learner(saved)) {
                 System.out.printf(
-                        "exported %skey %s (layers %s, %d steps) -> %s%n",
-                        shared ? "the shared model that scored " : "",
-                        model.key,
-                        saved.layers(),
-                        learner.steps(),
-                        out);
+                        "exported %s (layers %s, %d steps) -> %s%n",
+                        model.what(), saved.layers(), learner.steps(), out);
                 if (to.equals("kans")) {
                     ModelFile.write(learner, out);
                 } else {
@@ -418,7 +425,8 @@ final class ModelsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            try (KanLearner learner = model.saved().learner()) {
+            SavedKey saved = model.saved();
+            try (KanLearner learner = model.learner(saved)) {
                 drawing.draw(learner);
             }
             return 0;

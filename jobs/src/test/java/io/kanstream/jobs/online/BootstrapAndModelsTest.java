@@ -232,6 +232,14 @@ class BootstrapAndModelsTest {
                                     "weights own %.4f, shared %.4f",
                                     weights[0],
                                     weights[1]));
+            CliRun shownShared = cli("models", "show", saved.toString(), "--key", key, "--shared");
+            assertThat(shownShared.exit()).as(shownShared.output()).isZero();
+            assertThat(shownShared.output())
+                    .contains("the shared model that scored key " + key + " in ")
+                    .contains(
+                            "counters   "
+                                    + keysOnItsSubtask * LABELED_PER_KEY
+                                    + " examples learned from");
         }
         assertThat(compared).isEqualTo(KEYS * PROBES_PER_KEY);
     }
