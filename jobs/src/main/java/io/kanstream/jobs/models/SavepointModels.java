@@ -214,26 +214,26 @@ public final class SavepointModels {
      */
     static final class Gathered<T extends Serializable> implements Accumulator<T, ArrayList<T>> {
         private static final long serialVersionUID = 1L;
-        private final ArrayList<T> keys = new ArrayList<>();
+        private final ArrayList<T> values = new ArrayList<>();
 
         @Override
         public synchronized void add(T value) {
-            keys.add(value);
+            values.add(value);
         }
 
         @Override
         public synchronized ArrayList<T> getLocalValue() {
-            return new ArrayList<>(keys);
+            return new ArrayList<>(values);
         }
 
         @Override
         public synchronized void resetLocal() {
-            keys.clear();
+            values.clear();
         }
 
         @Override
         public synchronized void merge(Accumulator<T, ArrayList<T>> other) {
-            keys.addAll(other.getLocalValue());
+            values.addAll(other.getLocalValue());
         }
 
         private synchronized void writeObject(java.io.ObjectOutputStream out)
@@ -244,7 +244,7 @@ public final class SavepointModels {
         @Override
         public Gathered<T> clone() {
             Gathered<T> copy = new Gathered<>();
-            copy.keys.addAll(getLocalValue());
+            copy.values.addAll(getLocalValue());
             return copy;
         }
     }
