@@ -38,6 +38,9 @@ import java.util.Objects;
  * @param awaitingDropped events that waited for a label, and labels that waited for an event,
  *     dropped so far: their time to live ran out or the key's waiting buffer was full
  * @param drift whether the drift detector signalled a change in this key's stream with this record
+ * @param sharedWeight the weight of the model the key's subtask shares in the key's scores now (its
+ *     own model's is 1 minus it), from the two models' decayed losses on the key's labels; NaN when
+ *     the key is scored with its own model alone
  */
 public record Metric(
         String key,
@@ -54,7 +57,8 @@ public record Metric(
         int gridEpoch,
         long declinedRefits,
         long awaitingDropped,
-        boolean drift) {
+        boolean drift,
+        double sharedWeight) {
 
     /** Fraction of correct predictions (binary and multiclass). */
     public static final String ACCURACY = "accuracy";
@@ -67,6 +71,42 @@ public record Metric(
         if (metricName == null || metricName.isBlank()) {
             throw new IllegalArgumentException("metricName must name the figure, e.g. accuracy");
         }
+    }
+
+    /** A record of a key scored with its own model alone (no shared weight). */
+    public Metric(
+            String key,
+            long ts,
+            long events,
+            long labeled,
+            long steps,
+            long skippedSteps,
+            double loss,
+            String metricName,
+            double metricValue,
+            double baselineValue,
+            long metricSamples,
+            int gridEpoch,
+            long declinedRefits,
+            long awaitingDropped,
+            boolean drift) {
+        this(
+                key,
+                ts,
+                events,
+                labeled,
+                steps,
+                skippedSteps,
+                loss,
+                metricName,
+                metricValue,
+                baselineValue,
+                metricSamples,
+                gridEpoch,
+                declinedRefits,
+                awaitingDropped,
+                drift,
+                Double.NaN);
     }
 
     /**

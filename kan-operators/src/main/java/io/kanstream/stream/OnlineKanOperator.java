@@ -1051,7 +1051,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
                                 learner.gridEpoch(),
                                 learner.rejectedRefits(),
                                 p.awaitingDropped,
-                                drift),
+                                drift,
+                                population != null && p.sharedLosses != null
+                                        ? SharedModelMixture.weights(p.sharedLosses)[1]
+                                        : Double.NaN),
                         ts));
         window.clear();
     }

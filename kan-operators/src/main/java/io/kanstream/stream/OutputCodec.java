@@ -83,6 +83,7 @@ public final class OutputCodec {
                     g.writeNumberField("declinedRefits", m.declinedRefits());
                     g.writeNumberField("awaitingDropped", m.awaitingDropped());
                     g.writeBooleanField("drift", m.drift());
+                    JsonWire.writeNumberOrNull(g, "sharedWeight", m.sharedWeight());
                     g.writeEndObject();
                 });
     }
@@ -146,7 +147,8 @@ public final class OutputCodec {
                             f.int32("gridEpoch"),
                             f.int64("declinedRefits"),
                             f.int64("awaitingDropped"),
-                            f.bool("drift")));
+                            f.bool("drift"),
+                            f.numberOrNaN("sharedWeight")));
         } catch (Invalid e) {
             return Parsed.rejected(e.getMessage());
         }
@@ -275,6 +277,12 @@ public final class OutputCodec {
         /** A double; {@code null} is how a NaN was written. */
         double number(String field) throws Invalid {
             return number(field, present(field));
+        }
+
+        /** A double that records of older versions leave out: absent, as {@code null}, is NaN. */
+        double numberOrNaN(String field) throws Invalid {
+            JsonNode value = node.get(field);
+            return value == null ? Double.NaN : number(field, value);
         }
 
         /** {@code value}, named {@code what} in the error, as a double; {@code null} as NaN. */

@@ -205,6 +205,35 @@ class PopulationTest {
                 key, maxParallelism, parallelism);
     }
 
+    /**
+     * Each metric record says how much the key's scores lean on the shared model; without a shared
+     * model the weight is undefined.
+     */
+    @Test
+    void metricRecordsCarryTheWeightOfTheSharedModel() throws Exception {
+        for (boolean shared : new boolean[] {true, false}) {
+            try (var h = harness(oneStepPerLabel().population(shared).metricsEvery(10).build())) {
+                h.open();
+                for (Event e : manyKeys(20, 30, 4)) {
+                    h.processElement1(e, e.ts());
+                }
+                List<Metric> metrics = OnlineKanOperatorTest.metrics(h);
+                assertThat(metrics).hasSizeGreaterThanOrEqualTo(20 * 3);
+                for (Metric m : metrics) {
+                    if (shared) {
+                        assertThat(m.sharedWeight()).as("%s", m).isBetween(0.0, 1.0);
+                    } else {
+                        assertThat(m.sharedWeight()).as("%s", m).isNaN();
+                    }
+                }
+                if (shared) {
+                    // the weights moved away from the even split a key starts with
+                    assertThat(metrics).anyMatch(m -> Math.abs(m.sharedWeight() - 0.5) > 0.1);
+                }
+            }
+        }
+    }
+
     @Test
     void anEvictedKeyTakesItsWeightsWithIt() throws Exception {
         int maxLive = 5;

@@ -223,6 +223,42 @@ class RoundTripTest {
     }
 
     @Test
+    void aMetricCarriesTheSharedModelsWeightAndReadsRecordsWrittenWithoutIt() {
+        Metric shared =
+                new Metric(
+                        "card-1",
+                        5,
+                        40,
+                        30,
+                        30,
+                        0,
+                        0.2,
+                        Metric.ACCURACY,
+                        0.8,
+                        0.6,
+                        30,
+                        0,
+                        0,
+                        0,
+                        false,
+                        0.75);
+        byte[] written = OutputCodec.writeMetric(shared);
+        assertThat(text(written)).contains("\"sharedWeight\":0.75");
+        assertThat(OutputCodec.parseMetric(written).orElseThrow()).isEqualTo(shared);
+        // a record of a key with its own model alone, and one from before the field existed
+        Metric own =
+                new Metric("k", 1, 10, 10, 1, 0, 0.1, Metric.RMSE, 0.9, 0.8, 10, 0, 0, 0, false);
+        assertThat(text(OutputCodec.writeMetric(own))).contains("\"sharedWeight\":null");
+        String older = text(OutputCodec.writeMetric(own)).replace(",\"sharedWeight\":null", "");
+        assertThat(older).doesNotContain("sharedWeight");
+        assertThat(
+                        OutputCodec.parseMetric(older.getBytes(StandardCharsets.UTF_8))
+                                .orElseThrow()
+                                .sharedWeight())
+                .isNaN();
+    }
+
+    @Test
     void temporalKappaMeasuresTheGainOverTheNoChangeBaseline() {
         Metric metric =
                 new Metric(
