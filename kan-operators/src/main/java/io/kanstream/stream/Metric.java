@@ -73,42 +73,6 @@ public record Metric(
         }
     }
 
-    /** A record of a key scored with its own model alone (no shared weight). */
-    public Metric(
-            String key,
-            long ts,
-            long events,
-            long labeled,
-            long steps,
-            long skippedSteps,
-            double loss,
-            String metricName,
-            double metricValue,
-            double baselineValue,
-            long metricSamples,
-            int gridEpoch,
-            long declinedRefits,
-            long awaitingDropped,
-            boolean drift) {
-        this(
-                key,
-                ts,
-                events,
-                labeled,
-                steps,
-                skippedSteps,
-                loss,
-                metricName,
-                metricValue,
-                baselineValue,
-                metricSamples,
-                gridEpoch,
-                declinedRefits,
-                awaitingDropped,
-                drift,
-                Double.NaN);
-    }
-
     /**
      * Temporal kappa κ_t = (p − p_nc) / (1 − p_nc): how much of the room left by the no-change
      * baseline the model takes. Defined for {@value #ACCURACY} only; NaN otherwise and when the

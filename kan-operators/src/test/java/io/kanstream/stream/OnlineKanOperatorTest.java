@@ -334,6 +334,34 @@ class OnlineKanOperatorTest {
         assertThat(runs.get(0).get(runs.get(0).size() - 1).modelVersion()).isPositive();
     }
 
+    /** A harness of a one-input operator keyed by model key, on RocksDB or on the heap. */
+    static KeyedOneInputStreamOperatorTestHarness<String, Event, Object> keyedHarness(
+            OneInputStreamOperator<Event, Object> operator, boolean rocks) throws Exception {
+        var h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        operator, new OnlineKan.EventKey(), Types.STRING);
+        if (rocks) {
+            h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        }
+        return h;
+    }
+
+    /**
+     * The checkpoint a writer of some earlier state layout takes after it saw {@code events}, each
+     * at its own time (a checkpoint restores only into the backend that wrote it).
+     */
+    static OperatorSubtaskState checkpointOf(
+            OneInputStreamOperator<Event, Object> writer, boolean rocks, List<Event> events)
+            throws Exception {
+        try (var h = keyedHarness(writer, rocks)) {
+            h.open();
+            for (Event e : events) {
+                h.processElement(e, e.ts());
+            }
+            return h.snapshot(1L, 20L);
+        }
+    }
+
     /**
      * What the operator kept before models were typed state: each key's model as codec bytes in
      * {@code byte[]} state, beside its progress.
@@ -366,20 +394,11 @@ class OnlineKanOperatorTest {
         List<String> keys = List.of("a", "b", "c");
         // a checkpoint (not a savepoint) restores only into the backend that wrote it
         for (boolean rocks : new boolean[] {false, true}) {
-            OperatorSubtaskState legacy;
-            try (var writer =
-                    new KeyedOneInputStreamOperatorTestHarness<>(
-                            new LegacyStateWriter(), new OnlineKan.EventKey(), Types.STRING)) {
-                if (rocks) {
-                    writer.setStateBackend(new EmbeddedRocksDBStateBackend());
-                }
-                writer.open();
-                for (int k = 0; k < keys.size(); k++) {
-                    writer.processElement(
-                            new Event("w" + k, keys.get(k), 10 + k, new float[] {0, 0}), 10 + k);
-                }
-                legacy = writer.snapshot(1L, 20L);
+            List<Event> written = new ArrayList<>();
+            for (int k = 0; k < keys.size(); k++) {
+                written.add(new Event("w" + k, keys.get(k), 10 + k, new float[] {0, 0}));
             }
+            OperatorSubtaskState legacy = checkpointOf(new LegacyStateWriter(), rocks, written);
             // each key's restored model alone, as it scored when saved
             try (var h = harness(config(Task.REGRESSION).population(false).build())) {
                 if (rocks) {

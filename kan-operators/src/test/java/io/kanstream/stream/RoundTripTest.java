@@ -196,7 +196,8 @@ class RoundTripTest {
                         2,
                         2,
                         3,
-                        true);
+                        true,
+                        Double.NaN);
         Metric early =
                 new Metric(
                         "k",
@@ -213,7 +214,8 @@ class RoundTripTest {
                         0,
                         0,
                         0,
-                        false);
+                        false,
+                        Double.NaN);
 
         assertThat(OutputCodec.parseMetric(OutputCodec.writeMetric(metric)).orElseThrow())
                 .isEqualTo(metric);
@@ -246,8 +248,7 @@ class RoundTripTest {
         assertThat(text(written)).contains("\"sharedWeight\":0.75");
         assertThat(OutputCodec.parseMetric(written).orElseThrow()).isEqualTo(shared);
         // a record of a key with its own model alone, and one from before the field existed
-        Metric own =
-                new Metric("k", 1, 10, 10, 1, 0, 0.1, Metric.RMSE, 0.9, 0.8, 10, 0, 0, 0, false);
+        Metric own = tenExamples(Metric.RMSE);
         assertThat(text(OutputCodec.writeMetric(own))).contains("\"sharedWeight\":null");
         String older = text(OutputCodec.writeMetric(own)).replace(",\"sharedWeight\":null", "");
         assertThat(older).doesNotContain("sharedWeight");
@@ -258,13 +259,16 @@ class RoundTripTest {
                 .isNaN();
     }
 
+    /** A key's record after ten examples, scored with its own model alone. */
+    private static Metric tenExamples(String metricName) {
+        return new Metric(
+                "k", 1, 10, 10, 1, 0, 0.1, metricName, 0.9, 0.8, 10, 0, 0, 0, false, Double.NaN);
+    }
+
     @Test
     void temporalKappaMeasuresTheGainOverTheNoChangeBaseline() {
-        Metric metric =
-                new Metric(
-                        "k", 1, 10, 10, 1, 0, 0.1, Metric.ACCURACY, 0.9, 0.8, 10, 0, 0, 0, false);
-        Metric rmse =
-                new Metric("k", 1, 10, 10, 1, 0, 0.1, Metric.RMSE, 0.9, 0.8, 10, 0, 0, 0, false);
+        Metric metric = tenExamples(Metric.ACCURACY);
+        Metric rmse = tenExamples(Metric.RMSE);
 
         assertThat(metric.kappaTemporal())
                 .isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-12));

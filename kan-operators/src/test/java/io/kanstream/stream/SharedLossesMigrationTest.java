@@ -15,10 +15,11 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -26,7 +27,6 @@ import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.Test;
 
@@ -106,20 +106,12 @@ class SharedLossesMigrationTest {
     @Test
     void onBothBackendsTheOldStateIsMovedAndLeftEmpty() throws Exception {
         for (boolean rocks : new boolean[] {false, true}) {
-            OperatorSubtaskState old;
-            try (var writer =
-                    new KeyedOneInputStreamOperatorTestHarness<>(
-                            new OldLayoutWriter(), new OnlineKan.EventKey(), Types.STRING)) {
-                if (rocks) {
-                    writer.setStateBackend(new EmbeddedRocksDBStateBackend());
-                }
-                writer.open();
-                for (int k = 0; k < KEYS; k++) {
-                    writer.processElement(
-                            new Event("w" + k, "card-" + k, k, new float[] {0, 0}), k);
-                }
-                old = writer.snapshot(1L, 20L);
+            List<Event> written = new ArrayList<>();
+            for (int k = 0; k < KEYS; k++) {
+                written.add(new Event("w" + k, "card-" + k, k, new float[] {0, 0}));
             }
+            OperatorSubtaskState old =
+                    OnlineKanOperatorTest.checkpointOf(new OldLayoutWriter(), rocks, written);
             OperatorSubtaskState after;
             try (var h = harness(config())) {
                 if (rocks) {
@@ -140,12 +132,7 @@ class SharedLossesMigrationTest {
                 after = h.snapshot(2L, 30L);
             }
             // read back by the old layout's writer, which moves nothing: none left apart
-            try (var reader =
-                    new KeyedOneInputStreamOperatorTestHarness<>(
-                            new OldLayoutWriter(), new OnlineKan.EventKey(), Types.STRING)) {
-                if (rocks) {
-                    reader.setStateBackend(new EmbeddedRocksDBStateBackend());
-                }
+            try (var reader = OnlineKanOperatorTest.keyedHarness(new OldLayoutWriter(), rocks)) {
                 reader.initializeState(after);
                 reader.open();
                 var backend = reader.getOperator().getKeyedStateBackend();

@@ -98,7 +98,8 @@ class DemoCommandTest {
                                 r >= 4 ? 1 : 0,
                                 0,
                                 0,
-                                r == 3);
+                                r == 3,
+                                Double.NaN);
                 lines.add(new String(OutputCodec.writeMetric(m), StandardCharsets.UTF_8));
             }
         }
@@ -144,6 +145,7 @@ class DemoCommandTest {
                 gridEpoch,
                 0,
                 0,
-                drift);
+                drift,
+                Double.NaN);
     }
 }
