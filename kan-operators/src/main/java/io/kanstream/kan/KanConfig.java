@@ -22,6 +22,11 @@ import java.util.List;
  * @param clipNorm global gradient-norm clip, 0 for none
  * @param logitBound classification logits are bounded to ±this (L·tanh(z/L)) and then calibrated
  *     online (see {@link OutputCalibration}); 0 turns both off
+ * @param calibrationBias whether a binary model's online calibration learns a bias (Platt's b)
+ *     beside its temperature; off (the default), a binary model is calibrated by a temperature
+ *     alone, as a multiclass one is: a bias fitted to a key's labels moved its decisions toward
+ *     whichever class those labels happened to favour, and the network's last layer carries the
+ *     key's offset anyway (docs/learning.md, "Calibration by a temperature alone")
  * @param gridEps weight of the uniform grid against the quantile grid in a refit
  * @param gridMargin how far a refit grid reaches beyond the sample's range, in input units
  * @param gridLow lower end of the initial grid
@@ -66,6 +71,7 @@ public record KanConfig(
         double weightDecay,
         double clipNorm,
         double logitBound,
+        boolean calibrationBias,
         double gridEps,
         double gridMargin,
         double gridLow,
@@ -197,6 +203,7 @@ public record KanConfig(
                 .weightDecay(weightDecay)
                 .clipNorm(clipNorm)
                 .logitBound(logitBound)
+                .calibrationBias(calibrationBias)
                 .gridEps(gridEps)
                 .gridMargin(gridMargin)
                 .gridRange(gridLow, gridHigh)
@@ -233,6 +240,7 @@ public record KanConfig(
         private double weightDecay = 0;
         private double clipNorm = 1.0;
         private double logitBound = 8;
+        private boolean calibrationBias = false;
         private double gridEps = 0.02;
         private double gridMargin = 0.01;
         private double gridLow = -1;
@@ -309,6 +317,11 @@ public record KanConfig(
 
         public Builder logitBound(double value) {
             logitBound = value;
+            return this;
+        }
+
+        public Builder calibrationBias(boolean value) {
+            calibrationBias = value;
             return this;
         }
 
@@ -416,6 +429,7 @@ public record KanConfig(
                     weightDecay,
                     clipNorm,
                     logitBound,
+                    calibrationBias,
                     gridEps,
                     gridMargin,
                     gridLow,

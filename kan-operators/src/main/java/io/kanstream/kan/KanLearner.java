@@ -98,7 +98,11 @@ public final class KanLearner implements AutoCloseable {
         this.normalizer = normalizer;
         this.statistics = new ActivationStatistics(grids(), config.statsHorizon());
         this.calibration =
-                new OutputCalibration(config.task(), config.logitBound(), host.outputs());
+                new OutputCalibration(
+                        config.task(),
+                        config.logitBound(),
+                        host.outputs(),
+                        config.calibrationBias());
     }
 
     /**

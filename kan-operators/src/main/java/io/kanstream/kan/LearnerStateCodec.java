@@ -18,9 +18,12 @@ import java.util.List;
  * as their raw IEEE bits, so decoding what was encoded gives bit-identical predictions and training
  * continues exactly where it stopped.
  *
- * <p>Writes version 6; reads versions 1 to 6.
+ * <p>Writes version 7; reads versions 1 to 7.
  *
  * <ul>
+ *   <li>Version 7: version 6, with the configuration's {@link KanConfig#calibrationBias()} (a byte)
+ *       after the average's horizon. Versions 2 to 6 are read as learning the bias, which every
+ *       binary model did then, so a restored key calibrates as it did before.
  *   <li>Version 6: version 5, with the refits declined in a row ({@link
  *       KanLearner#declinedInARow()}, an int) after the declined refits' count: the wait before the
  *       next look at the grids grows with it ({@link RefitPolicy#declineBackoff()}). Versions 1 to
@@ -52,7 +55,7 @@ import java.util.List;
  */
 public final class LearnerStateCodec {
     static final int MAGIC = 0x4B414E53; // "KANS"
-    public static final int CURRENT_VERSION = 6;
+    public static final int CURRENT_VERSION = 7;
 
     private LearnerStateCodec() {}
 
@@ -175,7 +178,7 @@ public final class LearnerStateCodec {
         int version = in.getInt();
         return switch (version) {
             case 1 -> decodeV1(in, device, dropMomentum);
-            case 2, 3, 4, 5, 6 -> decodeV2(in, device, version, dropMomentum);
+            case 2, 3, 4, 5, 6, 7 -> decodeV2(in, device, version, dropMomentum);
             default ->
                     throw new IllegalArgumentException(
                             "Unrecognized version or corrupt state: model format version "
@@ -238,8 +241,8 @@ public final class LearnerStateCodec {
     }
 
     /**
-     * Versions 2 to 6: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores, 5 adds
-     * the parameter average, 6 the refits declined in a row.
+     * Versions 2 to 7: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores, 5 adds
+     * the parameter average, 6 the refits declined in a row, 7 the calibration-bias flag.
      */
     private static KanLearner decodeV2(
             ByteBuffer in, String device, int version, boolean dropMomentum) {
@@ -493,6 +496,7 @@ public final class LearnerStateCodec {
         }
         out.writeDouble(c.mixtureHorizon());
         out.writeDouble(c.averageHorizon());
+        out.writeBoolean(c.calibrationBias());
     }
 
     private static List<Integer> readLayerWidths(ByteBuffer in) {
@@ -517,7 +521,8 @@ public final class LearnerStateCodec {
     private static volatile DecodedConfig lastConfig;
 
     /**
-     * Reads a configuration of version 2, 3 or 4 (the same from 3 on); version 2 has no companions.
+     * Reads a configuration of version 2 to 7: version 2 has no companions, versions before 5 no
+     * average's horizon, before 7 no calibration-bias flag.
      *
      * @param device the device to run on, or null for {@code auto}
      */
@@ -565,6 +570,8 @@ public final class LearnerStateCodec {
         }
         // before version 5 no learner had an average: it computes what it computed
         b.averageHorizon(version >= 5 ? in.getDouble() : 0);
+        // before version 7 every binary model learned its calibration's bias: it goes on doing so
+        b.calibrationBias(version >= 7 ? readBoolean(in) : true);
         return b.build();
     }
 
@@ -583,7 +590,8 @@ public final class LearnerStateCodec {
         readRefitSettings(in, b).normalizerWarmup(0); // version 1 always kept learning them
         b.seed(in.getLong());
         readUtf(in); // version 1 kept the device; where to run is a setting now
-        b.device(device == null ? "auto" : device).averageHorizon(0);
+        // no bound, so no calibration at all; the flag is what versions 2 to 6 read as
+        b.device(device == null ? "auto" : device).averageHorizon(0).calibrationBias(true);
         return new V1Config(b.build(), window);
     }
 

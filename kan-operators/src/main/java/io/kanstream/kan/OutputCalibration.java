@@ -10,12 +10,15 @@ import java.util.Arrays;
  *   <li><b>Bound.</b> The network's raw output z becomes {@code L·tanh(z/L)}: no logit leaves (−L,
  *       L) whatever the weights do, so one confident mistake costs at most about L nats, and the
  *       training gradient fades as a logit nears the bound instead of pushing it on for ever.
- *   <li><b>Platt scaling, online.</b> The bounded logits u are mapped to {@code a·u + b} (binary)
- *       or {@code a·u_c} (multiclass: one temperature, which keeps the predicted class), with a and
- *       b fitted by a damped online Newton step on the log-loss of each labeled example, scored
- *       before the network learns from it (Gupta and Ramdas, "Online Platt Scaling with
- *       Calibeating", ICML 2023). The curvature it divides by is a decayed sum, so the calibrator
- *       follows drift with a memory of about {@link #HORIZON} examples.
+ *   <li><b>Platt scaling, online.</b> The bounded logits u are mapped to {@code a·u} (binary) or
+ *       {@code a·u_c} (multiclass): one temperature, which keeps every decision the network makes
+ *       and only says how sure it should be. a is fitted by a damped online Newton step on the
+ *       log-loss of each labeled example, scored before the network learns from it (Gupta and
+ *       Ramdas, "Online Platt Scaling with Calibeating", ICML 2023). The curvature it divides by is
+ *       a decayed sum, so the calibrator follows drift with a memory of about {@link #HORIZON}
+ *       examples. A binary model whose configuration asks for it ({@link
+ *       KanConfig#calibrationBias()}, as every model written before state format 7 did) also learns
+ *       Platt's bias b, {@code a·u + b}, by a two-dimensional step.
  * </ol>
  *
  * Regression outputs pass through unchanged. The scale a stays in [0, {@link #MAX_SCALE}] and every
@@ -43,21 +46,24 @@ final class OutputCalibration {
     private final Task task;
     private final double bound;
     private final int outputs;
+    private final boolean learnsBias;
     double scale = 1;
     // binary: [1]; multiclass: [classes], zero unless a state written before kept learned ones,
     // which fade as labels come
     final double[] bias;
 
     /**
-     * Binary: the 2×2 curvature {aa, ab, bb}; multiclass: a's first, then one per class that the
-     * state layout keeps from when the biases were learned, no longer used.
+     * Binary: the 2×2 curvature {aa, ab, bb}, of which a model that learns no bias uses aa alone;
+     * multiclass: a's first, then one per class that the state layout keeps from when the biases
+     * were learned, no longer used.
      */
     final double[] curvature;
 
-    OutputCalibration(Task task, double bound, int outputs) {
+    OutputCalibration(Task task, double bound, int outputs, boolean learnsBias) {
         this.task = task;
         this.bound = bound;
         this.outputs = outputs;
+        this.learnsBias = learnsBias && task == Task.BINARY;
         this.bias = new double[task == Task.MULTICLASS ? outputs : 1];
         this.curvature = new double[task == Task.MULTICLASS ? outputs + 1 : 3];
         reset();
@@ -140,6 +146,10 @@ final class OutputCalibration {
         double w = Math.max(p * (1 - p), 1e-4);
         // decay toward the prior, not toward zero: the step never divides by a vanishing curvature
         curvature[0] = keep * curvature[0] + (1 - keep) * PRIOR + w * u * u;
+        if (!learnsBias) {
+            scale = clamp(scale - (p - y) * u / curvature[0], 0, MAX_SCALE);
+            return;
+        }
         curvature[1] = keep * curvature[1] + w * u;
         curvature[2] = keep * curvature[2] + (1 - keep) * PRIOR + w;
         double ga = (p - y) * u;

@@ -23,10 +23,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * at commit 9aeec8e, one with a companion KAN, one with two) and {@code state/v4/} (made by {@link
  * FormatV4Fixtures} at commit 1ce7f8a, Adam without momentum), {@code state/v5/} (made by {@link
  * FormatV5Fixtures} at commit 27b5114, with a parameter average) and {@code state/v6/} (made by
- * {@link FormatV6Fixtures}, with refits declined in a row) decode, predict what they predicted when
- * they were written, and keep learning. A later format must keep these passing through its
- * migration of the older ones, not by regenerating the fixtures; and format 4 writes a learner with
- * momentum in format 3's layout, byte for byte but the version.
+ * {@link FormatV6Fixtures}, with refits declined in a row) and {@code state/v7/} (made by {@link
+ * FormatV7Fixtures}, with the calibration-bias flag) decode, predict what they predicted when they
+ * were written, and keep learning. A later format must keep these passing through its migration of
+ * the older ones, not by regenerating the fixtures; and format 4 writes a learner with momentum in
+ * format 3's layout, byte for byte but the version.
  */
 class LearnerStateFixturesTest {
 
@@ -46,7 +47,9 @@ class LearnerStateFixturesTest {
                 "v5/binary",
                 "v5/regression",
                 "v6/binary",
-                "v6/regression");
+                "v6/regression",
+                "v7/binary",
+                "v7/regression");
     }
 
     @ParameterizedTest
@@ -112,12 +115,13 @@ class LearnerStateFixturesTest {
     }
 
     /**
-     * Formats 4 to 6 store a learner with momentum (beta1 > 0) as format 3 did, format 5 adds only
-     * the parameter average's horizon (0 for a learner from an older format, which has none) and
-     * format 6 the refits declined in a row (0 for an older one): a learner decoded from a format-3
-     * fixture encodes to the very same bytes but the version and those two fields, and does so
-     * again from the learner the first encoding left behind, so a faster codec cannot change what
-     * checkpoints, savepoints and model files hold.
+     * Formats 4 to 7 store a learner with momentum (beta1 > 0) as format 3 did, format 5 adds only
+     * the parameter average's horizon (0 for a learner from an older format, which has none),
+     * format 6 the refits declined in a row (0 for an older one) and format 7 the calibration-bias
+     * flag (set for an older one): a learner decoded from a format-3 fixture encodes to the very
+     * same bytes but the version and those three fields, and does so again from the learner the
+     * first encoding left behind, so a faster codec cannot change what checkpoints, savepoints and
+     * model files hold.
      */
     @ParameterizedTest
     @ValueSource(
@@ -171,24 +175,40 @@ class LearnerStateFixturesTest {
         }
     }
 
-    /** A format-6 learner encodes to its very bytes, the refits declined in a row among them. */
+    /**
+     * A format-6 learner encodes to its very bytes but the version and the calibration-bias flag,
+     * set: a binary key restored from it goes on learning its calibration's bias, as it did.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"v6/binary", "v6/regression"})
-    void aFormat6LearnerEncodesToItsBytes(String task) {
+    void aFormat6LearnerEncodesToItsBytesButTheVersionAndTheCalibrationBias(String task) {
         byte[] fixture = resource(task, ".kans");
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(learner.declinedInARow())
                     .isEqualTo(Probe.read(task).counter("declinedInARow"));
+            assertThat(learner.config().calibrationBias()).isTrue();
+            assertThat(LearnerStateCodec.encode(learner)).isEqualTo(asCurrentFormat(fixture, 6));
+        }
+    }
+
+    /** A format-7 learner encodes to its very bytes, a default one learning no calibration bias. */
+    @ParameterizedTest
+    @ValueSource(strings = {"v7/binary", "v7/regression"})
+    void aFormat7LearnerEncodesToItsBytes(String task) {
+        byte[] fixture = resource(task, ".kans");
+        try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
+            assertThat(learner.config().calibrationBias()).isFalse();
+            assertThat(learner.calibration.bias).containsOnly(0.0);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(fixture);
         }
     }
 
     /**
-     * An encoding of format {@code from} (3 to 5) as the current format writes the same learner:
+     * An encoding of format {@code from} (3 to 6) as the current format writes the same learner:
      * the version fields set to the current one, an average horizon of 0.0 after each
-     * configuration's mixture horizon where format {@code from} had none, and 0 refits declined in
-     * a row after the declined refits' count, the nested companions' too (whose length prefixes
-     * grow by as much).
+     * configuration's mixture horizon where format {@code from} had none, the calibration-bias flag
+     * set after it, and 0 refits declined in a row after the declined refits' count where format
+     * {@code from} had none, the nested companions' too (whose length prefixes grow by as much).
      */
     private static byte[] asCurrentFormat(byte[] encoding, int from) {
         java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(encoding);
@@ -205,6 +225,7 @@ class LearnerStateFixturesTest {
         if (from < 5) {
             out.writeBytes(new byte[Double.BYTES]); // 0.0: no average
         }
+        out.write(1); // the calibration bias every binary model learned before format 7
         // the companions close the encoding, each its length and then its own encoding
         int firstCompanion = encoding.length;
         int[] starts = new int[companions];
@@ -220,7 +241,9 @@ class LearnerStateFixturesTest {
         }
         int afterDeclined = bodyStart + 2 * Long.BYTES; // the examples, the declined refits
         out.writeBytes(java.util.Arrays.copyOfRange(encoding, bodyStart, afterDeclined));
-        out.writeBytes(new byte[Integer.BYTES]); // none declined in a row
+        if (from < 6) {
+            out.writeBytes(new byte[Integer.BYTES]); // none declined in a row
+        }
         out.writeBytes(java.util.Arrays.copyOfRange(encoding, afterDeclined, firstCompanion));
         for (int start : starts) {
             int length = in.getInt(start - Integer.BYTES);

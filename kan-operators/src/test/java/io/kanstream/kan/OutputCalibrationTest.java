@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class OutputCalibrationTest {
 
     @Test
     void logitsNeverLeaveTheBound() {
-        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1);
+        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1, false);
         float[] z = {-1e6f, -20, 0, 3, 400};
         c.bound(z);
         for (float v : z) {
@@ -20,10 +22,11 @@ class OutputCalibrationTest {
         assertThat(z[3]).isCloseTo(3f, within(0.2f));
     }
 
-    @Test
-    void anOverconfidentScoreIsPulledBackToTheTrueFrequency() {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void anOverconfidentScoreIsPulledBackToTheTrueFrequency(boolean learnsBias) {
         // the network says logit 6 (p 0.9975) on every example; the label is 1 only 70% of the time
-        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1);
+        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1, learnsBias);
         SplittableRandom random = new SplittableRandom(5);
         for (int s = 0; s < 3_000; s++) {
             float[] u = {6};
@@ -36,9 +39,10 @@ class OutputCalibrationTest {
         assertThat(Task.sigmoid(u[0])).isCloseTo(0.7, within(0.05));
     }
 
-    @Test
-    void aWellCalibratedScoreIsLeftAlone() {
-        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1);
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aWellCalibratedScoreIsLeftAlone(boolean learnsBias) {
+        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1, learnsBias);
         SplittableRandom random = new SplittableRandom(6);
         for (int s = 0; s < 5_000; s++) {
             float z = (float) random.nextDouble(-4, 4);
@@ -55,7 +59,7 @@ class OutputCalibrationTest {
     @Test
     void aKeysFirstLabelsBarelyMoveTheBiasButManyTeachIt() {
         // scores with little in them, 16 labels, 12 of them 1: what a new key often sees
-        OutputCalibration early = new OutputCalibration(Task.BINARY, 8, 1);
+        OutputCalibration early = new OutputCalibration(Task.BINARY, 8, 1, true);
         SplittableRandom random = new SplittableRandom(12);
         for (int s = 0; s < 16; s++) {
             float[] u = {(float) random.nextDouble(-0.5, 0.5)};
@@ -66,7 +70,7 @@ class OutputCalibrationTest {
         assertThat(early.bias[0]).isBetween(0.0, 0.1);
 
         // a true base rate of 80% over a few calibrator memories: the bias gets there all the same
-        OutputCalibration late = new OutputCalibration(Task.BINARY, 8, 1);
+        OutputCalibration late = new OutputCalibration(Task.BINARY, 8, 1, true);
         for (int s = 0; s < 3_000; s++) {
             float[] u = {0};
             late.bound(u);
@@ -76,8 +80,28 @@ class OutputCalibrationTest {
     }
 
     @Test
+    void aBinaryTemperatureAloneNeverMovesADecision() {
+        // weak scores, and a base rate of 80% that a bias would shift every weak score towards
+        OutputCalibration c = new OutputCalibration(Task.BINARY, 8, 1, false);
+        SplittableRandom random = new SplittableRandom(13);
+        for (int s = 0; s < 3_000; s++) {
+            float[] u = {(float) random.nextDouble(-0.5, 0.5)};
+            c.bound(u);
+            c.learn(u, new double[] {random.nextDouble() < 0.8 ? 1 : 0});
+        }
+        assertThat(c.bias[0]).isZero();
+        assertThat(c.scale).isBetween(0.0, OutputCalibration.MAX_SCALE);
+        for (float z : new float[] {-0.3f, -0.01f, 0.01f, 0.3f}) {
+            float[] u = {z};
+            c.bound(u);
+            c.apply(u);
+            assertThat(Math.signum(u[0])).as("calibrated %s", z).isIn(Math.signum(z), 0f);
+        }
+    }
+
+    @Test
     void multiclassTemperatureCoolsAnOverconfidentNetwork() {
-        OutputCalibration c = new OutputCalibration(Task.MULTICLASS, 8, 3);
+        OutputCalibration c = new OutputCalibration(Task.MULTICLASS, 8, 3, false);
         SplittableRandom random = new SplittableRandom(7);
         for (int s = 0; s < 3_000; s++) {
             int predicted = random.nextInt(3);
@@ -92,7 +116,7 @@ class OutputCalibrationTest {
 
     @Test
     void multiclassCalibrationKeepsThePredictedClassAndFadesBiasesARestoredStateCarries() {
-        OutputCalibration c = new OutputCalibration(Task.MULTICLASS, 8, 3);
+        OutputCalibration c = new OutputCalibration(Task.MULTICLASS, 8, 3, false);
         c.bias[0] = 1.5; // as a state from before would hold it
         SplittableRandom random = new SplittableRandom(11);
         for (int s = 0; s < 3_000; s++) {
@@ -116,7 +140,7 @@ class OutputCalibrationTest {
 
     @Test
     void regressionOutputsPassThrough() {
-        OutputCalibration c = new OutputCalibration(Task.REGRESSION, 8, 1);
+        OutputCalibration c = new OutputCalibration(Task.REGRESSION, 8, 1, false);
         float[] y = {123.5f};
         c.bound(y);
         c.apply(y);

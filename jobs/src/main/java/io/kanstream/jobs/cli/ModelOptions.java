@@ -24,6 +24,7 @@ final class ModelOptions {
                     "--beta1",
                     "--clip-norm",
                     "--logit-bound",
+                    "--calibration-bias",
                     "--companions",
                     "--mixture-horizon");
 
@@ -70,6 +71,14 @@ final class ModelOptions {
     double logitBound = DEFAULTS.logitBound();
 
     @Option(
+            names = "--calibration-bias",
+            description =
+                    "A binary model's online calibration learns a bias beside its temperature"
+                            + " (Platt's a·u + b); by default it learns the temperature alone,"
+                            + " which never moves a decision.")
+    boolean calibrationBias = DEFAULTS.calibrationBias();
+
+    @Option(
             names = "--companions",
             split = ",",
             paramLabel = "FACTOR",
@@ -113,6 +122,7 @@ final class ModelOptions {
                 .weightDecay(weightDecay)
                 .clipNorm(clipNorm)
                 .logitBound(logitBound)
+                .calibrationBias(calibrationBias)
                 .companionRates(companions)
                 .mixtureHorizon(mixtureHorizon)
                 .averageHorizon(averageHorizon);

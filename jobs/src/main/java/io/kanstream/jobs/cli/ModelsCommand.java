@@ -263,8 +263,12 @@ final class ModelsCommand implements Runnable {
                                 : c.logitBound() > 0
                                         ? String.format(
                                                 Locale.ROOT,
-                                                "logits bounded to ±%s, Platt-scaled online",
-                                                c.logitBound())
+                                                "logits bounded to ±%s, Platt-scaled online"
+                                                        + " (%s)",
+                                                c.logitBound(),
+                                                c.calibrationBias() && task == Task.BINARY
+                                                        ? "temperature and bias"
+                                                        : "temperature")
                                         : "off (raw logits)");
                 double[] averaged = learner.averageWeights();
                 System.out.printf(

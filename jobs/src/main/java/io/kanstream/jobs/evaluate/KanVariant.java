@@ -80,6 +80,14 @@ public record KanVariant(
      */
     public static final List<KanVariant> EXTRA =
             List.of(
+                    new KanVariant(
+                            "kan+calibration-bias",
+                            "a binary model's calibration learns Platt's bias beside its"
+                                    + " temperature (--calibration-bias; the default before state"
+                                    + " format 7)",
+                            s -> s,
+                            model -> model.calibrationBias(true),
+                            UnaryOperator.identity()),
                     of(
                             "kan-refit-backoff-off",
                             "after a declined refit the grids are looked at again after the"
