@@ -58,7 +58,8 @@ final class AdamOptimizer {
      * sqrt(c2) / c1 and epsb = eps * sqrt(c2) that is Adam's p -= (lr / c1) * m / (sqrt(v / c2) +
      * eps). With adamw it first applies p *= 1 - lr * weightDecay, the decoupled decay.
      *
-     * @param learningRateScale multiplies the learning rate (a drift boost)
+     * @param learningRateScale multiplies the learning rate (a drift boost), as does a young
+     *     model's {@link KanConfig#initialRate}
      */
     Rates advance(double learningRateScale) {
         step++;
@@ -67,7 +68,8 @@ final class AdamOptimizer {
         double b2 = config.beta2();
         double correction1 = 1 - Math.pow(b1, sinceReset);
         double correction2 = 1 - Math.pow(b2, sinceReset);
-        double learningRate = config.learningRate() * learningRateScale;
+        // a young model's rate multiplier follows the steps it took, not those since a reset
+        double learningRate = config.learningRate() * learningRateScale * config.initialRate(step);
         return new Rates(
                 (float) learningRate,
                 (float) (learningRate * Math.sqrt(correction2) / correction1),

@@ -12,6 +12,11 @@ import java.util.List;
  * @param splineOrder k, the B-spline degree
  * @param task what the outputs mean and which loss trains them
  * @param learningRate Adam step size
+ * @param initialRateFactor a young model's learning rate starts at this multiple of {@code
+ *     learningRate} and falls linearly to it over its first {@code initialRateSteps} steps: a key
+ *     with tens of labels moves off its random start, one with thousands learns at the rate chosen
+ *     for long streams (docs/learning.md, "A young model learns faster"); 1 for a constant rate
+ * @param initialRateSteps the steps over which the factor falls to 1
  * @param beta1 Adam first-moment decay; 0 (the default) makes each step the gradient over its
  *     running RMS, without momentum: a learner that takes a step per label follows a moving target
  *     better without the lag of averaged gradients (docs/learning.md), and its state then holds no
@@ -65,6 +70,8 @@ public record KanConfig(
         int splineOrder,
         Task task,
         double learningRate,
+        double initialRateFactor,
+        long initialRateSteps,
         double beta1,
         double beta2,
         double adamEpsilon,
@@ -110,6 +117,11 @@ public record KanConfig(
         require(task != null, "task must be set");
         task.checkOutputs(layers.get(layers.size() - 1));
         require(learningRate > 0 && Double.isFinite(learningRate), "learningRate must be > 0");
+        require(
+                initialRateFactor >= 1 && Double.isFinite(initialRateFactor),
+                "initialRateFactor must be >= 1 (1 keeps the rate constant), got "
+                        + initialRateFactor);
+        require(initialRateSteps >= 0, "initialRateSteps must be >= 0, got " + initialRateSteps);
         require(beta1 >= 0 && beta1 < 1, "beta1 must be in [0, 1), got " + beta1);
         require(beta2 >= 0 && beta2 < 1, "beta2 must be in [0, 1), got " + beta2);
         require(adamEpsilon > 0, "adamEpsilon must be > 0");
@@ -169,6 +181,17 @@ public record KanConfig(
         return layers.get(layers.size() - 1);
     }
 
+    /**
+     * The learning rate's multiplier at a learner's {@code step}-th step (counted from 1): {@link
+     * #initialRateFactor()} falling linearly to 1 at step {@link #initialRateSteps()}.
+     */
+    public double initialRate(long step) {
+        if (initialRateSteps == 0 || step >= initialRateSteps) {
+            return 1;
+        }
+        return 1 + (initialRateFactor - 1) * (1 - (double) step / initialRateSteps);
+    }
+
     /** Number of B-spline coefficients per edge, G + k. */
     public int coefficients() {
         return KnotGrid.coefficients(gridSize, splineOrder);
@@ -197,6 +220,7 @@ public record KanConfig(
                 .splineOrder(splineOrder)
                 .task(task)
                 .learningRate(learningRate)
+                .initialRate(initialRateFactor, initialRateSteps)
                 .beta1(beta1)
                 .beta2(beta2)
                 .adamEpsilon(adamEpsilon)
@@ -234,6 +258,8 @@ public record KanConfig(
         private int splineOrder = 3;
         private Task task = Task.REGRESSION;
         private double learningRate = 0.01;
+        private double initialRateFactor = 3;
+        private long initialRateSteps = 300;
         private double beta1 = 0;
         private double beta2 = 0.999;
         private double adamEpsilon = 1e-8;
@@ -288,6 +314,18 @@ public record KanConfig(
         public Builder learningRate(double value) {
             learningRate = value;
             return this;
+        }
+
+        /** A young model's rate multiplier and the steps over which it falls to 1. */
+        public Builder initialRate(double factor, long steps) {
+            initialRateFactor = factor;
+            initialRateSteps = steps;
+            return this;
+        }
+
+        /** A constant learning rate from the first step: what an offline trainer wants. */
+        public Builder constantRate() {
+            return initialRate(1, 0);
         }
 
         public Builder beta1(double value) {
@@ -423,6 +461,8 @@ public record KanConfig(
                     splineOrder,
                     task,
                     learningRate,
+                    initialRateFactor,
+                    initialRateSteps,
                     beta1,
                     beta2,
                     adamEpsilon,

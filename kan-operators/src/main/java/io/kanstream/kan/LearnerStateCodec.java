@@ -22,8 +22,10 @@ import java.util.List;
  *
  * <ul>
  *   <li>Version 7: version 6, with the configuration's {@link KanConfig#calibrationBias()} (a byte)
- *       after the average's horizon. Versions 2 to 6 are read as learning the bias, which every
- *       binary model did then, so a restored key calibrates as it did before.
+ *       and a young model's learning-rate multiplier ({@link KanConfig#initialRateFactor()}, a
+ *       double, and {@link KanConfig#initialRateSteps()}, a long) after the average's horizon.
+ *       Versions 1 to 6 are read as learning the bias, which every binary model did then, and with
+ *       a constant rate, so a restored key learns as it did before.
  *   <li>Version 6: version 5, with the refits declined in a row ({@link
  *       KanLearner#declinedInARow()}, an int) after the declined refits' count: the wait before the
  *       next look at the grids grows with it ({@link RefitPolicy#declineBackoff()}). Versions 1 to
@@ -242,7 +244,8 @@ public final class LearnerStateCodec {
 
     /**
      * Versions 2 to 7: 3 adds the companions, 4 drops the first moments that β₁ = 0 ignores, 5 adds
-     * the parameter average, 6 the refits declined in a row, 7 the calibration-bias flag.
+     * the parameter average, 6 the refits declined in a row, 7 the calibration-bias flag and the
+     * initial rate.
      */
     private static KanLearner decodeV2(
             ByteBuffer in, String device, int version, boolean dropMomentum) {
@@ -497,6 +500,8 @@ public final class LearnerStateCodec {
         out.writeDouble(c.mixtureHorizon());
         out.writeDouble(c.averageHorizon());
         out.writeBoolean(c.calibrationBias());
+        out.writeDouble(c.initialRateFactor());
+        out.writeLong(c.initialRateSteps());
     }
 
     private static List<Integer> readLayerWidths(ByteBuffer in) {
@@ -522,7 +527,7 @@ public final class LearnerStateCodec {
 
     /**
      * Reads a configuration of version 2 to 7: version 2 has no companions, versions before 5 no
-     * average's horizon, before 7 no calibration-bias flag.
+     * average's horizon, before 7 no calibration-bias flag or initial rate.
      *
      * @param device the device to run on, or null for {@code auto}
      */
@@ -570,8 +575,13 @@ public final class LearnerStateCodec {
         }
         // before version 5 no learner had an average: it computes what it computed
         b.averageHorizon(version >= 5 ? in.getDouble() : 0);
-        // before version 7 every binary model learned its calibration's bias: it goes on doing so
-        b.calibrationBias(version >= 7 ? readBoolean(in) : true);
+        // before version 7 every binary model learned its calibration's bias at a constant rate: it
+        // goes on doing so
+        if (version >= 7) {
+            b.calibrationBias(readBoolean(in)).initialRate(in.getDouble(), in.getLong());
+        } else {
+            b.calibrationBias(true).constantRate();
+        }
         return b.build();
     }
 
@@ -592,6 +602,7 @@ public final class LearnerStateCodec {
         readUtf(in); // version 1 kept the device; where to run is a setting now
         // no bound, so no calibration at all; the flag is what versions 2 to 6 read as
         b.device(device == null ? "auto" : device).averageHorizon(0).calibrationBias(true);
+        b.constantRate();
         return new V1Config(b.build(), window);
     }
 

@@ -19,6 +19,31 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class KanLearnerTest {
 
+    /** A young model's first step moves its weights {@link KanConfig#initialRate} times as far. */
+    @Test
+    void aYoungModelsFirstStepIsItsInitialRateTimesAConstantRatesStep() {
+        KanConfig young = KanConfig.builder(List.of(2, 3, 1)).seed(7).build();
+        KanConfig constant = young.toBuilder().constantRate().build();
+        double ratio = firstStepMove(young) / firstStepMove(constant);
+        assertThat(young.initialRate(1)).isCloseTo(3 - 2.0 / 300, within(1e-12));
+        assertThat(ratio).isCloseTo(young.initialRate(1), within(1e-3));
+        assertThat(young.initialRate(300)).isEqualTo(1);
+    }
+
+    /** The largest change one labeled example makes to a fresh learner's spline weights. */
+    private static double firstStepMove(KanConfig config) {
+        try (KanLearner learner = KanLearner.create(config)) {
+            float[] before = learner.parameters().get(0).splineWeight().clone();
+            learner.learn(new float[] {0.3f, -0.4f}, new double[] {1.5});
+            float[] after = learner.parameters().get(0).splineWeight();
+            double largest = 0;
+            for (int i = 0; i < before.length; i++) {
+                largest = Math.max(largest, Math.abs(after[i] - before[i]));
+            }
+            return largest;
+        }
+    }
+
     private static KanConfig.Builder config(Integer... layers) {
         return KanConfig.builder(List.of(layers)).device("cpu").seed(7);
     }

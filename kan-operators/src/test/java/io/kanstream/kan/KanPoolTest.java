@@ -27,12 +27,18 @@ class KanPoolTest {
         return config(seed, beta1, 0);
     }
 
-    /** With a parameter average over {@code horizon} steps (0: none). */
+    /**
+     * With a parameter average over {@code horizon} steps (0: none), at a constant rate: the
+     * comparisons of hundreds of steps below bound how far the device's rounding carries the pool
+     * from the host at this rate ({@link #aYoungKeysStepsOnThePoolAreTheHostsToo} covers the
+     * initial rate).
+     */
     private static KanConfig config(long seed, double beta1, double horizon) {
         return KanConfig.builder(SHAPE)
                 .device(DEVICE)
                 .seed(seed)
                 .learningRate(0.02)
+                .constantRate()
                 .clipNorm(1.0)
                 .beta1(beta1)
                 .averageHorizon(horizon)
@@ -98,6 +104,48 @@ class KanPoolTest {
     private static void closeAll(KanLearner[] learners) {
         for (KanLearner learner : learners) {
             learner.close();
+        }
+    }
+
+    /**
+     * Keys at their first steps, with the default initial rate (three times the rate, falling over
+     * 300 steps): the pool steps each key as far as its host twin does, and that is farther than a
+     * constant rate would have taken it.
+     */
+    @Test
+    void aYoungKeysStepsOnThePoolAreTheHostsToo() {
+        int keys = 8;
+        KanLearner[] host = new KanLearner[keys];
+        KanLearner[] pooled = new KanLearner[keys];
+        KanLearner[] constant = new KanLearner[keys];
+        for (int k = 0; k < keys; k++) {
+            KanConfig young = config(2000 + k).toBuilder().initialRate(3, 300).build();
+            host[k] = KanLearner.create(young);
+            pooled[k] = KanLearner.create(young);
+            constant[k] = KanLearner.create(young.toBuilder().constantRate().build());
+        }
+        SplittableRandom random = new SplittableRandom(21);
+        try (KanPool pool = KanPool.open(config(0), keys)) {
+            for (int step = 0; step < 3; step++) {
+                float[][] x = new float[keys][];
+                double[][] y = new double[keys][];
+                for (int k = 0; k < keys; k++) {
+                    x[k] = rows(random, 2, 1.5);
+                    y[k] = labels(x[k], 2);
+                    host[k].learn(x[k], y[k]);
+                    constant[k].learn(x[k], y[k]);
+                }
+                pool.learn(pooled, x, y);
+            }
+            pool.writeBack();
+            for (int k = 0; k < keys; k++) {
+                assertThat(parameterGap(pooled[k], host[k])).isLessThan(1e-5);
+                assertThat(parameterGap(host[k], constant[k])).isGreaterThan(1e-3);
+            }
+        } finally {
+            closeAll(host);
+            closeAll(pooled);
+            closeAll(constant);
         }
     }
 

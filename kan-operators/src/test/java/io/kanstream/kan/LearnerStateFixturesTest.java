@@ -118,10 +118,10 @@ class LearnerStateFixturesTest {
      * Formats 4 to 7 store a learner with momentum (beta1 > 0) as format 3 did, format 5 adds only
      * the parameter average's horizon (0 for a learner from an older format, which has none),
      * format 6 the refits declined in a row (0 for an older one) and format 7 the calibration-bias
-     * flag (set for an older one): a learner decoded from a format-3 fixture encodes to the very
-     * same bytes but the version and those three fields, and does so again from the learner the
-     * first encoding left behind, so a faster codec cannot change what checkpoints, savepoints and
-     * model files hold.
+     * flag (set for an older one) and the initial rate (constant for an older one): a learner
+     * decoded from a format-3 fixture encodes to the very same bytes but the version and those
+     * three fields, and does so again from the learner the first encoding left behind, so a faster
+     * codec cannot change what checkpoints, savepoints and model files hold.
      */
     @ParameterizedTest
     @ValueSource(
@@ -176,22 +176,26 @@ class LearnerStateFixturesTest {
     }
 
     /**
-     * A format-6 learner encodes to its very bytes but the version and the calibration-bias flag,
-     * set: a binary key restored from it goes on learning its calibration's bias, as it did.
+     * A format-6 learner encodes to its very bytes but the version, the calibration-bias flag, set,
+     * and a constant rate: a key restored from it goes on learning as it did.
      */
     @ParameterizedTest
     @ValueSource(strings = {"v6/binary", "v6/regression"})
-    void aFormat6LearnerEncodesToItsBytesButTheVersionAndTheCalibrationBias(String task) {
+    void aFormat6LearnerEncodesToItsBytesButTheVersionAndTheNewerFields(String task) {
         byte[] fixture = resource(task, ".kans");
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(learner.declinedInARow())
                     .isEqualTo(Probe.read(task).counter("declinedInARow"));
             assertThat(learner.config().calibrationBias()).isTrue();
+            assertThat(learner.config().initialRate(1)).isEqualTo(1);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(asCurrentFormat(fixture, 6));
         }
     }
 
-    /** A format-7 learner encodes to its very bytes, a default one learning no calibration bias. */
+    /**
+     * A format-7 learner encodes to its very bytes; a default one learns no calibration bias and
+     * started at three times its rate.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"v7/binary", "v7/regression"})
     void aFormat7LearnerEncodesToItsBytes(String task) {
@@ -199,6 +203,8 @@ class LearnerStateFixturesTest {
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(learner.config().calibrationBias()).isFalse();
             assertThat(learner.calibration.bias).containsOnly(0.0);
+            assertThat(learner.config().initialRateFactor()).isEqualTo(3);
+            assertThat(learner.config().initialRateSteps()).isEqualTo(300);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(fixture);
         }
     }
@@ -207,8 +213,9 @@ class LearnerStateFixturesTest {
      * An encoding of format {@code from} (3 to 6) as the current format writes the same learner:
      * the version fields set to the current one, an average horizon of 0.0 after each
      * configuration's mixture horizon where format {@code from} had none, the calibration-bias flag
-     * set after it, and 0 refits declined in a row after the declined refits' count where format
-     * {@code from} had none, the nested companions' too (whose length prefixes grow by as much).
+     * set and a constant rate (factor 1.0 over 0 steps) after it, and 0 refits declined in a row
+     * after the declined refits' count where format {@code from} had none, the nested companions'
+     * too (whose length prefixes grow by as much).
      */
     private static byte[] asCurrentFormat(byte[] encoding, int from) {
         java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(encoding);
@@ -226,6 +233,8 @@ class LearnerStateFixturesTest {
             out.writeBytes(new byte[Double.BYTES]); // 0.0: no average
         }
         out.write(1); // the calibration bias every binary model learned before format 7
+        // and the constant rate: a factor of 1.0 over 0 steps
+        out.writeBytes(java.nio.ByteBuffer.allocate(16).putDouble(1.0).putLong(0).array());
         // the companions close the encoding, each its length and then its own encoding
         int firstCompanion = encoding.length;
         int[] starts = new int[companions];

@@ -83,7 +83,7 @@ final class FitCommand implements Callable<Integer> {
         MiniBatchTraining.Plan plan = new MiniBatchTraining.Plan(epochs, !inOrder, cooldown);
         KanConfig config =
                 modelOptions
-                        .applyTo(KanConfig.builder(layers.layers()).beta1(MiniBatchTraining.BETA1))
+                        .applyTo(MiniBatchTraining.offline(KanConfig.builder(layers.layers())))
                         .task(task.task())
                         .normalize(!noNormalize)
                         .device(device.device)

@@ -19,6 +19,8 @@ final class ModelOptions {
                     "--grid-size",
                     "--spline-order",
                     "--lr",
+                    "--initial-rate-factor",
+                    "--initial-rate-steps",
                     "--seed",
                     "--weight-decay",
                     "--beta1",
@@ -40,6 +42,19 @@ final class ModelOptions {
 
     @Option(names = "--lr", description = "Adam learning rate (default ${DEFAULT-VALUE}).")
     double learningRate = DEFAULTS.learningRate();
+
+    @Option(
+            names = "--initial-rate-factor",
+            description =
+                    "A young model's learning rate starts at this multiple of --lr and falls"
+                            + " linearly to it over --initial-rate-steps steps; 1 keeps it constant"
+                            + " (default 3 on a stream; fit trains at a constant rate).")
+    Double initialRateFactor;
+
+    @Option(
+            names = "--initial-rate-steps",
+            description = "The steps over which --initial-rate-factor falls to 1 (default 300).")
+    Long initialRateSteps;
 
     @Option(names = "--seed", description = "Initialization seed (default ${DEFAULT-VALUE}).")
     long seed = DEFAULTS.seed();
@@ -108,12 +123,17 @@ final class ModelOptions {
     double averageHorizon = DEFAULTS.averageHorizon();
 
     /**
-     * Sets these options on {@code model}, which carries the rest, {@code --beta1} only when given
-     * (the command's builder holds its own default).
+     * Sets these options on {@code model}, which carries the rest, {@code --beta1} and the initial
+     * rate only when given (the command's builder holds its own defaults).
      */
     KanConfig.Builder applyTo(KanConfig.Builder model) {
         if (beta1 != null) {
             model.beta1(beta1);
+        }
+        if (initialRateFactor != null || initialRateSteps != null) {
+            model.initialRate(
+                    initialRateFactor != null ? initialRateFactor : DEFAULTS.initialRateFactor(),
+                    initialRateSteps != null ? initialRateSteps : DEFAULTS.initialRateSteps());
         }
         return model.gridSize(gridSize)
                 .splineOrder(splineOrder)

@@ -38,6 +38,8 @@ import picocli.CommandLine.Spec;
                     + " labels), kan-calibration-off (raw logits; same as kan on regressions),"
                     + " kan-average-off (no average of the model's recent parameters beside it),"
                     + " kan-population-off (no model shared by the keys; same as kan on toy),"
+                    + " kan-initial-rate-off (a constant rate from a model's first step; same as kan"
+                    + " on toy, which fit trains at a constant rate),"
                     + " each its own replay of the same sequence; and the baselines of the kan"
                     + " replay: no_change (the key's last label), majority (majority class or"
                     + " running mean), linear (online logistic/linear regression), frozen (the KAN"

@@ -68,6 +68,14 @@ public record KanVariant(
                             "no average of the model's recent parameters beside it"
                                     + " (--average-horizon 0)",
                             0),
+                    new KanVariant(
+                            "kan-initial-rate-off",
+                            "a constant learning rate from a model's first step, instead of three"
+                                    + " times the rate falling to it over 300 steps"
+                                    + " (--initial-rate-factor 1)",
+                            s -> s,
+                            model -> model.constantRate(),
+                            UnaryOperator.identity()),
                     of(
                             "kan-population-off",
                             "no model shared by the keys: each key's score is its own model's"

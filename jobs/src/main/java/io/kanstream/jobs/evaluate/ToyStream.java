@@ -69,7 +69,7 @@ record ToyStream(int rows, int testRows) implements SuiteStream {
                 ReplaySettings.builder()
                         .hidden(List.of(5))
                         .batchSize(BATCH)
-                        .model(m -> m.seed(seed).beta1(MiniBatchTraining.BETA1))
+                        .model(m -> MiniBatchTraining.offline(m.seed(seed)))
                         .build();
         Map<String, Map<String, Double>> figures = new LinkedHashMap<>();
         for (KanVariant variant : variants) {

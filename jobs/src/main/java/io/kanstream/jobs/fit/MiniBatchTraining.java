@@ -1,5 +1,6 @@
 package io.kanstream.jobs.fit;
 
+import io.kanstream.kan.KanConfig;
 import io.kanstream.kan.KanLearner;
 import io.kanstream.kan.RefitPolicy;
 import io.kanstream.kan.StepResult;
@@ -22,6 +23,15 @@ public final class MiniBatchTraining {
     public static final double BETA1 = 0.9;
 
     private MiniBatchTraining() {}
+
+    /**
+     * A model's settings as an offline trainer wants them: momentum ({@link #BETA1}) and a constant
+     * rate from the first step (a stream's young model starts faster, {@link
+     * KanConfig#initialRateFactor()}; the annealed passes over a table set their own schedule).
+     */
+    public static KanConfig.Builder offline(KanConfig.Builder model) {
+        return model.beta1(BETA1).constantRate();
+    }
 
     /** What one pass over the data did. */
     public record Pass(double meanLoss, int steps) {}
