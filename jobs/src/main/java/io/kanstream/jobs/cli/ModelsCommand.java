@@ -240,7 +240,8 @@ final class ModelsCommand implements Runnable {
                         "optimizer  Adam lr %s (x%.3g now), %d steps applied, %d skipped,"
                                 + " weight decay %s%n",
                         c.learningRate(),
-                        learner.learningRateScale(),
+                        // the next step's multiplier: a drift boost's and a young model's
+                        learner.learningRateScale() * c.initialRate(learner.steps() + 1),
                         learner.steps(),
                         learner.skippedSteps(),
                         c.weightDecay());
