@@ -92,10 +92,12 @@ class BundleTest {
 
     /**
      * With the models' parameter average over {@code horizon} steps (0: none), and each key's score
-     * its own model's: without bundles too, where the keys would share a model by default.
+     * its own model's: without bundles too, where the keys would share a model by default. At a
+     * constant rate: the comparisons bound rounding's drift between the pool and the host at this
+     * rate (KanPoolTest checks a young model's initial rate on the device).
      */
     private static OnlineKanConfig.Builder bundled(int size, double horizon) {
-        return config(Task.BINARY, horizon)
+        return config(Task.BINARY, horizon, KanConfig.Builder::constantRate)
                 .batchSize(1)
                 .bundle(size, Duration.ofSeconds(1))
                 .population(false);

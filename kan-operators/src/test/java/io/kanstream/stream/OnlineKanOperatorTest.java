@@ -45,14 +45,23 @@ class OnlineKanOperatorTest {
 
     /** {@link #config(Task)} with the model's parameter average over this many steps (0: none). */
     static OnlineKanConfig.Builder config(Task task, double averageHorizon) {
-        KanConfig model =
-                KanConfig.builder(List.of(2, 4, task == Task.MULTICLASS ? 3 : 1))
-                        .task(task)
-                        .learningRate(0.03)
-                        .averageHorizon(averageHorizon)
-                        .device("cpu")
+        return config(task, averageHorizon, m -> m);
+    }
+
+    /** {@link #config(Task, double)} with {@code model} changing the model's settings. */
+    static OnlineKanConfig.Builder config(
+            Task task,
+            double averageHorizon,
+            java.util.function.UnaryOperator<KanConfig.Builder> model) {
+        KanConfig settings =
+                model.apply(
+                                KanConfig.builder(List.of(2, 4, task == Task.MULTICLASS ? 3 : 1))
+                                        .task(task)
+                                        .learningRate(0.03)
+                                        .averageHorizon(averageHorizon)
+                                        .device("cpu"))
                         .build();
-        return OnlineKanConfig.builder(model)
+        return OnlineKanConfig.builder(settings)
                 .batchSize(8)
                 .batchTimeout(Duration.ZERO)
                 .metricsEvery(50)
