@@ -114,7 +114,7 @@ public class FitAblation {
     static double train(Fn fn, Recipe rc, long seed, double[][] xs, double[] y, int n, double lr,
             double[][] xt, double[] yt, int[] tidx) {
         int d = fn.dims;
-        KanConfig config = KanConfig.builder(KanConfig.parseLayers(fn.layers)).seed(seed).learningRate(lr).beta1(0.9).build(); // fit's momentum (MiniBatchTraining.BETA1)
+        KanConfig config = KanConfig.builder(KanConfig.parseLayers(fn.layers)).seed(seed).learningRate(lr).beta1(0.9).constantRate().build(); // fit's momentum and constant rate (MiniBatchTraining.offline)
         RefitPolicy policy = RefitPolicy.defaults();
         if (rc.maxGrid > 0) policy = policy.withExtension(rc.maxGrid);
         int batch = 32;

@@ -50,7 +50,7 @@ class MiniBatchTrainingTest {
         float[] test = sortedRows(new SplittableRandom(2), 1000);
         double[] truth = labels(test);
         KanConfig config =
-                KanConfig.builder(List.of(2, 5, 1)).seed(3).beta1(MiniBatchTraining.BETA1).build();
+                MiniBatchTraining.offline(KanConfig.builder(List.of(2, 5, 1)).seed(3)).build();
         try (KanLearner learner = KanLearner.create(config)) {
             List<Integer> epochs = new ArrayList<>();
             MiniBatchTraining.train(
