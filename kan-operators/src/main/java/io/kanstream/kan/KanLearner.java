@@ -712,6 +712,14 @@ public final class KanLearner implements AutoCloseable {
     }
 
     /**
+     * Whether the calibration learns Platt's bias beside its temperature: for a binary model whose
+     * configuration asks for it ({@link KanConfig#calibrationBias()}), for no other.
+     */
+    public boolean calibrationLearnsBias() {
+        return calibration.learnsBias();
+    }
+
+    /**
      * The scale of the labels in their own units: the running std for regression (1 before there is
      * one), 1 for classification. Lets error-based drift detectors see unit-free errors.
      */

@@ -59,6 +59,11 @@ final class OutputCalibration {
      */
     final double[] curvature;
 
+    /** Whether Platt's bias is learned beside the temperature (binary models that ask for it). */
+    boolean learnsBias() {
+        return learnsBias;
+    }
+
     OutputCalibration(Task task, double bound, int outputs, boolean learnsBias) {
         this.task = task;
         this.bound = bound;

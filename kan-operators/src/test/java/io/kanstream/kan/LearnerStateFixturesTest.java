@@ -187,6 +187,8 @@ class LearnerStateFixturesTest {
             assertThat(learner.declinedInARow())
                     .isEqualTo(Probe.read(task).counter("declinedInARow"));
             assertThat(learner.config().calibrationBias()).isTrue();
+            // the flag asks for a bias; only a binary model's calibration has one to learn
+            assertThat(learner.calibrationLearnsBias()).isEqualTo(task.endsWith("binary"));
             assertThat(learner.config().initialRate(1)).isEqualTo(1);
             assertThat(LearnerStateCodec.encode(learner)).isEqualTo(asCurrentFormat(fixture, 6));
         }
@@ -202,6 +204,7 @@ class LearnerStateFixturesTest {
         byte[] fixture = resource(task, ".kans");
         try (KanLearner learner = LearnerStateCodec.decode(fixture, "cpu")) {
             assertThat(learner.config().calibrationBias()).isFalse();
+            assertThat(learner.calibrationLearnsBias()).isFalse();
             assertThat(learner.calibration.bias).containsOnly(0.0);
             assertThat(learner.config().initialRateFactor()).isEqualTo(3);
             assertThat(learner.config().initialRateSteps()).isEqualTo(300);

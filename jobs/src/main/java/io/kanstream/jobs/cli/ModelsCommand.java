@@ -267,7 +267,7 @@ final class ModelsCommand implements Runnable {
                                                 "logits bounded to ±%s, Platt-scaled online"
                                                         + " (%s)",
                                                 c.logitBound(),
-                                                c.calibrationBias() && task == Task.BINARY
+                                                learner.calibrationLearnsBias()
                                                         ? "temperature and bias"
                                                         : "temperature")
                                         : "off (raw logits)");
