@@ -156,6 +156,23 @@ public final class KanLearner implements AutoCloseable {
                 config.normalizerWarmup());
     }
 
+    /**
+     * Gives this learner companions at the learning-rate factors {@code rates} (none for an empty
+     * list), fresh ones in place of any it has at other factors; companions at the same factors are
+     * kept as they are. What a job's shared model takes from the job's setting when a savepoint
+     * restored it with other companions, or none.
+     */
+    public void companionsAt(List<Double> rates) {
+        if (config.companionRates().equals(rates)) {
+            return;
+        }
+        if (mixture != null) {
+            mixture.close();
+        }
+        config = config.toBuilder().companionRates(rates).build();
+        mixture = LearnerMixture.create(config);
+    }
+
     /** The companions' count: 0 for a single KAN. */
     public int companions() {
         return mixture == null ? 0 : mixture.companions.length;

@@ -39,6 +39,11 @@ import java.time.Duration;
  *     two by their recent losses on that key's labels (docs/learning.md, "A model shared across
  *     keys"); keys are then processed one at a time, so by default ({@link Population#AUTO}) it is
  *     on unless the operator runs bundles
+ * @param sharedCompanion the learning-rate factor of a companion the shared model learns beside it
+ *     ({@link KanConfig#companionRates()}), mixed with it by their recent losses on every key's
+ *     labels: a slow member where the keys' labels are noisy, which the keys' scores get without a
+ *     model of their own more each (docs/learning.md, "A slow companion for the shared model"); 0
+ *     for none, the default
  */
 public record OnlineKanConfig(
         KanConfig model,
@@ -57,8 +62,19 @@ public record OnlineKanConfig(
         int boostSteps,
         int bundleSize,
         Duration bundleLatency,
-        Population population)
+        Population population,
+        double sharedCompanion)
         implements Serializable {
+
+    /**
+     * The shared model's companion by default: none. At a third of the keys' rate it is better on
+     * the suite's noisy linear streams and ties elsewhere, but costs the job about 29% of its rate
+     * at 100 keys (docs/learning.md, "A slow companion for the shared model").
+     */
+    public static final double DEFAULT_SHARED_COMPANION = 0;
+
+    /** The companion's factor the evaluation measured: a third of the keys' rate. */
+    public static final double SLOW_SHARED_COMPANION = 1 / 3.0;
 
     /** Whether each subtask keeps a model its keys share ({@link #sharesModel}). */
     public enum Population {
@@ -105,6 +121,16 @@ public record OnlineKanConfig(
                 "bundle latency must be positive");
         require(population != null, "population must be set (auto, on or off)");
         require(population != Population.ON || bundleSize <= 1, populationWithBundles(bundleSize));
+        require(
+                sharedCompanion >= 0 && Double.isFinite(sharedCompanion),
+                "the shared model's companion rate factor must be a finite number >= 0 (0 for"
+                        + " none), got "
+                        + sharedCompanion);
+    }
+
+    /** The learning-rate factors of the shared model's companions: none or one. */
+    public java.util.List<Double> sharedCompanionRates() {
+        return sharedCompanion > 0 ? java.util.List.of(sharedCompanion) : java.util.List.of();
     }
 
     /**
@@ -191,6 +217,7 @@ public record OnlineKanConfig(
         private int bundleSize = AUTO_BUNDLE_SIZE;
         private Duration bundleLatency = DEFAULT_BUNDLE_LATENCY;
         private Population population = Population.AUTO;
+        private double sharedCompanion = DEFAULT_SHARED_COMPANION;
 
         private Builder(KanConfig model) {
             this.model = model;
@@ -272,6 +299,12 @@ public record OnlineKanConfig(
             return this;
         }
 
+        /** The shared model's companion's learning-rate factor; 0 for none. */
+        public Builder sharedCompanion(double factor) {
+            sharedCompanion = factor;
+            return this;
+        }
+
         public OnlineKanConfig build() {
             return new OnlineKanConfig(
                     model,
@@ -290,7 +323,8 @@ public record OnlineKanConfig(
                     boostSteps,
                     bundleSize,
                     bundleLatency,
-                    population);
+                    population,
+                    sharedCompanion);
         }
     }
 }

@@ -356,6 +356,10 @@ public class OnlineKanOperator extends AbstractStreamOperator<Score>
         if (config.sharesModel(bundleSize) && population == null) {
             population = newLearner();
         }
+        if (population != null) {
+            // the job's setting, also for a shared model restored from before it (or without it)
+            population.companionsAt(config.sharedCompanionRates());
+        }
         if (bundleSize > 1) {
             pool = KanPool.open(modelConfig, poolSlots(), deviceSetting);
             LOG.info(

@@ -277,6 +277,108 @@ class PopulationTest {
         }
     }
 
+    /**
+     * Asked for, the shared model learns beside a companion at a third of the rate (a slow member
+     * for noisy labels, weighed on every key's labels); by default it learns alone. The keys' own
+     * models have none either way.
+     */
+    @Test
+    void theSharedModelLearnsBesideASlowCompanionWhenAskedTo() throws Exception {
+        assertThat(oneStepPerLabel().build().sharedCompanion()).isZero();
+        for (double factor : new double[] {OnlineKanConfig.SLOW_SHARED_COMPANION, 0}) {
+            OnlineKanConfig config = oneStepPerLabel().sharedCompanion(factor).build();
+            try (var h = harness(config)) {
+                h.open();
+                for (Event e : manyKeys(10, 30, 6)) {
+                    h.processElement1(e, e.ts());
+                }
+                var shared = OnlineKanOperatorTest.operator(h).population();
+                assertThat(shared.companions()).isEqualTo(factor > 0 ? 1 : 0);
+                assertThat(shared.config().companionRates())
+                        .isEqualTo(factor > 0 ? List.of(factor) : List.of());
+                // both members were charged on the labels: their weights moved from an even split
+                if (factor > 0) {
+                    assertThat(shared.memberWeights()[1]).isNotEqualTo(0.5);
+                }
+                assertThat(config.model().companionRates()).isEmpty();
+            }
+        }
+    }
+
+    /**
+     * On a stable concept with one label in five flipped, the shared model's mixture comes to lean
+     * on its slow companion: a step at the full rate keeps the weights jittering on the flips.
+     */
+    @Test
+    void onNoisyLabelsTheSlowCompanionTakesMostOfTheSharedModelsWeight() throws Exception {
+        SplittableRandom random = new SplittableRandom(8);
+        List<Event> events = new ArrayList<>();
+        for (int n = 0; n < 6000; n++) {
+            float a = (float) (random.nextDouble() * 2 - 1);
+            float b = (float) (random.nextDouble() * 2 - 1);
+            double label = a + b > 0 ? 1 : 0;
+            if (random.nextDouble() < 0.2) {
+                label = 1 - label;
+            }
+            events.add(new Event("e" + n, "card-" + (n % 4), n, new float[] {a, b}, label));
+        }
+        OnlineKanConfig config =
+                oneStepPerLabel().sharedCompanion(OnlineKanConfig.SLOW_SHARED_COMPANION).build();
+        try (var h = harness(config)) {
+            h.open();
+            for (Event e : events) {
+                h.processElement1(e, e.ts());
+            }
+            assertThat(OnlineKanOperatorTest.operator(h).population().memberWeights()[1])
+                    .isGreaterThan(0.5);
+        }
+    }
+
+    /**
+     * A shared model restored from a savepoint taken without a companion (every savepoint before
+     * the option, the committed format-7 one included) keeps its own parameters and takes a fresh
+     * companion when the job asks for one; one restored with its companion keeps both as they were;
+     * and a job without the option drops it.
+     */
+    @Test
+    void aRestoredSharedModelTakesTheJobsCompanionSetting() throws Exception {
+        List<Event> events = manyKeys(20, 20, 7);
+        double third = OnlineKanConfig.SLOW_SHARED_COMPANION;
+        double[][] cases = {{0, third}, {third, third}, {third, 0}};
+        for (double[] c : cases) {
+            OperatorSubtaskState snapshot;
+            byte[] before;
+            var writtenParameters = new ArrayList<float[]>();
+            try (var h = harness(oneStepPerLabel().sharedCompanion(c[0]).build())) {
+                h.open();
+                for (Event e : events.subList(0, 200)) {
+                    h.processElement1(e, e.ts());
+                }
+                snapshot = h.snapshot(1L, 200L);
+                var shared = OnlineKanOperatorTest.operator(h).population();
+                before = LearnerStateCodec.encode(shared);
+                shared.parameters().forEach(p -> writtenParameters.add(p.splineWeight()));
+            }
+            try (var h = harness(oneStepPerLabel().sharedCompanion(c[1]).build())) {
+                h.initializeState(snapshot);
+                h.open();
+                var shared = OnlineKanOperatorTest.operator(h).population();
+                assertThat(shared.companions()).as("%s", c).isEqualTo(c[1] > 0 ? 1 : 0);
+                for (int l = 0; l < writtenParameters.size(); l++) {
+                    assertThat(shared.parameters().get(l).splineWeight())
+                            .isEqualTo(writtenParameters.get(l));
+                }
+                if (c[0] == c[1]) {
+                    assertThat(LearnerStateCodec.encode(shared)).isEqualTo(before);
+                }
+                for (Event e : events.subList(200, 400)) {
+                    h.processElement1(e, e.ts());
+                }
+                assertThat(scores(h)).hasSize(200);
+            }
+        }
+    }
+
     @Test
     void aSharedModelAndBundlesAreRefusedTogether() {
         assertThatThrownBy(

@@ -432,10 +432,13 @@ public final class BenchTable {
     }
 
     /**
-     * A steady row's backend, marked {@code +own} when each key scored with its own model alone.
+     * A steady row's backend, marked {@code +own} when each key scored with its own model alone and
+     * {@code +companion} when the shared model learned beside a slow companion.
      */
     private static String backendOf(PipelineBench.SteadyRow r) {
-        return r.ownModels() ? r.stateBackend() + "+own" : r.stateBackend();
+        return r.ownModels()
+                ? r.stateBackend() + "+own"
+                : r.sharedCompanion() ? r.stateBackend() + "+companion" : r.stateBackend();
     }
 
     static String number(double value) {

@@ -178,10 +178,15 @@ public final class PipelineBench {
     /**
      * One steady row's key count, state backend, bundle size (0: no bundles) and whether each key
      * scores with its own model alone ({@code --no-population}), written {@code backend:keys}, then
-     * {@code :bundle} or {@code :own} or both. A null backend is the pass-through job.
+     * {@code :bundle} or {@code :own} or both, or {@code :companion} for the shared model beside a
+     * slow companion ({@code --shared-companion 0.33}). A null backend is the pass-through job.
      */
     public record SteadyCase(
-            OnlineJobConfig.StateBackend backend, int keys, int bundleSize, boolean ownModels) {
+            OnlineJobConfig.StateBackend backend,
+            int keys,
+            int bundleSize,
+            boolean ownModels,
+            boolean sharedCompanion) {
         public SteadyCase {
             if (keys < 1) {
                 throw new IllegalArgumentException(
@@ -197,10 +202,16 @@ public final class PipelineBench {
             this(backend, keys, 0, false);
         }
 
+        public SteadyCase(
+                OnlineJobConfig.StateBackend backend, int keys, int bundleSize, boolean ownModels) {
+            this(backend, keys, bundleSize, ownModels, false);
+        }
+
         /**
          * {@code hashmap:10000,rocksdb:100000,hashmap:10000:256,hashmap:100:own}: a backend and a
          * key count, then a bundle size and {@code own} (each key's own model alone, without the
-         * model a subtask's keys share by default) in either order.
+         * model a subtask's keys share by default) or {@code solo} (the shared model beside a slow
+         * companion at a third of the rate) in either order.
          */
         public static List<SteadyCase> parseAll(String text) {
             List<SteadyCase> cases = new ArrayList<>();
@@ -210,22 +221,29 @@ public final class PipelineBench {
                     throw new IllegalArgumentException(
                             "steady row '"
                                     + item
-                                    + "' must be backend:keys, then a bundle size or 'own' or"
-                                    + " both, e.g. rocksdb:100000 or hashmap:100:own");
+                                    + "' must be backend:keys, then a bundle size or 'own' (or"
+                                    + " 'companion') or both, e.g. rocksdb:100000 or hashmap:100:own");
                 }
                 int keys = number(item, "keys", parts[1]);
                 int bundle = 0;
                 boolean own = false;
+                boolean companion = false;
                 for (int p = 2; p < parts.length; p++) {
                     if (parts[p].trim().equals("own")) {
                         own = true;
+                    } else if (parts[p].trim().equals("companion")) {
+                        companion = true;
                     } else {
                         bundle = number(item, "bundle size", parts[p]);
                     }
                 }
                 cases.add(
                         new SteadyCase(
-                                OnlineJobConfig.StateBackend.parse(parts[0]), keys, bundle, own));
+                                OnlineJobConfig.StateBackend.parse(parts[0]),
+                                keys,
+                                bundle,
+                                own,
+                                companion));
             }
             return cases;
         }
@@ -256,6 +274,8 @@ public final class PipelineBench {
      * @param checkpointInterval of both jobs (ISO-8601)
      * @param bundleSize the learning job's {@code --bundle-size} (0: every input processed at once)
      * @param ownModels each key's score its own model's: the job ran with {@code --no-population}
+     * @param sharedCompanion the shared model learned beside a slow companion ({@code
+     *     --shared-companion 0.33})
      * @param roundEventsPerS the steady rate of each round, in the order they ran; {@code
      *     eventsPerS} is their median
      * @param roundPassthroughEventsPerS the pass-through job's, likewise
@@ -276,6 +296,7 @@ public final class PipelineBench {
             String checkpointInterval,
             int bundleSize,
             boolean ownModels,
+            boolean sharedCompanion,
             double[] roundEventsPerS,
             double[] roundPassthroughEventsPerS) {}
 
@@ -487,7 +508,7 @@ public final class PipelineBench {
         extra.set(RestOptions.BIND_PORT, Integer.toString(restPort));
         extra.set(RestOptions.PORT, restPort);
         OnlineJobConfig config =
-                allKeysLive(config(t, keys), keys, OnlineKanConfig.AUTO_BUNDLE_SIZE, false);
+                allKeysLive(config(t, keys), keys, OnlineKanConfig.AUTO_BUNDLE_SIZE, false, false);
         JobClient job = OnlineLearningJob.start(config, false, extra);
         try {
             try (KafkaConsumer<byte[], byte[]> consumer = consumer(t.scores)) {
@@ -584,7 +605,9 @@ public final class PipelineBench {
                     c.keys(),
                     row.stateBackend(),
                     row.bundleSize(),
-                    row.ownModels() ? ", own models only" : "",
+                    row.ownModels()
+                            ? ", own models only"
+                            : row.sharedCompanion() ? ", shared model with a companion" : "",
                     row.eventsPerS(),
                     rates(row.roundEventsPerS()),
                     row.ratioVsPassthrough(),
@@ -621,6 +644,7 @@ public final class PipelineBench {
                 settings.steadyCheckpointInterval().toString(),
                 c.bundleSize(),
                 c.ownModels(),
+                c.sharedCompanion(),
                 kan.stream().mapToDouble(SteadyPhase::eventsPerS).toArray(),
                 pass.stream().mapToDouble(SteadyPhase::eventsPerS).toArray());
     }
@@ -705,11 +729,17 @@ public final class PipelineBench {
                                 + backend.flinkName()
                                 + ", bundles of "
                                 + bundleSize
-                                + (c.ownModels() ? ", own models only" : "");
+                                + (c.ownModels() ? ", own models only" : "")
+                                + (c.sharedCompanion() ? ", shared model with a companion" : "");
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
         Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys, backlog);
         OnlineJobConfig config =
-                allKeysLive(config(t, keys), keys, Math.min(bundleSize, keys), c.ownModels())
+                allKeysLive(
+                                config(t, keys),
+                                keys,
+                                Math.min(bundleSize, keys),
+                                c.ownModels(),
+                                c.sharedCompanion())
                         .toBuilder()
                         // the backlog is shared by rounds: name what is the run's own by its scores
                         .transactionalIdPrefix(t.scores)
@@ -768,7 +798,11 @@ public final class PipelineBench {
      * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default).
      */
     private static OnlineJobConfig allKeysLive(
-            OnlineJobConfig base, int keys, int bundleSize, boolean ownModels) {
+            OnlineJobConfig base,
+            int keys,
+            int bundleSize,
+            boolean ownModels,
+            boolean sharedCompanion) {
         KanConfig model = base.learner().model();
         return base.toBuilder()
                 .learner(
@@ -779,6 +813,8 @@ public final class PipelineBench {
                                         ownModels
                                                 ? OnlineKanConfig.Population.OFF
                                                 : base.learner().population())
+                                .sharedCompanion(
+                                        sharedCompanion ? 0 : base.learner().sharedCompanion())
                                 .build())
                 .build();
     }

@@ -337,7 +337,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         var rocksdb = hundredKeys(rows, "rocksdb");
         for (PipelineBench.SteadyRow r : rows) {
-            if (r.bundleSize() > 0 || r.ownModels()) {
+            if (r.bundleSize() > 0 || r.ownModels() || r.sharedCompanion()) {
                 continue;
             }
             if (r.keys() == 10_000 && r.stateBackend().equals("hashmap")) {
@@ -358,7 +358,8 @@ final class BenchCommand implements Callable<Integer> {
                                 r.keys() == 100
                                         && r.stateBackend().equals(backend)
                                         && r.bundleSize() == 0
-                                        && !r.ownModels())
+                                        && !r.ownModels()
+                                        && !r.sharedCompanion())
                 .findFirst();
     }
 

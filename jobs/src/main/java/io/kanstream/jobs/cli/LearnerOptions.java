@@ -160,6 +160,23 @@ final class LearnerOptions {
                                 + " own model alone (docs/learning.md).")
         Boolean population;
 
+        @Option(
+                names = "--shared-companion",
+                paramLabel = "FACTOR",
+                description =
+                        "The shared model learns beside a companion at this factor of the learning"
+                                + " rate, the two mixed by their recent losses on every key's"
+                                + " labels: a slow member for keys whose labels are noisy, without"
+                                + " more state per key. Costs the subtask another forward pass per"
+                                + " event and step per label (at 0.33, about 29% of the job's"
+                                + " rate at 100 keys). Default 0, none (docs/learning.md).")
+        Double sharedCompanion;
+
+        /** The shared model's companion's rate factor: the command line's, else the job's. */
+        double sharedCompanion() {
+            return sharedCompanion == null ? JOB.learner().sharedCompanion() : sharedCompanion;
+        }
+
         /** The setting: on or off where the command line says, else the job's default. */
         OnlineKanConfig.Population population() {
             return population == null

@@ -139,6 +139,7 @@ final class ReplayCommand implements Callable<Integer> {
                         .boost(boostFactor, boostSteps)
                         .parallelism(parallelism.parallelism)
                         .population(population.population())
+                        .sharedCompanion(population.sharedCompanion())
                         .build();
         ModelFile.WarmStart warmStart = model == null ? null : warmStart(table);
         KanConfig fitted = warmStart == null ? null : warmStart.config();

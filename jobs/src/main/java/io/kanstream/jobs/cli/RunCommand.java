@@ -402,6 +402,7 @@ final class RunCommand implements Callable<Integer> {
                         .metricsEvery(metricsEvery)
                         .bundle(bundleSize(), bundleLatency)
                         .population(population.population())
+                        .sharedCompanion(population.sharedCompanion())
                         .refitPolicy(refits.policy())
                         .driftAction(drift.driftAction())
                         .build();

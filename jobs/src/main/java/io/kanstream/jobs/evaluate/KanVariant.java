@@ -88,6 +88,15 @@ public record KanVariant(
      */
     public static final List<KanVariant> EXTRA =
             List.of(
+                    of(
+                            "kan+shared-companion",
+                            "the shared model beside a companion at a third of the rate, the two"
+                                    + " mixed by their losses on every key's labels"
+                                    + " (--shared-companion 0.33)",
+                            s ->
+                                    s.toBuilder()
+                                            .sharedCompanion(OnlineKanConfig.SLOW_SHARED_COMPANION)
+                                            .build()),
                     new KanVariant(
                             "kan+calibration-bias",
                             "a binary model's calibration learns Platt's bias beside its"

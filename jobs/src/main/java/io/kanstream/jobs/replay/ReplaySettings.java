@@ -35,6 +35,8 @@ import java.util.function.UnaryOperator;
  * @param parallelism the operator's parallelism on the local Flink
  * @param population each subtask keeps a model its keys share ({@link
  *     OnlineKanConfig#population()})
+ * @param sharedCompanion the shared model's companion's learning-rate factor, 0 for none ({@link
+ *     OnlineKanConfig#sharedCompanion()})
  */
 public record ReplaySettings(
         List<Integer> hidden,
@@ -51,7 +53,8 @@ public record ReplaySettings(
         double boostFactor,
         int boostSteps,
         int parallelism,
-        OnlineKanConfig.Population population) {
+        OnlineKanConfig.Population population,
+        double sharedCompanion) {
 
     public ReplaySettings {
         hidden = List.copyOf(hidden);
@@ -112,7 +115,8 @@ public record ReplaySettings(
                 .drift(drift)
                 .driftAction(driftAction)
                 .boost(boostFactor, boostSteps)
-                .population(population);
+                .population(population)
+                .sharedCompanion(sharedCompanion);
     }
 
     public MetricsConfig metrics() {
@@ -134,7 +138,8 @@ public record ReplaySettings(
                 .refitPolicy(refitPolicy)
                 .boost(boostFactor, boostSteps)
                 .parallelism(parallelism)
-                .population(population);
+                .population(population)
+                .sharedCompanion(sharedCompanion);
     }
 
     /**
@@ -160,6 +165,7 @@ public record ReplaySettings(
         private int boostSteps = JOB_DEFAULTS.learner().boostSteps();
         private int parallelism = JOB_DEFAULTS.parallelism();
         private OnlineKanConfig.Population population = JOB_DEFAULTS.learner().population();
+        private double sharedCompanion = JOB_DEFAULTS.learner().sharedCompanion();
 
         private Builder() {}
 
@@ -240,6 +246,12 @@ public record ReplaySettings(
             return this;
         }
 
+        /** The shared model's companion's learning-rate factor; 0 for none. */
+        public Builder sharedCompanion(double factor) {
+            sharedCompanion = factor;
+            return this;
+        }
+
         public ReplaySettings build() {
             return new ReplaySettings(
                     hidden,
@@ -256,7 +268,8 @@ public record ReplaySettings(
                     boostFactor,
                     boostSteps,
                     parallelism,
-                    population);
+                    population,
+                    sharedCompanion);
         }
     }
 }

@@ -234,6 +234,7 @@ class BenchReportTest {
                         "PT30S",
                         0,
                         false,
+                        false,
                         new double[] {8_000, 9_000, 9_500},
                         new double[] {50_000, 60_000, 70_000});
         BenchReport report =

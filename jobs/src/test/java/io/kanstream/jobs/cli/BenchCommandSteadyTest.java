@@ -33,6 +33,7 @@ class BenchCommandSteadyTest {
                 "PT30S",
                 0,
                 ownModels,
+                false,
                 new double[] {eventsPerS},
                 new double[] {1000});
     }
@@ -56,6 +57,8 @@ class BenchCommandSteadyTest {
                         new SteadyCase(StateBackend.HASHMAP, 100, 0, true),
                         new SteadyCase(StateBackend.HASHMAP, 10_000, 256, false),
                         new SteadyCase(StateBackend.ROCKSDB, 100, 0, true));
+        assertThat(SteadyCase.parseAll("hashmap:100:companion"))
+                .containsExactly(new SteadyCase(StateBackend.HASHMAP, 100, 0, false, true));
         assertThatThrownBy(() -> SteadyCase.parseAll("hashmap:100:mine"))
                 .hasMessageContaining("bundle size 'mine' is not a number");
     }
