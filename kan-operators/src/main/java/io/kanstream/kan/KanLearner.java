@@ -159,8 +159,8 @@ public final class KanLearner implements AutoCloseable {
     /**
      * Gives this learner companions at the learning-rate factors {@code rates} (none for an empty
      * list), fresh ones in place of any it has at other factors; companions at the same factors are
-     * kept as they are. What a job's shared model takes from the job's setting when a savepoint
-     * restored it with other companions, or none.
+     * kept as they are. How a job's shared model takes the job's setting when a savepoint restored
+     * it with other companions, or none.
      */
     public void companionsAt(List<Double> rates) {
         if (config.companionRates().equals(rates)) {

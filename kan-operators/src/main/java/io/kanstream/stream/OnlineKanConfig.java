@@ -42,8 +42,8 @@ import java.time.Duration;
  * @param sharedCompanion the learning-rate factor of a companion the shared model learns beside it
  *     ({@link KanConfig#companionRates()}), mixed with it by their recent losses on every key's
  *     labels: a slow member where the keys' labels are noisy, which the keys' scores get without a
- *     model of their own more each (docs/learning.md, "A slow companion for the shared model"); 0
- *     for none, the default
+ *     model of their own more each (docs/learning.md, "A slow companion for the shared model"); 0,
+ *     the default, for the keys' own companions (none unless asked for)
  */
 public record OnlineKanConfig(
         KanConfig model,
@@ -128,9 +128,12 @@ public record OnlineKanConfig(
                         + sharedCompanion);
     }
 
-    /** The learning-rate factors of the shared model's companions: none or one. */
+    /**
+     * The learning-rate factors of the shared model's companions: the one asked for, else the keys'
+     * own ({@link KanConfig#companionRates()}, none unless a job asks for them).
+     */
     public java.util.List<Double> sharedCompanionRates() {
-        return sharedCompanion > 0 ? java.util.List.of(sharedCompanion) : java.util.List.of();
+        return sharedCompanion > 0 ? java.util.List.of(sharedCompanion) : model.companionRates();
     }
 
     /**

@@ -303,6 +303,19 @@ class PopulationTest {
                 assertThat(config.model().companionRates()).isEmpty();
             }
         }
+        // without the option the shared model is configured as a key's, companions included
+        OnlineKanConfig keysWithCompanions =
+                OnlineKanOperatorTest.config(
+                                Task.BINARY,
+                                OnlineKanOperatorTest.DEFAULT_AVERAGE,
+                                m -> m.companionRates(List.of(3.0)))
+                        .batchSize(1)
+                        .build();
+        try (var h = harness(keysWithCompanions)) {
+            h.open();
+            var shared = OnlineKanOperatorTest.operator(h).population();
+            assertThat(shared.config().companionRates()).containsExactly(3.0);
+        }
     }
 
     /**

@@ -169,7 +169,8 @@ final class LearnerOptions {
                                 + " labels: a slow member for keys whose labels are noisy, without"
                                 + " more state per key. Costs the subtask another forward pass per"
                                 + " event and step per label (at 0.33, about 29% of the job's"
-                                + " rate at 100 keys). Default 0, none (docs/learning.md).")
+                                + " rate at 100 keys). Default 0: the keys' own companions, none"
+                                + " unless --companions (docs/learning.md).")
         Double sharedCompanion;
 
         /** The shared model's companion's rate factor: the command line's, else the job's. */
