@@ -168,7 +168,7 @@ final class LearnerOptions {
                                 + " rate, the two mixed by their recent losses on every key's"
                                 + " labels: a slow member for keys whose labels are noisy, without"
                                 + " more state per key. Costs the subtask another forward pass per"
-                                + " event and step per label (at 0.33, about 29% of the job's"
+                                + " event and step per label (at 0.33, about 29%% of the job's"
                                 + " rate at 100 keys). Default 0: the keys' own companions, none"
                                 + " unless --companions (docs/learning.md).")
         Double sharedCompanion;
