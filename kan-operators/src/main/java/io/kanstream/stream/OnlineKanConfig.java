@@ -124,7 +124,7 @@ public record OnlineKanConfig(
         require(
                 sharedCompanion >= 0 && Double.isFinite(sharedCompanion),
                 "the shared model's companion rate factor must be a finite number >= 0 (0 for"
-                        + " none), got "
+                        + " the keys' own companions, none unless asked for), got "
                         + sharedCompanion);
     }
 

@@ -347,6 +347,16 @@ class PopulationTest {
         }
     }
 
+    @Test
+    void aNegativeOrNonFiniteCompanionFactorIsRefusedNamingIt() {
+        for (double factor : new double[] {-1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            assertThatThrownBy(() -> oneStepPerLabel().sharedCompanion(factor).build())
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("shared model's companion rate factor")
+                    .hasMessageContaining(String.valueOf(factor));
+        }
+    }
+
     /**
      * A shared model restored from a savepoint taken without a companion (every savepoint before
      * the option, the committed format-7 one included) keeps its own parameters and takes a fresh
