@@ -302,7 +302,7 @@ public record OnlineKanConfig(
             return this;
         }
 
-        /** The shared model's companion's learning-rate factor; 0 for none. */
+        /** The shared model's companion's learning-rate factor; 0 for the keys' own companions. */
         public Builder sharedCompanion(double factor) {
             sharedCompanion = factor;
             return this;

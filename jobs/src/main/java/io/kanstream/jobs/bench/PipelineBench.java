@@ -210,8 +210,8 @@ public final class PipelineBench {
         /**
          * {@code hashmap:10000,rocksdb:100000,hashmap:10000:256,hashmap:100:own}: a backend and a
          * key count, then a bundle size and {@code own} (each key's own model alone, without the
-         * model a subtask's keys share by default) or {@code solo} (the shared model beside a slow
-         * companion at a third of the rate) in either order.
+         * model a subtask's keys share by default) or {@code companion} (the shared model beside a
+         * slow companion at a third of the rate) in either order.
          */
         public static List<SteadyCase> parseAll(String text) {
             List<SteadyCase> cases = new ArrayList<>();
@@ -605,9 +605,7 @@ public final class PipelineBench {
                     c.keys(),
                     row.stateBackend(),
                     row.bundleSize(),
-                    row.ownModels()
-                            ? ", own models only"
-                            : row.sharedCompanion() ? ", shared model with a companion" : "",
+                    modelsNote(row.ownModels(), row.sharedCompanion()),
                     row.eventsPerS(),
                     rates(row.roundEventsPerS()),
                     row.ratioVsPassthrough(),
@@ -647,6 +645,14 @@ public final class PipelineBench {
                 c.sharedCompanion(),
                 kan.stream().mapToDouble(SteadyPhase::eventsPerS).toArray(),
                 pass.stream().mapToDouble(SteadyPhase::eventsPerS).toArray());
+    }
+
+    /** What a steady row's log line adds about its models: nothing for the job's defaults. */
+    private static String modelsNote(boolean ownModels, boolean sharedCompanion) {
+        if (ownModels) {
+            return ", own models only";
+        }
+        return sharedCompanion ? ", shared model with a companion" : "";
     }
 
     /** The median of the rounds' figures: of an even number, the mean of the middle two. */
@@ -729,8 +735,7 @@ public final class PipelineBench {
                                 + backend.flinkName()
                                 + ", bundles of "
                                 + bundleSize
-                                + (c.ownModels() ? ", own models only" : "")
-                                + (c.sharedCompanion() ? ", shared model with a companion" : "");
+                                + modelsNote(c.ownModels(), c.sharedCompanion());
         log.printf("steady, %,d keys: %s job over %,d events%n", keys, what, n);
         Topics t = topics(backend == null ? "steady-pass" : "steady-kan", keys, backlog);
         OnlineJobConfig config =
@@ -797,7 +802,7 @@ public final class PipelineBench {
      * Every key stays live: the default bound (10,000 per subtask) would evict and rebuild; and the
      * given bundle size ({@link OnlineKanConfig#AUTO_BUNDLE_SIZE} for the job's default).
      */
-    private static OnlineJobConfig allKeysLive(
+    static OnlineJobConfig allKeysLive(
             OnlineJobConfig base,
             int keys,
             int bundleSize,
@@ -814,7 +819,9 @@ public final class PipelineBench {
                                                 ? OnlineKanConfig.Population.OFF
                                                 : base.learner().population())
                                 .sharedCompanion(
-                                        sharedCompanion ? 0 : base.learner().sharedCompanion())
+                                        sharedCompanion
+                                                ? OnlineKanConfig.SLOW_SHARED_COMPANION
+                                                : base.learner().sharedCompanion())
                                 .build())
                 .build();
     }

@@ -35,8 +35,8 @@ import java.util.function.UnaryOperator;
  * @param parallelism the operator's parallelism on the local Flink
  * @param population each subtask keeps a model its keys share ({@link
  *     OnlineKanConfig#population()})
- * @param sharedCompanion the shared model's companion's learning-rate factor, 0 for none ({@link
- *     OnlineKanConfig#sharedCompanion()})
+ * @param sharedCompanion the shared model's companion's learning-rate factor, 0 for the keys' own
+ *     companions ({@link OnlineKanConfig#sharedCompanion()})
  */
 public record ReplaySettings(
         List<Integer> hidden,
@@ -246,7 +246,7 @@ public record ReplaySettings(
             return this;
         }
 
-        /** The shared model's companion's learning-rate factor; 0 for none. */
+        /** The shared model's companion's learning-rate factor; 0 for the keys' own companions. */
         public Builder sharedCompanion(double factor) {
             sharedCompanion = factor;
             return this;
