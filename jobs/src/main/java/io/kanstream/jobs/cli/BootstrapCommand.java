@@ -82,6 +82,9 @@ final class BootstrapCommand implements Callable<Integer> {
                 table.featureNames(),
                 table.rows().size(),
                 history);
+        if (table.leftOutNote() != null) {
+            System.out.println("note: " + table.leftOutNote());
+        }
         List<ModelBootstrap.KeyHistory> trained =
                 ModelBootstrap.write(
                         table.rows(),

@@ -21,7 +21,12 @@ final class HistoryColumns {
     @Option(names = "--key-column", description = "Model-key column (default: one key).")
     String keyColumn;
 
-    @Option(names = "--time-column", description = "Event-time column (default: file order).")
+    @Option(
+            names = "--time-column",
+            description =
+                    "Event-time column: epoch milliseconds or ISO-8601 date-times (no zone: UTC);"
+                            + " rows are replayed in its order, ties in file order (default: file"
+                            + " order).")
     String timeColumn;
 
     @Option(

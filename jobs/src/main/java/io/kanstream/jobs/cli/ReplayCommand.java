@@ -1,6 +1,7 @@
 package io.kanstream.jobs.cli;
 
 import io.kanstream.eval.DriftDetector;
+import io.kanstream.jobs.online.EventTime;
 import io.kanstream.jobs.replay.HistoryTable;
 import io.kanstream.jobs.replay.Replay;
 import io.kanstream.jobs.replay.ReplayEvaluation;
@@ -44,12 +45,13 @@ final class ReplayCommand implements Callable<Integer> {
 
     @Option(
             names = "--from",
-            description = "First record time of --kafka-topic: epoch ms or ISO instant.")
+            description = "First record time of --kafka-topic: epoch ms or ISO-8601 date-time.")
     String from;
 
     @Option(
             names = "--to",
-            description = "End (excluded) of --kafka-topic's time range: epoch ms or ISO instant.")
+            description =
+                    "End (excluded) of --kafka-topic's time range: epoch ms or ISO-8601 date-time.")
     String to;
 
     @Mixin HistoryColumns columns;
@@ -160,6 +162,9 @@ final class ReplayCommand implements Callable<Integer> {
         if (note != null) {
             System.out.println("note: " + note);
         }
+        if (table.leftOutNote() != null) {
+            System.out.println("note: " + table.leftOutNote());
+        }
         ReplayEvaluation evaluation =
                 (fitted == null
                                 ? Replay.run(table, settings)
@@ -185,6 +190,7 @@ final class ReplayCommand implements Callable<Integer> {
         }
         run.put("task", table.task().name().toLowerCase(Locale.ROOT));
         run.put("classes", table.classes());
+        run.put("rows_left_out", table.leftOut());
         run.put("label_delay", labelDelay);
         run.put("lag_label", lagLabel);
         run.put("seconds", Math.round((System.nanoTime() - started) / 1e7) / 100.0);
@@ -263,17 +269,9 @@ final class ReplayCommand implements Callable<Integer> {
 
     private static long instant(String flag, String text) {
         try {
-            return Long.parseLong(text.trim());
-        } catch (NumberFormatException e) {
-            try {
-                return java.time.Instant.parse(text.trim()).toEpochMilli();
-            } catch (java.time.format.DateTimeParseException again) {
-                throw new IllegalArgumentException(
-                        flag
-                                + " '"
-                                + text
-                                + "' is neither epoch milliseconds nor an ISO instant such as 2026-11-28T10:00:00Z");
-            }
+            return EventTime.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + " " + e.getMessage());
         }
     }
 

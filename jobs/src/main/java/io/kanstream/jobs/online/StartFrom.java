@@ -2,7 +2,6 @@ package io.kanstream.jobs.online;
 
 import java.io.Serializable;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 
@@ -38,8 +37,8 @@ public record StartFrom(Position position, long timestampMs) implements Serializ
     }
 
     /**
-     * Parses {@code earliest}, {@code latest}, epoch milliseconds ({@code 1732780800000}) or an
-     * ISO-8601 instant ({@code 2024-11-28T08:00:00Z}).
+     * Parses {@code earliest}, {@code latest}, or a time in {@link EventTime}'s forms: epoch
+     * milliseconds ({@code 1732780800000}) or an ISO-8601 date-time ({@code 2024-11-28T08:00:00Z}).
      */
     public static StartFrom parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
@@ -51,19 +50,14 @@ public record StartFrom(Position position, long timestampMs) implements Serializ
             default:
                 break;
         }
+        long timestampMs;
         try {
-            return new StartFrom(Position.TIMESTAMP, Long.parseLong(t));
-        } catch (NumberFormatException e) {
-            try {
-                return new StartFrom(Position.TIMESTAMP, Instant.parse(text.trim()).toEpochMilli());
-            } catch (DateTimeParseException e2) {
-                throw new IllegalArgumentException(
-                        "start-from '"
-                                + text
-                                + "' must be earliest, latest, epoch milliseconds or an ISO-8601"
-                                + " instant such as 2024-11-28T08:00:00Z");
-            }
+            timestampMs = EventTime.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "start-from '" + text + "' must be earliest, latest, " + EventTime.FORMS);
         }
+        return new StartFrom(Position.TIMESTAMP, timestampMs);
     }
 
     OffsetsInitializer offsets() {

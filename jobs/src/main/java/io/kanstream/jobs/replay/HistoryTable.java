@@ -2,6 +2,7 @@ package io.kanstream.jobs.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.online.EventTime;
 import io.kanstream.kan.Task;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -27,15 +28,51 @@ import org.apache.commons.csv.CSVRecord;
  * their file order), with labels mapped to the task's encoding.
  *
  * <p>Reads CSV with a header row, or JSONL of flat objects. The label, key and time columns are
- * named; every other column not excluded is a numeric feature. String labels map to classes: with a
+ * named; every other column not excluded is a numeric feature. Times are epoch milliseconds or
+ * ISO-8601 date-times ({@link EventTime}), read exactly. String labels map to classes: with a
  * positive label, that one is 1 and every other 0 (binary); otherwise classes are the distinct
  * strings in sorted order (multiclass). Errors name the file, line and column.
  *
+ * <p>A row with an empty or non-finite feature cell is left out and counted, with the first reasons
+ * kept, as the live job sends such an event to its dead-letter topic and goes on; a text cell in a
+ * feature column is an error instead (the column, not the row, is wrong). An empty label is an
+ * unlabeled event.
+ *
  * @param featureNames the feature columns, in order
  * @param classes the class names for classification (index = class), empty for regression
+ * @param leftOut rows left out for an empty or non-finite feature
+ * @param leftOutReasons the first few of their reasons: file, line, column and cell
  */
 public record HistoryTable(
-        List<HistoryRow> rows, List<String> featureNames, Task task, List<String> classes) {
+        List<HistoryRow> rows,
+        List<String> featureNames,
+        Task task,
+        List<String> classes,
+        long leftOut,
+        List<String> leftOutReasons) {
+
+    /** Reasons kept of the rows left out. */
+    static final int LEFT_OUT_REASONS = 3;
+
+    /** A table of which nothing was left out. */
+    public HistoryTable(
+            List<HistoryRow> rows, List<String> featureNames, Task task, List<String> classes) {
+        this(rows, featureNames, task, classes, 0, List.of());
+    }
+
+    /** What was left out, for a command to print: null if nothing was. */
+    public String leftOutNote() {
+        if (leftOut == 0) {
+            return null;
+        }
+        return String.format(
+                Locale.ROOT,
+                "%d of %d rows have an empty or non-finite feature and were left out, as the live"
+                        + " job would send such events to its dead-letter topic; e.g. %s",
+                leftOut,
+                leftOut + rows.size(),
+                String.join("; ", leftOutReasons));
+    }
 
     /** How to read a table. */
     public record Options(
@@ -135,26 +172,55 @@ public record HistoryTable(
         Task task = options.task() != null ? options.task() : inferTask(records, options);
         List<String> classes = classes(records, options, task);
         List<HistoryRow> rows = new ArrayList<>(records.size());
+        long leftOut = 0;
+        List<String> reasons = new ArrayList<>();
         for (int r = 0; r < records.size(); r++) {
             Map<String, String> record = records.get(r);
             long line = r + 2; // header is line 1
             float[] x = new float[features.size()];
-            for (int c = 0; c < x.length; c++) {
-                x[c] = number(file, line, features.get(c), record.get(features.get(c)));
+            String missing = null;
+            for (int c = 0; c < x.length && missing == null; c++) {
+                String cell = record.get(features.get(c));
+                if (isMissing(cell)) {
+                    missing =
+                            file
+                                    + " line "
+                                    + line
+                                    + ", column "
+                                    + features.get(c)
+                                    + (cell == null || cell.isBlank()
+                                            ? ": empty"
+                                            : ": '" + cell + "'");
+                } else {
+                    x[c] = feature(file, line, features.get(c), cell);
+                }
+            }
+            if (missing != null) {
+                leftOut++;
+                if (reasons.size() < LEFT_OUT_REASONS) {
+                    reasons.add(missing);
+                }
+                continue;
             }
             String key = options.keyColumn() == null ? "default" : record.get(options.keyColumn());
             long ts =
                     options.timeColumn() == null
                             ? r
-                            : (long)
-                                    number(
-                                            file,
-                                            line,
-                                            options.timeColumn(),
-                                            record.get(options.timeColumn()));
+                            : time(
+                                    file,
+                                    line,
+                                    options.timeColumn(),
+                                    record.get(options.timeColumn()));
             double label =
                     label(file, line, record.get(options.labelColumn()), task, classes, options);
             rows.add(new HistoryRow(r, key, ts, x, label));
+        }
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "every row of "
+                            + file
+                            + " has an empty or non-finite feature, e.g. "
+                            + String.join("; ", reasons));
         }
         rows.sort(Comparator.comparingLong(HistoryRow::ts)); // stable
         List<HistoryRow> ordered = new ArrayList<>(rows.size());
@@ -162,7 +228,13 @@ public record HistoryTable(
             HistoryRow row = rows.get(i);
             ordered.add(new HistoryRow(i, row.key(), row.ts(), row.features(), row.label()));
         }
-        return new HistoryTable(List.copyOf(ordered), List.copyOf(features), task, classes);
+        return new HistoryTable(
+                List.copyOf(ordered),
+                List.copyOf(features),
+                task,
+                classes,
+                leftOut,
+                List.copyOf(reasons));
     }
 
     private static Task inferTask(List<Map<String, String>> records, Options options) {
@@ -288,6 +360,52 @@ public record HistoryTable(
                     where + ": '" + cell + "' is not a finite float32 number");
         }
         return value;
+    }
+
+    /** An empty cell, or a number a float cannot hold: NaN, an infinity, beyond its range. */
+    private static boolean isMissing(String cell) {
+        if (cell == null || cell.isBlank()) {
+            return true;
+        }
+        try {
+            return !Float.isFinite(Float.parseFloat(cell.trim()));
+        } catch (NumberFormatException e) {
+            return false; // text: the column is wrong, which feature() says
+        }
+    }
+
+    /**
+     * A feature cell: {@link #number}, and where the cell is text, how to leave its column out (a
+     * category or an identifier is not an input the model can take as it is).
+     */
+    private static float feature(Path file, long line, String column, String cell) {
+        try {
+            return number(file, line, column, cell);
+        } catch (IllegalArgumentException e) {
+            if (cell == null || cell.isBlank() || isNumber(cell.trim())) {
+                throw e;
+            }
+            throw new IllegalArgumentException(
+                    e.getMessage()
+                            + "; every column but the label, key and time columns is a numeric"
+                            + " feature: leave this one out with --exclude-columns "
+                            + column
+                            + ", or name it with --key-column if it names the model's key",
+                    e);
+        }
+    }
+
+    /**
+     * A time cell as epoch milliseconds ({@link EventTime}'s forms); a bad one is an error naming
+     * the file, the line and the column.
+     */
+    static long time(Path file, long line, String column, String cell) {
+        try {
+            return EventTime.parse(cell);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    file + " line " + line + ", time column " + column + ": " + e.getMessage());
+        }
     }
 
     private static List<Map<String, String>> readCsv(Path file, List<String> columns)
