@@ -1,5 +1,6 @@
 package io.kanstream.jobs.cli;
 
+import io.kanstream.jobs.UserFiles;
 import io.kanstream.jobs.replay.HistoryTable;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -27,7 +28,7 @@ record CsvMatrix(Path file, float[] rows, int n, int width, List<String> header)
         List<float[]> parsed = new ArrayList<>();
         List<String> header = null;
         int width = -1;
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        try (Reader reader = UserFiles.open(file);
                 CSVParser parser =
                         CSVFormat.DEFAULT
                                 .builder()

@@ -3,13 +3,13 @@ package io.kanstream.jobs.produce;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kanstream.jobs.UserFiles;
 import io.kanstream.stream.Event;
 import io.kanstream.stream.EventCodec;
 import io.kanstream.stream.Parsed;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -83,7 +83,7 @@ public final class EventFile implements Iterator<Event>, AutoCloseable {
                         .setSkipHeaderRecord(true)
                         .setIgnoreSurroundingSpaces(true)
                         .get()
-                        .parse(Files.newBufferedReader(file, StandardCharsets.UTF_8));
+                        .parse(UserFiles.open(file));
         List<String> header = parser.getHeaderNames();
         String labelColumn =
                 columns.labelColumn() != null
@@ -169,7 +169,7 @@ public final class EventFile implements Iterator<Event>, AutoCloseable {
     }
 
     private static EventFile jsonLines(Path file) throws IOException {
-        BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        BufferedReader reader = UserFiles.open(file);
         String stem = stem(file);
         EventCodec codec = new EventCodec();
         Iterator<Event> events =

@@ -2,13 +2,12 @@ package io.kanstream.jobs.replay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.kanstream.jobs.UserFiles;
 import io.kanstream.jobs.online.EventTime;
 import io.kanstream.kan.Task;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -411,7 +410,7 @@ public record HistoryTable(
     private static List<Map<String, String>> readCsv(Path file, List<String> columns)
             throws IOException {
         List<Map<String, String>> records = new ArrayList<>();
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
+        try (Reader reader = UserFiles.open(file);
                 CSVParser parser =
                         CSVFormat.DEFAULT
                                 .builder()
@@ -441,7 +440,7 @@ public record HistoryTable(
     private static List<Map<String, String>> readJsonl(Path file) throws IOException {
         ObjectMapper mapper = new ObjectMapper();
         List<Map<String, String>> records = new ArrayList<>();
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader reader = UserFiles.open(file)) {
             String text;
             long line = 0;
             while ((text = reader.readLine()) != null) {

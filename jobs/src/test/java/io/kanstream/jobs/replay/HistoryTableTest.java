@@ -151,4 +151,25 @@ class HistoryTableTest {
                 .hasMessageContaining("every row of")
                 .hasMessageContaining("line 2, column amount: empty");
     }
+
+    /** As a spreadsheet saves "CSV UTF-8": a byte-order mark before the header, CRLF lines. */
+    @Test
+    void aByteOrderMarkIsNotPartOfTheFirstColumnsName() throws Exception {
+        Path csv = temp.resolve("excel.csv");
+        Files.write(
+                csv,
+                "\uFEFFtime,x,label\r\n2,0.5,1\r\n1,0.25,0\r\n"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Path jsonl = temp.resolve("excel.jsonl");
+        Files.write(
+                jsonl,
+                "\uFEFF{\"time\": 2, \"x\": 0.5, \"label\": 1}\n{\"time\": 1, \"x\": 0.25, \"label\": 0}\n"
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        for (Path file : List.of(csv, jsonl)) {
+            HistoryTable table = HistoryTable.read(file, timed(null));
+            assertThat(table.featureNames()).as(file.toString()).containsExactly("x");
+            assertThat(table.rows()).extracting(HistoryRow::ts).containsExactly(1L, 2L);
+        }
+    }
 }
